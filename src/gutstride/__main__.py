@@ -1,0 +1,5 @@
+"""``python -m gutstride``."""
+
+from gutstride.cli import main
+
+main()

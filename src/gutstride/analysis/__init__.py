@@ -1,0 +1,1 @@
+"""Analyses: pure functions over tables. No I/O, no printing."""

@@ -1,0 +1,1 @@
+"""Ingest: one module per format, each returning tidy data plus an :class:`~gutstride.ingest.record.ImportRecord`."""

@@ -1,0 +1,1 @@
+"""Activity readers: FIT, GPX, TCX, CSV summaries, and whole-account exports."""

@@ -1,0 +1,1 @@
+"""Microbiome readers: BIOM, QIIME 2 artifacts, text tables, MetaPhlAn, Kraken/Bracken, taxonomy, trees."""

@@ -1,0 +1,47 @@
+"""The one feature-table type every microbiome reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+ValueKind = Literal["counts", "proportions"]
+
+
+@dataclass
+class FeatureTable:
+    """A samples-by-features sparse table.
+
+    Attributes
+    ----------
+    data
+        ``scipy.sparse.csr_array`` (or csr_matrix) of shape (n_samples, n_features), float64.
+    sample_ids, feature_ids
+        Row and column labels, unique.
+    taxonomy
+        Normalised lineage per feature (see :mod:`gutstride.ingest.microbiome.taxonomy`), a list of ranks from
+        domain to species, or ``None`` where unknown. Empty dict when the table has no taxonomy.
+    value_kind
+        ``"counts"`` (integers) or ``"proportions"`` (each sample sums to 1, or 100 for percentages, already
+        rescaled to 1).
+    sample_metadata
+        Optional per-sample metadata (e.g. collection date), keyed by sample id.
+    """
+
+    data: sp.csr_array | sp.csr_matrix
+    sample_ids: list[str]
+    feature_ids: list[str]
+    taxonomy: dict[str, list[str] | None] = field(default_factory=dict)
+    value_kind: ValueKind = "counts"
+    sample_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.sample_ids), len(self.feature_ids))
+
+    def sample_depths(self) -> np.ndarray:
+        """Total of each sample's values."""
+        return np.asarray(self.data.sum(axis=1)).ravel()

@@ -1,0 +1,89 @@
+"""Where the workspace is, what its config file says, and how gutstride logs.
+
+The workspace folder is chosen in this order: an explicit ``--workspace``, ``$GUTSTRIDE_WORKSPACE``,
+then ``./gutstride-workspace``. Inside it, ``config.toml`` holds per-workspace settings; keys not set there
+take the defaults in :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gutstride.errors import BadInputError
+
+ENV_WORKSPACE = "GUTSTRIDE_WORKSPACE"
+DEFAULT_WORKSPACE = "gutstride-workspace"
+CONFIG_NAME = "config.toml"
+
+#: Settings a workspace may override in its ``config.toml``.
+DEFAULTS: dict[str, Any] = {
+    # How many worker processes an import may use (0 = one per core).
+    "import_workers": 0,
+    # Minimum number of observations before a personal statistic is shown (below it: "not enough data yet").
+    "min_observations": 5,
+    # Log level for the ``gutstride`` logger.
+    "log_level": "WARNING",
+}
+
+
+def workspace_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the workspace folder: ``explicit``, else ``$GUTSTRIDE_WORKSPACE``, else ``./gutstride-workspace``."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_WORKSPACE)
+    if env:
+        return Path(env).expanduser()
+    return Path.cwd() / DEFAULT_WORKSPACE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of one workspace: defaults overlaid with its ``config.toml``."""
+
+    workspace: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def load_settings(workspace: Path) -> Settings:
+    """Read ``workspace/config.toml`` (if present) over :data:`DEFAULTS`.
+
+    Raises
+    ------
+    BadInputError
+        If the file is not valid TOML or sets a key gutstride does not know.
+    """
+    values = dict(DEFAULTS)
+    config = workspace / CONFIG_NAME
+    if config.is_file():
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise BadInputError(f"{config}: not valid TOML ({exc})") from None
+        unknown = sorted(set(data) - set(DEFAULTS))
+        if unknown:
+            raise BadInputError(f"{config}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
+        for key, value in data.items():
+            if type(value) is not type(DEFAULTS[key]):
+                raise BadInputError(
+                    f"{config}: {key} must be a {type(DEFAULTS[key]).__name__}, not {type(value).__name__}"
+                )
+        values.update(data)
+    return Settings(workspace=workspace, values=values)
+
+
+def configure_logging(level: str = "WARNING", debug: bool = False) -> None:
+    """Send the ``gutstride`` logger to stderr at ``level`` (DEBUG when ``debug``)."""
+    logger = logging.getLogger("gutstride")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else level.upper())

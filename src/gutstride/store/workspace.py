@@ -1,0 +1,114 @@
+"""A workspace: a folder with a SQL database (SQLite by default) and Parquet files beside it.
+
+Layout::
+
+    <workspace>/
+      config.toml             optional settings (see gutstride.settings)
+      gutstride.sqlite        entities (unless a database URL is given)
+      streams/<id>.parquet    per-sample activity streams
+      microbiome/<id>.parquet feature values of one microbiome sample
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gutstride.errors import MissingDataError
+from gutstride.settings import Settings, load_settings
+from gutstride.store.schema import Base, Person
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DB_NAME = "gutstride.sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Workspace:
+    """Open (and on request create) the workspace at ``path``.
+
+    Parameters
+    ----------
+    path
+        The workspace folder.
+    create
+        Create the folder and database if they do not exist; otherwise a missing workspace is a
+        :class:`~gutstride.errors.MissingDataError`.
+    database_url
+        A SQLAlchemy URL (e.g. PostgreSQL for the web app) instead of the SQLite file in the folder.
+    """
+
+    def __init__(self, path: Path, create: bool = False, database_url: str | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir() or (database_url is None and not (self.path / DB_NAME).exists()):
+            if not create:
+                raise MissingDataError(
+                    f"no workspace at {self.path}: import some data first (gutstride import PATH)"
+                )
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.settings: Settings = load_settings(self.path)
+        url = database_url or f"sqlite:///{self.path / DB_NAME}"
+        self.engine: Engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def person(self, session: Session, person_id: int | None = None) -> Person:
+        """The person with ``person_id``; by default the workspace's first person, created if needed."""
+        if person_id is not None:
+            found = session.get(Person, person_id)
+            if found is None:
+                raise MissingDataError(f"no person with id {person_id} in {self.path}")
+            return found
+        first = session.scalars(select(Person).order_by(Person.id).limit(1)).first()
+        if first is None:
+            first = Person(name="me")
+            session.add(first)
+            session.flush()
+        return first
+
+    # -- Parquet beside the database -------------------------------------------------------------------
+    def stream_path(self, activity_id: int) -> Path:
+        return self.path / "streams" / f"{activity_id}.parquet"
+
+    def write_stream(self, activity_id: int, stream: dict[str, np.ndarray]) -> None:
+        """Write one activity's stream columns (see :mod:`gutstride.ingest.activities.model`) as Parquet."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        target = self.stream_path(activity_id)
+        target.parent.mkdir(exist_ok=True)
+        pq.write_table(pa.table(dict(stream)), target, compression="zstd")
+
+    def read_stream(self, activity_id: int) -> dict[str, np.ndarray]:
+        """Read one activity's stream back as numpy columns."""
+        import pyarrow.parquet as pq
+
+        target = self.stream_path(activity_id)
+        if not target.exists():
+            raise MissingDataError(f"activity {activity_id} has no stored stream")
+        table = pq.read_table(target)
+        return {name: table.column(name).to_numpy() for name in table.column_names}
+
+    def microbiome_path(self, sample_row_id: int) -> Path:
+        return self.path / "microbiome" / f"{sample_row_id}.parquet"
