@@ -13,7 +13,7 @@ import sys
 import typer
 
 from gutstride import __version__
-from gutstride.cli import activities, evidence, log, microbiome, profile, report
+from gutstride.cli import activities, evidence, log, microbiome, profile, report, research
 from gutstride.cli.common import STATE
 from gutstride.errors import GutstrideError
 
@@ -46,7 +46,7 @@ def _root(
     configure_logging(debug=debug)
 
 
-for _module in (activities, microbiome, log, profile, evidence, report):
+for _module in (activities, microbiome, research, log, profile, evidence, report):
     _module.register(app)
 
 
