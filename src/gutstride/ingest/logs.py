@@ -1,0 +1,519 @@
+"""The daily symptom and lifestyle log: its fields, validation, CSV/JSON import, the template and export.
+
+One :class:`LogEntry` is either a *day entry* (``activity_start is None``) or an entry about one activity
+(``activity_start`` = the activity's start time in UTC). Every field is optional except the day.
+
+Scales
+------
+- GI symptoms (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) are scored 0-10 during and after
+  exercise, the 0-10 severity scale of the GI-symptom questionnaires used in exercise studies (0 = none,
+  10 = the worst imaginable).
+- Stool form is the Bristol stool form scale (1 = separate hard lumps ... 7 = entirely liquid).
+- Sleep quality and perceived stress are 1-5 Likert scores (sleep: 1 = very poor, 5 = very good;
+  stress: 1 = very low, 5 = very high).
+
+Validation
+----------
+:func:`read_log` checks every cell against :data:`FIELDS` and raises one :class:`LogValidationError` listing
+every problem with its line (CSV) or entry number (JSON) and its column; nothing is dropped silently: unknown
+columns, out-of-range values, bad dates and duplicate (day, activity) rows are all errors.
+
+In CSV, lines starting with ``#`` are comments (the template documents its columns that way), booleans are
+``true``/``false`` (also ``yes``/``no``, ``1``/``0``), supplements are separated by ``;`` and an empty cell means
+"not recorded".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from gutstride.errors import BadInputError, UnsupportedFormatError
+
+SYMPTOMS: tuple[str, ...] = ("nausea", "reflux", "bloating", "cramps", "urge_diarrhoea", "flatulence")
+MENSTRUAL_PHASES: tuple[str, ...] = ("menstrual", "follicular", "ovulatory", "luteal")
+HIGH_LOW: tuple[str, ...] = ("high", "low")
+
+#: Names accepted for the day column (the first is the one written).
+DAY_COLUMNS: tuple[str, ...] = ("date", "day")
+ACTIVITY_COLUMN = "activity_start"
+
+
+@dataclass
+class LogEntry:
+    """One log entry: a day, or one activity on that day. ``None`` means "not recorded"."""
+
+    day: date
+    activity_start: datetime | None = None
+    nausea: int | None = None
+    reflux: int | None = None
+    bloating: int | None = None
+    cramps: int | None = None
+    urge_diarrhoea: int | None = None
+    flatulence: int | None = None
+    bristol: int | None = None
+    stool_frequency: int | None = None
+    blood_in_stool: bool | None = None
+    black_stool: bool | None = None
+    sleep_hours: float | None = None
+    sleep_quality: int | None = None
+    stress: int | None = None
+    fluids_l: float | None = None
+    pre_meal_minutes_before: float | None = None
+    pre_meal_fibre: str | None = None
+    pre_meal_fat: str | None = None
+    pre_meal_carb_g: float | None = None
+    fermented_servings: float | None = None
+    fibre_g: float | None = None
+    alcohol_units: float | None = None
+    caffeine_mg: float | None = None
+    nsaid: bool | None = None
+    supplements: list[str] = field(default_factory=list)
+    probiotic: bool | None = None
+    illness: bool | None = None
+    antibiotics: bool | None = None
+    menstrual_phase: str | None = None
+    notes: str = ""
+
+    @property
+    def activity_ref(self) -> str:
+        """``""`` for a day entry, else the activity's UTC start as ISO text (``2024-05-01T06:30:00Z``)."""
+        return "" if self.activity_start is None else format_utc(self.activity_start)
+
+    def data(self) -> dict[str, Any]:
+        """The recorded fields (not day nor activity), leaving out what was not recorded."""
+        out: dict[str, Any] = {}
+        for spec in FIELDS:
+            value = getattr(self, spec.name)
+            if value is None or value == "" or value == []:
+                continue
+            out[spec.name] = list(value) if spec.type == "list" else value
+        return out
+
+    def max_symptom(self) -> int | None:
+        """The highest GI symptom score recorded, or ``None`` when no symptom was recorded."""
+        scores = [s for s in (getattr(self, name) for name in SYMPTOMS) if s is not None]
+        return max(scores) if scores else None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One log column: its name, type, allowed range (numbers) or choices (text), unit and help."""
+
+    name: str
+    type: str  # "int" | "float" | "bool" | "choice" | "list" | "text"
+    range: tuple[float, float] | tuple[str, ...] | None
+    unit: str
+    help: str
+
+    def describe(self) -> str:
+        """``help (unit; range)`` as shown in the template and the CLI help."""
+        parts = [self.unit] if self.unit else []
+        if self.type in ("int", "float") and self.range is not None:
+            lo, hi = self.range
+            parts.append(f"{_num(lo)}-{_num(hi)}")
+        elif self.type == "choice" and self.range is not None:
+            parts.append(" or ".join(str(c) for c in self.range))
+        elif self.type == "bool":
+            parts.append("true or false")
+        elif self.type == "list":
+            parts.append("separated by ;")
+        return f"{self.help} ({'; '.join(parts)})" if parts else self.help
+
+
+def _symptom(name: str, what: str) -> FieldSpec:
+    return FieldSpec(name, "int", (0, 10), "score", f"{what} during or after exercise, 0 = none, 10 = worst")
+
+
+#: Every log field, in template order. Used for validation, the template and the CLI help.
+FIELDS: tuple[FieldSpec, ...] = (
+    _symptom("nausea", "Nausea"),
+    _symptom("reflux", "Reflux or heartburn"),
+    _symptom("bloating", "Bloating"),
+    _symptom("cramps", "Abdominal cramps"),
+    _symptom("urge_diarrhoea", "Urge to defecate or diarrhoea"),
+    _symptom("flatulence", "Flatulence"),
+    FieldSpec("bristol", "int", (1, 7), "Bristol type", "Stool form, 1 = hard lumps, 4 = smooth, 7 = liquid"),
+    FieldSpec("stool_frequency", "int", (0, 20), "per day", "Bowel movements that day"),
+    FieldSpec("blood_in_stool", "bool", None, "", "Blood in or on the stool (red flag: see a doctor)"),
+    FieldSpec("black_stool", "bool", None, "", "Black, tarry stool (red flag: see a doctor)"),
+    FieldSpec("sleep_hours", "float", (0, 24), "h", "Sleep the night before"),
+    FieldSpec("sleep_quality", "int", (1, 5), "score", "Sleep quality the night before, 1 = very poor, 5 = very good"),
+    FieldSpec("stress", "int", (1, 5), "score", "Perceived stress, 1 = very low, 5 = very high"),
+    FieldSpec("fluids_l", "float", (0, 15), "L", "Fluids drunk that day"),
+    FieldSpec("pre_meal_minutes_before", "float", (0, 1440), "min", "Time from the last meal to the start of exercise"),
+    FieldSpec("pre_meal_fibre", "choice", HIGH_LOW, "", "Fibre content of that meal"),
+    FieldSpec("pre_meal_fat", "choice", HIGH_LOW, "", "Fat content of that meal"),
+    FieldSpec("pre_meal_carb_g", "float", (0, 500), "g", "Carbohydrate in that meal"),
+    FieldSpec("fermented_servings", "float", (0, 20), "servings", "Fermented foods (yoghurt, kefir, kimchi...)"),
+    FieldSpec("fibre_g", "float", (0, 150), "g", "Dietary fibre that day"),
+    FieldSpec("alcohol_units", "float", (0, 50), "units", "Alcohol that day (1 unit = 10 mL ethanol)"),
+    FieldSpec("caffeine_mg", "float", (0, 2000), "mg", "Caffeine that day (a coffee is about 80-100 mg)"),
+    FieldSpec("nsaid", "bool", None, "", "Took an NSAID (ibuprofen, naproxen, aspirin...)"),
+    FieldSpec("supplements", "list", None, "", "Supplements taken"),
+    FieldSpec("probiotic", "bool", None, "", "Took a probiotic"),
+    FieldSpec("illness", "bool", None, "", "Ill that day"),
+    FieldSpec("antibiotics", "bool", None, "", "Taking antibiotics"),
+    FieldSpec("menstrual_phase", "choice", MENSTRUAL_PHASES, "", "Menstrual cycle phase (optional)"),
+    FieldSpec("notes", "text", None, "", "Free text"),
+)
+FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
+COLUMNS: tuple[str, ...] = (DAY_COLUMNS[0], ACTIVITY_COLUMN, *FIELD_BY_NAME)
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+class LogValidationError(BadInputError):
+    """A log failed validation; :attr:`problems` lists every problem (where, column, what)."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{source}: {len(problems)} {noun} in the log\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _num(value: float | str) -> str:
+    return f"{value:g}" if isinstance(value, float | int) else str(value)
+
+
+def format_utc(moment: datetime) -> str:
+    """ISO text of ``moment`` in UTC at second resolution, with a ``Z`` suffix."""
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def parse_day(value: Any) -> date:
+    """A ``YYYY-MM-DD`` date (``ValueError`` otherwise)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_activity_start(value: Any) -> datetime:
+    """An ISO date-time converted to UTC (a time without offset is taken as UTC), whole seconds."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO date-time such as 2024-05-01T06:30:00Z") from None
+    else:
+        raise ValueError(f"{value!r} is not an ISO date-time such as 2024-05-01T06:30:00Z")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def parse_value(spec: FieldSpec, raw: Any) -> Any:
+    """Convert one raw cell (CSV text or a JSON value) for ``spec``; ``None`` when empty.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what is wrong (not a number, out of range, not one of the choices...).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return [] if spec.type == "list" else ("" if spec.type == "text" else None)
+    if spec.type == "text":
+        if not isinstance(raw, str):
+            raise ValueError(f"{raw!r} is not text")
+        return raw
+    if spec.type == "list":
+        items = raw.split(";") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ValueError(f"{raw!r} is not a list of names")
+        cleaned = [item.strip() for item in items if item.strip()]
+        if isinstance(raw, list) and any(";" in item for item in cleaned):
+            raise ValueError("a supplement name may not contain ';'")
+        return cleaned
+    if spec.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"{raw!r} is not true or false")
+    if spec.type == "choice":
+        text = str(raw).strip().lower()
+        assert spec.range is not None
+        if text not in spec.range:
+            raise ValueError(f"{raw!r} is not one of {', '.join(str(c) for c in spec.range)}")
+        return text
+    return _parse_number(spec, raw)
+
+
+def _parse_number(spec: FieldSpec, raw: Any) -> int | float:
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not a number")
+    try:
+        number = float(raw.strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{raw!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{raw!r} is not a finite number")
+    assert spec.range is not None
+    lo, hi = float(spec.range[0]), float(spec.range[1])
+    if spec.type == "int" and number != int(number):
+        raise ValueError(f"{raw!r} is not a whole number ({_num(lo)}-{_num(hi)})")
+    if not lo <= number <= hi:
+        raise ValueError(f"{raw!r} is out of range {_num(lo)}-{_num(hi)}")
+    return int(number) if spec.type == "int" else number
+
+
+def entry_from_mapping(record: Mapping[str, Any]) -> tuple[LogEntry | None, list[tuple[str, str]]]:
+    """Build a :class:`LogEntry` from ``{column: raw value}``; returns the entry and the ``(column, problem)`` list.
+
+    Unknown columns are problems; the entry is ``None`` when there is any problem.
+    """
+    problems: list[tuple[str, str]] = []
+    values: dict[str, Any] = {}
+    day_keys = [key for key in record if key in DAY_COLUMNS]
+    if len(day_keys) > 1:
+        problems.append((day_keys[1], "both 'date' and 'day' given; use one"))
+    if not day_keys or record[day_keys[0]] in (None, ""):
+        problems.append((day_keys[0] if day_keys else "date", "the date is missing"))
+    for key, raw in record.items():
+        try:
+            if key in DAY_COLUMNS:
+                if raw not in (None, ""):
+                    values["day"] = parse_day(raw)
+            elif key == ACTIVITY_COLUMN:
+                if raw not in (None, ""):
+                    values["activity_start"] = parse_activity_start(raw)
+            elif key in FIELD_BY_NAME:
+                values[key] = parse_value(FIELD_BY_NAME[key], raw)
+            else:
+                problems.append((key, "unknown column"))
+        except ValueError as exc:
+            problems.append((key, str(exc)))
+    if problems:
+        return None, problems
+    return LogEntry(**values), []
+
+
+def _is_json(head: bytes, name: str) -> bool:
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return True
+    if lowered.endswith((".csv", ".txt", ".tsv")):
+        return False
+    return head.lstrip()[:1] in (b"[", b"{")
+
+
+def read_log(data: bytes, name: str) -> list[LogEntry]:
+    """Read and validate a log file (CSV or JSON, chosen by extension, else by content).
+
+    JSON is a list of objects (or ``{"entries": [...]}``) with the same keys as the CSV columns.
+
+    Raises
+    ------
+    LogValidationError
+        (a :class:`~gutstride.errors.BadInputError`) listing every problem with its row and column.
+    UnsupportedFormatError
+        If the bytes are not text, or not CSV/JSON of a log.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnsupportedFormatError(f"{name}: not a text file (a log must be UTF-8 CSV or JSON)") from None
+    if _is_json(data[:64], name):
+        rows, problems = _json_rows(text, name), list[str]()
+    else:
+        rows, problems = _csv_rows(text, name)
+    entries: list[LogEntry] = []
+    seen: dict[tuple[date, str], str] = {}
+    for where, record, positions, row_problem in rows:
+        if row_problem is not None:
+            problems.append(f"{where}: {row_problem}")
+            continue
+        entry, errors = entry_from_mapping(record)
+        for column, message in errors:
+            col = f"column {positions[column]} ({column})" if column in positions else f"column {column}"
+            problems.append(f"{where}, {col}: {message}")
+        if entry is None:
+            continue
+        key = (entry.day, entry.activity_ref)
+        if key in seen:
+            problems.append(f"{where}: same date and activity as {seen[key]} (one entry per day or activity)")
+            continue
+        seen[key] = where
+        entries.append(entry)
+    if problems:
+        raise LogValidationError(name, problems)
+    return entries
+
+
+#: (where, {column: raw value}, {column: 1-based column number}, a problem with the whole row or None)
+_Row = tuple[str, dict[str, Any], dict[str, int], str | None]
+
+
+def _csv_rows(text: str, name: str) -> tuple[list[_Row], list[str]]:
+    """The data rows (unknown columns left out) and the header's problems (each unknown column, once)."""
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    positions: dict[str, int] = {}
+    out: list[_Row] = []
+    header_problems: list[str] = []
+    try:
+        for cells in reader:
+            if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip().lower() for c in cells]
+                positions = {column: i + 1 for i, column in enumerate(header)}
+                header_problems = _check_header(header, name, f"line {reader.line_num}")
+                continue
+            where = f"line {reader.line_num}"
+            if len(cells) != len(header):
+                out.append((where, {}, positions, f"{len(cells)} cells where the header has {len(header)}"))
+            else:
+                record = {k: v for k, v in zip(header, cells, strict=True) if _known(k)}
+                out.append((where, record, positions, None))
+    except csv.Error as exc:
+        raise BadInputError(f"{name}: not valid CSV at line {reader.line_num} ({exc})") from None
+    if header is None:
+        raise BadInputError(f"{name}: empty log (no header row)")
+    return out, header_problems
+
+
+def _known(column: str) -> bool:
+    return column in DAY_COLUMNS or column == ACTIVITY_COLUMN or column in FIELD_BY_NAME
+
+
+def _check_header(header: list[str], name: str, where: str) -> list[str]:
+    """Problems of the header that do not stop the rows being checked; raises when rows cannot be read."""
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise LogValidationError(name, [f"{where}: column(s) repeated: {', '.join(duplicates)}"])
+    if not any(c in DAY_COLUMNS for c in header):
+        raise LogValidationError(name, [f"{where}: no 'date' column (every entry needs its day)"])
+    return [
+        f"{where}, column {i} ({column or 'empty name'}): unknown column (gutstride log --template lists the columns)"
+        for i, column in enumerate(header, start=1)
+        if not _known(column)
+    ]
+
+
+def _json_rows(text: str, name: str) -> list[_Row]:
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{name}: not valid JSON ({exc})") from None
+    if isinstance(payload, dict) and isinstance(payload.get("entries"), list):
+        payload = payload["entries"]
+    if not isinstance(payload, list):
+        raise UnsupportedFormatError(f"{name}: a JSON log must be a list of entries (or {{\"entries\": [...]}})")
+    out: list[_Row] = []
+    for i, item in enumerate(payload, start=1):
+        where = f"entry {i}"
+        if not isinstance(item, dict):
+            out.append((where, {}, {}, "not an object"))
+            continue
+        record = {str(k).strip().lower(): v for k, v in item.items()}
+        out.append((where, record, {k: j for j, k in enumerate(record, start=1)}, None))
+    return out
+
+
+def sniff_log(head: bytes, name: str) -> bool:
+    """True when ``head`` (the first bytes of a file) looks like a log: a CSV or JSON with a date column and at
+    least one known log field."""
+    text = head.decode("utf-8-sig", errors="ignore")
+    if _is_json(head, name):
+        keys = {k.lower() for k in _json_keys_prefix(text)}
+    else:
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        if not lines:
+            return False
+        keys = {c.strip().strip('"').lower() for c in lines[0].split(",")}
+    return bool(keys & set(DAY_COLUMNS)) and bool(keys & (set(FIELD_BY_NAME) | {ACTIVITY_COLUMN}) - {"notes"})
+
+
+def _json_keys_prefix(text: str) -> list[str]:
+    """Keys of the first JSON object in a possibly truncated text."""
+    start = text.find("{", text.find("[") if text.lstrip().startswith("[") else 0)
+    if start < 0:
+        return []
+    return re.findall(r'"([A-Za-z_]+)"\s*:', text[start : start + 4096])
+
+
+def template_csv() -> str:
+    """The CSV template: a comment block documenting each column, then the header row."""
+    lines = [
+        "# gutstride log template. One row per day, or per activity (fill activity_start).",
+        "# Leave a cell empty when you did not record it. Lines starting with # are ignored.",
+        f"# {DAY_COLUMNS[0]}: the day (YYYY-MM-DD)",
+        f"# {ACTIVITY_COLUMN}: start of the activity this row is about (ISO UTC e.g. 2024-05-01T06:30:00Z);"
+        " empty for a day entry",
+    ]
+    lines += [f"# {spec.name}: {spec.describe()}" for spec in FIELDS]
+    lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,7.5,4,2,2.5,90,low,low,"
+                 "60,1,25,0,150,false,iron;vitamin D,true,false,false,,felt fine")
+    lines.append(",".join(COLUMNS))
+    return "\n".join(line.replace('"', "'") for line in lines) + "\n"
+
+
+def _cell(spec: FieldSpec | None, value: Any) -> Any:
+    if value is None:
+        return ""
+    if spec is not None and spec.type == "list":
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def entries_to_csv(entries: Iterable[LogEntry]) -> str:
+    """The entries as CSV with the template's columns (no comment block); :func:`read_log` reads it back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        row = [entry.day.isoformat(), entry.activity_ref]
+        row += [_cell(spec, getattr(entry, spec.name)) for spec in FIELDS]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def entry_to_dict(entry: LogEntry) -> dict[str, Any]:
+    """One entry as a JSON-ready dict: ``date``, ``activity_start`` (if any) and the recorded fields."""
+    out: dict[str, Any] = {DAY_COLUMNS[0]: entry.day.isoformat()}
+    if entry.activity_start is not None:
+        out[ACTIVITY_COLUMN] = entry.activity_ref
+    out.update(entry.data())
+    return out
+
+
+def entries_to_json(entries: Iterable[LogEntry]) -> str:
+    """The entries as a JSON list of objects; :func:`read_log` reads it back."""
+    return json.dumps([entry_to_dict(e) for e in entries], indent=2, ensure_ascii=False) + "\n"
+
+
+def entry_from_data(day: date, activity_ref: str, data: Mapping[str, Any]) -> LogEntry:
+    """Rebuild an entry from its stored parts (day, activity reference, :meth:`LogEntry.data`)."""
+    record: dict[str, Any] = {DAY_COLUMNS[0]: day.isoformat(), **data}
+    if activity_ref:
+        record[ACTIVITY_COLUMN] = activity_ref
+    entry, problems = entry_from_mapping(record)
+    if entry is None:
+        raise BadInputError(f"stored log entry for {day} is invalid: {problems}")
+    return entry
+
