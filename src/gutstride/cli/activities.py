@@ -1,9 +1,212 @@
-"""CLI commands of the activities area (registered on the root app by :func:`register`)."""
+"""CLI commands of the activities area: ``inspect`` (decode files, no store) and ``import``.
+
+``inspect`` uses only numpy and the readers (no pandas, SQLAlchemy or scipy) so that it starts fast.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from gutstride.cli.common import WORKSPACE_OPTION, print_json
+
+if TYPE_CHECKING:
+    from gutstride.ingest.record import ImportRecord
+    from gutstride.store.workspace import Workspace
+
+INSPECT_FIELDS = (
+    "path", "status", "message", "format", "sport", "start_time", "end_time", "duration_s", "n_records", "n_hr",
+    "avg_hr", "max_hr", "distance_m",
+)
+
+_STATUS_STYLE = {
+    "ok": "green", "imported": "green", "partial": "yellow", "duplicate": "cyan", "skipped": "dim", "error": "red",
+}
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """``moment`` as ISO 8601 in UTC with a ``Z`` (``2019-02-17T06:26:44Z``; fractions only if present)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    timespec = "microseconds" if moment.microsecond else "seconds"
+    return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
+
+
+def describe_file(path: Path) -> dict[str, Any]:
+    """The ``inspect`` object of one file (see :data:`INSPECT_FIELDS`); never raises for bad input."""
+    from gutstride.errors import GutstrideError
+    from gutstride.ingest.activities.dispatch import decode_activity
+
+    out: dict[str, Any] = dict.fromkeys(INSPECT_FIELDS)
+    out.update(path=str(path), status="error", message="", n_records=0, n_hr=0)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        out["message"] = f"cannot read: {exc.strerror or exc}"
+        return out
+    try:
+        decoded = decode_activity(data, path.name)
+    except GutstrideError as exc:
+        out["message"] = str(exc)
+        return out
+    out.update(status=decoded.status, message=decoded.message, format=decoded.format)
+    if not decoded.activities:
+        if decoded.status != "error":
+            out["message"] = decoded.message or "no activity in this file"
+        return out
+    summary = decoded.activities[0].summary
+    if len(decoded.activities) > 1:
+        note = f"the file holds {len(decoded.activities)} activities; the first is described"
+        out["message"] = f"{decoded.message}; {note}" if decoded.message else note
+    out.update(
+        sport=summary.sport,
+        start_time=iso_utc(summary.start_time),
+        end_time=iso_utc(summary.end_time),
+        duration_s=_number(summary.duration_s),
+        n_records=int(summary.n_records or 0),
+        n_hr=int(summary.n_hr or 0),
+        avg_hr=_number(summary.avg_hr),
+        max_hr=_number(summary.max_hr),
+        distance_m=_number(summary.distance_m),
+    )
+    return out
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _print_inspect_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Activity files")
+    for name in ("file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
+                 "distance km", "message"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        minutes = "" if row["duration_s"] is None else f"{row['duration_s'] / 60:.1f} min"
+        km = "" if row["distance_m"] is None else f"{row['distance_m'] / 1000:.2f}"
+        hr = "" if row["max_hr"] is None else f"{_fmt(row['avg_hr'])}/{_fmt(row['max_hr'])}"
+        style = _STATUS_STYLE.get(row["status"], "")
+        table.add_row(
+            Path(row["path"]).name, f"[{style}]{row['status']}[/]", _fmt(row["format"]), _fmt(row["sport"]),
+            _fmt(row["start_time"]), minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
+        )
+    Console().print(table)
+
+
+def _print_import_table(records: list[ImportRecord], title: str) -> None:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in ("file", "status", "kind", "format", "items", "reason"):
+        table.add_column(name, overflow="fold")
+    for record in records:
+        shown = "imported" if record.status == "ok" else record.status
+        style = _STATUS_STYLE.get(shown, "")
+        table.add_row(
+            record.path, f"[{style}]{shown}[/]", record.kind, record.format or "", str(record.n_items),
+            record.message,
+        )
+    console = Console()
+    console.print(table)
+    counts = Counter("imported" if r.status == "ok" else r.status for r in records)
+    if counts:
+        console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app``."""
+
+    @app.command("inspect")
+    def inspect(
+        files: list[Path] = typer.Argument(..., help="FIT, GPX, TCX or CSV files (optionally .gz)."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON array, an object per file."),
+    ) -> None:
+        """Decode activity files and summarise each one. Stores nothing."""
+        rows = [describe_file(path) for path in files]
+        if as_json:
+            print_json(rows)
+        else:
+            _print_inspect_table(rows)
+        if rows and all(row["status"] == "error" for row in rows):
+            raise typer.Exit(2)
+
+    @app.command("import")
+    def import_(
+        paths: list[Path] = typer.Argument(..., help="Files, folders, Garmin/Strava export zips, tables, logs."),
+        workspace: Path | None = WORKSPACE_OPTION,
+        as_json: bool = typer.Option(False, "--json", help="Print the import records as a JSON array."),
+        person: int | None = typer.Option(None, "--person", help="Person id (default: the workspace's first)."),
+        workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
+    ) -> None:
+        """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
+        from gutstride.ingest.pipeline import collect_files
+        from gutstride.settings import workspace_path
+        from gutstride.store.workspace import Workspace
+
+        files = collect_files(paths)  # a missing path is a one-line error (exit 2)
+        if not files:
+            where = ", ".join(str(p) for p in paths)
+            if as_json:
+                print_json([])
+            else:
+                typer.echo(f"no files found in {where}", err=True)
+                _print_import_table([], "Import")
+            return
+        ws = Workspace(workspace_path(workspace), create=True)
+        records = _import_with_progress(ws, paths, person, workers, show=not as_json)
+        if as_json:
+            print_json([record.to_dict() for record in records])
+        else:
+            _print_import_table(records, f"Import into {ws.path}")
+
+
+def _import_with_progress(
+    ws: Workspace, paths: list[Path], person: int | None, workers: int, show: bool
+) -> list[ImportRecord]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from gutstride.ingest.pipeline import import_paths
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("importing {task.fields[files]} files"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=not show) as bar:
+        task = bar.add_task("import", total=None, files=0)
+
+        def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
+            bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
+
+        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress)

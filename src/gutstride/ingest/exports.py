@@ -1,0 +1,309 @@
+"""Walk whole-account exports: Garmin Connect (zips of zips of FIT files) and Strava bulk exports.
+
+A Garmin Connect export is a zip whose members include further zips (``DI_CONNECT/DI-Connect-Uploaded-Files/
+UploadedFiles_0-_Part1.zip`` and so on) holding the original FIT files. A Strava bulk export is a zip with an
+``activities.csv`` (one row per activity: name, type, perceived exertion, gear, and the ``Filename`` of its file)
+and an ``activities/`` folder of ``.fit.gz``, ``.gpx.gz``, ``.tcx.gz`` and plain files.
+
+:func:`iter_export` yields every leaf member of such a zip, at any nesting depth up to a limit, as an
+:class:`ExportMember` with its bytes, or with the reason it was not read. Nothing is ever written to disk.
+
+Zip safety
+----------
+Archives come from users and the internet, so every limit is enforced on the bytes actually decompressed, not on
+the sizes the zip headers claim (headers can lie):
+
+* a member whose name is absolute (``/etc/passwd``, ``C:\\...``) or climbs out with ``..`` is skipped, never read;
+* at most :attr:`ZipLimits.max_members` members in total, counted over all nested zips;
+* at most :attr:`ZipLimits.max_total_bytes` decompressed bytes in total;
+* each member is read in chunks and abandoned as soon as its decompressed size exceeds
+  :attr:`ZipLimits.max_ratio` times its compressed size (a "zip bomb"), or the remaining total budget;
+* nested zips are expanded to :attr:`ZipLimits.max_depth` levels at most.
+
+A member that breaks a per-member rule is skipped with the reason; breaking a whole-archive rule (member count,
+total size) stops the walk with one skipped entry saying what was left unread.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import lzma
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from gutstride.errors import BadInputError
+
+if TYPE_CHECKING:
+    from gutstride.ingest.activities.model import ActivitySummary
+
+#: Separator between an archive's path and a member's name in the labels of members (``export.zip!/a/b.fit``).
+MEMBER_SEP = "!/"
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Limits applied while walking an export (see the module docstring)."""
+
+    max_members: int = 200_000
+    max_total_bytes: int = 20 * 1024**3
+    max_ratio: float = 200.0
+    max_depth: int = 4
+    #: Members smaller than this are never judged on their ratio (tiny text files compress "too well").
+    ratio_floor_bytes: int = 1 << 20
+
+
+@dataclass
+class ExportMember:
+    """One leaf member of an export.
+
+    ``label`` is the archive path and member names joined by ``!/``. ``data`` is the decompressed content, or
+    ``None`` when the member was not read; then ``skip_reason`` says why. ``meta`` holds activity metadata joined
+    from a Strava ``activities.csv`` (keys ``name``, ``sport``, ``perceived_exertion``, ``gear``,
+    ``relative_effort``, ``strava_id``), empty when there is none. ``packed_size`` is the member's compressed size
+    (used for progress).
+    """
+
+    label: str
+    data: bytes | None
+    skip_reason: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    packed_size: int = 0
+
+
+class _Budget:
+    """Counters shared by the outer zip and all nested zips."""
+
+    def __init__(self, limits: ZipLimits) -> None:
+        self.limits = limits
+        self.members = 0
+        self.bytes = 0
+
+
+class _LimitExceeded(Exception):
+    """A whole-archive limit was hit; the walk stops."""
+
+
+def unsafe_member_reason(name: str) -> str | None:
+    """Why the member ``name`` must not be read (absolute or climbing path), or ``None`` if it is safe."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return f"unsafe member name {name!r}: absolute path"
+    if ".." in PurePosixPath(norm).parts:
+        return f"unsafe member name {name!r}: path traversal ('..')"
+    return None
+
+
+def is_zip(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a file) starts like a zip archive."""
+    return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def iter_export(source: Path | bytes, label: str | None = None, limits: ZipLimits | None = None) -> Iterator[
+    ExportMember
+]:
+    """Yield every leaf member of the export zip ``source`` (a path or the zip's bytes).
+
+    Nested ``.zip`` members are expanded recursively. Strava ``activities.csv`` rows are joined to the members
+    named in their ``Filename`` column (see :func:`read_strava_csv`); the csv itself is yielded too, as a normal
+    member, so it gets an import record. Raises :class:`~gutstride.errors.BadInputError` if ``source`` is not a
+    readable zip.
+    """
+    limits = limits or ZipLimits()
+    budget = _Budget(limits)
+    if label is None:
+        label = str(source) if isinstance(source, Path) else "<zip>"
+    handle: BinaryIO = open(source, "rb") if isinstance(source, Path) else io.BytesIO(source)  # noqa: SIM115
+    with handle:
+        try:
+            yield from _walk(handle, label, budget, depth=0)
+        except _LimitExceeded as exc:
+            yield ExportMember(label, None, skip_reason=str(exc))
+
+
+def _open_zip(handle: BinaryIO, label: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise BadInputError(f"{label}: not a readable zip archive ({exc})") from exc
+
+
+def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator[ExportMember]:
+    limits = budget.limits
+    with _open_zip(handle, label) as archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        budget.members += len(infos)
+        if budget.members > limits.max_members:
+            raise _LimitExceeded(
+                f"too many members: more than {limits.max_members} files in the export; nothing more was read"
+            )
+        strava = _strava_metadata(archive, infos, label, budget)
+        for info in infos:
+            member_label = f"{label}{MEMBER_SEP}{info.filename}"
+            unsafe = unsafe_member_reason(info.filename)
+            if unsafe is not None:
+                yield ExportMember(member_label, None, skip_reason=unsafe, packed_size=info.compress_size)
+                continue
+            if info.flag_bits & 0x1:
+                yield ExportMember(member_label, None, skip_reason="encrypted member", packed_size=info.compress_size)
+                continue
+            try:
+                data = read_member(archive, info, budget)
+            except BadInputError as exc:
+                yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
+                continue
+            if info.filename.lower().endswith(".zip") and is_zip(data[:4]):
+                if depth + 1 >= limits.max_depth:
+                    yield ExportMember(
+                        member_label, None, skip_reason=f"zip nested deeper than {limits.max_depth} levels",
+                        packed_size=info.compress_size,
+                    )
+                    continue
+                try:
+                    yield from _walk(io.BytesIO(data), member_label, budget, depth + 1)
+                except BadInputError as exc:
+                    yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
+                continue
+            meta = strava.get(_strava_key(info.filename), {})
+            yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size)
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
+    """Read one member with caps on its decompressed size (ratio and remaining total budget).
+
+    The caps are checked on the bytes actually produced by the decompressor, chunk by chunk, so a member whose
+    header understates its size is still stopped.
+    """
+    limits = budget.limits
+    ratio_cap = max(limits.ratio_floor_bytes, int(info.compress_size * limits.max_ratio))
+    remaining = limits.max_total_bytes - budget.bytes
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with archive.open(info) as stream:
+            while True:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > ratio_cap:
+                    raise BadInputError(
+                        f"compression ratio above {limits.max_ratio:g}:1 (possible zip bomb); member not read"
+                    )
+                if size > remaining:
+                    budget.bytes = limits.max_total_bytes
+                    raise _LimitExceeded(
+                        f"export exceeds {limits.max_total_bytes / 1024**3:g} GiB uncompressed; nothing more was read"
+                    )
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error,
+            lzma.LZMAError) as exc:
+        raise BadInputError(f"unreadable zip member ({exc})") from exc
+    budget.bytes += size
+    return b"".join(chunks)
+
+
+# -- Strava ---------------------------------------------------------------------------------------------------
+
+#: Strava's ``Activity Type`` values mapped onto :data:`gutstride.ingest.activities.model.SPORTS`.
+STRAVA_SPORTS = {
+    "run": "running", "trail run": "trail_running", "virtual run": "treadmill_running", "walk": "walking",
+    "hike": "hiking", "ride": "cycling", "mountain bike ride": "cycling", "gravel ride": "cycling",
+    "e-bike ride": "cycling", "virtual ride": "indoor_cycling", "swim": "swimming", "rowing": "rowing",
+    "weight training": "strength", "yoga": "yoga", "workout": "cross_training", "crossfit": "cross_training",
+    "elliptical": "cross_training", "alpine ski": "skiing", "backcountry ski": "skiing", "nordic ski": "skiing",
+}
+
+
+def _strava_key(name: str) -> str:
+    return name.replace("\\", "/").lstrip("./").lower()
+
+
+def _strava_metadata(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str, budget: _Budget
+) -> dict[str, dict[str, Any]]:
+    """The rows of a Strava ``activities.csv`` at the root of ``archive``, keyed by member name (lower case)."""
+    for info in infos:
+        if info.filename.lower() == "activities.csv":
+            try:
+                text = read_member(archive, info, budget).decode("utf-8-sig", errors="replace")
+            except BadInputError:
+                return {}
+            return read_strava_csv(text)
+    return {}
+
+
+def read_strava_csv(text: str) -> dict[str, dict[str, Any]]:
+    """Parse a Strava ``activities.csv``: ``{filename (lower case): metadata}`` for rows naming a file.
+
+    Metadata keys: ``name`` (Activity Name), ``sport`` (Activity Type mapped by :data:`STRAVA_SPORTS`, ``None``
+    if unknown), ``strava_type`` (as written), ``perceived_exertion`` (Perceived Exertion, Strava's 1-10 scale),
+    ``relative_effort`` (Strava's own heart-rate score; *not* a perceived exertion and kept apart), ``gear``
+    (Activity Gear) and ``strava_id`` (Activity ID). The csv repeats some column names; the first is used.
+    """
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return {}
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        index.setdefault(name.strip().lower(), i)
+    if "filename" not in index:
+        return {}
+
+    def cell(row: list[str], column: str) -> str | None:
+        i = index.get(column)
+        if i is None or i >= len(row):
+            return None
+        value = row[i].strip()
+        return value or None
+
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        for row in reader:
+            filename = cell(row, "filename")
+            if not filename:
+                continue
+            strava_type = cell(row, "activity type")
+            out[_strava_key(filename)] = {
+                "name": cell(row, "activity name"),
+                "sport": STRAVA_SPORTS.get((strava_type or "").lower()),
+                "strava_type": strava_type,
+                "perceived_exertion": _number(cell(row, "perceived exertion")),
+                "relative_effort": _number(cell(row, "relative effort")),
+                "gear": cell(row, "activity gear"),
+                "strava_id": cell(row, "activity id"),
+            }
+    except csv.Error:
+        pass
+    return out
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return value if value == value else None
+
+
+def apply_strava_meta(summary: ActivitySummary, meta: dict[str, Any]) -> None:
+    """Fill an activity summary from its ``activities.csv`` row: name, perceived exertion, gear, and the sport
+    when the file itself did not say (``"other"``)."""
+    if meta.get("name"):
+        summary.name = meta["name"]
+    if meta.get("perceived_exertion") is not None:
+        summary.perceived_exertion = meta["perceived_exertion"]
+    if meta.get("gear"):
+        summary.gear = meta["gear"]
+    if meta.get("sport") and summary.sport in (None, "other"):
+        summary.sport = meta["sport"]

@@ -1,0 +1,448 @@
+"""The import pipeline: files, folders and export zips in; workspace rows, Parquet streams and records out.
+
+:func:`import_paths` walks folders recursively, expands export zips (:mod:`gutstride.ingest.exports`), hashes
+every file (SHA-256) and routes it: activity formats first (sniffed by the activity dispatcher), then microbiome
+tables, then log files; anything else is recorded as skipped. Activity files are decoded in a process pool;
+at most :data:`WINDOW_PER_WORKER` files per worker are in flight at any time, so memory stays bounded however
+large the export, and results are stored in input order, which keeps deduplication deterministic.
+
+Every input file gets exactly one :class:`~gutstride.ingest.record.ImportRecord` (one per member for zips), and
+a bad file never stops the batch. A file whose hash the workspace already holds (imported ok, partial or as a
+duplicate) is recorded as ``duplicate`` and adds nothing; a file that failed before is tried again and its old
+row updated, so importing the same export twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gutstride.errors import GutstrideError, MissingDataError
+from gutstride.ingest.exports import ZipLimits, apply_strava_meta, is_zip, iter_export
+from gutstride.ingest.record import ImportRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gutstride.ingest.activities.model import DecodedFile
+    from gutstride.store.schema import Person
+    from gutstride.store.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+#: Activity files in flight per worker (submitted but not yet stored).
+WINDOW_PER_WORKER = 4
+#: Bytes of (decompressed) head given to the format sniffers.
+HEAD_BYTES = 8192
+#: Progress callback: ``progress(files_done, bytes_done, bytes_total)``.
+Progress = Callable[[int, int, int], None]
+
+_KEEP_STATUSES = ("ok", "partial", "duplicate")
+
+
+@dataclass
+class _Item:
+    """One leaf input: a file on disk or a member of an export zip."""
+
+    label: str
+    path: Path | None = None
+    data: bytes | None = None
+    size: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    skip_reason: str = ""
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Every file named in ``paths`` or found (recursively, sorted) in the folders named there.
+
+    Hidden files and folders (name starting with ``.``) inside folders are left out. Raises
+    :class:`~gutstride.errors.MissingDataError` for a path that does not exist.
+    """
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise MissingDataError(f"no such file or folder: {path}")
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                rel = found.relative_to(path).parts
+                if found.is_file() and not any(part.startswith(".") for part in rel):
+                    files.append(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(4)
+            size = path.stat().st_size
+        except OSError as exc:
+            yield _Item(str(path), skip_reason=f"error: cannot read ({exc.strerror or exc})")
+            continue
+        if path.suffix.lower() == ".zip" and is_zip(head):
+            try:
+                for member in iter_export(path, str(path), limits):
+                    yield _Item(
+                        member.label, data=member.data, size=member.packed_size, meta=member.meta,
+                        skip_reason=member.skip_reason,
+                    )
+            except GutstrideError as exc:
+                yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
+            continue
+        yield _Item(str(path), path=path, size=size)
+
+
+def sniff_head(data: bytes, name: str) -> tuple[bytes, str]:
+    """The head the sniffers see, and the name: for gzip data, the decompressed head and the name without ``.gz``."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(data[: 1 << 16], HEAD_BYTES)
+        except zlib.error:
+            return data[:HEAD_BYTES], name
+        return head, name[:-3] if name.lower().endswith(".gz") else name
+    return data[:HEAD_BYTES], name
+
+
+def _decode_job(data: bytes, name: str) -> DecodedFile | str:
+    """Run in a worker: decode one activity file; a string is the error message."""
+    from gutstride.ingest.activities.dispatch import decode_activity
+
+    try:
+        return decode_activity(data, name)
+    except GutstrideError as exc:
+        return str(exc)
+    except Exception as exc:  # a reader bug must not stop the batch; the record says what happened
+        return f"internal error in the reader: {type(exc).__name__}: {exc}"
+
+
+def import_paths(
+    ws: Workspace,
+    paths: list[Path],
+    person_id: int | None = None,
+    workers: int = 0,
+    progress: Progress | None = None,
+    limits: ZipLimits | None = None,
+) -> list[ImportRecord]:
+    """Import files, folders and export zips into ``ws``; one record per file, in input order.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    paths
+        Files and folders (walked recursively). A nonexistent path raises
+        :class:`~gutstride.errors.MissingDataError` before anything is imported.
+    person_id
+        Whose data this is; by default the workspace's first person (created if needed).
+    workers
+        Decoding processes: ``0`` for one per CPU (at most 8), ``1`` to decode in this process.
+    progress
+        Called after each file as ``progress(files_done, bytes_done, bytes_total)``; bytes are on-disk
+        (compressed) sizes.
+    limits
+        Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`).
+    """
+    files = collect_files(paths)
+    bytes_total = sum(path.stat().st_size for path in files)
+    if workers <= 0:
+        workers = min(os.cpu_count() or 1, 8)
+    run = _Run(ws, person_id, workers, progress, bytes_total)
+    try:
+        for item in _iter_items(files, limits or ZipLimits()):
+            run.add(item)
+        run.drain()
+    finally:
+        run.close()
+    return [record for record in run.records if record is not None]
+
+
+class _Run:
+    """State of one import: known hashes, the pool and its window of pending files, the records so far."""
+
+    def __init__(
+        self, ws: Workspace, person_id: int | None, workers: int, progress: Progress | None, bytes_total: int
+    ) -> None:
+        from sqlalchemy import select
+
+        from gutstride.store.schema import ImportRow
+
+        self.ws = ws
+        self.workers = workers
+        self.progress = progress
+        self.bytes_total = bytes_total
+        self.bytes_done = 0
+        self.files_done = 0
+        self.records: list[ImportRecord | None] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
+        self.seen: dict[str, str] = {}  # sha256 -> label, within this run
+        with ws.session() as session:
+            self.person_id = ws.person(session, person_id).id
+            rows = session.execute(
+                select(ImportRow.sha256, ImportRow.status, ImportRow.path, ImportRow.id).where(
+                    ImportRow.person_id == self.person_id, ImportRow.sha256.is_not(None)
+                )
+            ).all()
+        self.known: dict[str, str] = {}  # sha256 -> path, already imported
+        self.retry: dict[str, int] = {}  # sha256 -> ImportRow id of an earlier failure
+        for sha, status, path, row_id in rows:
+            if sha is None:
+                continue
+            if status in _KEEP_STATUSES:
+                self.known[sha] = path
+            else:
+                self.retry.setdefault(sha, row_id)
+
+    # -- bookkeeping ----------------------------------------------------------------------------------------
+    def _slot(self) -> int:
+        self.records.append(None)
+        return len(self.records) - 1
+
+    def _done(self, slot: int, record: ImportRecord, item: _Item) -> None:
+        self.records[slot] = record
+        self.files_done += 1
+        self.bytes_done = min(self.bytes_total, self.bytes_done + item.size)
+        if self.progress is not None:
+            self.progress(self.files_done, self.bytes_done, self.bytes_total)
+
+    # -- one item -------------------------------------------------------------------------------------------
+    def add(self, item: _Item) -> None:
+        slot = self._slot()
+        if item.skip_reason:
+            status = "error" if item.skip_reason.startswith("error: ") else "skipped"
+            message = item.skip_reason.removeprefix("error: ")
+            self._done(slot, ImportRecord(item.label, status, message), item)  # type: ignore[arg-type]
+            return
+        data = item.data
+        if data is None:
+            assert item.path is not None
+            try:
+                data = item.path.read_bytes()
+            except OSError as exc:
+                self._done(slot, ImportRecord(item.label, "error", f"cannot read ({exc.strerror or exc})"), item)
+                return
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in self.known:
+            record = ImportRecord(item.label, "duplicate", f"already imported from {self.known[sha]}", sha256=sha)
+            self._done(slot, record, item)
+            return
+        if sha in self.seen:
+            record = ImportRecord(item.label, "duplicate", f"same content as {self.seen[sha]}", sha256=sha)
+            self._done(slot, record, item)
+            return
+        self.seen[sha] = item.label
+        name = item.label.rsplit("/", 1)[-1]
+        head, sniff_name = sniff_head(data, name)
+        try:
+            from gutstride.ingest.activities.dispatch import sniff_activity_format
+        except ImportError:
+            fmt = None
+        else:
+            fmt = sniff_activity_format(head, sniff_name)
+        if fmt is not None:
+            self._submit(slot, item, sha, data, name)
+            return
+        record = self._other(item, data, head, sniff_name, sha)
+        self._store_record(record)
+        self._done(slot, record, item)
+
+    def _submit(self, slot: int, item: _Item, sha: str, data: bytes, name: str) -> None:
+        future: Future[Any]
+        if self.workers <= 1:
+            future = Future()
+            future.set_result(_decode_job(data, name))
+        else:
+            if self.pool is None:
+                import multiprocessing
+
+                self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+            try:
+                future = self.pool.submit(_decode_job, data, name)
+            except BrokenProcessPool:
+                self._restart_pool()
+                future = Future()
+                future.set_result("a decoding process died; file not read")
+        item.data = None  # the bytes live in the job now; don't keep a second copy
+        self.pending.append((slot, item, sha, future))
+        while len(self.pending) >= WINDOW_PER_WORKER * self.workers:
+            self._finish_one()
+
+    def _restart_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
+    def drain(self) -> None:
+        while self.pending:
+            self._finish_one()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _finish_one(self) -> None:
+        slot, item, sha, future = self.pending.popleft()
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self._restart_pool()
+            result = "a decoding process died (out of memory or a crash); file not read"
+        except Exception as exc:  # pickling and similar failures: this file only
+            result = f"internal error: {type(exc).__name__}: {exc}"
+        try:
+            record = self._store_activities(item, sha, result)
+        except Exception as exc:  # noqa: BLE001 - one file's store failure must not stop the batch
+            log.exception("storing %s failed", item.label)
+            record = ImportRecord(item.label, "error", f"internal error while storing: {exc}", "activity", sha256=sha)
+        self._done(slot, record, item)
+
+    # -- storing --------------------------------------------------------------------------------------------
+    def _write_row(self, session: Session, record: ImportRecord) -> None:
+        from gutstride.store.schema import ImportRow
+
+        values = {
+            "person_id": self.person_id, "path": record.path, "sha256": record.sha256, "kind": record.kind,
+            "format": record.format, "status": record.status, "message": record.message,
+            "n_items": record.n_items, "imported_at": datetime.now(UTC),
+        }
+        row_id = self.retry.pop(record.sha256, None) if record.sha256 else None
+        row = session.get(ImportRow, row_id) if row_id is not None else None
+        if row is None:
+            session.add(ImportRow(**values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        if record.sha256 and record.status in _KEEP_STATUSES:
+            self.known[record.sha256] = record.path
+
+    def _store_record(self, record: ImportRecord) -> None:
+        try:
+            with self.ws.session() as session:
+                self._write_row(session, record)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("recording %s failed", record.path)
+            record.status, record.message = "error", f"internal error while recording: {exc}"
+
+    def _store_activities(self, item: _Item, sha: str, result: DecodedFile | str) -> ImportRecord:
+        from gutstride.store.activities import save_activities
+
+        if isinstance(result, str):
+            record = ImportRecord(item.label, "error", result, "activity", sha256=sha)
+            self._store_record(record)
+            return record
+        decoded = result
+        record = ImportRecord(item.label, decoded.status, decoded.message, "activity", decoded.format, sha)
+        activities = decoded.activities
+        if decoded.status != "error" and not activities:
+            record.status = "skipped"
+            record.message = decoded.message or f"no activity in this {decoded.format.upper()} file"
+        if item.meta:
+            for activity in activities:
+                apply_strava_meta(activity.summary, item.meta)
+        extra = {key: item.meta[key] for key in ("strava_id", "relative_effort") if item.meta.get(key) is not None}
+        with self.ws.session() as session:
+            person = self._person(session)
+            if activities:
+                outcome = save_activities(
+                    self.ws, session, person, activities, decoded.format, item.label, sha, extra or None
+                )
+                record.n_items = len(outcome.new_ids)
+                notes = [decoded.message] if decoded.message else []
+                if outcome.duplicates and not outcome.new_ids:
+                    record.status = "duplicate"
+                    notes = outcome.duplicates + notes
+                elif outcome.duplicates:
+                    notes.append(f"{len(outcome.new_ids)} new; " + "; ".join(outcome.duplicates))
+                record.message = "; ".join(notes)
+            self._write_row(session, record)
+        return record
+
+    def _person(self, session: Session) -> Person:
+        from gutstride.store.schema import Person
+
+        person = session.get(Person, self.person_id)
+        if person is None:
+            raise MissingDataError(f"person {self.person_id} is no longer in the workspace")
+        return person
+
+    def _other(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord:
+        """Route a file that is not an activity: microbiome table, then log, else skipped."""
+        try:
+            return self._microbiome(item, data, head, name, sha) or self._log(item, data, head, name, sha) or (
+                ImportRecord(
+                    item.label, "skipped", f"not a file gutstride reads ({_guess(head, name)})", sha256=sha
+                )
+            )
+        except GutstrideError as exc:
+            return ImportRecord(item.label, "error", str(exc), sha256=sha)
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the batch
+            log.exception("reading %s failed", item.label)
+            return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
+
+    def _microbiome(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord | None:
+        try:
+            from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
+            from gutstride.store.microbiome import save_table
+        except ImportError:
+            if name.lower().endswith((".biom", ".qza")):
+                return ImportRecord(item.label, "skipped", "no reader for microbiome yet", "microbiome", sha256=sha)
+            return None
+        fmt = sniff_microbiome_format(head, name)
+        if fmt is None:
+            return None
+        if item.path is not None:
+            table = read_table(item.path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
+                target = Path(tmp) / name
+                target.write_bytes(data)
+                table = read_table(target)
+        with self.ws.session() as session:
+            n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
+        n_samples = len(table.sample_ids)
+        message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
+        return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
+
+    def _log(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord | None:
+        try:
+            from gutstride.ingest.logs import read_log, sniff_log
+            from gutstride.store.logs import save_entries
+        except ImportError:
+            return None
+        if not sniff_log(head, name):
+            return None
+        entries = read_log(data, name)
+        with self.ws.session() as session:
+            n = save_entries(self.ws, session, self._person(session), entries, item.label)
+        return ImportRecord(item.label, "ok", f"{n} of {len(entries)} entries stored", "log", "csv", sha, n)
+
+
+def _guess(head: bytes, name: str) -> str:
+    """A short guess at what a file is, for the 'not a file gutstride reads' message."""
+    if is_zip(head):
+        return "a zip archive that is not an export"
+    if head[:4] == b"%PDF":
+        return "PDF document"
+    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image"
+    suffix = Path(name).suffix.lower()
+    try:
+        head[: max(0, len(head) - 3)].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary data{f', {suffix} file' if suffix else ''}"
+    return f"text{f', {suffix} file' if suffix else ''}"
