@@ -185,7 +185,9 @@ def _num(value: float | str) -> str:
 
 
 def format_utc(moment: datetime) -> str:
-    """ISO text of ``moment`` in UTC at second resolution, with a ``Z`` suffix."""
+    """ISO text of ``moment`` in UTC at second resolution, with a ``Z`` suffix (a naive ``moment`` is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 

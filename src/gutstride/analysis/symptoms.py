@@ -1,0 +1,531 @@
+"""Within-person (n-of-1) symptom analysis: red-flag screening, candidate triggers, and the trend over time.
+
+Pure functions: no I/O, no printing.
+
+Joining sessions to the log
+---------------------------
+``exposures`` has one row per training session with at least ``start_time`` (UTC), ``day`` (the session's
+local date), ``share_above_70pct_hrmax`` (0-1), ``duration_s`` and ``avg_temp_c``; an optional boolean
+``dehydrated`` column flags sessions known to have ended dehydrated. Each session takes the log fields of
+
+1. the entry linked to it (``activity_start`` within :data:`LINK_TOLERANCE_S` of the session's start), over
+2. the day entry of its day.
+
+Sleep logged on day D is the night before D. When several sessions share a day, a day entry's symptoms count for
+each of them.
+
+Outcome
+-------
+A session is *symptomatic* when any GI symptom (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) is
+scored >= :data:`SYMPTOM_THRESHOLD` (3 of 10, "moderate" on the 0-10 scales of exercise GI questionnaires) on it,
+outcome id ``gi_any``. Each symptom is also analysed alone (outcome id = the symptom name, same threshold).
+Sessions with no symptom recorded are left out (their outcome is unknown), and each trigger uses only the sessions
+where that trigger is known.
+
+Statistics
+----------
+For each trigger with ``a`` symptomatic of ``n1`` exposed sessions and ``c`` of ``n0`` unexposed:
+
+- rates ``a / n1`` and ``c / n0``; rate (risk) ratio :math:`RR = (a/n_1) / (c/n_0)`;
+- its interval is the Katz log interval,
+  :math:`\\exp(\\ln RR \\pm z_{1-\\alpha/2}\\sqrt{1/a - 1/n_1 + 1/c - 1/n_0})`, with 0.5 added to all four cells
+  (and so 1 to ``n1`` and ``n0``) when any cell is zero (Haldane-Anscombe correction); the point estimate
+  reported is computed from the same (corrected) cells. It is a (1 - alpha) interval, *not* adjusted for
+  multiplicity;
+- the p-value is Fisher's exact test, two-sided, on the 2 x 2 table;
+- p-values are adjusted with Holm's step-down method, which controls the family-wise error rate at ``alpha`` under
+  any dependence between the tests. The families are: the triggers tested for ``gi_any`` (at most 9), and,
+  separately, all trigger x single-symptom tests (at most 54). Only triggers with enough data enter a family, and
+  :attr:`TriggerResult.n_tested` says how many did;
+- a trigger is tested only with at least ``min_sessions`` exposed *and* ``min_sessions`` unexposed sessions;
+  otherwise its status is "not enough data yet".
+
+References
+----------
+Katz D, Baptista J, Azen SP, Pike MC. Obtaining confidence intervals for the risk ratio in cohort studies.
+Biometrics, 1978. Holm S. A simple sequentially rejective multiple test procedure. Scandinavian Journal of
+Statistics, 1979. Fisher's exact test: any statistics textbook (e.g. Agresti, Categorical Data Analysis).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import TYPE_CHECKING, Any
+
+from gutstride.analysis.findings import Direction, Finding
+from gutstride.ingest.logs import SYMPTOMS, LogEntry, format_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SYMPTOM_THRESHOLD = 3
+LINK_TOLERANCE_S = 900.0
+PRIMARY_OUTCOME = "gi_any"
+RED_FLAG_CLAIM = "red-flags-see-a-doctor"
+NOT_ENOUGH = "not enough data yet"
+
+# Bowel-habit rule (see :func:`screen_red_flags`).
+BOWEL_MIN_BASELINE_DAYS = 14
+BOWEL_MIN_WEEK_DAYS = 3
+BOWEL_WEEKS = 3
+BRISTOL_SHIFT = 2.0
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A candidate trigger: how to tell, for one session, whether it was present (``None`` = unknown)."""
+
+    id: str
+    label: str
+    claim_id: str
+    exposed: Callable[[dict[str, Any]], bool | None]
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _threshold(key: str, test: Callable[[float], bool]) -> Callable[[dict[str, Any]], bool | None]:
+    def exposed(session: dict[str, Any]) -> bool | None:
+        value = _num(session.get(key))
+        return None if value is None else test(value)
+
+    return exposed
+
+
+def _high_fibre(session: dict[str, Any]) -> bool | None:
+    fibre = session.get("pre_meal_fibre")
+    return None if fibre is None else fibre == "high"
+
+
+def _nsaid(session: dict[str, Any]) -> bool | None:
+    # On a logged session an unmarked NSAID field counts as "no NSAID": people tick it when they took one.
+    return bool(session.get("nsaid"))
+
+
+def _poor_sleep(session: dict[str, Any]) -> bool | None:
+    hours, quality = _num(session.get("sleep_hours")), _num(session.get("sleep_quality"))
+    if hours is None and quality is None:
+        return None
+    return (hours is not None and hours < 6.0) or (quality is not None and quality <= 2)
+
+
+def _dehydration(session: dict[str, Any]) -> bool | None:
+    fluids = _num(session.get("fluids_l"))
+    flag = session.get("dehydrated")
+    flag = None if flag is None or (isinstance(flag, float) and math.isnan(flag)) else bool(flag)
+    if fluids is None and flag is None:
+        return None
+    return bool(flag) or (fluids is not None and fluids < 1.5)
+
+
+_STRENUOUS = "prolonged-strenuous-exercise-gi-injury"
+_MEAL = "low-fibre-carb-meal-before-running"
+
+#: The candidate triggers, in reporting order.
+TRIGGERS: tuple[Trigger, ...] = (
+    Trigger("intensity", "at least half the time above 70% HRmax", _STRENUOUS,
+            _threshold("share_above_70pct_hrmax", lambda v: v >= 0.5)),
+    Trigger("duration_90", "longer than 90 min", _STRENUOUS, _threshold("duration_s", lambda v: v > 90 * 60)),
+    Trigger("duration_120", "longer than 2 h", _STRENUOUS, _threshold("duration_s", lambda v: v > 120 * 60)),
+    Trigger("heat", "in heat (average 25 C or more)", "exercise-heat-gi-symptoms",
+            _threshold("avg_temp_c", lambda v: v >= 25.0)),
+    Trigger("meal_within_2h", "a meal less than 2 h before", _MEAL,
+            _threshold("pre_meal_minutes_before", lambda v: v < 120.0)),
+    Trigger("high_fibre_meal", "a high-fibre meal before", _MEAL, _high_fibre),
+    Trigger("nsaid", "after taking an NSAID", "nsaids-exercise-gi-risk", _nsaid),
+    Trigger("poor_sleep", "after poor sleep (< 6 h or quality 1-2)", "sleep-7-9-hours", _poor_sleep),
+    Trigger("dehydration", "when dehydrated (fluids < 1.5 L or flagged)", "hydration-half-body-weight-ounces",
+            _dehydration),
+)
+
+
+@dataclass(frozen=True)
+class TriggerResult:
+    """One trigger against one outcome: the 2 x 2 table, the rate ratio, its interval and the tests."""
+
+    trigger_id: str
+    label: str
+    claim_id: str
+    outcome: str
+    n: int
+    n_exposed: int
+    n_unexposed: int
+    events_exposed: int
+    events_unexposed: int
+    rate_exposed: float
+    rate_unexposed: float
+    rate_ratio: float
+    interval: tuple[float, float]
+    status: str  # "ok" | "not enough data yet"
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    significant: bool = False
+    n_tested: int = 0
+    adjustment: str = "holm"
+    continuity_corrected: bool = False
+    period_start: date | None = None
+    period_end: date | None = None
+    alpha: float = 0.05
+
+
+# -- red flags -----------------------------------------------------------------------------------------------------
+def screen_red_flags(entries: Iterable[LogEntry]) -> list[Finding]:
+    """Screen the whole log for red flags; each returned finding outranks every other finding.
+
+    Findings (domain ``red_flag``, claim ``red-flags-see-a-doctor``, ``detail["dates"]`` = the days involved):
+
+    - ``red_flag.blood_in_stool``: any entry with blood in the stool;
+    - ``red_flag.black_stool``: any entry with black stool;
+    - ``red_flag.gi_bleeding_during_exercise``: blood in the stool on a day with an entry linked to an activity;
+    - ``red_flag.bowel_habit_change``: a sustained change in bowel habit. Days are grouped in 7-day weeks counted
+      from the first day with a Bristol score or stool frequency. A week is *changed* when it has at least
+      3 days with that measure and either its median Bristol score differs by >= 2 from the baseline median, or
+      its mean stool frequency is at least double (and >= 1/day more) or at most half (and >= 1/day less) the
+      baseline mean. The baseline is every day before the run, and needs at least 14 recorded days. The flag
+      is raised when 3 consecutive weeks (>= 3 weeks) are changed; a week without enough records breaks the run.
+    """
+    entries = sorted(entries, key=lambda e: (e.day, e.activity_ref))
+    blood = sorted({e.day for e in entries if e.blood_in_stool})
+    black = sorted({e.day for e in entries if e.black_stool})
+    exercise_days = {e.day for e in entries if e.activity_start is not None}
+    out: list[Finding] = []
+    if blood:
+        out.append(_flag("red_flag.blood_in_stool", "Blood in stool recorded", blood))
+    if black:
+        out.append(_flag("red_flag.black_stool", "Black stool recorded", black))
+    bleeding = [d for d in blood if d in exercise_days]
+    if bleeding:
+        out.append(_flag("red_flag.gi_bleeding_during_exercise", "Blood in stool on a training day", bleeding))
+    runs = _bowel_changes(entries)
+    if runs:
+        days = sorted({d for run in runs for d in run["dates"]})
+        finding = _flag("red_flag.bowel_habit_change", "Bowel habit changed for 3 weeks or more", days)
+        summary = finding.summary + "; " + "; ".join(run["summary"] for run in runs)
+        out.append(replace(finding, summary=summary, detail={**finding.detail, "runs": runs}))
+    return out
+
+
+def _flag(flag_id: str, what: str, days: Sequence[date]) -> Finding:
+    shown = ", ".join(d.isoformat() for d in days[:10]) + (" ..." if len(days) > 10 else "")
+    noun = "day" if len(days) == 1 else "days"
+    return Finding(
+        id=flag_id, domain="red_flag", summary=f"{what} on {len(days)} {noun} ({shown})", value=float(len(days)),
+        unit="days", direction="present", n=len(days), period_start=days[0], period_end=days[-1],
+        claim_id=RED_FLAG_CLAIM, detail={"dates": [d.isoformat() for d in days]},
+    )
+
+
+def _daily(entries: Sequence[LogEntry], name: str) -> dict[date, float]:
+    by_day: dict[date, list[float]] = {}
+    for entry in entries:
+        value = getattr(entry, name)
+        if value is not None:
+            by_day.setdefault(entry.day, []).append(float(value))
+    return {day: median(values) for day, values in by_day.items()}
+
+
+def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
+    bristol, frequency = _daily(entries, "bristol"), _daily(entries, "stool_frequency")
+    days = sorted(set(bristol) | set(frequency))
+    if not days:
+        return []
+    first = days[0]
+    n_weeks = (days[-1] - first).days // 7 + 1
+
+    def week_of(day: date) -> int:
+        return (day - first).days // 7
+
+    def changed(week: int, start: int) -> str | None:
+        """Why ``week`` differs from the baseline of all days before week ``start`` (None if it does not)."""
+        reasons = []
+        for series, kind in ((bristol, "bristol"), (frequency, "frequency")):
+            base = [v for d, v in series.items() if week_of(d) < start]
+            this = [v for d, v in series.items() if week_of(d) == week]
+            if len(base) < BOWEL_MIN_BASELINE_DAYS or len(this) < BOWEL_MIN_WEEK_DAYS:
+                continue
+            if kind == "bristol":
+                b, w = median(base), median(this)
+                if abs(w - b) >= BRISTOL_SHIFT:
+                    reasons.append(f"median Bristol {w:g} vs {b:g} before")
+            else:
+                b, w = sum(base) / len(base), sum(this) / len(this)
+                if (w >= 2 * b and w - b >= 1) or (w <= b / 2 and b - w >= 1):
+                    reasons.append(f"{w:.1f} stools/day vs {b:.1f} before")
+        return "; ".join(reasons) or None
+
+    runs: list[dict[str, Any]] = []
+    start = 1
+    while start + BOWEL_WEEKS <= n_weeks:
+        reasons = [changed(w, start) for w in range(start, start + BOWEL_WEEKS)]
+        if all(reasons):
+            end = start + BOWEL_WEEKS
+            while end < n_weeks and changed(end, start):
+                end += 1
+            run_days = [d for d in days if start <= week_of(d) < end]
+            period = f"{first + timedelta(weeks=start)} to {first + timedelta(weeks=end, days=-1)}"
+            runs.append({"dates": run_days, "weeks": end - start, "summary": f"{period}: {reasons[0]}"})
+            start = end
+        else:
+            start += 1
+    return [{**run, "dates": [d.isoformat() for d in run["dates"]]} for run in runs]
+
+
+# -- triggers ------------------------------------------------------------------------------------------------------
+def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+    """One dict per session: its exposure columns overlaid with its day entry, then its linked entry."""
+    entries = list(entries)
+    day_entries = {e.day: e for e in entries if e.activity_start is None}
+    linked = [e for e in entries if e.activity_start is not None]
+    records = exposures.to_dict("records")
+    starts = [_epoch(r["start_time"]) for r in records]
+    links: dict[int, LogEntry] = {}
+    for entry in linked:
+        assert entry.activity_start is not None
+        when = entry.activity_start.timestamp()
+        best = min(range(len(starts)), key=lambda i: abs(starts[i] - when), default=None)
+        if best is not None and abs(starts[best] - when) <= LINK_TOLERANCE_S:
+            links[best] = entry
+    out = []
+    for i, record in enumerate(records):
+        day = record["day"]
+        day = day.date() if isinstance(day, datetime) else day
+        session = dict(record)
+        session["day"] = day
+        for source in (day_entries.get(day), links.get(i)):
+            if source is not None:
+                session.update(source.data())
+                if source.max_symptom() is not None:  # scored symptoms replace the day's, as a set
+                    session.update({s: getattr(source, s) for s in SYMPTOMS})
+        out.append(session)
+    return out
+
+
+def _epoch(value: Any) -> float:
+    moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    return datetime.fromisoformat(format_utc(moment).replace("Z", "+00:00")).timestamp()
+
+
+def _outcome(session: dict[str, Any], outcome: str) -> bool | None:
+    names = SYMPTOMS if outcome == PRIMARY_OUTCOME else (outcome,)
+    scores = [session[s] for s in names if session.get(s) is not None]
+    return None if not scores else max(scores) >= SYMPTOM_THRESHOLD
+
+
+def katz_rate_ratio(a: int, n1: int, c: int, n0: int, alpha: float = 0.05) -> tuple[float, float, float, bool]:
+    """Rate ratio ``(a/n1)/(c/n0)`` with its Katz log interval; 0.5 is added to every cell if any is zero.
+
+    Returns ``(ratio, low, high, corrected)``.
+    """
+    from scipy.stats import norm
+
+    aa, bb, cc, dd = float(a), float(n1 - a), float(c), float(n0 - c)
+    corrected = min(aa, bb, cc, dd) == 0
+    if corrected:
+        aa, bb, cc, dd = aa + 0.5, bb + 0.5, cc + 0.5, dd + 0.5
+    m1, m0 = aa + bb, cc + dd
+    ratio = (aa / m1) / (cc / m0)
+    se = math.sqrt(1 / aa - 1 / m1 + 1 / cc - 1 / m0)
+    z = float(norm.ppf(1 - alpha / 2))
+    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
+
+
+def _table(sessions: list[dict[str, Any]], trigger: Trigger, outcome: str) -> tuple[int, int, int, int, list[date]]:
+    a = n1 = c = n0 = 0
+    days: list[date] = []
+    for session in sessions:
+        y = _outcome(session, outcome)
+        x = trigger.exposed(session) if y is not None else None
+        if x is None or y is None:
+            continue
+        days.append(session["day"])
+        if x:
+            n1, a = n1 + 1, a + int(y)
+        else:
+            n0, c = n0 + 1, c + int(y)
+    return a, n1, c, n0, days
+
+
+def trigger_analysis(
+    exposures: pd.DataFrame, entries: Iterable[LogEntry], min_sessions: int = 5, alpha: float = 0.05
+) -> list[TriggerResult]:
+    """Symptom rate with and without each candidate trigger, for one person (see the module docstring).
+
+    Parameters
+    ----------
+    exposures
+        One row per session: ``start_time`` (UTC), ``day``, ``share_above_70pct_hrmax``, ``duration_s``,
+        ``avg_temp_c``, optionally ``dehydrated``.
+    entries
+        The person's log.
+    min_sessions
+        Minimum exposed and minimum unexposed sessions for a trigger to be tested.
+    alpha
+        Family-wise error rate of the Holm-adjusted tests, and 1 - level of the intervals.
+
+    Returns
+    -------
+    list of TriggerResult
+        The ``gi_any`` results in :data:`TRIGGERS` order, then trigger x single-symptom results.
+    """
+    sessions = _session_records(exposures, entries)
+    primary = [_result(sessions, t, PRIMARY_OUTCOME, min_sessions, alpha) for t in TRIGGERS]
+    per_symptom = [_result(sessions, t, s, min_sessions, alpha) for s in SYMPTOMS for t in TRIGGERS]
+    return _holm(primary, alpha) + _holm(per_symptom, alpha)
+
+
+def _result(sessions: list[dict[str, Any]], trigger: Trigger, outcome: str, min_sessions: int,
+            alpha: float) -> TriggerResult:
+    from scipy.stats import fisher_exact
+
+    a, n1, c, n0, days = _table(sessions, trigger, outcome)
+    ratio, low, high, corrected = katz_rate_ratio(a, n1, c, n0, alpha)
+    enough = n1 >= min_sessions and n0 >= min_sessions
+    p_value = float(fisher_exact([[a, n1 - a], [c, n0 - c]]).pvalue) if enough else None
+    return TriggerResult(
+        trigger_id=trigger.id, label=trigger.label, claim_id=trigger.claim_id, outcome=outcome, n=n1 + n0,
+        n_exposed=n1, n_unexposed=n0, events_exposed=a, events_unexposed=c,
+        rate_exposed=a / n1 if n1 else math.nan, rate_unexposed=c / n0 if n0 else math.nan, rate_ratio=ratio,
+        interval=(low, high), status="ok" if enough else NOT_ENOUGH, p_value=p_value,
+        continuity_corrected=corrected, period_start=min(days, default=None), period_end=max(days, default=None),
+        alpha=alpha,
+    )
+
+
+def _holm(results: list[TriggerResult], alpha: float) -> list[TriggerResult]:
+    from statsmodels.stats.multitest import multipletests
+
+    tested = [i for i, r in enumerate(results) if r.p_value is not None]
+    out = list(results)
+    if not tested:
+        return out
+    reject, adjusted, _, _ = multipletests([results[i].p_value for i in tested], alpha=alpha, method="holm")
+    for i, rej, p_adj in zip(tested, reject, adjusted, strict=True):
+        out[i] = replace(results[i], p_adjusted=float(p_adj), significant=bool(rej), n_tested=len(tested))
+    return [r if r.p_value is not None else replace(r, n_tested=len(tested)) for r in out]
+
+
+# -- trend ---------------------------------------------------------------------------------------------------------
+TREND_COLUMNS = ("period_start", "period_end", "days_logged", "symptom_days", "symptom_rate", "sessions",
+                 "long_sessions", "intensity_share")
+
+
+def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.DataFrame:
+    """Symptom rate and training per 4-week period (28 days from the first log or session day).
+
+    Columns: ``period_start``, ``period_end``, ``days_logged`` (days with any symptom scored), ``symptom_days``
+    (days with a symptom >= 3), ``symptom_rate`` (their ratio, NaN with no logged day), ``sessions``,
+    ``long_sessions`` (> 90 min) and ``intensity_share`` (duration-weighted mean share of time above 70% HRmax,
+    NaN without heart-rate data).
+    """
+    import numpy as np
+    import pandas as pd
+
+    worst: dict[date, int] = {}
+    for entry in entries:
+        score = entry.max_symptom()
+        if score is not None:
+            worst[entry.day] = max(score, worst.get(entry.day, score))
+    session_days = [d.date() if isinstance(d, datetime) else d for d in sessions.get("day", pd.Series([]))]
+    all_days = list(worst) + session_days
+    if not all_days:
+        return pd.DataFrame({name: [] for name in TREND_COLUMNS})
+    first = min(all_days)
+    n_periods = (max(all_days) - first).days // 28 + 1
+    rows = []
+    sess = sessions.assign(_period=[(d - first).days // 28 for d in session_days])
+    for k in range(n_periods):
+        start = first + timedelta(days=28 * k)
+        logged = [s for d, s in worst.items() if (d - first).days // 28 == k]
+        hits = sum(s >= SYMPTOM_THRESHOLD for s in logged)
+        block = sess[sess["_period"] == k]
+        share = block.get("share_above_70pct_hrmax", pd.Series(np.nan, index=block.index)).astype(float)
+        duration = block.get("duration_s", pd.Series(np.nan, index=block.index)).astype(float)
+        known = share.notna() & duration.notna() & (duration > 0)
+        intensity = float((share[known] * duration[known]).sum() / duration[known].sum()) if known.any() else np.nan
+        rows.append({
+            "period_start": start, "period_end": start + timedelta(days=27), "days_logged": len(logged),
+            "symptom_days": hits, "symptom_rate": hits / len(logged) if logged else np.nan,
+            "sessions": len(block), "long_sessions": int((duration > 90 * 60).sum()), "intensity_share": intensity,
+        })
+    return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+
+
+# -- findings ------------------------------------------------------------------------------------------------------
+def symptom_findings(
+    results: Sequence[TriggerResult], red_flags: Sequence[Finding], trend: pd.DataFrame, min_observations: int = 5
+) -> list[Finding]:
+    """Findings for the report: red flags first, then ``symptoms.rate``, then one ``symptoms.trigger.<id>`` each.
+
+    A trigger's direction is ``above`` when its Holm-adjusted test rejects at ``alpha`` with a rate ratio > 1,
+    ``within`` otherwise, and ``not_enough_data`` when it was not tested or rests on fewer than
+    ``min_observations`` sessions. ``symptoms.rate`` is the share of logged days with a GI symptom >= 3 with its
+    Clopper-Pearson (exact binomial) 95% interval; direction ``present``/``absent``, or ``not_enough_data``.
+    """
+    out = list(red_flags)
+    out.append(_rate_finding(trend, min_observations))
+    out += [_trigger_finding(r, min_observations) for r in results if r.outcome == PRIMARY_OUTCOME]
+    return out
+
+
+def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
+    from scipy.stats import binomtest
+
+    n, k = int(trend["days_logged"].sum()), int(trend["symptom_days"].sum())
+    low, high = (0.0, 1.0)
+    if n:
+        ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+        low, high = float(ci.low), float(ci.high)
+    rate = k / n if n else None
+    enough = n >= min_observations
+    summary = (
+        f"GI symptoms (a score of {SYMPTOM_THRESHOLD}+ of 10) on {k} of {n} logged days"
+        + (f" ({100 * k / n:.0f}%, 95% CI {100 * low:.0f}-{100 * high:.0f}%)" if n else "")
+        + ("" if enough else f"; not enough data yet (need {min_observations} logged days)")
+    )
+    periods = trend.assign(period_start=trend["period_start"].astype(str), period_end=trend["period_end"].astype(str))
+    return Finding(
+        id="symptoms.rate", domain="symptoms", summary=summary, value=rate, unit="share of logged days",
+        direction=("present" if k else "absent") if enough else "not_enough_data", n=n,
+        period_start=trend["period_start"].min() if len(trend) else None,
+        period_end=trend["period_end"].max() if len(trend) else None, interval=(low, high),
+        detail={"trend": periods.to_dict("records"), "threshold_score": SYMPTOM_THRESHOLD},
+    )
+
+
+def _trigger_finding(r: TriggerResult, min_observations: int) -> Finding:
+    enough = r.status == "ok" and r.n >= min_observations
+    direction: Direction
+    if not enough:
+        direction = "not_enough_data"
+        summary = (f"Sessions {r.label}: {NOT_ENOUGH} ({r.n_exposed} with, {r.n_unexposed} without; "
+                   f"at least {min_observations} of each needed)")
+    else:
+        direction = "above" if r.significant and r.rate_ratio > 1 else "within"
+        summary = (
+            f"GI symptoms after {r.events_exposed} of {r.n_exposed} sessions {r.label} "
+            f"({100 * r.rate_exposed:.0f}%) vs {r.events_unexposed} of {r.n_unexposed} without "
+            f"({100 * r.rate_unexposed:.0f}%); rate ratio {r.rate_ratio:.2g} "
+            f"({100 * (1 - r.alpha):.0f}% CI {r.interval[0]:.2g}-{r.interval[1]:.2g}), Holm-adjusted p = "
+            f"{r.p_adjusted:.2g} over {r.n_tested} triggers tested"
+        )
+    return Finding(
+        id=f"symptoms.trigger.{r.trigger_id}", domain="symptoms", summary=summary, value=r.rate_ratio,
+        threshold=1.0, unit="rate ratio", direction=direction, n=r.n, period_start=r.period_start,
+        period_end=r.period_end, claim_id=r.claim_id, interval=r.interval,
+        detail={
+            "n_exposed": r.n_exposed, "n_unexposed": r.n_unexposed, "events_exposed": r.events_exposed,
+            "events_unexposed": r.events_unexposed, "rate_exposed": r.rate_exposed,
+            "rate_unexposed": r.rate_unexposed, "p_value": r.p_value, "p_adjusted": r.p_adjusted,
+            "adjustment": r.adjustment, "n_tested": r.n_tested, "interval_method": "katz-log",
+            "continuity_corrected": r.continuity_corrected, "test": "fisher-exact-two-sided",
+            "outcome": f"any GI symptom >= {SYMPTOM_THRESHOLD}",
+        },
+    )
