@@ -21,7 +21,6 @@ Rules used here (documented because they change the numbers):
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -276,8 +275,3 @@ def normalise_sport(name: str | None) -> str:
         if word.replace("_", "") == squashed:
             return sport
     return "other"
-
-
-def finite_or_none(value: float) -> float | None:
-    """``value`` as a float, or None when it is NaN or infinite."""
-    return float(value) if math.isfinite(value) else None
