@@ -1,0 +1,1 @@
+"""Microbiome analyses: alpha and beta diversity, phylogenetic measures, PERMANOVA, taxa."""

@@ -1,0 +1,148 @@
+"""Beta diversity: a square distance matrix between every pair of samples of a feature table.
+
+Metrics (``u``, ``v`` are two samples' rows; ``m(u, v) = sum_k min(u_k, v_k)``):
+
+- ``braycurtis``: ``BC(u, v) = sum_k |u_k - v_k| / sum_k (u_k + v_k) = 1 - 2 m(u, v) / (sum u + sum v)``
+  (Bray and Curtis, 1957), on the values as given.
+- ``jaccard``: on presence/absence, ``1 - |A and B| / |A or B|``, as scikit-bio (which casts to Boolean first).
+- ``unweighted_unifrac`` and ``weighted_unifrac`` (unnormalised, QIIME 2's default): see
+  :mod:`gutstride.analysis.microbiome.phylo`. Features absent from the tree are left out with a warning.
+- ``aitchison``: Euclidean distance between robust centred log-ratio (rCLR) transforms. For a sample with non-zero
+  values ``x_k``, ``k in S``: ``rclr(x)_k = log x_k - (1/|S|) sum_{j in S} log x_j`` for ``k in S`` and 0 for the
+  zeros, which stay zeros (the "robust" CLR of Martino et al.'s robust Aitchison PCA, 2019). No pseudo-count is
+  added. Two samples with the same non-zero pattern and proportional values are at distance 0.
+
+Two empty samples are at distance 0 from each other under every ratio metric.
+
+Computation: Bray-Curtis, Jaccard and both UniFracs reduce to sums of minima of sparse rows, evaluated by a
+compiled kernel that scatters one row and walks the other's non-zeros, in parallel over rows
+(:mod:`gutstride.analysis.microbiome._pairwise`). Aitchison uses a sparse Gram matrix,
+``d^2 = |a|^2 + |b|^2 - 2 a.b``, with pairs whose ``d^2`` is within rounding of zero recomputed directly. Rows are
+processed in blocks of ``chunk_size`` samples; ``dtype=np.float32`` halves the memory of the result (intermediate
+sums stay in float64, so float32 results differ from float64 ones only by the final rounding).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from gutstride.errors import BadInputError, MissingDataError
+
+if TYPE_CHECKING:
+    import skbio
+
+    from gutstride.ingest.microbiome.table import FeatureTable
+
+#: Metric names accepted by :func:`beta_diversity` (and ``gutstride beta --metric``).
+METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")
+PHYLOGENETIC = ("unweighted_unifrac", "weighted_unifrac")
+
+
+def beta_diversity(
+    table: FeatureTable,
+    metric: str,
+    tree: skbio.TreeNode | None = None,
+    dtype: type = np.float64,
+    chunk_size: int | None = None,
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Distances between every pair of samples of ``table``.
+
+    Parameters
+    ----------
+    table
+        Samples-by-features table of non-negative values (counts or proportions).
+    metric
+        One of :data:`METRICS`.
+    tree
+        Rooted tree with branch lengths whose tips are feature ids; required by the UniFrac metrics.
+    dtype
+        ``numpy.float64`` (default) or ``numpy.float32`` for the returned matrix.
+    chunk_size
+        Samples per block of rows (default: blocks of about 64 MB of intermediates).
+
+    Returns
+    -------
+    (numpy.ndarray, list of str, list of str)
+        The symmetric ``n x n`` matrix with a zero diagonal, the sample ids in its order, and warnings.
+
+    Raises
+    ------
+    BadInputError
+        Unknown metric or dtype, negative or non-finite values, ``chunk_size < 1``.
+    MissingDataError
+        A UniFrac metric without a tree.
+    """
+    from gutstride.analysis.microbiome._pairwise import minsum_distances
+
+    if metric not in METRICS:
+        raise BadInputError(f"unknown beta diversity metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise BadInputError(f"dtype must be float32 or float64, not {np.dtype(dtype)}")
+    if chunk_size is not None and chunk_size < 1:
+        raise BadInputError("chunk_size must be at least 1")
+    data = sp.csr_matrix(table.data, dtype=np.float64, copy=True)  # never modify the caller's table
+    data.sum_duplicates()
+    if data.nnz and (not np.all(np.isfinite(data.data)) or data.data.min() < 0):
+        raise BadInputError("beta diversity needs finite, non-negative values")
+    data.eliminate_zeros()
+    ids = list(table.sample_ids)
+    if metric in PHYLOGENETIC:
+        if tree is None:
+            raise MissingDataError(f"{metric} needs a phylogenetic tree (--tree)")
+        from gutstride.analysis.microbiome.phylo import unifrac
+
+        dm, warnings = unifrac(table, tree, weighted=metric == "weighted_unifrac", dtype=dtype, chunk_size=chunk_size)
+        return dm, ids, warnings
+    if metric == "braycurtis":
+        return minsum_distances(data, ratio=True, dtype=dtype, chunk_size=chunk_size), ids, []
+    if metric == "jaccard":
+        data.data[:] = 1.0
+        dm = minsum_distances(data, ratio=True, shared_in_denominator=True, dtype=dtype, chunk_size=chunk_size)
+        return dm, ids, []
+    return aitchison(robust_clr(data), dtype=dtype, chunk_size=chunk_size), ids, []
+
+
+def robust_clr(data: sp.csr_matrix) -> sp.csr_matrix:
+    """Robust centred log-ratio of each row: ``log x_k`` minus the row's mean log over its non-zeros; zeros stay 0.
+
+    ``data`` must be CSR with explicit zeros removed. Returns a CSR matrix with the same sparsity pattern.
+    """
+    out = sp.csr_matrix(data, dtype=np.float64, copy=True)
+    logs = np.log(out.data)
+    counts = np.diff(out.indptr)
+    sums = np.add.reduceat(logs, out.indptr[:-1]) if logs.size else np.zeros(0)
+    means = np.zeros(out.shape[0])
+    nonempty = counts > 0
+    means[nonempty] = sums[nonempty] / counts[nonempty]
+    out.data = logs - np.repeat(means, counts)
+    return out
+
+
+def aitchison(clr: sp.csr_matrix, dtype: type = np.float64, chunk_size: int | None = None) -> np.ndarray:
+    """Euclidean distances between the rows of a (robust) CLR matrix, in blocks of ``chunk_size`` rows.
+
+    ``d^2(a, b) = |a|^2 + |b|^2 - 2 a.b`` from a sparse Gram block; where rounding could dominate
+    (``d^2 <= 1e-8 (|a|^2 + |b|^2)``) the pair is recomputed as ``sum (a - b)^2``.
+    """
+    from gutstride.analysis.microbiome._pairwise import default_chunk_size
+
+    n = clr.shape[0]
+    sq = np.asarray(clr.multiply(clr).sum(axis=1)).ravel()
+    result = np.zeros((n, n), dtype=dtype)
+    step = chunk_size or default_chunk_size(n)
+    transposed = sp.csc_matrix(clr.T)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        gram = np.asarray((clr[start:stop] @ transposed).toarray())
+        scale = sq[start:stop, None] + sq[None, :]
+        d2 = np.maximum(scale - 2.0 * gram, 0.0)
+        for r, j in zip(*np.nonzero(d2 <= 1e-8 * scale), strict=True):
+            diff = clr[start + r] - clr[j]
+            d2[r, j] = float(diff.multiply(diff).sum())
+        block = np.sqrt(d2)
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        result[start:stop] = block.astype(dtype, copy=False)
+    return result

@@ -1,0 +1,1 @@
+"""Presenters: the report and research exports."""
