@@ -1,0 +1,319 @@
+"""A suggested next week of training that keeps to the gut-friendly pattern and to a cautious progression.
+
+Pure: no I/O. The pattern, with the certainty of each part (see the claims in ``data/claims.toml``):
+
+* at least two moderate sessions of 30-45 min at 50-70% HRmax (``moderate-cardio-30-45min-2x-week``: very low
+  certainty for any gut benefit; a sensible minimum nonetheless);
+* most time at or below 70% HRmax: hard minutes are at most 20% of the week and no hard session is longer than
+  45 min (``intensity-70pct-hrmax``, low; ``prolonged-strenuous-exercise-gi-injury``, moderate: gut stress rises
+  with intensity and duration, with about 2 h at 60% VO2max as the reviewed threshold, so no session exceeds 2 h);
+* one or two rest days (``rest-and-recovery``, very low);
+* a strength or mobility session (``endurance-plus-strength-diversity``, very low);
+* progression: planned minutes <= floor(1.10 x mean weekly minutes of the last 4 complete weeks). This "10% rule"
+  is a coaching convention, not a tested limit (``load-spike-injury-risk``, low).
+
+The plan starts on the Monday after ``today``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from gutstride.errors import BadInputError, MissingDataError
+
+#: Planned minutes may be at most this multiple of the recent 4-week average (a convention, not evidence).
+PROGRESSION = 1.10
+#: Number of recent complete weeks the average is taken over.
+WINDOW_WEEKS = 4
+MODERATE_MINUTES = (30, 45)
+MODERATE_ZONE = (50, 70)
+EASY_ZONE = (50, 65)
+HARD_ZONE = (70, 85)
+STRENGTH_MINUTES = (20, 30)
+MIN_SESSION = 20
+MAX_SESSION = 120
+MAX_HARD_SESSION = 45
+MAX_HARD_SHARE = 0.20
+#: With a budget above this many minutes the plan uses six training days (one rest day), else five.
+ONE_REST_DAY_ABOVE = 450
+
+_REST_DAYS = {1: (6,), 2: (2, 6)}  # weekday indices (Monday = 0) kept for rest
+
+
+@dataclass(frozen=True)
+class PlannedDay:
+    """One day of the plan: ``session`` is rest, moderate, easy, strength_mobility or hard."""
+
+    day: date
+    session: str
+    minutes: int
+    hr_zone_pct: tuple[int, int] | None
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "session": self.session,
+            "minutes": self.minutes,
+            "hr_zone_pct": list(self.hr_zone_pct) if self.hr_zone_pct else None,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """Seven planned days, the budget they respect and why."""
+
+    start: date
+    days: tuple[PlannedDay, ...]
+    recent_average_minutes: float
+    budget_minutes: int
+    weeks_used: int
+    notes: tuple[str, ...]
+    claims: tuple[str, ...]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(d.minutes for d in self.days)
+
+    @property
+    def hard_minutes(self) -> int:
+        return sum(d.minutes for d in self.days if d.session == "hard")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "days": [d.to_dict() for d in self.days],
+            "total_minutes": self.total_minutes,
+            "hard_minutes": self.hard_minutes,
+            "recent_average_minutes": self.recent_average_minutes,
+            "budget_minutes": self.budget_minutes,
+            "weeks_used": self.weeks_used,
+            "notes": list(self.notes),
+            "claims": list(self.claims),
+        }
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp, without importing pandas
+        return value.to_pydatetime().date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError as exc:
+            raise BadInputError(f"week_start {value!r} is not an ISO date") from exc
+    raise BadInputError(f"week_start {value!r} is not a date")
+
+
+def _number(week: Mapping[str, Any], key: str) -> float | None:
+    value = week.get(key)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise BadInputError(f"{key} {value!r} is not a number") from exc
+    return None if math.isnan(number) else number
+
+
+def _hard_share(week: Mapping[str, Any]) -> float | None:
+    """Share (0-1) of HR time above 70% HRmax: ``share_above_70pct`` (0-1) or ``pct_above_70`` (0-100)."""
+    share = _number(week, "share_above_70pct")
+    if share is None:
+        pct = _number(week, "pct_above_70")
+        share = None if pct is None else pct / 100
+    if share is not None and not 0 <= share <= 1:
+        raise BadInputError(f"share above 70% HRmax must be between 0 and 1, got {share}")
+    return share
+
+
+def _recent_complete_weeks(recent_weeks: Sequence[Mapping[str, Any]], today: date) -> list[Mapping[str, Any]]:
+    complete = []
+    for week in recent_weeks:
+        start = _as_date(week.get("week_start"))
+        days = _number(week, "days")
+        if start + timedelta(days=7) <= today + timedelta(days=1) and (days is None or days >= 7):
+            complete.append((start, week))
+    complete.sort(key=lambda item: item[0])
+    return [week for _, week in complete[-WINDOW_WEEKS:]]
+
+
+def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) -> WeekPlan:
+    """Suggest the next 7 days of training from the last weeks' summaries.
+
+    Parameters
+    ----------
+    recent_weeks
+        Weekly summaries (the last 4-8 weeks), each with ``week_start`` and ``minutes``; optionally
+        ``share_above_70pct`` (0-1) or ``pct_above_70`` (0-100), ``sessions``, ``moderate_sessions``,
+        ``rest_days`` and ``days``. Weeks not yet complete on ``today`` are ignored.
+    today
+        The plan starts on the following Monday.
+
+    Returns
+    -------
+    WeekPlan
+        Seven days whose total is at most ``floor(1.10 x mean minutes of the last 4 complete weeks)``.
+
+    Raises
+    ------
+    MissingDataError
+        When no complete week is given.
+    BadInputError
+        On negative minutes or malformed values.
+    """
+    weeks = _recent_complete_weeks(recent_weeks, today)
+    if not weeks:
+        raise MissingDataError("not enough data yet: no complete week of training to start the plan from")
+    minutes = []
+    for week in weeks:
+        value = _number(week, "minutes")
+        if value is None or value < 0:
+            raise BadInputError(f"minutes must be a non-negative number, got {week.get('minutes')!r}")
+        minutes.append(value)
+    average = sum(minutes) / len(minutes)
+    budget = math.floor(PROGRESSION * average)
+    shares = [s for s in (_hard_share(w) for w in weeks) if s is not None]
+    recent_hard = sum(shares) / len(shares) if shares else None
+
+    rest_days = 1 if budget > ONE_REST_DAY_ABOVE else 2
+    slots = 7 - rest_days
+    sessions = _allocate(budget, slots, recent_hard)
+
+    notes = [
+        f"Planned total {sum(m for _, m in sessions)} min, at most {budget} min: 110% of your average of "
+        f"{average:.0f} min/week over the last {len(weeks)} complete week(s). Limiting increases to about 10% a week "
+        "is a coaching convention, not strong evidence.",
+        "Heart-rate zones are % of maximum heart rate; an age-based maximum is only approximate.",
+    ]
+    if len(weeks) < WINDOW_WEEKS:
+        notes.append(f"Based on only {len(weeks)} complete week(s); the average is less reliable.")
+    if budget < 2 * MODERATE_MINUTES[0] + STRENGTH_MINUTES[0]:
+        notes.append(
+            "Your recent training load is low, so this week cannot yet fit two 30-min moderate sessions and a "
+            "strength session within a 10% increase; build up gradually."
+        )
+    if recent_hard is not None and recent_hard > MAX_HARD_SHARE:
+        notes.append(
+            f"Recently {100 * recent_hard:.0f}% of your heart-rate time was above 70% HRmax; this plan keeps "
+            f"hard minutes to at most {100 * MAX_HARD_SHARE:.0f}% of the week."
+        )
+    planned = sum(m for _, m in sessions)
+    if planned < budget and budget > ONE_REST_DAY_ABOVE:
+        notes.append(
+            f"Your recent volume is more than this plan's limits allow (sessions of at most 2 h on {slots} days), so "
+            f"it plans {planned} min; if your current structure causes no gut symptoms, keeping it is reasonable."
+        )
+    if recent_hard is None:
+        notes.append("No heart-rate data in recent weeks, so the plan includes no hard session.")
+
+    start = today + timedelta(days=7 - today.weekday())
+    rest_idx = _REST_DAYS[rest_days]
+    train_idx = [i for i in range(7) if i not in rest_idx]
+    # spread the sessions over the training days when there are fewer sessions than days
+    spots = [train_idx[round(k * len(train_idx) / len(sessions))] for k in range(len(sessions))] if sessions else []
+    placed: dict[int, tuple[str, int]] = dict(zip(spots, sessions, strict=True))
+    days = []
+    for i in range(7):
+        kind, mins = placed.get(i, ("rest", 0))
+        days.append(PlannedDay(start + timedelta(days=i), kind, mins, _ZONES[kind], _reasons(kind, mins)))
+    return WeekPlan(
+        start=start,
+        days=tuple(days),
+        recent_average_minutes=average,
+        budget_minutes=budget,
+        weeks_used=len(weeks),
+        notes=tuple(notes),
+        claims=(
+            "moderate-cardio-30-45min-2x-week",
+            "intensity-70pct-hrmax",
+            "prolonged-strenuous-exercise-gi-injury",
+            "rest-and-recovery",
+            "endurance-plus-strength-diversity",
+            "load-spike-injury-risk",
+        ),
+    )
+
+
+def _allocate(budget: int, slots: int, recent_hard: float | None) -> list[tuple[str, int]]:
+    """Sessions in placement order (moderate, strength, moderate, hard, easy...), total <= ``budget``."""
+    remaining = budget
+    moderate: list[int] = []
+    strength = 0
+    low, high = MODERATE_MINUTES
+    if remaining >= 2 * low + STRENGTH_MINUTES[0]:
+        each = min(high, (remaining - STRENGTH_MINUTES[0]) // 2)
+        moderate = [each, each]
+    elif remaining >= 2 * 10:
+        moderate = [remaining // 2, remaining // 2]
+    elif remaining > 0:
+        moderate = [remaining]
+    remaining -= sum(moderate)
+    if remaining >= STRENGTH_MINUTES[0]:
+        strength = min(STRENGTH_MINUTES[1], remaining)
+        remaining -= strength
+    hard = 0
+    fixed = len(moderate) + (strength > 0)
+    if recent_hard is not None and recent_hard > 0.05 and fixed < slots:
+        hard = min(MAX_HARD_SESSION, math.floor(MAX_HARD_SHARE * budget), remaining)
+        hard = hard if hard >= MIN_SESSION else 0
+        remaining -= hard
+    free = slots - fixed - (hard > 0)
+    easy: list[int] = []
+    n_easy = min(free, remaining // MIN_SESSION)
+    if n_easy > 0:
+        total = min(remaining, n_easy * MAX_SESSION)
+        easy = [total // n_easy + (1 if i < total % n_easy else 0) for i in range(n_easy)]
+    total_minutes = sum(moderate) + strength + hard + sum(easy)
+    if hard > MAX_HARD_SHARE * total_minutes:  # keep most time easy even when the slots cap the total
+        hard = math.floor(MAX_HARD_SHARE * (total_minutes - hard))
+        hard = hard if hard >= MIN_SESSION else 0
+    order: list[tuple[str, int]] = []
+    if moderate:
+        order.append(("moderate", moderate[0]))
+    if strength:
+        order.append(("strength_mobility", strength))
+    if len(moderate) > 1:
+        order.append(("moderate", moderate[1]))
+    if hard:
+        order.append(("hard", hard))
+    order.extend(("easy", m) for m in easy)
+    return order
+
+
+_ZONES: dict[str, tuple[int, int] | None] = {
+    "rest": None,
+    "moderate": MODERATE_ZONE,
+    "easy": EASY_ZONE,
+    "hard": HARD_ZONE,
+    "strength_mobility": None,
+}
+
+
+def _reasons(kind: str, minutes: int) -> tuple[str, ...]:
+    if kind == "moderate":
+        out = [
+            "One of at least two moderate sessions a week at 50-70% HRmax (a conversational pace); any gut benefit "
+            "of this dose is very uncertain, but it is a sensible, low-risk base."
+        ]
+        if minutes < MODERATE_MINUTES[0]:
+            out.append("Shorter than 30 min because your recent load is low; lengthen it gradually.")
+        return tuple(out)
+    if kind == "strength_mobility":
+        return ("Strength or mobility work, not heart-rate guided; whether it changes the gut is very uncertain.",)
+    if kind == "hard":
+        return (
+            "Kept because you already train hard sometimes; capped at 45 min and 20% of the week because gut "
+            "stress probably rises with intensity and duration.",
+        )
+    if kind == "easy":
+        return ("Easy aerobic time at 50-65% HRmax; kept under 2 h, the duration above which gut stress rises.",)
+    return ("Rest or gentle movement: exercise-related gut stress is transient, and rest days guard against overload.",)
