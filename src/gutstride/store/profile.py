@@ -1,0 +1,37 @@
+"""Read and write the person's profile (the profile columns of the ``person`` table)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from gutstride.analysis.training.profile import Profile
+from gutstride.store.workspace import Workspace
+
+FIELDS = ("birth_year", "sex", "mass_kg", "height_m", "resting_hr", "hrmax", "lthr")
+
+
+def load_profile(ws: Workspace, person_id: int | None = None) -> Profile:
+    """The stored profile of the workspace's person (an empty profile if nothing was set)."""
+    with ws.session() as session:
+        person = ws.person(session, person_id)
+        return Profile(**{name: getattr(person, name) for name in FIELDS})
+
+
+def save_profile(ws: Workspace, profile: Profile, today: date, person_id: int | None = None) -> Profile:
+    """Validate ``profile`` and store it; an ``age`` is stored as the birth year ``today.year - age``.
+
+    Raises
+    ------
+    BadInputError
+        If a value is out of range (see :data:`gutstride.analysis.training.profile.RANGES`).
+    """
+    profile.validated(today)
+    values = asdict(profile)
+    if profile.age is not None:
+        values["birth_year"] = today.year - round(profile.age)
+    with ws.session() as session:
+        person = ws.person(session, person_id)
+        for name in FIELDS:
+            setattr(person, name, values[name])
+    return load_profile(ws, person_id)
