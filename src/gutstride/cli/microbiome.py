@@ -2,8 +2,80 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app``."""
+
+    @app.command("alpha")
+    def alpha(
+        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny: adds Faith PD."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample every sample to N."),
+        seed: int = typer.Option(0, "--seed", metavar="S", help="Seed of the rarefaction draws."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Alpha diversity of every sample: depth, observed features, Shannon (bits), Simpson, Pielou, Chao1."""
+        import warnings
+
+        from gutstride.analysis.microbiome.alpha import alpha_diversity
+        from gutstride.cli.common import print_json
+        from gutstride.ingest.microbiome.read import read_table
+
+        table = read_table(table_path)
+        dropped: list[str] = []
+        if rarefy_depth is not None:
+            from gutstride.analysis.microbiome.rarefy import rarefy
+
+            table, dropped = rarefy(table, rarefy_depth, seed)
+            if dropped:
+                typer.echo(
+                    f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out: "
+                    + ", ".join(dropped[:10])
+                    + (" ..." if len(dropped) > 10 else ""),
+                    err=True,
+                )
+        frame = alpha_diversity(table)
+        if tree_path is not None:
+            from gutstride.analysis.microbiome.phylo import faith_pd
+            from gutstride.ingest.microbiome.newick import read_tree
+
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                frame["faith_pd"] = faith_pd(table, read_tree(tree_path)).reindex(frame.index).to_numpy()
+            for warning in caught:
+                typer.echo(f"warning: {warning.message}", err=True)
+        if table.value_kind != "counts":
+            typer.echo("note: the table holds relative abundances: chao1 needs counts and is left empty", err=True)
+        if as_json:
+            samples = [
+                {"id": str(sid), **{col: _number(frame.at[sid, col]) for col in frame.columns}} for sid in frame.index
+            ]
+            print_json({"samples": samples, "dropped": dropped})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        view = Table(title=f"Alpha diversity of {table_path.name} ({len(frame)} samples)")
+        view.add_column("sample")
+        for col in frame.columns:
+            view.add_column(col, justify="right")
+        for sid, row in frame.iterrows():
+            view.add_row(str(sid), *(_format(row[col]) for col in frame.columns))
+        Console().print(view)
+
+
+def _number(value: float) -> float | None:
+    """A JSON-ready float (NaN becomes null)."""
+    number = float(value)
+    return None if number != number else number
+
+
+def _format(value: float) -> str:
+    number = float(value)
+    if number != number:
+        return "-"
+    return f"{number:.0f}" if abs(number - round(number)) < 1e-9 else f"{number:.4f}"

@@ -1,0 +1,253 @@
+"""Delimited feature tables: DADA2 / QIIME / ``biom convert`` TSV, other CSVs, and consumer reports of taxa.
+
+The first column holds ids; the other columns are samples or features, values are counts or relative abundances.
+
+How the layout is decided
+-------------------------
+* **Delimiter**: tab if the header line has one, else comma, else semicolon. Leading ``#`` comment lines with a
+  single field (``# Constructed from biom file``) are skipped; an R-style header with one field fewer than the
+  rows (DADA2's ``write.table`` of ``seqtab``) gets an empty first cell.
+* **Annotation columns**: a column whose every value is non-numeric is an annotation. One named ``taxonomy``,
+  ``taxon``, ``lineage``... gives the features' lineages; one named ``rank``/``level``/``taxonomy_lvl`` gives each
+  row's rank, and then only the rows of the deepest rank present are kept (a report listing a phylum and its genera
+  would otherwise count the same reads twice). Other annotation columns are ignored (logged). A column mixing
+  numbers and text is malformed: the error names the line and column.
+* **Orientation** (first rule that decides):
+
+  1. the first header cell: ``#OTU ID``, ``Feature ID``, ``taxon``, ``clade_name``... means features are rows;
+     ``SampleID``, ``sample``... means samples are rows;
+  2. a taxonomy column means features are rows; a row named ``taxonomy`` means features are columns;
+  3. the side whose labels look like features (lineages with ``__``, ``;`` or ``|``, or DNA sequences as DADA2
+     writes them) holds the features;
+  4. otherwise the longer side holds the features (tables have more features than samples).
+
+* **Counts or proportions**: see :mod:`gutstride.ingest.microbiome.layout` (whole numbers are counts; anything
+  else is a relative abundance, rescaled per sample to sum 1).
+* A single value column with a generic name (``abundance``, ``relative_abundance``, ``percent``...) is one sample
+  named after the file.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+
+from gutstride.errors import BadInputError, UnsupportedFormatError
+from gutstride.ingest.microbiome.layout import build_table
+from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.ingest.microbiome.taxonomy import RANKS, lineage_at, normalise_lineage, rank_index
+
+log = logging.getLogger(__name__)
+
+FEATURE_HEADERS = {
+    "otu id", "otuid", "otu", "feature id", "featureid", "feature", "asv", "asv id", "taxon", "taxa", "taxonomy",
+    "clade_name", "clade", "name", "species", "genus", "organism", "bacteria", "microbe", "lineage", "sequence",
+}
+SAMPLE_HEADERS = {"sampleid", "sample id", "sample", "sample_id", "sample_name", "sample name", "samples"}
+TAXONOMY_COLUMNS = {"taxonomy", "taxon", "lineage", "consensus lineage", "taxonomy_string", "classification"}
+RANK_COLUMNS = {"rank", "level", "taxonomy_lvl", "taxonomic_rank", "taxonomic rank", "tax_level"}
+GENERIC_VALUE_HEADERS = re.compile(r"abundance|percent|%|fraction|proportion|value|count|reads|relative", re.I)
+_DNA = re.compile(r"^[ACGTNacgtn]{20,}$")
+_MAPPING_COLUMNS = {"BarcodeSequence", "LinkerPrimerSequence"}
+
+
+def _norm(header: str) -> str:
+    return header.strip().lstrip("#").strip().lower()
+
+
+def looks_like_feature(label: str) -> bool:
+    """True for a lineage (``__``, ``;``, ``|``) or a DNA sequence (DADA2's ASV ids)."""
+    return "__" in label or ";" in label or "|" in label or bool(_DNA.match(label))
+
+
+def _split_header(lines: list[str]) -> tuple[int, str, list[str]]:
+    import csv
+
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        sep = "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else "\t"
+        if line.startswith("#") and sep not in line:
+            continue
+        return index, sep, next(csv.reader([line], delimiter=sep))
+    raise BadInputError("no header line: the file is empty")
+
+
+def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTable:
+    """Parse a delimited feature table (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    text
+        The file content.
+    source
+        Name used in error messages.
+    default_sample
+        Sample id when the file holds one unnamed sample (a consumer report).
+
+    Raises
+    ------
+    BadInputError
+        Ragged rows, a non-numeric or negative value (naming line and column), duplicated ids.
+    UnsupportedFormatError
+        A sample metadata (mapping) file or another table that holds no feature values.
+    """
+    import pandas as pd
+
+    lines = text.splitlines()
+    try:
+        header_index, sep, header = _split_header(lines)
+    except BadInputError as exc:
+        raise BadInputError(f"{source}: {exc}") from None
+    if _MAPPING_COLUMNS & {h.strip() for h in header}:
+        raise UnsupportedFormatError(f"{source}: a sample metadata (mapping) file, not a feature table")
+    body = "\n".join(lines[header_index + 1 :])
+    first_line = header_index + 2  # 1-based line number of the first body row
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True
+        )
+    except pd.errors.EmptyDataError:
+        raise BadInputError(f"{source}: a header but no rows") from None
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, saw = (int(g) for g in found.groups())
+            raise BadInputError(
+                f"{source}: line {line + first_line - 1}: {saw} fields, expected {expected}"
+            ) from None
+        raise BadInputError(f"{source}: cannot parse as a delimited table: {exc}") from None
+    n_rows, n_cols = frame.shape
+    if len(header) == n_cols - 1:  # R's write.table leaves out the row-names header cell
+        header = ["", *header]
+    if len(header) != n_cols:
+        raise BadInputError(f"{source}: line {first_line}: {n_cols} fields but the header has {len(header)}")
+    if n_cols < 2:
+        raise BadInputError(f"{source}: one column only: expected ids then values")
+    short = frame.isna().any(axis=1).to_numpy()
+    if short.any():
+        row = int(np.flatnonzero(short)[0])
+        got = int(frame.iloc[row].notna().sum())
+        raise BadInputError(f"{source}: line {first_line + row}: {got} fields, expected {n_cols}")
+
+    row_ids = [s.strip() for s in frame.iloc[:, 0]]
+    line_of = {i: first_line + i for i in range(n_rows)}
+    lineage_row = [i for i, r in enumerate(row_ids) if _norm(r) in TAXONOMY_COLUMNS]
+    row_lineages: list[str] | None = None
+    if lineage_row:
+        row_lineages = list(frame.iloc[lineage_row[0], 1:])
+        keep_rows = [i for i in range(n_rows) if i != lineage_row[0]]
+        frame = frame.iloc[keep_rows]
+        row_ids = [row_ids[i] for i in keep_rows]
+        line_of = {new: line_of[old] for new, old in enumerate(keep_rows)}
+
+    value_cols: list[int] = []
+    taxonomy_col: int | None = None
+    rank_col: int | None = None
+    numbers: dict[int, np.ndarray] = {}
+    for c in range(1, n_cols):
+        cells = frame.iloc[:, c].str.strip()
+        parsed = pd.to_numeric(cells.replace("", "0"), errors="coerce")
+        bad = parsed.isna().to_numpy()
+        name = _norm(header[c])
+        if bad.all() or (name in TAXONOMY_COLUMNS | RANK_COLUMNS and bad.any()):
+            if name in TAXONOMY_COLUMNS and taxonomy_col is None:
+                taxonomy_col = c
+            elif name in RANK_COLUMNS and rank_col is None:
+                rank_col = c
+            else:
+                log.info("%s: column %r holds text, ignored", source, header[c])
+            continue
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise BadInputError(
+                f"{source}: line {line_of[row]}, column {header[c]!r}: {cells.iloc[row]!r} is not a number"
+            )
+        value_cols.append(c)
+        numbers[c] = parsed.to_numpy(dtype=np.float64)
+    n_text = n_cols - 1 - len(value_cols) - (taxonomy_col is not None) - (rank_col is not None)
+    if not value_cols or n_text > len(value_cols):
+        raise UnsupportedFormatError(
+            f"{source}: {len(value_cols)} numeric and {n_text} text columns: not a feature table"
+        )
+
+    keep = np.ones(len(row_ids), dtype=bool)
+    row_ranks: list[str] | None = None
+    if rank_col is not None:
+        codes = [str(v).strip() for v in frame.iloc[:, rank_col]]
+        known = {}
+        for code in set(codes):
+            try:
+                known[code] = rank_index(code)
+            except BadInputError:
+                continue
+        if not known:
+            raise BadInputError(f"{source}: column {header[rank_col]!r} names no rank of {', '.join(RANKS)}")
+        deepest = max(known.values())
+        keep = np.array([known.get(code) == deepest for code in codes])
+        row_ranks = [RANKS[deepest]] * int(keep.sum())
+        log.info("%s: kept the %d rows at rank %s (deepest listed)", source, int(keep.sum()), RANKS[deepest])
+
+    values = np.column_stack([numbers[c][keep] for c in value_cols])
+    ids = [r for r, k in zip(row_ids, keep, strict=True) if k]
+    columns = [header[c].strip() for c in value_cols]
+    lineages_by_row = [str(v) for v, k in zip(frame.iloc[:, taxonomy_col], keep, strict=True) if k] if (
+        taxonomy_col is not None
+    ) else None
+
+    first = _norm(header[0])
+    if first in FEATURE_HEADERS:
+        features_are_rows = True
+    elif first in SAMPLE_HEADERS:
+        features_are_rows = False
+    elif lineages_by_row is not None or row_ranks is not None:
+        features_are_rows = True
+    elif row_lineages is not None:
+        features_are_rows = False
+    else:
+        row_score = np.mean([looks_like_feature(r) for r in ids]) if ids else 0.0
+        col_score = np.mean([looks_like_feature(c) for c in columns])
+        features_are_rows = bool(row_score > col_score) if row_score != col_score else len(ids) >= len(columns)
+
+    if features_are_rows:
+        feature_ids, sample_ids, matrix = ids, columns, values.T
+        texts = lineages_by_row
+    else:
+        feature_ids, sample_ids, matrix = columns, ids, values
+        texts = [row_lineages[c - 1] for c in value_cols] if row_lineages is not None else None
+    if len(sample_ids) == 1 and features_are_rows and GENERIC_VALUE_HEADERS.search(sample_ids[0] or "abundance"):
+        sample_ids = [default_sample]
+
+    taxonomy: dict[str, list[str] | None] = {}
+    named_taxa = first in FEATURE_HEADERS - {"otu id", "otuid", "otu", "feature id", "featureid", "feature",
+                                               "asv", "asv id", "sequence"}
+    for pos, fid in enumerate(feature_ids):
+        if texts is not None:
+            taxonomy[fid] = normalise_lineage(texts[pos])
+        elif row_ranks is not None and features_are_rows:
+            taxonomy[fid] = normalise_lineage(fid) if looks_like_feature(fid) else lineage_at(fid, row_ranks[pos])
+        elif (looks_like_feature(fid) and not _DNA.match(fid)) or named_taxa:
+            taxonomy[fid] = normalise_lineage(fid)
+    return build_table(matrix, sample_ids, feature_ids, source, taxonomy=taxonomy)
+
+
+def read_text(path: Path) -> FeatureTable:
+    """Read a TSV/CSV feature table or a consumer report of taxa (see the module docstring)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path.name}: cannot read: {exc.strerror}") from exc
+    if path.suffix == ".gz":
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise BadInputError(f"{path.name}: broken gzip: {exc}") from exc
+    stem = path.name.split(".", 1)[0]
+    return parse_text_table(raw.decode("utf-8-sig", errors="replace"), path.name, stem)

@@ -1,0 +1,177 @@
+"""Microbiome samples in the workspace: one SQL row per sample, its features as Parquet beside the database.
+
+``microbiome/<row id>.parquet`` holds the sample's non-zero features: ``feature_id`` (string), ``value``
+(float64, counts or relative abundances as read) and ``taxonomy`` (the normalised lineage joined with ``;``,
+empty when unknown). Importing the same sample from the same file again stores nothing new.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
+from gutstride.store.schema import MicrobiomeSampleRow, Person
+from gutstride.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Sample-metadata keys holding the collection date, in order of preference (compared case-insensitively).
+DATE_KEYS = ("collection_date", "collection_timestamp", "collection_time", "date_collected", "sample_date", "date")
+
+SAMPLE_COLUMNS = [column.name for column in MicrobiomeSampleRow.__table__.columns]
+
+
+def collection_date(metadata: dict[str, str]) -> date | None:
+    """The collection date found in one sample's metadata (see :data:`DATE_KEYS`), or ``None``.
+
+    Unparseable or missing values ("not provided", "Unspecified", ...) give ``None``.
+    """
+    import pandas as pd
+
+    lowered = {str(k).strip().lower(): v for k, v in metadata.items()}
+    for key in DATE_KEYS:
+        value = lowered.get(key)
+        if value is None or not str(value).strip():
+            continue
+        try:
+            stamp = pd.Timestamp(str(value).strip())
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if stamp is pd.NaT or stamp != stamp:
+            continue
+        return stamp.date()
+    return None
+
+
+def save_table(
+    ws: Workspace,
+    session: Session,
+    person: Person,
+    table: FeatureTable,
+    source_path: str,
+    sha256: str,
+    fmt: str,
+) -> int:
+    """Store every sample of ``table`` for ``person``; return how many were new.
+
+    A sample already stored for this person from a file with the same ``sha256`` is skipped. Each new sample gets a
+    :class:`~gutstride.store.schema.MicrobiomeSampleRow` (with its collection date when the sample metadata holds
+    one) and a Parquet file at ``ws.microbiome_path(row.id)``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    existing = set(
+        session.scalars(
+            select(MicrobiomeSampleRow.sample_id).where(
+                MicrobiomeSampleRow.person_id == person.id, MicrobiomeSampleRow.source_sha256 == sha256
+            )
+        )
+    )
+    matrix = sp.csr_array(table.data)
+    features = np.asarray(table.feature_ids, dtype=object)
+    lineages = np.asarray([";".join(table.taxonomy.get(f) or []) for f in table.feature_ids], dtype=object)
+    stored = 0
+    for i, sample_id in enumerate(table.sample_ids):
+        if sample_id in existing:
+            continue
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        cols = matrix.indices[start:end]
+        values = np.asarray(matrix.data[start:end], dtype=np.float64)
+        keep = values > 0
+        cols, values = cols[keep], values[keep]
+        row = MicrobiomeSampleRow(
+            person_id=person.id,
+            sample_id=sample_id,
+            collection_date=collection_date(table.sample_metadata.get(sample_id, {})),
+            format=fmt,
+            value_kind=table.value_kind,
+            n_features=int(cols.size),
+            depth=float(values.sum()),
+            source_path=source_path,
+            source_sha256=sha256,
+        )
+        session.add(row)
+        session.flush()
+        target = ws.microbiome_path(row.id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame = pa.table(
+            {
+                "feature_id": pa.array(features[cols].tolist(), type=pa.string()),
+                "value": pa.array(values, type=pa.float64()),
+                "taxonomy": pa.array(lineages[cols].tolist(), type=pa.string()),
+            }
+        )
+        pq.write_table(frame, target, compression="zstd")
+        existing.add(sample_id)
+        stored += 1
+    return stored
+
+
+def load_samples(ws: Workspace, person_id: int | None = None) -> tuple[pd.DataFrame, FeatureTable]:
+    """The stored samples (of ``person_id``, or of everyone) and one feature table over them.
+
+    Returns
+    -------
+    tuple
+        A DataFrame with the columns of :class:`~gutstride.store.schema.MicrobiomeSampleRow`, sorted by collection
+        date (undated samples last, then by id), and a :class:`FeatureTable` whose rows follow the same order and
+        whose features are the union of the samples' features. Sample ids seen twice (the same sample from two
+        files) become ``"<sample_id>#<row id>"``. If the samples mix counts and relative abundances, every sample is
+        turned into relative abundances (``value_kind == "proportions"``).
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from gutstride.ingest.microbiome.layout import close_rows
+
+    query = select(MicrobiomeSampleRow)
+    if person_id is not None:
+        query = query.where(MicrobiomeSampleRow.person_id == person_id)
+    with ws.session() as session:
+        records = [{name: getattr(row, name) for name in SAMPLE_COLUMNS} for row in session.scalars(query)]
+    frame = pd.DataFrame.from_records(records, columns=SAMPLE_COLUMNS)
+    if len(frame):
+        frame["_undated"] = frame["collection_date"].isna()
+        frame = frame.sort_values(["_undated", "collection_date", "id"]).drop(columns="_undated").reset_index(drop=True)
+
+    column_of: dict[str, int] = {}
+    taxonomy: dict[str, list[str] | None] = {}
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for i, row_id in enumerate(frame["id"].tolist()):
+        part = pq.read_table(ws.microbiome_path(int(row_id))).to_pydict()
+        index = np.empty(len(part["feature_id"]), dtype=np.int64)
+        for k, (fid, lineage) in enumerate(zip(part["feature_id"], part["taxonomy"], strict=True)):
+            if fid not in column_of:
+                column_of[fid] = len(column_of)
+                if lineage:
+                    taxonomy[fid] = lineage.split(";")
+            index[k] = column_of[fid]
+        rows.append(np.full(index.size, i, dtype=np.int64))
+        cols.append(index)
+        vals.append(np.asarray(part["value"], dtype=np.float64))
+    n = len(frame)
+    empty = [np.zeros(0, dtype=np.int64)]
+    data = sp.csr_array(
+        (np.concatenate(vals or [np.zeros(0)]), (np.concatenate(rows or empty), np.concatenate(cols or empty))),
+        shape=(n, len(column_of)),
+    )
+    kinds = set(frame["value_kind"]) if n else {"counts"}
+    kind: ValueKind = "counts" if kinds == {"counts"} else "proportions"
+    if kind == "proportions" and kinds != {"proportions"}:
+        data = close_rows(data)
+    ids = frame["sample_id"].tolist()
+    seen = {s for s, times in Counter(ids).items() if times > 1}
+    sample_ids = [f"{s}#{r}" if s in seen else s for s, r in zip(ids, frame["id"].tolist(), strict=True)]
+    return frame, FeatureTable(data=data, sample_ids=sample_ids, feature_ids=list(column_of), taxonomy=taxonomy,
+                               value_kind=kind)
