@@ -1,4 +1,4 @@
-"""CLI commands of the report area: ``report`` and ``demo``."""
+"""CLI commands of the report area: ``report``, ``demo`` and ``reference``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,51 @@ def register(app: typer.Typer) -> None:
     def report(
         workspace: Path | None = WORKSPACE_OPTION,
         output: Path = typer.Option(Path("report.html"), "-o", "--output", help="HTML report to write."),
-        pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF beside the HTML."),
-        json_out: bool = typer.Option(False, "--json", help="Also write the report's content as JSON."),
+        pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF beside the HTML (same name, .pdf)."),
+        json_out: bool = typer.Option(False, "--json", help="Also write the report's content as JSON (.json)."),
+        reference: Path | None = typer.Option(None, "--reference", help="Reference cohort file (gutstride reference)."),
+        person: int | None = typer.Option(None, "--person", help="Person id in a workspace with several people."),
     ) -> None:
         """Write the gut-health report for the workspace (the main job)."""
+        from gutstride.report.build import write_report
         from gutstride.settings import workspace_path
         from gutstride.store.workspace import Workspace
 
-        Workspace(workspace_path(workspace))
-        raise typer.Exit(1)
+        ws = Workspace(workspace_path(workspace))
+        json_path = output.with_suffix(".json") if json_out else None
+        pdf_path = output.with_suffix(".pdf") if pdf else None
+        write_report(ws, output, json_path=json_path, pdf_path=pdf_path, person_id=person, reference_path=reference)
+        for path in (output, json_path, pdf_path):
+            if path is not None:
+                typer.echo(f"wrote {path}")
+
+    @app.command()
+    def demo(
+        output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder to write the demo into."),
+    ) -> None:
+        """Build the demo athlete (DEMO DATA) from real-format files and write DIR/report.html and report.json."""
+        from gutstride.demo.build import build_demo
+
+        paths = build_demo(output)
+        typer.echo(f"demo report (demo data): {paths['html'].resolve()}")
+        typer.echo(f"demo report JSON: {paths['json'].resolve()}")
+
+    @app.command("reference")
+    def reference_cmd(
+        table: Path = typer.Argument(..., help="Cohort table (any microbiome format gutstride reads)."),
+        output: Path = typer.Option(..., "-o", "--output", help="Reference file to write (JSON)."),
+        name: str = typer.Option(..., "--name", help="How reports name this reference."),
+        origin: str = typer.Option(..., "--origin", help="Where the cohort comes from (study, licence)."),
+        metadata: Path | None = typer.Option(None, "--metadata", help="Sample metadata TSV (ids in column 1)."),
+        where: list[str] = typer.Option([], "--where", help="Keep samples with COLUMN=VALUE in the metadata."),
+        host_column: str | None = typer.Option(None, "--host-column", help="Metadata column naming the person."),
+    ) -> None:
+        """Build a reference cohort (percentiles of diversity and key taxa) from a cohort table."""
+        from gutstride.analysis.microbiome.reference import build_reference
+        from gutstride.ingest.microbiome.cohort import cohort_subset
+        from gutstride.ingest.microbiome.read import read_table
+
+        cohort, hosts = cohort_subset(read_table(table), metadata, where, host_column)
+        ref = build_reference(cohort, name, origin, hosts)
+        output.write_text(ref.to_json(), encoding="utf-8")
+        typer.echo(f"wrote {output}: {ref.n_samples} samples, metrics {', '.join(sorted(ref.metrics))}")

@@ -1,0 +1,352 @@
+"""The main job: gather a person's data from the workspace, run every analysis, and compose the report content.
+
+Three steps, kept apart so that the middle one is pure and testable:
+
+1. :func:`gather` reads the store (activities, streams, profile, log, microbiome samples, import records);
+2. :func:`compose` runs the analyses, the evidence engine and the plan over those inputs and returns the report
+   content as plain JSON-able data (no I/O);
+3. :func:`write_report` renders that content to HTML (and PDF) and writes it, with the same content as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gutstride import __version__
+from gutstride.analysis.findings import Finding
+from gutstride.ingest.logs import LogEntry
+from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.store.workspace import Workspace
+
+DISCLAIMER = (
+    "gutstride describes patterns in your own data and what published studies say, with how sure they are. It is "
+    "not a medical device, does not diagnose, and is no substitute for a doctor. See a doctor about blood in "
+    "stool, black stools, unexplained weight loss, a change in bowel habit lasting weeks, anaemia, or GI bleeding "
+    "during exercise."
+)
+RED_FLAG_ADVICE = (
+    "These signs can have causes that need a doctor's examination. Please make an appointment with your doctor "
+    "soon, and mention what gutstride recorded. Until then, the training advice below is secondary."
+)
+
+
+@dataclass
+class ReportInputs:
+    """Everything the report reads from the workspace for one person."""
+
+    person: dict[str, Any]
+    activities: pd.DataFrame
+    streams: Mapping[int, dict[str, np.ndarray]]
+    log_entries: list[LogEntry]
+    microbiome: FeatureTable | None
+    sample_dates: list[date | None]
+    imports: list[dict[str, Any]]
+    today: date
+    reference: Any = None  # ReferenceCohort
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def gather(ws: Workspace, person_id: int | None = None, today: date | None = None,
+           reference_path: Path | None = None) -> ReportInputs:
+    """Read one person's data from ``ws`` (the only function here that does I/O on the store)."""
+    from sqlalchemy import select
+
+    from gutstride.analysis.microbiome.reference import ReferenceCohort, load_default_reference
+    from gutstride.store.activities import load_activities, load_stream
+    from gutstride.store.logs import load_entries
+    from gutstride.store.microbiome import load_samples
+    from gutstride.store.schema import ImportRow
+
+    with ws.session() as session:
+        person_row = ws.person(session, person_id)
+        person = {c.name: getattr(person_row, c.name) for c in person_row.__table__.columns}
+        imports = [{"path": r.path, "status": r.status, "message": r.message, "kind": r.kind, "format": r.format,
+                    "n_items": r.n_items}
+                   for r in session.scalars(select(ImportRow).where(ImportRow.person_id == person_row.id)
+                                            .order_by(ImportRow.id))]
+    activities = load_activities(ws, person["id"])
+    streams = {int(i): load_stream(ws, int(i)) for i, has in zip(activities["id"], activities["has_stream"],
+                                                                    strict=True) if has}
+    samples, table = load_samples(ws, person["id"])
+    dates = [None if pd.isna(d) else pd.Timestamp(d).date() for d in samples["collection_date"]] if len(samples) else []
+    reference = (ReferenceCohort.from_json(reference_path.read_text(), str(reference_path)) if reference_path
+                 else load_default_reference())
+    return ReportInputs(person=person, activities=activities, streams=streams,
+                        log_entries=load_entries(ws, person["id"]),
+                        microbiome=table if len(samples) else None, sample_dates=dates, imports=imports,
+                        today=today or datetime.now(UTC).date(), reference=reference)
+
+
+def _fmt_date(d: Any) -> str | None:
+    return None if d is None else str(d)
+
+
+def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any], list[Finding], Any]:
+    from gutstride.analysis.training import analyse_training, profile_from_person
+
+    profile = profile_from_person(inputs.person)
+    analysis = analyse_training(inputs.activities, inputs.streams, profile, inputs.today, min_observations=min_obs)
+    sessions = analysis.sessions
+    weeks = []
+    for _, w in analysis.weekly.iterrows():
+        zone = [float(w.get(f"z{i}_min", 0.0) or 0.0) for i in range(1, 6)]
+        no_hr = max(float(w.get("minutes", 0.0) or 0.0) - sum(zone) - float(w.get("z0_min", 0.0) or 0.0), 0.0)
+        weeks.append({"week_start": pd.Timestamp(w["week_start"]).date(), "zone_minutes": zone,
+                      "no_hr_minutes": no_hr, "minutes": float(w.get("minutes", 0.0) or 0.0)})
+    zone_totals = [sum(w["zone_minutes"][i] for w in weeks) for i in range(5)]
+    prolonged = []
+    if len(sessions):
+        for _, s in sessions[sessions["is_prolonged_strenuous"].fillna(False).astype(bool)].iterrows():
+            prolonged.append(f"{s['local_date']}: {s['sport']} for {s['duration_s'] / 60:.0f} min, "
+                             f"{100 * (s['share_above_vo2_60'] or 0):.0f}% of the time above the HR equivalent of "
+                             f"60% VO2max ({s['vo2_60_hr']:.0f} bpm)")
+    training = {
+        "n_sessions": int(len(sessions)),
+        "hrmax": {"value": analysis.hrmax.value, "method": analysis.hrmax.method,
+                  "method_text": analysis.hrmax.describe()},
+        "weeks": weeks,
+        "zone_minutes_total": zone_totals,
+        "findings": [f.to_dict() for f in analysis.findings],
+        "prolonged": prolonged,
+        "consistency": analysis.consistency,
+    }
+    return training, list(analysis.findings), analysis
+
+
+def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
+                                                                               list[Finding]]:
+    from gutstride.analysis.symptoms import (
+        exposures_from_sessions,
+        screen_red_flags,
+        symptom_findings,
+        symptom_trend,
+        trigger_analysis,
+    )
+
+    red_flags = screen_red_flags(inputs.log_entries)
+    exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
+    results = trigger_analysis(exposures, inputs.log_entries, min_sessions=min_obs)
+    trend = symptom_trend(inputs.log_entries, exposures)
+    findings = symptom_findings(results, red_flags, trend, min_observations=min_obs)
+    triggers = [r.to_report_row() for r in results]
+    timeline = _symptom_points(exposures, inputs.log_entries)
+    section = {
+        "triggers": triggers,
+        "method": results[0].method_note if results else "",
+        "timeline": timeline,
+        "findings": [f.to_dict() for f in findings if f.domain != "red_flag"],
+    }
+    return section, [f for f in findings if f.domain != "red_flag"], red_flags
+
+
+def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry]) -> list[dict[str, Any]]:
+    """One point per session: its day, minutes and whether GI symptoms >= 3/10 were logged for it."""
+    from gutstride.analysis.symptoms import entry_has_symptoms
+
+    by_day: dict[date, bool] = {}
+    for e in entries:
+        flag = entry_has_symptoms(e)
+        if flag is not None:
+            by_day[e.day] = by_day.get(e.day, False) or flag
+    points = []
+    for _, row in exposures.iterrows():
+        day = pd.Timestamp(row["day"]).date()
+        minutes = float(row["duration_s"] or 0) / 60.0
+        flag = by_day.get(day)
+        points.append({"day": day, "minutes": minutes, "symptoms": flag,
+                       "label": f"{day} {row.get('sport', '')} {minutes:.0f} min"
+                                + ("; GI symptoms" if flag else "")})
+    return points
+
+
+def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Finding]]:
+    from gutstride.analysis.microbiome.change import key_taxa_table, microbiome_findings, sample_changes
+    from gutstride.analysis.microbiome.reference import describe, sample_metrics
+    from gutstride.analysis.microbiome.taxa import ALL_GROUPS, BUTYRATE_PRODUCERS
+
+    table = inputs.microbiome
+    if table is None or not table.sample_ids:
+        return {"samples": []}, []
+    ref = inputs.reference
+    metrics = sample_metrics(table)
+    samples = []
+    for i, sid in enumerate(table.sample_ids):
+        shannon = float(metrics["shannon"][i])
+        samples.append({
+            "sample_id": sid, "date": _fmt_date(inputs.sample_dates[i]), "depth": float(table.sample_depths()[i]),
+            "shannon": shannon, "observed_features": float(metrics["observed_features"][i]),
+            "shannon_percentile": ref.metrics["shannon"].percentile(shannon) if ref and "shannon" in ref.metrics
+            else None,
+        })
+    labels = {g.id: g.label for g in ALL_GROUPS}
+    latest = max(range(len(table.sample_ids)), key=lambda i: inputs.sample_dates[i] or date.min)
+    taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref)
+            if row["sample"] == table.sample_ids[latest]]
+    findings = microbiome_findings(table, inputs.sample_dates, ref)
+    ref_info = BUTYRATE_PRODUCERS.reference or {}
+    section = {
+        "samples": samples,
+        "reference": describe(ref) if ref else None,
+        "key_taxa": taxa,
+        "changes": [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
+                    for c in sample_changes(table, inputs.sample_dates, ref)],
+        "guild_note": (f"Butyrate producers: {', '.join(BUTYRATE_PRODUCERS.genera)} and the Eubacterium rectale "
+                       f"and E. hallii groups, after {ref_info.get('first_author')} {ref_info.get('year')} "
+                       f"(doi:{ref_info.get('doi')}). {BUTYRATE_PRODUCERS.note} No taxon is scored as good or bad."),
+        "findings": [f.to_dict() for f in findings],
+    }
+    return section, findings
+
+
+def _data_used(inputs: ReportInputs, training: dict[str, Any]) -> dict[str, Any]:
+    acts = inputs.activities
+    starts = pd.to_datetime(acts["start_time"], utc=True) if len(acts) else pd.Series(dtype="datetime64[ns, UTC]")
+    days = [d for d in ([s.date() for s in starts] + [e.day for e in inputs.log_entries]
+                        + [d for d in inputs.sample_dates if d]) if d]
+    counts: dict[str, int] = {}
+    for r in inputs.imports:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    hr_cov = next((f for f in training.get("findings", []) if f["id"] == "data.hr_coverage"), None)
+    n_entries = len(inputs.log_entries)
+    n_samples = len(inputs.sample_dates)
+    summary = (f"{len(inputs.imports)} files read ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
+               f"{len(acts)} activities, {n_entries} log entries, {n_samples} microbiome samples.")
+    if hr_cov:
+        summary += f" {hr_cov['summary']}."
+    return {
+        "summary": summary,
+        "first_day": _fmt_date(min(days)) if days else None,
+        "last_day": _fmt_date(max(days)) if days else None,
+        "activities": {"n": int(len(acts)), "first": _fmt_date(min(starts).date()) if len(acts) else None,
+                       "last": _fmt_date(max(starts).date()) if len(acts) else None},
+        "log_entries": n_entries,
+        "microbiome_samples": n_samples,
+        "import_counts": counts,
+        "skipped": [r for r in inputs.imports if r["status"] not in ("ok", "duplicate")],
+    }
+
+
+METHODS = [
+    "Heart-rate zones are measured by time (each sample counts for the time to the next one, at most 10 s), on "
+    "percentages of HRmax: 50-60, 60-70, 70-80, 80-90 and 90-100%.",
+    "HRmax is measured from your own files when there are enough sessions with HR (a high percentile after removing "
+    "spikes and dropouts), else estimated with Tanaka's formula 208 - 0.7 x age; the report says which.",
+    "\"Prolonged strenuous\" means at least 2 hours with most of the time above the heart rate equivalent of 60% "
+    "VO2max, converted through heart-rate reserve; the conversion is uncertain by about 5-10 bpm.",
+    "Symptom triggers compare the share of sessions followed by GI symptoms (any score of 3/10 or more) with and "
+    "without each possible trigger; intervals are 95%, p-values are adjusted for the number of triggers tested, "
+    "and below 5 sessions on either side the answer is \"not enough data yet\".",
+    "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
+    "reports it), compared with the reference cohort by percentile; taxa are relative abundances.",
+    "Evidence is graded with GRADE (high, moderate, low, very low). Only studies whose PMID or DOI was seen next to "
+    "their title are cited.",
+]
+
+
+def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], training: dict[str, Any],
+              micro: dict[str, Any], symptoms: dict[str, Any]) -> list[str]:
+    """The three most important things, in plain words: red flags, then the top recommendations."""
+    lines: list[str] = []
+    if red_flags:
+        lines.append(f"Red flag in your log ({red_flags[0].summary}): please see a doctor.")
+    for rec in recommendations:
+        if len(lines) >= 3:
+            break
+        if rec.get("category") == "red_flag":
+            continue
+        lines.append(f"{rec['title']}: {rec['advice']}")
+    fillers = []
+    if training.get("n_sessions", 0) == 0:
+        fillers.append("No activities imported yet: import your watch files to see your training pattern.")
+    if not symptoms.get("triggers"):
+        fillers.append("No symptom log yet: a few weeks of `gutstride log` entries let gutstride look for triggers.")
+    if not micro.get("samples"):
+        fillers.append("No microbiome results yet.")
+    for f in fillers:
+        if len(lines) < 3:
+            lines.append(f)
+    return lines
+
+
+def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
+    """Run every analysis over ``inputs`` and return the report content (pure: no I/O)."""
+    from gutstride.evidence.engine import recommend
+    from gutstride.evidence.plan import suggest_next_week
+
+    training, training_findings, analysis = _training_section(inputs, min_observations)
+    symptoms, symptom_findings, red_flags = _symptom_section(inputs, analysis, min_observations)
+    micro, micro_findings = _microbiome_section(inputs)
+    recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
+    recommendations = [r.to_dict() for r in recs]
+    plan = suggest_next_week(analysis.recent_weeks(), inputs.today)
+    return {
+        "meta": {
+            "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
+            "is_demo": bool(inputs.person.get("is_demo")), "today": inputs.today.isoformat(),
+            "person": {k: inputs.person.get(k) for k in ("name", "birth_year", "sex", "mass_kg", "height_m",
+                                                        "resting_hr", "hrmax")},
+            "disclaimer": DISCLAIMER,
+        },
+        "red_flags": [f.to_dict() for f in red_flags],
+        "red_flag_advice": RED_FLAG_ADVICE,
+        "headline": _headline(red_flags, recommendations, training, micro, symptoms),
+        "training": training,
+        "symptoms": symptoms,
+        "microbiome": micro,
+        "recommendations": recommendations,
+        "next_week": plan.to_dict(),
+        "data_used": _data_used(inputs, training),
+        "methods": METHODS,
+    }
+
+
+def to_json(content: dict[str, Any]) -> str:
+    """The report content as JSON (dates as ISO strings, NaN as null)."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, np.integer | np.floating):
+            return None if np.isnan(value) else value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        return str(value)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and value != value:
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(content), indent=1, default=default, ensure_ascii=False)
+
+
+def write_report(ws: Workspace, html_path: Path, json_path: Path | None = None, pdf_path: Path | None = None,
+                 today: date | None = None, person_id: int | None = None,
+                 reference_path: Path | None = None) -> dict[str, Any]:
+    """Gather, compose and write the report: HTML always, JSON and PDF when their paths are given."""
+    from gutstride.report.html import render_html
+
+    content = compose(gather(ws, person_id, today, reference_path),
+                      min_observations=int(ws.settings["min_observations"]))
+    html = render_html(content)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(html, encoding="utf-8")
+    if json_path is not None:
+        json_path.write_text(to_json(content), encoding="utf-8")
+    if pdf_path is not None:
+        from gutstride.report.pdf import write_pdf
+
+        write_pdf(html, pdf_path)
+    return content
