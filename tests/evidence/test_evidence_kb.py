@@ -1,0 +1,324 @@
+"""The knowledge base: it loads, it is honest about its sources, and broken copies are rejected."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from gutstride.errors import BadInputError
+from gutstride.evidence.model import default_data_dir, load_knowledge_base
+
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "src"
+DATA = default_data_dir()
+SHARED_STUDIES = REPO.parent / "shared" / "evidence" / "studies.tsv"
+SEED_UNCONFIRMED = ("35954878", "39519496", "38069198", "34523250", "29166320")
+
+REQUIRED_CLAIMS = {
+    "intensity-70pct-hrmax",
+    "moderate-cardio-30-45min-2x-week",
+    "rest-and-recovery",
+    "prolonged-strenuous-exercise-gi-injury",
+    "endurance-plus-strength-diversity",
+    "training-effects-reverse-on-stopping",
+    "exercise-heat-gi-symptoms",
+    "low-fibre-carb-meal-before-running",
+    "nsaids-exercise-gi-risk",
+    "sleep-7-9-hours",
+    "hydration-half-body-weight-ounces",
+    "red-flags-see-a-doctor",
+    "exercise-increases-diversity",
+    "exercise-increases-scfa-lean-not-obese",
+    "exercise-depression-gut-brain",
+    "exercise-anti-tumour-microbiome",
+    "probiotics-leaky-gut",
+    "l-glutamine-leaky-gut",
+    "collagen-leaky-gut",
+    "fermented-foods-diversity",
+    "stress-techniques-gut",
+    "butyrate-producers-guild",
+    "microbiome-reference-ranges",
+    "veillonella-athletes",
+}
+
+# ------------------------------------------------------------------------------------------------ the good base
+
+
+def test_package_base_loads_with_required_claims() -> None:
+    kb = load_knowledge_base()
+    assert len(kb.claims) >= 25
+    assert REQUIRED_CLAIMS <= set(kb.claims)
+    assert kb.rules
+
+
+def test_every_claim_has_a_citation_with_an_identifier() -> None:
+    kb = load_knowledge_base()
+    for claim in kb.claims.values():
+        assert claim.citations, claim.id
+        assert any(c.pmid or c.doi for c in claim.citations), claim.id
+        for c in claim.citations:
+            if c.pmid:
+                assert c.url == f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
+            elif c.doi:
+                assert c.url == f"https://doi.org/{c.doi}"
+
+
+# Hand-written, independent of the validator: the words each certainty must (not) use.
+WORDING = {
+    "high": (None, re.compile(r"\b(probably|may|might|uncertain)\b", re.I)),
+    "moderate": (re.compile(r"\bprobably\b", re.I), re.compile(r"very uncertain|\bmay\b", re.I)),
+    "low": (re.compile(r"\b(may|might)\b", re.I), re.compile(r"very uncertain|\bprobably\b", re.I)),
+    "very_low": (re.compile(r"very uncertain", re.I), None),
+}
+
+
+def test_plain_wording_matches_certainty() -> None:
+    for claim in load_knowledge_base().claims.values():
+        must, must_not = WORDING[claim.certainty]
+        if must is not None:
+            assert must.search(claim.plain_wording), (claim.id, claim.plain_wording)
+        if must_not is not None:
+            assert not must_not.search(claim.plain_wording), (claim.id, claim.plain_wording)
+
+
+def test_honest_grades_of_contested_and_animal_claims() -> None:
+    claims = load_knowledge_base().claims
+    diversity = claims["exercise-increases-diversity"]
+    assert diversity.certainty in ("low", "very_low")
+    assert {"kern2020", "perezprieto2024"} <= set(diversity.supports) | set(diversity.contradicts)
+    assert "perezprieto2024" in diversity.contradicts
+    assert claims["exercise-anti-tumour-microbiome"].applies_to.species == "mouse"
+    assert claims["exercise-anti-tumour-microbiome"].certainty == "very_low"
+    assert claims["collagen-leaky-gut"].certainty == "very_low"
+    assert not claims["collagen-leaky-gut"].supports
+    assert claims["exercise-increases-scfa-lean-not-obese"].applies_to.population == "lean"
+    assert "allen2018" in claims["exercise-increases-scfa-lean-not-obese"].supports
+    assert "pugh2017" in claims["l-glutamine-leaky-gut"].supports
+    assert "scheiman2019" in claims["veillonella-athletes"].supports
+    assert "conflict of interest" in claims["veillonella-athletes"].direct_answer
+    # one small trial is low certainty at most
+    for cid in ("l-glutamine-leaky-gut", "nsaids-exercise-gi-risk", "fermented-foods-diversity"):
+        assert claims[cid].certainty in ("low", "very_low"), cid
+
+
+def test_every_seed_document_is_covered() -> None:
+    seeds = {s for c in load_knowledge_base().claims.values() for s in c.seeds}
+    assert {"000", "001", "003"} <= seeds
+
+
+# -------------------------------------------------------------------------------------------- verified sources
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_package_studies_are_a_copy_of_the_verified_list() -> None:
+    package = _tsv(DATA / "studies.tsv")
+    for row in package:
+        assert row["verified_from"].strip(), row["key"]
+        assert row["pmid"] not in SEED_UNCONFIRMED, row["key"]
+    if SHARED_STUDIES.exists():
+        shared = _tsv(SHARED_STUDIES)
+        # the only change allowed: unconfirmed PMIDs and DOIs are redacted from the free-text columns
+        verified_dois = {r["doi"] for r in shared if r["doi"]}
+        shared_rows = {tuple(_redact(v, verified_dois) for v in r.values()) for r in shared}
+        for row in package:
+            copy = tuple(v for k, v in row.items() if k not in ("key", "title"))
+            assert copy in shared_rows, f"{row['key']} differs from ../shared/evidence/studies.tsv"
+
+
+def _redact(text: str, verified_dois: set[str]) -> str:
+    for pmid in SEED_UNCONFIRMED:
+        text = text.replace(pmid, "[unconfirmed seed PMID]")
+    if text not in verified_dois:
+        text = DOI_RE.sub("[unverified DOI]", text)
+    return text
+
+
+def _verified_identifiers() -> tuple[set[str], set[str]]:
+    rows = _tsv(SHARED_STUDIES if SHARED_STUDIES.exists() else DATA / "studies.tsv")
+    return {r["pmid"] for r in rows if r["pmid"]}, {r["doi"].lower() for r in rows if r["doi"]}
+
+
+DOI_RE = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>;,]+")
+PMID_RE = re.compile(r"(?:PMID:?\s*|pubmed(?:\.ncbi\.nlm\.nih\.gov)?/)(\d{6,9})", re.I)
+LONG_NUMBER_RE = re.compile(r"\b\d{8}\b")
+
+
+def test_every_identifier_in_the_evidence_package_is_verified() -> None:
+    pmids, dois = _verified_identifiers()
+    files = [p for p in DATA.iterdir() if p.is_file()]
+    files += [*(SRC / "gutstride" / "evidence").rglob("*.py"), SRC / "gutstride" / "cli" / "evidence.py"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for doi in DOI_RE.findall(text):
+            doi = doi.rstrip(".")
+            while doi.endswith(")") and doi.count(")") > doi.count("("):
+                doi = doi[:-1]
+            assert doi.lower() in dois, f"{path}: unverified DOI {doi}"
+        for pmid in PMID_RE.findall(text):
+            assert pmid in pmids, f"{path}: unverified PMID {pmid}"
+    for path in (DATA / "claims.toml", DATA / "rules.toml"):
+        for number in LONG_NUMBER_RE.findall(path.read_text(encoding="utf-8")):
+            assert number in pmids, f"{path.name}: unexplained 8-digit number {number}"
+
+
+def test_seed_unconfirmed_pmids_appear_nowhere_in_src() -> None:
+    for path in SRC.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".toml", ".tsv", ".json", ".html", ".md", ".txt", ".yaml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for pmid in SEED_UNCONFIRMED:
+                assert pmid not in text, f"{path} mentions unconfirmed PMID {pmid}"
+
+
+# ------------------------------------------------------------------------------------------------ broken copies
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(DATA, folder)
+    return folder
+
+
+def _edit(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CLAIM = 'id = "collagen-leaky-gut"\n'
+RULE = 'id = "training-load-spike"\n'
+
+BROKEN = [
+    ("claims.toml", CLAIM, CLAIM + "colour = 1\n", r"claims\.toml: claim 'collagen-leaky-gut': unknown key.*colour"),
+    (
+        "claims.toml",
+        'what_is_not_known = """Everything',
+        'notes = """Everything',
+        r"claims\.toml: claim 'collagen-leaky-gut': unknown key.*notes",
+    ),
+    (
+        "claims.toml",
+        'certainty = "very_low"\nplain_wording = "It is very uncertain whether collagen',
+        'certainty = "very low"\nplain_wording = "It is very uncertain whether collagen',
+        r"claims\.toml: claim 'collagen-leaky-gut': certainty must be one of",
+    ),
+    (
+        "claims.toml",
+        'certainty = "very_low"\nplain_wording = "It is very uncertain whether collagen',
+        'certainty = "high"\nplain_wording = "It is very uncertain whether collagen',
+        r"claims\.toml: claim 'collagen-leaky-gut': plain_wording does not match certainty",
+    ),
+    (
+        "claims.toml",
+        'plain_wording = "A diet high in fermented foods may increase',
+        'plain_wording = "A diet high in fermented foods increases',
+        r"claims\.toml: claim 'fermented-foods-diversity': plain_wording does not match certainty",
+    ),
+    (
+        "claims.toml",
+        'context = ["costa2017review", "keirns2020"]\napplies_to = { population = "any", training_status = "any", '
+        'species = "human" }\ntags = ["collagen"',
+        'context = ["costa2017review", "nobody2099"]\napplies_to = { population = "any", training_status = "any", '
+        'species = "human" }\ntags = ["collagen"',
+        r"claims\.toml: claim 'collagen-leaky-gut': context cites unknown study 'nobody2099'",
+    ),
+    (
+        "claims.toml",
+        'context = ["costa2017review", "keirns2020"]\napplies_to = { population = "any", training_status = "any", '
+        'species = "human" }\ntags = ["collagen"',
+        'context = []\napplies_to = { population = "any", training_status = "any", '
+        'species = "human" }\ntags = ["collagen"',
+        r"claims\.toml: claim 'collagen-leaky-gut': claim without a citation",
+    ),
+    (
+        "claims.toml",
+        'supports = ["phelps2025"]\ncontradicts = []\ncontext = ["boytar2022"]\napplies_to = { population = "any", '
+        'training_status = "any", species = "mouse" }',
+        'supports = ["phelps2025"]\ncontradicts = []\ncontext = ["boytar2022"]\napplies_to = { population = "any", '
+        'training_status = "any", species = "rat" }',
+        r"claim 'exercise-anti-tumour-microbiome': applies_to\.species must be one of",
+    ),
+    (
+        "rules.toml",
+        'claims = ["load-spike-injury-risk"]\n',
+        "claims = []\n",
+        r"rules\.toml: rule 'training-load-spike': rule without a claim",
+    ),
+    (
+        "rules.toml",
+        'claims = ["load-spike-injury-risk"]\n',
+        'claims = ["no-such-claim"]\n',
+        r"rules\.toml: rule 'training-load-spike': unknown claim 'no-such-claim'",
+    ),
+    (
+        "rules.toml",
+        '{ finding = "training.load_spike", direction = "above" }',
+        '{ finding = "training.load_spike", direction = "not_enough_data" }',
+        r"rules\.toml: rule 'training-load-spike': trigger direction",
+    ),
+    (
+        "rules.toml",
+        RULE,
+        RULE + "priority = 3\n",
+        r"rules\.toml: rule 'training-load-spike': unknown key.*priority",
+    ),
+    (
+        "rules.toml",
+        'expected_benefit = 3\n\n[[rule]]\nid = "data-hr-coverage"',
+        'expected_benefit = 9\n\n[[rule]]\nid = "data-hr-coverage"',
+        r"rules\.toml: rule 'training-load-spike': expected_benefit must be an integer from 1 to 5",
+    ),
+    (
+        "rules.toml",
+        "Consider holding it steady for a week before building again; \\\nsharp jumps may raise injury risk.",
+        "Holding it steady for a week prevents injury.",
+        r"rules\.toml: rule 'training-load-spike': advice",
+    ),
+    ("studies.tsv", "10.1038/s41366-019-0440-y", "not-a-doi", r"studies\.tsv: study 'kern2020': malformed DOI"),
+    ("studies.tsv", "\t40639377\t", "\tPMID40639377\t", r"studies\.tsv: study 'phelps2025': malformed PMID"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), BROKEN)
+def test_broken_copy_is_rejected(data_copy: Path, name: str, old: str, new: str, message: str) -> None:
+    load_knowledge_base(data_copy)  # the unbroken copy loads
+    _edit(data_copy, name, old, new)
+    with pytest.raises(BadInputError, match=message):
+        load_knowledge_base(data_copy)
+
+
+def test_missing_field_is_rejected(data_copy: Path) -> None:
+    path = data_copy / "claims.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id = "collagen-leaky-gut"')
+    line_start = text.index("direct_answer", start)
+    line_end = text.index('"""\n', text.index('"""', line_start) + 3) + 4
+    path.write_text(text[:line_start] + text[line_end:], encoding="utf-8")
+    assert "direct_answer" in tomllib.loads(text[:start] + text[line_end:]).get("claim", [{}])[0]
+    with pytest.raises(BadInputError, match=r"claim 'collagen-leaky-gut': missing field.*direct_answer"):
+        load_knowledge_base(data_copy)
+
+
+def test_missing_file_and_bad_toml_are_rejected(data_copy: Path) -> None:
+    (data_copy / "rules.toml").write_text("[[rule]\n", encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"rules\.toml: not valid TOML"):
+        load_knowledge_base(data_copy)
+    (data_copy / "claims.toml").unlink()
+    with pytest.raises(BadInputError, match=r"claims\.toml: cannot read"):
+        load_knowledge_base(data_copy)
+
+
+def test_duplicate_claim_id_is_rejected(data_copy: Path) -> None:
+    _edit(data_copy, "claims.toml", 'id = "sleep-7-9-hours"', 'id = "collagen-leaky-gut"')
+    with pytest.raises(BadInputError, match=r"claim 'collagen-leaky-gut': duplicate id"):
+        load_knowledge_base(data_copy)
