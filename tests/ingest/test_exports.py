@@ -12,60 +12,11 @@ import pytest
 from gutstride.errors import BadInputError
 from gutstride.ingest.exports import ZipLimits, iter_export, read_strava_csv, unsafe_member_reason
 
-ACT = Path(__file__).parents[1] / "data" / "activities"
-FIT_A = ACT / "sweatpy" / "4801048867.fit"
-FIT_B = ACT / "sweatpy" / "2020-06-01-16-52-40.fit"
-FIT_C = ACT / "fit-fitparse" / "activity-small-fenix2-run.fit"
-GPX = ACT / "sweatpy" / "4078723797_strava.gpx"
-TCX = ACT / "sweatpy" / "activity_4801048867.tcx"
+from .conftest import FIT_A, FIT_B, FIT_C, STRAVA_CSV, make_zip
 
 
-def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def garmin_export(tmp_path: Path) -> Path:
-    """A zip of zips like Garmin Connect's: FIT files two and three levels down, plus JSON noise."""
-    deeper = _zip({"deep/" + FIT_C.name: FIT_C.read_bytes()}, zipfile.ZIP_STORED)
-    part1 = _zip({FIT_A.name: FIT_A.read_bytes(), FIT_B.name: FIT_B.read_bytes(), "more.zip": deeper})
-    outer = _zip({
-        "DI_CONNECT/DI-Connect-Fitness/summarizedActivities.json": b'{"a": 1}',
-        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": part1,
-    })
-    path = tmp_path / "garmin-export.zip"
-    path.write_bytes(outer)
-    return path
-
-
-STRAVA_CSV = (
-    "Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time,Distance,"
-    "Relative Effort,Activity Gear,Filename,Elapsed Time,Perceived Exertion\n"
-    '4801048867,"Feb 3, 2021",Morning Run,Run,,3000,8.1,42,Pegasus 37,activities/4801048867.fit.gz,3000,6\n'
-    '4078723797,"Sep 27, 2020","Ride, with a comma",Ride,,3600,30.2,,Canyon,activities/4078723797.gpx.gz,3600,\n'
-    "5039744860,\"Mar 25, 2021\",Walk,Walk,,1200,2,,,activities/activity_4801048867.tcx,1200,3\n"
-    "999,\"Mar 26, 2021\",Manual entry,Run,,1200,2,,,,1200,\n"
-)
-
-
-def strava_export(tmp_path: Path) -> Path:
-    members = {
-        "activities.csv": STRAVA_CSV.encode(),
-        "activities/4801048867.fit.gz": gzip.compress(FIT_A.read_bytes()),
-        "activities/4078723797.gpx.gz": gzip.compress(GPX.read_bytes()),
-        "activities/activity_4801048867.tcx": TCX.read_bytes(),
-        "profile.csv": b"Athlete ID,Email\n1,a@b.c\n",
-    }
-    path = tmp_path / "export_12345.zip"
-    path.write_bytes(_zip(members))
-    return path
-
-
-def test_garmin_nested_zips_yield_every_fit_with_its_bytes(tmp_path: Path) -> None:
-    path = garmin_export(tmp_path)
+def test_garmin_nested_zips_yield_every_fit_with_its_bytes(garmin_export: Path) -> None:
+    path = garmin_export
     members = list(iter_export(path))
     by_name = {m.label.rsplit("/", 1)[-1]: m for m in members}
     assert set(by_name) == {"summarizedActivities.json", FIT_A.name, FIT_B.name, FIT_C.name}
@@ -79,17 +30,17 @@ def test_garmin_nested_zips_yield_every_fit_with_its_bytes(tmp_path: Path) -> No
 
 
 def test_nesting_deeper_than_the_limit_is_skipped(tmp_path: Path) -> None:
-    data = _zip({"a.fit": FIT_C.read_bytes()})
+    data = make_zip({"a.fit": FIT_C.read_bytes()})
     for level in range(5):
-        data = _zip({f"level{level}.zip": data})
+        data = make_zip({f"level{level}.zip": data})
     members = list(iter_export(data, "x.zip", ZipLimits(max_depth=4)))
     assert len(members) == 1
     assert members[0].data is None
     assert "nested deeper than 4" in members[0].skip_reason
 
 
-def test_strava_csv_metadata_joins_to_files(tmp_path: Path) -> None:
-    members = {m.label.split("!/", 1)[1]: m for m in iter_export(strava_export(tmp_path))}
+def test_strava_csv_metadata_joins_to_files(strava_export: Path) -> None:
+    members = {m.label.split("!/", 1)[1]: m for m in iter_export(strava_export)}
     fit = members["activities/4801048867.fit.gz"]
     assert gzip.decompress(fit.data or b"") == FIT_A.read_bytes()
     assert fit.meta["name"] == "Morning Run"
@@ -131,7 +82,7 @@ def test_safe_names_pass(name: str) -> None:
 def test_traversal_members_are_skipped_and_nothing_is_written(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    data = _zip({"../evil.fit": FIT_C.read_bytes(), "/abs.fit": b"x", "ok.fit": FIT_C.read_bytes()})
+    data = make_zip({"../evil.fit": FIT_C.read_bytes(), "/abs.fit": b"x", "ok.fit": FIT_C.read_bytes()})
     members = list(iter_export(data, "bad.zip"))
     skipped = {m.label: m.skip_reason for m in members if m.data is None}
     assert set(skipped) == {"bad.zip!/../evil.fit", "bad.zip!//abs.fit"}
@@ -142,7 +93,7 @@ def test_traversal_members_are_skipped_and_nothing_is_written(tmp_path: Path) ->
 
 def test_high_ratio_member_is_skipped_while_reading() -> None:
     bomb = b"\0" * (8 << 20)  # 8 MiB of zeros deflate about 1000:1
-    data = _zip({"bomb.fit": bomb, "ok.fit": FIT_C.read_bytes()})
+    data = make_zip({"bomb.fit": bomb, "ok.fit": FIT_C.read_bytes()})
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo("bomb.fit")
     assert info.file_size / info.compress_size > 200
     members = {m.label: m for m in iter_export(data, "z.zip", ZipLimits(max_ratio=200))}
@@ -153,7 +104,7 @@ def test_high_ratio_member_is_skipped_while_reading() -> None:
 
 def test_lying_header_size_cannot_smuggle_more_bytes() -> None:
     payload = b"A" * 200_000
-    data = bytearray(_zip({"x.fit": payload}))
+    data = bytearray(make_zip({"x.fit": payload}))
     # Claim 100 bytes in both the local header (offset 22) and the central directory (offset 24 of the entry).
     data[22:26] = (100).to_bytes(4, "little")
     central = data.rfind(b"PK\x01\x02")
@@ -165,22 +116,22 @@ def test_lying_header_size_cannot_smuggle_more_bytes() -> None:
 
 
 def test_too_many_members_stops_the_walk() -> None:
-    data = _zip({f"f{i}.gpx": b"<gpx/>" for i in range(12)})
+    data = make_zip({f"f{i}.gpx": b"<gpx/>" for i in range(12)})
     members = list(iter_export(data, "many.zip", ZipLimits(max_members=10)))
     assert len(members) == 1
     assert members[0].data is None and "too many members" in members[0].skip_reason
 
 
 def test_member_count_is_shared_across_nested_zips() -> None:
-    inner = _zip({f"f{i}.gpx": b"<gpx/>" for i in range(6)})
-    data = _zip({"a.zip": inner, "b.zip": inner})
+    inner = make_zip({f"f{i}.gpx": b"<gpx/>" for i in range(6)})
+    data = make_zip({"a.zip": inner, "b.zip": inner})
     members = list(iter_export(data, "n.zip", ZipLimits(max_members=10)))
     assert [m.data is not None for m in members].count(True) == 6
     assert "too many members" in members[-1].skip_reason
 
 
 def test_total_uncompressed_size_limit() -> None:
-    data = _zip({f"f{i}.bin": bytes(range(256)) * 400 for i in range(5)})  # 100 kB each
+    data = make_zip({f"f{i}.bin": bytes(range(256)) * 400 for i in range(5)})  # 100 kB each
     members = list(iter_export(data, "t.zip", ZipLimits(max_total_bytes=250_000)))
     assert [m.data is not None for m in members] == [True, True, False]
     assert "exceeds" in members[-1].skip_reason

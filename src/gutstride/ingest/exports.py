@@ -67,7 +67,8 @@ class ExportMember:
     ``None`` when the member was not read; then ``skip_reason`` says why. ``meta`` holds activity metadata joined
     from a Strava ``activities.csv`` (keys ``name``, ``sport``, ``perceived_exertion``, ``gear``,
     ``relative_effort``, ``strava_id``), empty when there is none. ``packed_size`` is the member's compressed size
-    (used for progress).
+    (used for progress). ``strava_rows`` is set on a Strava ``activities.csv`` itself: the number of its rows
+    joined to files (the csv is metadata, not activities to import).
     """
 
     label: str
@@ -75,6 +76,7 @@ class ExportMember:
     skip_reason: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     packed_size: int = 0
+    strava_rows: int | None = None
 
 
 class _Budget:
@@ -171,7 +173,8 @@ def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator
                     yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
                 continue
             meta = strava.get(_strava_key(info.filename), {})
-            yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size)
+            rows = len(strava) if strava and info.filename.lower() == "activities.csv" else None
+            yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size, strava_rows=rows)
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:

@@ -61,6 +61,7 @@ class _Item:
     size: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
+    strava_rows: int | None = None
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -98,7 +99,7 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
                 for member in iter_export(path, str(path), limits):
                     yield _Item(
                         member.label, data=member.data, size=member.packed_size, meta=member.meta,
-                        skip_reason=member.skip_reason,
+                        skip_reason=member.skip_reason, strava_rows=member.strava_rows,
                     )
             except GutstrideError as exc:
                 yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
@@ -245,6 +246,12 @@ class _Run:
             self._done(slot, record, item)
             return
         self.seen[sha] = item.label
+        if item.strava_rows is not None:
+            message = f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"
+            record = ImportRecord(item.label, "ok", message, "activity", "strava-csv", sha)
+            self._store_record(record)
+            self._done(slot, record, item)
+            return
         name = item.label.rsplit("/", 1)[-1]
         head, sniff_name = sniff_head(data, name)
         try:

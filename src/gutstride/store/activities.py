@@ -13,7 +13,9 @@ TCX file from a Strava export. Two activities of one person are taken to be the 
 
 An activity without a start time or a duration is never matched (it is kept; nothing is dropped on a guess).
 Of a matching pair the richer is kept, by :func:`richness`: more heart-rate samples, then more records, then the
-format (FIT > TCX > GPX > CSV); on a tie the one stored first stays. The kept row's fields it lacks (name,
+format (FIT > TCX > GPX > CSV); on a tie the one stored first stays. Samples are counted once per distinct
+timestamp (:func:`sample_counts`), so a TCX file that repeats the trackpoint at each lap boundary is not
+"richer" than the FIT file it was made from. The kept row's fields it lacks (name,
 perceived exertion, gear, temperature...) are filled from the other, and both files are listed in
 ``ActivityRow.sources``.
 """
@@ -61,8 +63,36 @@ class SaveOutcome:
 
 
 def richness(n_hr: int, n_records: int, fmt: str) -> tuple[int, int, int]:
-    """Sort key of how much an activity holds: HR samples, then records, then format (FIT > TCX > GPX > CSV)."""
+    """Sort key of how much an activity holds: HR samples, then records, then format (FIT > TCX > GPX > CSV).
+
+    The counts are those of :func:`sample_counts`.
+    """
     return (int(n_hr), int(n_records), FORMAT_RANK.get(fmt, -1))
+
+
+def sample_counts(activity: Activity) -> tuple[int, int]:
+    """``(n_hr, n_records)`` counted over distinct timestamps of the stream (HR: finite and above 0).
+
+    Without a stream, the summary's counts.
+    """
+    time = activity.stream.get("time")
+    if time is None or len(time) == 0:
+        return int(activity.summary.n_hr or 0), int(activity.summary.n_records or 0)
+    hr = activity.stream.get("hr")
+    finite = np.isfinite(time)
+    n_records = len(np.unique(time[finite]))
+    if hr is None:
+        return 0, n_records
+    with np.errstate(invalid="ignore"):
+        has_hr = finite & np.isfinite(hr) & (hr > 0)
+    return len(np.unique(time[has_hr])), n_records
+
+
+def _row_richness(row: ActivityRow) -> tuple[int, int, int]:
+    for source in row.sources or []:
+        if source.get("sha256") == row.source_sha256 and source.get("index") == row.source_index:
+            return richness(source.get("n_hr", row.n_hr), source.get("n_records", row.n_records), row.format)
+    return richness(row.n_hr, row.n_records, row.format)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -161,9 +191,10 @@ def save_activities(
             outcome.kept_ids.append(existing.id)
             continue
         summary = activity.summary
+        n_hr, n_records = sample_counts(activity)
         source = {
-            "path": source_path, "sha256": sha256, "index": index, "format": fmt,
-            "n_records": int(summary.n_records or 0), "n_hr": int(summary.n_hr or 0), **(extra_source or {}),
+            "path": source_path, "sha256": sha256, "index": index, "format": fmt, "n_records": n_records,
+            "n_hr": n_hr, **(extra_source or {}),
         }
         values = _summary_values(summary)
         match = find_duplicate(session, person.id, summary)
@@ -180,7 +211,7 @@ def save_activities(
             outcome.kept_ids.append(row.id)
             continue
         outcome.kept_ids.append(match.id)
-        if richness(values["n_hr"], values["n_records"], fmt) > richness(match.n_hr, match.n_records, match.format):
+        if richness(n_hr, n_records, fmt) > _row_richness(match):
             old = {name: getattr(match, name) for name in _FILLABLE}
             for name, value in values.items():
                 setattr(match, name, value)
