@@ -50,10 +50,11 @@ Statistics, 1979. Fisher's exact test: any statistics textbook (e.g. Agresti, Ca
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from statistics import median
+from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
 from gutstride.analysis.findings import Direction, Finding
@@ -209,7 +210,8 @@ def screen_red_flags(entries: Iterable[LogEntry]) -> list[Finding]:
         days = sorted({d for run in runs for d in run["dates"]})
         finding = _flag("red_flag.bowel_habit_change", "Bowel habit changed for 3 weeks or more", days)
         summary = finding.summary + "; " + "; ".join(run["summary"] for run in runs)
-        out.append(replace(finding, summary=summary, detail={**finding.detail, "runs": runs}))
+        shown = [{**run, "dates": [d.isoformat() for d in run["dates"]]} for run in runs]
+        out.append(replace(finding, summary=summary, detail={**finding.detail, "runs": shown}))
     return out
 
 
@@ -275,7 +277,7 @@ def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
             start = end
         else:
             start += 1
-    return [{**run, "dates": [d.isoformat() for d in run["dates"]]} for run in runs]
+    return runs
 
 
 # -- triggers ------------------------------------------------------------------------------------------------------
@@ -286,13 +288,17 @@ def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> li
     linked = [e for e in entries if e.activity_start is not None]
     records = exposures.to_dict("records")
     starts = [_epoch(r["start_time"]) for r in records]
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    ordered = [starts[i] for i in order]
     links: dict[int, LogEntry] = {}
     for entry in linked:
         assert entry.activity_start is not None
         when = entry.activity_start.timestamp()
-        best = min(range(len(starts)), key=lambda i: abs(starts[i] - when), default=None)
-        if best is not None and abs(starts[best] - when) <= LINK_TOLERANCE_S:
-            links[best] = entry
+        at = bisect_left(ordered, when)
+        near = [j for j in (at - 1, at) if 0 <= j < len(ordered)]
+        best = min(near, key=lambda j: abs(ordered[j] - when), default=None)
+        if best is not None and abs(ordered[best] - when) <= LINK_TOLERANCE_S:
+            links[order[best]] = entry
     out = []
     for i, record in enumerate(records):
         day = record["day"]
@@ -324,8 +330,6 @@ def katz_rate_ratio(a: int, n1: int, c: int, n0: int, alpha: float = 0.05) -> tu
 
     Returns ``(ratio, low, high, corrected)``.
     """
-    from scipy.stats import norm
-
     aa, bb, cc, dd = float(a), float(n1 - a), float(c), float(n0 - c)
     corrected = min(aa, bb, cc, dd) == 0
     if corrected:
@@ -333,24 +337,36 @@ def katz_rate_ratio(a: int, n1: int, c: int, n0: int, alpha: float = 0.05) -> tu
     m1, m0 = aa + bb, cc + dd
     ratio = (aa / m1) / (cc / m0)
     se = math.sqrt(1 / aa - 1 / m1 + 1 / cc - 1 / m0)
-    z = float(norm.ppf(1 - alpha / 2))
+    z = NormalDist().inv_cdf(1 - alpha / 2)
     return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
 
 
-def _table(sessions: list[dict[str, Any]], trigger: Trigger, outcome: str) -> tuple[int, int, int, int, list[date]]:
-    a = n1 = c = n0 = 0
-    days: list[date] = []
-    for session in sessions:
-        y = _outcome(session, outcome)
-        x = trigger.exposed(session) if y is not None else None
-        if x is None or y is None:
-            continue
-        days.append(session["day"])
-        if x:
-            n1, a = n1 + 1, a + int(y)
-        else:
-            n0, c = n0 + 1, c + int(y)
-    return a, n1, c, n0, days
+def fisher_exact_two_sided(a: int, n1: int, c: int, n0: int) -> float:
+    """Two-sided p-value of Fisher's exact test on ``[[a, n1 - a], [c, n0 - c]]``.
+
+    Given the margins, ``a`` follows the hypergeometric distribution (population ``n1 + n0`` with ``a + c``
+    successes, ``n1`` draws); the p-value sums the probabilities of every table no more likely than the one
+    observed (with a relative tolerance of 1e-7 for ties), as in R's ``fisher.test`` and scipy.
+    """
+    import numpy as np
+    from scipy.special import gammaln
+
+    total, events = n1 + n0, a + c
+    k = np.arange(max(0, n1 - (total - events)), min(n1, events) + 1, dtype=float)
+
+    def log_comb(n: float, r: np.ndarray | float) -> np.ndarray | float:
+        return gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1)
+
+    pmf = np.exp(log_comb(events, k) + log_comb(total - events, n1 - k) - log_comb(total, n1))
+    observed = pmf[a - int(k[0])]
+    return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
+
+
+def _indicators(sessions: list[dict[str, Any]]) -> tuple[dict[str, list[bool | None]], dict[str, list[bool | None]]]:
+    """Per trigger and per outcome, one value per session (``None`` = unknown)."""
+    outcomes = {o: [_outcome(s, o) for s in sessions] for o in (PRIMARY_OUTCOME, *SYMPTOMS)}
+    exposures = {t.id: [t.exposed(s) for s in sessions] for t in TRIGGERS}
+    return exposures, outcomes
 
 
 def trigger_analysis(
@@ -376,19 +392,32 @@ def trigger_analysis(
         The ``gi_any`` results in :data:`TRIGGERS` order, then trigger x single-symptom results.
     """
     sessions = _session_records(exposures, entries)
-    primary = [_result(sessions, t, PRIMARY_OUTCOME, min_sessions, alpha) for t in TRIGGERS]
-    per_symptom = [_result(sessions, t, s, min_sessions, alpha) for s in SYMPTOMS for t in TRIGGERS]
+    xs, ys = _indicators(sessions)
+    days = [s["day"] for s in sessions]
+
+    def result(trigger: Trigger, outcome: str) -> TriggerResult:
+        return _result(trigger, outcome, xs[trigger.id], ys[outcome], days, min_sessions, alpha)
+
+    primary = [result(t, PRIMARY_OUTCOME) for t in TRIGGERS]
+    per_symptom = [result(t, s) for s in SYMPTOMS for t in TRIGGERS]
     return _holm(primary, alpha) + _holm(per_symptom, alpha)
 
 
-def _result(sessions: list[dict[str, Any]], trigger: Trigger, outcome: str, min_sessions: int,
-            alpha: float) -> TriggerResult:
-    from scipy.stats import fisher_exact
-
-    a, n1, c, n0, days = _table(sessions, trigger, outcome)
+def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool | None], all_days: list[date],
+            min_sessions: int, alpha: float) -> TriggerResult:
+    a = n1 = c = n0 = 0
+    days = []
+    for x, y, day in zip(xs, ys, all_days, strict=True):
+        if x is None or y is None:
+            continue
+        days.append(day)
+        if x:
+            n1, a = n1 + 1, a + int(y)
+        else:
+            n0, c = n0 + 1, c + int(y)
     ratio, low, high, corrected = katz_rate_ratio(a, n1, c, n0, alpha)
     enough = n1 >= min_sessions and n0 >= min_sessions
-    p_value = float(fisher_exact([[a, n1 - a], [c, n0 - c]]).pvalue) if enough else None
+    p_value = fisher_exact_two_sided(a, n1, c, n0) if enough else None
     return TriggerResult(
         trigger_id=trigger.id, label=trigger.label, claim_id=trigger.claim_id, outcome=outcome, n=n1 + n0,
         n_exposed=n1, n_unexposed=n0, events_exposed=a, events_unexposed=c,
@@ -399,17 +428,30 @@ def _result(sessions: list[dict[str, Any]], trigger: Trigger, outcome: str, min_
     )
 
 
-def _holm(results: list[TriggerResult], alpha: float) -> list[TriggerResult]:
-    from statsmodels.stats.multitest import multipletests
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values.
 
+    With the m p-values sorted ascending, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`, the adjusted value is
+    :math:`\\tilde p_{(i)} = \\min(1, \\max_{j \\le i} (m - j + 1) p_{(j)})`; rejecting where
+    :math:`\\tilde p < \\alpha` controls the family-wise error rate at alpha.
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _holm(results: list[TriggerResult], alpha: float) -> list[TriggerResult]:
     tested = [i for i, r in enumerate(results) if r.p_value is not None]
-    out = list(results)
-    if not tested:
-        return out
-    reject, adjusted, _, _ = multipletests([results[i].p_value for i in tested], alpha=alpha, method="holm")
-    for i, rej, p_adj in zip(tested, reject, adjusted, strict=True):
-        out[i] = replace(results[i], p_adjusted=float(p_adj), significant=bool(rej), n_tested=len(tested))
-    return [r if r.p_value is not None else replace(r, n_tested=len(tested)) for r in out]
+    adjusted = holm_adjust([results[i].p_value or 0.0 for i in tested])
+    out = [replace(r, n_tested=len(tested)) for r in results]
+    for i, p_adj in zip(tested, adjusted, strict=True):
+        out[i] = replace(out[i], p_adjusted=p_adj, significant=p_adj < alpha)
+    return out
 
 
 # -- trend ---------------------------------------------------------------------------------------------------------
