@@ -1,0 +1,59 @@
+"""The SVG charts: valid XML, alt text with the numbers, sizes proportional to the data, safe palette."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gutstride.report import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.attrib["role"] == "img"
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    return root
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 300) for _ in range(5)], st.integers(0, 100)), min_size=1, max_size=60))
+def test_weekly_zone_bars_are_proportional_to_minutes(weeks_raw: list[tuple[int, ...]]) -> None:
+    start = date(2026, 1, 5)
+    weeks = [{"week_start": start + timedelta(weeks=i), "zone_minutes": list(w[:5]), "no_hr_minutes": w[5]}
+             for i, w in enumerate(weeks_raw)]
+    root = parse(charts.weekly_zone_chart(weeks))
+    rects = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert len(rects) == 6 * len(weeks)
+    heights = [float(r.attrib["height"]) for r in rects]
+    minutes = [m for w in weeks for m in (*w["zone_minutes"], w["no_hr_minutes"])]
+    busiest = max(sum(w["zone_minutes"]) + w["no_hr_minutes"] for w in weeks)
+    if busiest > 0:
+        biggest = max(range(len(minutes)), key=minutes.__getitem__)
+        scale = heights[biggest] / minutes[biggest]  # the largest bar has the smallest rounding error
+        for h, m in zip(heights, minutes, strict=True):
+            assert abs(h - m * scale) < 0.1 + 0.05 * m * scale / max(heights[biggest], 1.0)
+
+
+def test_intensity_chart_states_the_share_above_70_percent_in_its_alt_text() -> None:
+    root = parse(charts.intensity_chart([100, 200, 50, 40, 10]))
+    desc = root.find(f"{SVG}desc").text or ""
+    assert "75% of heart-rate time was at or below 70% of HRmax" in desc
+    assert "25% above" in desc
+    assert any("70% HRmax" == (t.text or "") for t in root.iter(f"{SVG}text"))
+
+
+def test_only_palette_colours_are_used() -> None:
+    allowed = {c.lower() for c in charts.PALETTE.values()} | {c.lower() for c in charts.ZONE_COLOURS}
+    allowed |= {"#e3e3e3", "#d9d9d9", "#333", "#222", "none"}
+    svg = charts.taxa_range_chart([{"label": "Akkermansia", "value": 0.02, "iqr": (0.0, 0.01), "percentile": 80.0}])
+    svg += charts.symptom_timeline([{"day": date(2026, 1, 1), "minutes": 50, "symptoms": True, "label": "x"},
+                                    {"day": date(2026, 2, 1), "minutes": 150, "symptoms": None, "label": "y"}],
+                                   date(2026, 1, 1), date(2026, 2, 1))
+    used = {c.lower() for c in re.findall(r'(?:fill|stroke)="([^"]+)"', svg)}
+    assert used <= allowed, used - allowed
