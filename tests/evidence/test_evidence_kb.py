@@ -52,7 +52,7 @@ REQUIRED_CLAIMS = {
 def test_package_base_loads_with_required_claims() -> None:
     kb = load_knowledge_base()
     assert len(kb.claims) >= 25
-    assert REQUIRED_CLAIMS <= set(kb.claims)
+    assert set(kb.claims) >= REQUIRED_CLAIMS
     assert kb.rules
 
 

@@ -1,0 +1,157 @@
+"""The engine: rules fire exactly on their findings, red flags come first, nothing is said without evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from gutstride.analysis.findings import Finding
+from gutstride.evidence.engine import answer, recommend
+from gutstride.evidence.model import load_knowledge_base
+
+KB = load_knowledge_base()
+ALL_DIRECTIONS = ("above", "below", "within", "present", "absent")
+# Finding ids the analysis helpers emit, with the direction that must produce advice (from the issue).
+EMITTED = [
+    ("training.share_above_70pct_hrmax", "above"),
+    ("training.moderate_sessions_per_week", "below"),
+    ("training.rest_days_per_week", "below"),
+    ("training.prolonged_strenuous_sessions", "above"),
+    ("training.sport_variety", "below"),
+    ("training.detraining_gap", "present"),
+    ("training.heat_sessions", "above"),
+    ("training.load_spike", "above"),
+    ("data.hr_coverage", "below"),
+    *[
+        (f"symptoms.trigger.{t}", "above")
+        for t in (
+            "intensity",
+            "duration_90",
+            "duration_120",
+            "heat",
+            "meal_within_2h",
+            "high_fibre_meal",
+            "nsaid",
+            "poor_sleep",
+            "dehydration",
+        )
+    ],
+    ("red_flag.blood_in_stool", "present"),
+    ("microbiome.butyrate_producers", "below"),
+    ("microbiome.diversity_percentile", "below"),
+    ("microbiome.change_between_samples", "above"),
+]
+WEIGHT = {"high": 1.0, "moderate": 0.75, "low": 0.5, "very_low": 0.25}
+
+
+def finding(fid: str, direction: str, n: int = 12) -> Finding:
+    domain = fid.split(".")[0]
+    return Finding(
+        id=fid,
+        domain=domain,  # type: ignore[arg-type]
+        summary=f"{fid} measured 42.5",
+        value=42.5,
+        threshold=30.0,
+        unit="%",
+        direction=direction,  # type: ignore[arg-type]
+        n=n,
+        period_start=date(2026, 9, 7),
+        period_end=date(2026, 11, 1),
+    )
+
+
+@pytest.mark.parametrize(("fid", "direction"), EMITTED)
+def test_every_emitted_finding_has_a_rule(fid: str, direction: str) -> None:
+    recs = recommend([finding(fid, direction)])
+    advice = [r for r in recs if r.kind != "info"]
+    assert advice, fid
+    for other in ALL_DIRECTIONS:
+        if other != direction:
+            assert not [r for r in recommend([finding(fid, other)]) if r.kind != "info"], (fid, other)
+
+
+@pytest.mark.parametrize("rule", KB.rules, ids=lambda r: r.id)
+def test_each_rule_fires_on_its_trigger_and_not_otherwise(rule) -> None:  # type: ignore[no-untyped-def]
+    for trigger in rule.triggers:
+        fid = trigger.finding.replace("*", "something")
+        for direction in ALL_DIRECTIONS:
+            fired = rule.id in {r.id for r in recommend([finding(fid, direction)])}
+            assert fired == (direction in trigger.direction), (rule.id, fid, direction)
+        # never on not_enough_data, and never on an unrelated finding
+        assert rule.id not in {r.id for r in recommend([finding(fid, "not_enough_data", n=2)])}
+    unrelated = finding("training.unrelated_measure", trigger.direction[0])
+    assert recommend([unrelated]) == []
+
+
+def test_red_flags_outrank_everything() -> None:
+    findings = [finding(fid, d) for fid, d in EMITTED if not fid.startswith("red_flag")]
+    findings.append(finding("red_flag.black_stools", "present"))
+    recs = recommend(findings)
+    assert recs[0].id == "red-flag-see-a-doctor"
+    assert recs[0].kind == "red_flag"
+    assert [r.kind for r in recs].count("red_flag") == 1
+    assert "red_flag.black_stools" in recs[0].personal_evidence[0]
+
+
+def test_a_red_flag_domain_finding_always_yields_the_doctor_item() -> None:
+    odd = Finding(id="symptoms.blood_seen", domain="red_flag", summary="Blood in stool on 2026-10-03", n=1)
+    recs = recommend([finding("training.load_spike", "above"), odd])
+    assert recs[0].id == "red-flag-see-a-doctor"
+    assert recs[0].findings == (odd,)
+
+
+def test_order_is_expected_benefit_times_certainty() -> None:
+    recs = [r for r in recommend([finding(fid, d) for fid, d in EMITTED]) if r.kind == "advice"]
+    by_id = {r.id: r for r in KB.rules}
+    scores = [by_id[r.id].expected_benefit * WEIGHT[KB.claims[by_id[r.id].claims[0]].certainty] for r in recs]
+    assert scores == sorted(scores, reverse=True)
+    assert len(recs) == len([r for r in KB.rules if r.category != "red_flag"])
+
+
+def test_every_recommendation_has_claims_citations_and_personal_evidence() -> None:
+    findings = [finding(fid, d) for fid, d in EMITTED]
+    findings.append(finding("training.load_spike", "not_enough_data", n=2))
+    for rec in recommend(findings):
+        assert rec.claims, rec.id
+        assert all(c.citations for c in rec.claims), rec.id
+        assert rec.certainty == rec.claims[0].certainty
+        assert rec.what_would_change_it
+        for text in rec.personal_evidence:
+            assert "n=" in text and "2026-09-07 to 2026-11-01" in text
+        payload = rec.to_dict()
+        for claim in payload["claims"]:
+            for citation in claim["citations"]:
+                assert citation["url"] is None or citation["url"].startswith(
+                    ("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")
+                )
+
+
+def test_not_enough_data_gives_information_not_advice() -> None:
+    recs = recommend([finding("training.share_above_70pct_hrmax", "not_enough_data", n=3)])
+    assert [r.kind for r in recs] == ["info"]
+    assert "Not enough data yet" in recs[0].advice
+    assert "n=3" in recs[0].personal_evidence[0]
+    # info items come after advice
+    recs = recommend(
+        [finding("training.share_above_70pct_hrmax", "not_enough_data", n=3), finding("training.load_spike", "above")]
+    )
+    assert [r.kind for r in recs] == ["advice", "info"]
+
+
+def test_custom_knowledge_base_arguments() -> None:
+    rule = next(r for r in KB.rules if r.id == "training-load-spike")
+    recs = recommend([finding("training.load_spike", "above")], claims=KB.claims, rules=[rule])
+    assert [r.id for r in recs] == ["training-load-spike"]
+    assert recommend([finding("training.heat_sessions", "above")], claims=KB.claims, rules=[rule]) == []
+
+
+def test_answer_ranks_the_diversity_claim_first() -> None:
+    top = answer("Can exercise improve my gut microbiome?", KB)
+    assert top[0].id == "exercise-increases-diversity"
+    assert top[0].certainty != "high"
+    assert answer("Does collagen help leaky gut?", KB)[0].id == "collagen-leaky-gut"
+    assert answer("Should I take L-glutamine?", KB)[0].id == "l-glutamine-leaky-gut"
+    assert answer("What does a low diversity percentile on my test mean?", KB)[0].id == "microbiome-reference-ranges"
+    assert answer("zzzz qqqq", KB) == []
+    assert answer("Can exercise improve my gut microbiome?", KB, limit=2) == top[:2]
