@@ -1,0 +1,135 @@
+"""Read a square distance matrix TSV in the scikit-bio / QIIME 2 layout.
+
+Layout: a header line of a tab followed by the sample ids, then one line per sample: its id and its distances, all
+tab-separated. A QIIME 2 ``DistanceMatrix`` artifact (.qza) holds the same file as ``distance-matrix.tsv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gutstride.errors import BadInputError, MissingDataError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Largest |d_ij - d_ji| and |d_ii| accepted (relative to the largest distance), for values written in float32.
+TOLERANCE = 1e-6
+
+
+def read_distance_matrix(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Read a distance matrix written by :func:`gutstride.report.research_export.write_distance_matrix`, scikit-bio or
+    QIIME 2 (a ``.tsv`` or a ``DistanceMatrix`` ``.qza``).
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        The float64 ``n x n`` matrix and the sample ids.
+
+    Raises
+    ------
+    MissingDataError
+        The file does not exist.
+    BadInputError
+        Bad header, a row with the wrong number of values or a non-numeric value, row ids not in header order,
+        duplicated ids, negative or non-finite distances, a non-zero diagonal or an asymmetric matrix.
+    """
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingDataError(f"{path}: no such file")
+    if path.suffix.lower() == ".qza":
+        from gutstride.ingest.microbiome.qza import read_qza_member
+
+        _, member, raw = read_qza_member(path, ("DistanceMatrix",))
+        source = f"{path}:{member}"
+    else:
+        raw = path.read_bytes()
+        source = str(path)
+    header, _, body = raw.partition(b"\n")
+    try:
+        ids = header.decode("utf-8-sig").rstrip("\r").split("\t")[1:]
+    except UnicodeDecodeError:
+        raise BadInputError(f"{source}: line 1 is not UTF-8 text") from None
+    if not header.lstrip(b"\xef\xbb\xbf").startswith(b"\t") or not ids:
+        raise BadInputError(f"{source}: line 1 must be a tab followed by the sample ids (scikit-bio/QIIME 2 layout)")
+    n = len(ids)
+    if any(not i for i in ids):
+        raise BadInputError(f"{source}: line 1 has an empty sample id")
+    if len(set(ids)) != n:
+        dup = next(i for k, i in enumerate(ids) if i in ids[:k])
+        raise BadInputError(f"{source}: sample id {dup!r} appears more than once in the header")
+    row_ids, matrix = _parse_rows(body, n, source)
+    if row_ids != ids:
+        k = next((k for k, (a, b) in enumerate(zip(row_ids, ids, strict=False)) if a != b), min(len(row_ids), n))
+        if len(row_ids) != n:
+            raise BadInputError(f"{source}: {n} ids in the header but {len(row_ids)} rows; the matrix must be square")
+        raise BadInputError(f"{source}: line {k + 2} is for {row_ids[k]!r} but the header says {ids[k]!r} there")
+    if not np.all(np.isfinite(matrix)) or np.any(matrix < 0):
+        row, col = np.argwhere(~np.isfinite(matrix) | (matrix < 0))[0]
+        raise BadInputError(f"{source}: distance {ids[row]!r}-{ids[col]!r} is {matrix[row, col]}: must be >= 0")
+    tol = TOLERANCE * max(float(matrix.max()), 1.0)
+    diag = np.abs(np.diag(matrix))
+    if np.any(diag > tol):
+        k = int(np.argmax(diag))
+        raise BadInputError(f"{source}: the distance of {ids[k]!r} to itself is {matrix[k, k]}, not 0")
+    asym = np.abs(matrix - matrix.T)
+    if np.any(asym > tol):
+        row, col = np.unravel_index(int(np.argmax(asym)), asym.shape)
+        raise BadInputError(
+            f"{source}: not symmetric: {ids[row]!r}-{ids[col]!r} is {matrix[row, col]} "
+            f"but {ids[col]!r}-{ids[row]!r} is {matrix[col, row]}"
+        )
+    return matrix, ids
+
+
+def _parse_rows(body: bytes, n: int, source: str) -> tuple[list[str], np.ndarray]:
+    """Row ids and values of the lines after the header, parsed by pandas' C reader."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    if not body.strip():
+        return [], np.zeros((0, n))
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(body),
+            sep="\t",
+            header=None,
+            dtype={0: str},
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError):
+        frame = None
+    if frame is None or frame.shape[1] != n + 1:
+        _raise_first_bad_line(body, n, source)
+    values = frame.iloc[:, 1:]
+    bad_columns = [c for c in values.columns if not pd.api.types.is_float_dtype(values[c])]
+    if bad_columns:
+        values = values.apply(pd.to_numeric, errors="coerce")
+    matrix = values.to_numpy(dtype=np.float64)
+    if np.isnan(matrix).any():
+        row = int(np.argwhere(np.isnan(matrix))[0][0])
+        raise BadInputError(f"{source}: line {row + 2} has a missing or non-numeric value")
+    return [str(i) for i in frame.iloc[:, 0]], matrix
+
+
+def _raise_first_bad_line(body: bytes, n: int, source: str) -> None:
+    """Raise a BadInputError naming the first line (counted in the whole file) without ``n`` values."""
+    for k, line in enumerate(body.split(b"\n")):
+        if not line.strip():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInputError(f"{source}: line {k + 2} is not UTF-8 text") from None
+        found = line.rstrip(b"\r").count(b"\t")
+        if found != n:
+            raise BadInputError(f"{source}: line {k + 2} has {found} values, expected {n}")
+    raise BadInputError(f"{source}: malformed distance matrix")
