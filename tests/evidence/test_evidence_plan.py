@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gutstride.errors import BadInputError, MissingDataError
+from gutstride.errors import BadInputError
 from gutstride.evidence.plan import suggest_next_week
 
 
@@ -111,8 +111,10 @@ def test_accepts_the_training_helpers_percent_column_and_iso_strings() -> None:
 
 def test_bad_and_missing_input() -> None:
     today = date(2026, 11, 18)
-    with pytest.raises(MissingDataError):
-        suggest_next_week([], today)
+    empty = suggest_next_week([], today)
+    assert empty.weeks_used == 0 and empty.total_minutes == 0
+    assert [d.session for d in empty.days] == ["unplanned"] * 7
+    assert "Not enough data yet" in empty.notes[0]
     with pytest.raises(BadInputError):
         suggest_next_week(weeks_before(today, [-5, 10, 10, 10], [None] * 4), today)
     with pytest.raises(BadInputError):

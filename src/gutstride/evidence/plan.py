@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from gutstride.errors import BadInputError, MissingDataError
+from gutstride.errors import BadInputError
 
 #: Planned minutes may be at most this multiple of the recent 4-week average (a convention, not evidence).
 PROGRESSION = 1.10
@@ -46,7 +46,7 @@ _REST_DAYS = {1: (6,), 2: (2, 6)}  # weekday indices (Monday = 0) kept for rest
 
 @dataclass(frozen=True)
 class PlannedDay:
-    """One day of the plan: ``session`` is rest, moderate, easy, strength_mobility or hard."""
+    """One day of the plan: ``session`` is rest, moderate, easy, strength_mobility, hard (or unplanned)."""
 
     day: date
     session: str
@@ -161,18 +161,27 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
     Returns
     -------
     WeekPlan
-        Seven days whose total is at most ``floor(1.10 x mean minutes of the last 4 complete weeks)``.
+        Seven days whose total is at most ``floor(1.10 x mean minutes of the last 4 complete weeks)``. Without a
+        complete week, seven ``"unplanned"`` days saying there is not enough data yet (``weeks_used == 0``).
 
     Raises
     ------
-    MissingDataError
-        When no complete week is given.
     BadInputError
         On negative minutes or malformed values.
     """
     weeks = _recent_complete_weeks(recent_weeks, today)
+    start = today + timedelta(days=7 - today.weekday())
     if not weeks:
-        raise MissingDataError("not enough data yet: no complete week of training to start the plan from")
+        reason = "Not enough data yet: no complete week of training to start a plan from."
+        return WeekPlan(
+            start=start,
+            days=tuple(PlannedDay(start + timedelta(days=i), "unplanned", 0, None, (reason,)) for i in range(7)),
+            recent_average_minutes=0.0,
+            budget_minutes=0,
+            weeks_used=0,
+            notes=(reason,),
+            claims=(),
+        )
     minutes = []
     for week in weeks:
         value = _number(week, "minutes")
@@ -215,7 +224,6 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
     if recent_hard is None:
         notes.append("No heart-rate data in recent weeks, so the plan includes no hard session.")
 
-    start = today + timedelta(days=7 - today.weekday())
     rest_idx = _REST_DAYS[rest_days]
     train_idx = [i for i in range(7) if i not in rest_idx]
     # spread the sessions over the training days when there are fewer sessions than days
