@@ -145,7 +145,8 @@ def training_findings(
     cons = consistency if consistency is not None else consistency_of(sessions, end=today)
     since = today - timedelta(days=26 * 7 - 1)
     recent = [g for g in cons["gaps"] if g["end"] >= since]
-    longest = longest_idle_run(sessions, since, today)
+    first = pd.to_datetime(sessions["local_date"]).min().date() if len(sessions) else today
+    longest = longest_idle_run(sessions, max(since, first), today)  # days before the record began are no gap
     n_total = len(sessions)
     out.append(Finding(
         id="training.detraining_gap", domain="training", claim_id="training-effects-reverse-on-stopping",
@@ -174,7 +175,6 @@ def training_findings(
     ))
 
     if load is None and len(sessions):
-        first = pd.to_datetime(sessions["local_date"]).min().date()
         load = load_series(daily_load(sessions, first, max(end, first)))
     window = load.loc[pd.Timestamp(start):pd.Timestamp(end)] if load is not None else None
     acwr = window["acwr"].dropna() if window is not None else pd.Series(dtype=float)

@@ -26,7 +26,7 @@ def _dates(sessions: pd.DataFrame) -> pd.Series:
 
 
 def _week_start(days: pd.Series | pd.DatetimeIndex) -> Any:
-    return days - pd.to_timedelta(days.weekday if isinstance(days, pd.DatetimeIndex) else days.dt.weekday, unit="D")
+    return days - pd.to_timedelta(days.day_of_week if isinstance(days, pd.DatetimeIndex) else days.dt.day_of_week, unit="D")
 
 
 def daily_load(sessions: pd.DataFrame, start: date, end: date, column: str = LOAD_COLUMN) -> pd.Series:
@@ -65,7 +65,7 @@ def load_series(daily_load: pd.Series) -> pd.DataFrame:
     load = daily_load.reindex(days, fill_value=0.0).astype(float)
     acute = load.ewm(alpha=2 / (ACUTE_DAYS + 1), adjust=False).mean()
     chronic = load.ewm(alpha=2 / (CHRONIC_DAYS + 1), adjust=False).mean()
-    acwr = (acute / chronic.where(chronic > 0)).to_numpy()
+    acwr = (acute / chronic.where(chronic > 0)).to_numpy(copy=True)
     acwr[:CHRONIC_DAYS] = np.nan
     roll = load.rolling(7, min_periods=7)
     mean, sd = roll.mean(), roll.std(ddof=1)
