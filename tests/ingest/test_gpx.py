@@ -245,3 +245,5 @@ def test_not_gpx() -> None:
     assert read_gpx(b"<kml></kml>").status == "error"
     assert read_gpx(b"").status == "error"
     assert read_gpx(b"\x00\x01garbage").status == "error"
+    unknown = read_gpx(b'<?xml version="1.0" encoding="AUTF-8"?><gpx></gpx>')
+    assert unknown.status == "error" and "unknown encoding" in unknown.message

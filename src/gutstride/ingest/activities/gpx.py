@@ -19,7 +19,7 @@ is an Apple device or app, HR written only on change is carried forward over at 
 from __future__ import annotations
 
 import re
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import numpy as np
 
@@ -32,7 +32,14 @@ from gutstride.ingest.activities.streams import (
     stream_from_columns,
     summarise_stream,
 )
-from gutstride.ingest.activities.xmlstream import UnsafeXml, child_text, end_events, fault_message, local_name
+from gutstride.ingest.activities.xmlstream import (
+    XML_FAULTS,
+    UnsafeXml,
+    child_text,
+    end_events,
+    fault_message,
+    local_name,
+)
 
 #: Column order of the per-point value rows.
 _COLS = ("lat", "lon", "altitude", "hr", "cadence", "temperature", "power", "speed")
@@ -186,7 +193,7 @@ def read_gpx(data: bytes, name: str = "") -> DecodedFile:
                 root_seen = True
     except UnsafeXml as exc:
         return DecodedFile(format="gpx", status="error", message=str(exc))
-    except (ParseError, RecursionError) as exc:
+    except XML_FAULTS as exc:
         fault = fault_message(exc)
     if fault and track is not None:
         activity = _finish_track(track, creator, warnings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from gutstride.ingest.activities.streams import (
     summarise_stream,
 )
 from gutstride.ingest.activities.xmlstream import (
+    XML_FAULTS,
     UnsafeXml,
     child_text,
     end_events,
@@ -196,7 +197,7 @@ def read_tcx(data: bytes, name: str = "") -> DecodedFile:
                 elem.clear()
     except UnsafeXml as exc:
         return DecodedFile(format="tcx", status="error", message=str(exc))
-    except (ParseError, RecursionError) as exc:
+    except XML_FAULTS as exc:
         fault = fault_message(exc)
     if fault and buf is not None:
         activity = _finish_activity(buf, sport, None, len(activities), warnings)

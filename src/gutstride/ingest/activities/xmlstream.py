@@ -28,6 +28,11 @@ from defusedxml.ElementTree import iterparse as defused_iterparse
 UNSAFE_XML_MESSAGE = "unsafe XML (entity declarations are not allowed)"
 
 
+#: What the parser raises on malformed input: a well-formedness error, absurd nesting, an unknown or invalid
+#: declared encoding.
+XML_FAULTS = (ParseError, RecursionError, LookupError, UnicodeError)
+
+
 class UnsafeXml(Exception):
     """The XML declares entities or refers to external ones; nothing of it is used."""
 
@@ -47,7 +52,7 @@ def check_prolog(data: bytes) -> None:
             return
     except DefusedXmlException as exc:
         raise UnsafeXml(UNSAFE_XML_MESSAGE) from exc
-    except (ParseError, RecursionError):
+    except XML_FAULTS:
         return
 
 
@@ -57,13 +62,17 @@ def end_events(data: bytes, events: tuple[Literal["start", "end"], ...] = ("end"
     return fast_iterparse(io.BytesIO(data), events=events)
 
 
-def fault_message(exc: ParseError | RecursionError) -> str:
-    """A one-line reason for an XML fault."""
+def fault_message(exc: BaseException) -> str:
+    """A one-line reason for one of :data:`XML_FAULTS`."""
     if isinstance(exc, ParseError):
         line, column = exc.position
         reason = str(exc).split(":")[0]
         return f"XML broken at line {line}, column {column}: {reason}"
-    return "XML nested too deeply"
+    if isinstance(exc, RecursionError):
+        return "XML nested too deeply"
+    if isinstance(exc, LookupError):
+        return f"XML declares an unknown encoding ({exc})"
+    return f"XML text cannot be decoded ({exc})"
 
 
 def child_text(elem: Element, name: str) -> str | None:
