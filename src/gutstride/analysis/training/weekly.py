@@ -26,7 +26,8 @@ def _dates(sessions: pd.DataFrame) -> pd.Series:
 
 
 def _week_start(days: pd.Series | pd.DatetimeIndex) -> Any:
-    return days - pd.to_timedelta(days.day_of_week if isinstance(days, pd.DatetimeIndex) else days.dt.day_of_week, unit="D")
+    weekday = days.day_of_week if isinstance(days, pd.DatetimeIndex) else days.dt.day_of_week
+    return days - pd.to_timedelta(weekday, unit="D")
 
 
 def daily_load(sessions: pd.DataFrame, start: date, end: date, column: str = LOAD_COLUMN) -> pd.Series:
