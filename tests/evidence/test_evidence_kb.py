@@ -123,6 +123,7 @@ def test_package_studies_are_a_copy_of_the_verified_list() -> None:
     package = _tsv(DATA / "studies.tsv")
     for row in package:
         assert row["verified_from"].strip(), row["key"]
+        assert bool(row["title"]) == bool(row["title_from"]), row["key"]  # a title only with the source it was seen in
         assert row["pmid"] not in SEED_UNCONFIRMED, row["key"]
     if SHARED_STUDIES.exists():
         shared = _tsv(SHARED_STUDIES)
@@ -130,7 +131,7 @@ def test_package_studies_are_a_copy_of_the_verified_list() -> None:
         verified_dois = {r["doi"] for r in shared if r["doi"]}
         shared_rows = {tuple(_redact(v, verified_dois) for v in r.values()) for r in shared}
         for row in package:
-            copy = tuple(v for k, v in row.items() if k not in ("key", "title"))
+            copy = tuple(v for k, v in row.items() if k not in ("key", "title", "title_from"))
             assert copy in shared_rows, f"{row['key']} differs from ../shared/evidence/studies.tsv"
 
 
@@ -285,6 +286,7 @@ BROKEN = [
         r"rules\.toml: rule 'training-load-spike': advice",
     ),
     ("studies.tsv", "10.1038/s41366-019-0440-y", "not-a-doi", r"studies\.tsv: study 'kern2020': malformed DOI"),
+    ("studies.tsv", "forskning.ku.dk Pure record export page (title + DOI)", "", r"study 'kern2020': a title needs"),
     ("studies.tsv", "\t40639377\t", "\tPMID40639377\t", r"studies\.tsv: study 'phelps2025': malformed PMID"),
 ]
 

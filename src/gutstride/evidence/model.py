@@ -3,9 +3,11 @@
 Three data files live in ``gutstride/evidence/data``:
 
 ``studies.tsv``
-    A copy of the project's verified study list (``../shared/evidence/studies.tsv``) with two added columns:
-    ``key`` (how claims refer to the study) and ``title`` (filled only where a verifying source showing the title
-    was seen; otherwise the display text is first author, year and journal).
+    A copy of the project's verified study list (``../shared/evidence/studies.tsv``) with three added columns:
+    ``key`` (how claims refer to the study), ``title`` and ``title_from`` (filled only where a page showing the
+    title next to the study's identifier or bibliographic record was seen, named in ``title_from``; otherwise the
+    display text is first author, year and journal). In the free-text columns, the seeds' unconfirmed PMIDs and an
+    unverified candidate DOI are redacted.
 ``claims.toml``
     ``[[claim]]`` tables. Each claim carries a GRADE certainty (Balshem 2011, J Clin Epidemiol, DOI
     10.1016/j.jclinepi.2010.07.015) and a plain-language wording whose strength must match it:
@@ -53,9 +55,10 @@ STUDY_COLUMNS = (
     "finding",
     "verified_from",
     "title",
+    "title_from",
 )
-#: The columns of the shared verified list (``studies.tsv`` without ``key`` and ``title``).
-SHARED_COLUMNS = STUDY_COLUMNS[1:-1]
+#: The columns of the shared verified list (``studies.tsv`` without ``key``, ``title`` and ``title_from``).
+SHARED_COLUMNS = STUDY_COLUMNS[1:-2]
 
 _CLAIM_REQUIRED = (
     "id",
@@ -94,6 +97,7 @@ class Study:
     finding: str
     verified_from: str
     title: str = ""
+    title_from: str = ""
 
     @property
     def display(self) -> str:
@@ -292,6 +296,8 @@ def load_studies(path: Path) -> dict[str, Study]:
         for name in ("first_author", "year", "journal", "verified_from"):
             if not getattr(study, name):
                 raise BadInputError(f"{where}: missing {name}")
+        if study.title and not study.title_from:
+            raise BadInputError(f"{where}: a title needs title_from, the source where it was seen")
         if not re.match(r"^(19|20)[0-9]{2}", study.year):
             raise BadInputError(f"{where}: year must start with a 4-digit year, got {study.year!r}")
         studies[study.key] = study
