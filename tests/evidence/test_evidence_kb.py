@@ -324,3 +324,14 @@ def test_duplicate_claim_id_is_rejected(data_copy: Path) -> None:
     _edit(data_copy, "claims.toml", 'id = "sleep-7-9-hours"', 'id = "collagen-leaky-gut"')
     with pytest.raises(BadInputError, match=r"claim 'collagen-leaky-gut': duplicate id"):
         load_knowledge_base(data_copy)
+
+
+def test_rule_advice_is_no_stronger_than_its_main_claim() -> None:
+    kb = load_knowledge_base()
+    overstating = re.compile(r"\b(will|proven|prevents|cures|heals|repairs|guarantees?|definitely)\b", re.I)
+    hedge = re.compile(r"\b(may|might|could|probably|uncertain|try|consider)\b", re.I)
+    for rule in kb.rules:
+        certainty = kb.claims[rule.claims[0]].certainty
+        assert not overstating.search(rule.advice), rule.id
+        if certainty in ("low", "very_low"):
+            assert hedge.search(rule.advice), rule.id

@@ -104,7 +104,10 @@ def _rule_mentions(rule: Rule, finding_id: str) -> bool:
 
 
 def _is_red_flag(finding: Finding) -> bool:
-    return finding.direction == "present" and (finding.domain == "red_flag" or finding.id.startswith("red_flag."))
+    """Safety first: any red-flag finding that is not explicitly absent (or undecided) counts."""
+    if finding.direction in ("absent", "not_enough_data"):
+        return False
+    return finding.domain == "red_flag" or finding.id.startswith("red_flag.")
 
 
 def recommend(
