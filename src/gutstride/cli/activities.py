@@ -67,7 +67,8 @@ def describe_file(path: Path) -> dict[str, Any]:
         if decoded.status != "error":
             out["message"] = decoded.message or "no activity in this file"
         return out
-    summary = decoded.activities[0].summary
+    activity = decoded.activities[0]
+    summary = activity.summary
     if len(decoded.activities) > 1:
         note = f"the file holds {len(decoded.activities)} activities; the first is described"
         out["message"] = f"{decoded.message}; {note}" if decoded.message else note
@@ -78,11 +79,23 @@ def describe_file(path: Path) -> dict[str, Any]:
         duration_s=_number(summary.duration_s),
         n_records=int(summary.n_records or 0),
         n_hr=int(summary.n_hr or 0),
-        avg_hr=_number(summary.avg_hr),
-        max_hr=_number(summary.max_hr),
         distance_m=_number(summary.distance_m),
     )
+    out["avg_hr"], out["max_hr"] = _sample_hr(activity.stream.get("hr"), summary.avg_hr, summary.max_hr)
     return out
+
+
+def _sample_hr(hr: Any, avg: float | None, top: float | None) -> tuple[float | None, float | None]:
+    """Mean and maximum over the recorded heart-rate samples above 0 (the summary's values without a stream)."""
+    import numpy as np
+
+    if hr is None or len(hr) == 0:
+        return _number(avg), _number(top)
+    values = np.asarray(hr, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return None, None
+    return float(values.mean()), float(values.max())
 
 
 def _fmt(value: Any, digits: int = 0) -> str:
@@ -151,7 +164,9 @@ def register(app: typer.Typer) -> None:
         else:
             _print_inspect_table(rows)
         if rows and all(row["status"] == "error" for row in rows):
-            raise typer.Exit(2)
+            from gutstride.errors import BadInputError
+
+            raise BadInputError(f"none of the {len(rows)} files could be read")  # exit code 2
 
     @app.command("import")
     def import_(
