@@ -486,7 +486,7 @@ def _cell(spec: FieldSpec | None, value: Any) -> Any:
 def entries_to_csv(entries: Iterable[LogEntry]) -> str:
     """The entries as CSV with the template's columns (no comment block); :func:`read_log` reads it back."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # so that a lone CR in a cell is quoted
     writer.writerow(COLUMNS)
     for entry in entries:
         row = [entry.day.isoformat(), entry.activity_ref]
