@@ -159,5 +159,8 @@ def test_answer_ranks_the_diversity_claim_first() -> None:
     assert answer("Does collagen help leaky gut?", KB)[0].id == "collagen-leaky-gut"
     assert answer("Should I take L-glutamine?", KB)[0].id == "l-glutamine-leaky-gut"
     assert answer("What does a low diversity percentile on my test mean?", KB)[0].id == "microbiome-reference-ranges"
+    assert answer("Does exercise send more blood to the gut?", KB)[0].id == "moderate-exercise-gut-blood-flow"
+    assert answer("Is running in the heat bad for my stomach?", KB)[0].id == "exercise-heat-gi-symptoms"
+    assert answer("What should I eat before a run?", KB)[0].id == "low-fibre-carb-meal-before-running"
     assert answer("zzzz qqqq", KB) == []
     assert answer("Can exercise improve my gut microbiome?", KB, limit=2) == top[:2]

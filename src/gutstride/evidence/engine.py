@@ -12,6 +12,7 @@ trigger advice: each yields an informational item placed after all advice.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -231,20 +232,31 @@ def keywords(text: str) -> set[str]:
 
 
 def answer(query: str, kb: KnowledgeBase | None = None, limit: int | None = None) -> list[Claim]:
-    """Rank claims by keyword overlap with ``query``.
+    """Rank claims by keyword overlap with ``query``, rarer words counting more.
 
-    Score = overlap with the claim's tags x 2 + overlap with its statement and direct answer; ties broken by
-    claim id. Claims with no overlap are left out.
+    For each query word ``w`` found in a claim, the claim scores ``idf(w) = ln(1 + N / df(w))`` (``N`` claims,
+    ``df`` the number of claims using ``w``), doubled when ``w`` is one of the claim's tags. Words are
+    lower-cased, stemmed and stripped of stop words; ties are broken by claim id. Claims with no overlap are
+    left out.
     """
     base = kb if kb is not None else default_knowledge_base()
     words = keywords(query)
-    scored: list[tuple[int, str, Claim]] = []
+    indexed = []
     for claim in base.claims.values():
         tag_words = set().union(*(keywords(t) for t in claim.tags)) if claim.tags else set()
         text_words = keywords(f"{claim.statement} {claim.direct_answer}")
-        score = 2 * len(words & tag_words) + len(words & text_words)
+        indexed.append((claim, tag_words, text_words))
+    n = len(indexed)
+    df = {w: sum(1 for _, tags, text in indexed if w in tags or w in text) for w in words}
+    scored: list[tuple[float, str, Claim]] = []
+    for claim, tag_words, text_words in indexed:
+        score = sum(
+            math.log(1 + n / df[w]) * (2 if w in tag_words else 1)
+            for w in words
+            if w in tag_words or w in text_words
+        )
         if score > 0:
-            scored.append((score, claim.id, claim))
+            scored.append((round(score, 9), claim.id, claim))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked = [claim for _, _, claim in scored]
     return ranked[:limit] if limit is not None else ranked
