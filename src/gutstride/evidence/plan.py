@@ -140,7 +140,7 @@ def _recent_complete_weeks(recent_weeks: Sequence[Mapping[str, Any]], today: dat
     for week in recent_weeks:
         start = _as_date(week.get("week_start"))
         days = _number(week, "days")
-        if start + timedelta(days=7) <= today + timedelta(days=1) and (days is None or days >= 7):
+        if start + timedelta(days=7) <= today and (days is None or days >= 7):  # the week ended before today
             complete.append((start, week))
     complete.sort(key=lambda item: item[0])
     return [week for _, week in complete[-WINDOW_WEEKS:]]
