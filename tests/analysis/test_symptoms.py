@@ -147,6 +147,14 @@ def test_exposure_rules_and_day_entries() -> None:
     assert got["nsaid"] == (0, 2, 0, 1)
 
 
+def test_training_sessions_table_names_are_accepted() -> None:
+    exposures, entries = simulate(np.random.default_rng(1), n_sessions=60, base=0.2, heat_ratio=3.0)
+    renamed = exposures.rename(columns={"day": "local_date", "share_above_70pct_hrmax": "share_above_70"})
+    assert trigger_analysis(renamed, entries) == trigger_analysis(exposures, entries)
+    assert trigger_analysis(exposures.drop(columns="day"), entries) == trigger_analysis(exposures, entries)
+    pd.testing.assert_frame_equal(symptom_trend(entries, renamed), symptom_trend(entries, exposures))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 30), st.integers(1, 30), st.integers(0, 30), st.integers(1, 30))
 def test_katz_interval_matches_statsmodels(a: int, n1: int, c: int, n0: int) -> None:

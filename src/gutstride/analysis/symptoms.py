@@ -6,7 +6,9 @@ Joining sessions to the log
 ---------------------------
 ``exposures`` has one row per training session with at least ``start_time`` (UTC), ``day`` (the session's
 local date), ``share_above_70pct_hrmax`` (0-1), ``duration_s`` and ``avg_temp_c``; an optional boolean
-``dehydrated`` column flags sessions known to have ended dehydrated. Each session takes the log fields of
+``dehydrated`` column flags sessions known to have ended dehydrated. The training sessions table's names
+``local_date`` and ``share_above_70`` are accepted for ``day`` and ``share_above_70pct_hrmax``; without a day
+column, the UTC date of the start is used. Each session takes the log fields of
 
 1. the entry linked to it (``activity_start`` within :data:`LINK_TOLERANCE_S` of the session's start), over
 2. the day entry of its day.
@@ -53,7 +55,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
@@ -281,14 +283,34 @@ def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
 
 
 # -- triggers ------------------------------------------------------------------------------------------------------
+#: Column names of the training sessions table accepted in place of the documented ones.
+COLUMN_ALIASES = {"local_date": "day", "share_above_70": "share_above_70pct_hrmax"}
+
+
+def _sessions_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the documented column names (renaming :data:`COLUMN_ALIASES`) and ``day`` as dates."""
+    renames = {old: new for old, new in COLUMN_ALIASES.items() if old in frame and new not in frame}
+    out = frame.rename(columns=renames)
+    if "day" not in out:  # no local date: the UTC date of the start
+        stamps = [_epoch(t) for t in out.get("start_time", [None] * len(out))]
+        out = out.assign(day=[None if t != t else datetime.fromtimestamp(t, UTC).date() for t in stamps])
+    return out.assign(day=[_as_date(d) for d in out["day"]])
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value != value:  # None, NaN or NaT
+        return None
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
     """One dict per session: its exposure columns overlaid with its day entry, then its linked entry."""
     entries = list(entries)
     day_entries = {e.day: e for e in entries if e.activity_start is None}
     linked = [e for e in entries if e.activity_start is not None]
-    records = exposures.to_dict("records")
-    starts = [_epoch(r["start_time"]) for r in records]
-    order = sorted(range(len(starts)), key=starts.__getitem__)
+    records = _sessions_table(exposures).to_dict("records")
+    starts = [_epoch(r.get("start_time")) for r in records]
+    order = sorted((i for i, t in enumerate(starts) if t == t), key=starts.__getitem__)
     ordered = [starts[i] for i in order]
     links: dict[int, LogEntry] = {}
     for entry in linked:
@@ -301,11 +323,8 @@ def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> li
             links[order[best]] = entry
     out = []
     for i, record in enumerate(records):
-        day = record["day"]
-        day = day.date() if isinstance(day, datetime) else day
         session = dict(record)
-        session["day"] = day
-        for source in (day_entries.get(day), links.get(i)):
+        for source in (day_entries.get(record["day"]), links.get(i)):
             if source is not None:
                 session.update(source.data())
                 if source.max_symptom() is not None:  # scored symptoms replace the day's, as a set
@@ -315,6 +334,9 @@ def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> li
 
 
 def _epoch(value: Any) -> float:
+    """Seconds since the epoch of a (naive = UTC) datetime or Timestamp; NaN when missing."""
+    if value is None or value != value:
+        return math.nan
     moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
     return datetime.fromisoformat(format_utc(moment).replace("Z", "+00:00")).timestamp()
 
@@ -475,14 +497,15 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
         score = entry.max_symptom()
         if score is not None:
             worst[entry.day] = max(score, worst.get(entry.day, score))
-    session_days = [d.date() if isinstance(d, datetime) else d for d in sessions.get("day", pd.Series([]))]
-    all_days = list(worst) + session_days
+    sessions = _sessions_table(sessions)
+    session_days = list(sessions["day"])
+    all_days = list(worst) + [d for d in session_days if d is not None]
     if not all_days:
         return pd.DataFrame({name: [] for name in TREND_COLUMNS})
     first = min(all_days)
     n_periods = (max(all_days) - first).days // 28 + 1
     rows = []
-    sess = sessions.assign(_period=[(d - first).days // 28 for d in session_days])
+    sess = sessions.assign(_period=[-1 if d is None else (d - first).days // 28 for d in session_days])
     for k in range(n_periods):
         start = first + timedelta(days=28 * k)
         logged = [s for d, s in worst.items() if (d - first).days // 28 == k]
