@@ -170,3 +170,25 @@ def test_unreadable_zip_gets_an_error_record(ws: Workspace, tmp_path: Path) -> N
     (record,) = import_paths(ws, [bad], workers=1)
     assert record.status == "error" and "not a readable zip" in record.message
     assert FIT_A.exists()
+
+
+def test_a_store_failure_fails_only_that_file(ws: Workspace, mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gutstride.store.activities as store
+
+    real = store.save_activities
+
+    def flaky(ws_: Workspace, session, person, activities, fmt, source_path, *args):  # type: ignore[no-untyped-def]
+        if source_path.endswith("test.tcx"):
+            raise RuntimeError("disk on fire")
+        return real(ws_, session, person, activities, fmt, source_path, *args)
+
+    monkeypatch.setattr(store, "save_activities", flaky)
+    records = {Path(r.path).name: r for r in import_paths(ws, [mixed], workers=1)}
+    assert records["test.tcx"].status == "error" and "internal error while storing" in records["test.tcx"].message
+    assert records["activity-small-fenix2-run.fit"].status == "ok"
+    assert records["6449921903_ACTIVITY.fit"].status == "ok"
+    assert len(load_activities(ws)) == 3
+    monkeypatch.setattr(store, "save_activities", real)
+    again = {Path(r.path).name: r for r in import_paths(ws, [mixed], workers=1)}
+    assert again["test.tcx"].status == "ok"  # the failure is retried, and now stored
+    assert len(load_activities(ws)) == 4

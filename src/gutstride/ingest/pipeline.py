@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 #: Activity files in flight per worker (submitted but not yet stored).
 WINDOW_PER_WORKER = 4
+#: Decoded files stored per transaction (at most), and the longest a decoded file waits to be stored.
+BATCH_FILES = 32
+BATCH_SECONDS = 0.5
 #: Bytes of (decompressed) head given to the format sniffers.
 HEAD_BYTES = 8192
 #: Progress callback: ``progress(files_done, bytes_done, bytes_total)``.
@@ -190,6 +194,10 @@ class _Run:
         self.records: list[ImportRecord | None] = []
         self.pool: ProcessPoolExecutor | None = None
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
+        self.batch: list[tuple[int, _Item, str, DecodedFile | str]] = []  # decoded, not yet stored
+        self.batch_started = time.monotonic()
+        #: While a batch transaction runs: (sha256, previous known path, retried row id) to undo on rollback.
+        self.undo: list[tuple[str, str | None, int | None]] | None = None
         self.seen: dict[str, str] = {}  # sha256 -> label, within this run
         with ws.session() as session:
             self.person_id = ws.person(session, person_id).id
@@ -296,6 +304,7 @@ class _Run:
     def drain(self) -> None:
         while self.pending:
             self._finish_one()
+        self._flush()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -311,14 +320,53 @@ class _Run:
             result = "a decoding process died (out of memory or a crash); file not read"
         except Exception as exc:  # pickling and similar failures: this file only
             result = f"internal error: {type(exc).__name__}: {exc}"
-        try:
-            record = self._store_activities(item, sha, result)
-        except Exception as exc:  # noqa: BLE001 - one file's store failure must not stop the batch
-            log.exception("storing %s failed", item.label)
-            record = ImportRecord(item.label, "error", f"internal error while storing: {exc}", "activity", sha256=sha)
-        self._done(slot, record, item)
+        self.batch.append((slot, item, sha, result))
+        if len(self.batch) >= BATCH_FILES or time.monotonic() - self.batch_started > BATCH_SECONDS:
+            self._flush()
 
     # -- storing --------------------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Store the decoded files of the batch in one transaction.
+
+        If storing any of them fails, the transaction is rolled back and each file is stored in its own, so
+        that only the failing file gets an error record.
+        """
+        units, self.batch = self.batch, []
+        self.batch_started = time.monotonic()
+        if not units:
+            return
+        records = self._attempt(units)
+        if records is None:
+            records = []
+            for unit in units:
+                done = self._attempt([unit])
+                if done is None:
+                    slot, item, sha, _ = unit
+                    record = ImportRecord(item.label, "error", "internal error while storing", "activity", sha256=sha)
+                    self._store_record(record)
+                    done = [record]
+                records.extend(done)
+        for (slot, item, _sha, _result), record in zip(units, records, strict=True):
+            self._done(slot, record, item)
+
+    def _attempt(self, units: list[tuple[int, _Item, str, DecodedFile | str]]) -> list[ImportRecord] | None:
+        """Store ``units`` in one transaction; ``None`` (and every change undone) if anything fails."""
+        self.undo = []
+        try:
+            with self.ws.session() as session:
+                records = [self._store_activities(session, item, sha, result) for _, item, sha, result in units]
+        except Exception:  # noqa: BLE001 - one file's store failure must not stop the batch
+            log.exception("storing %s failed", ", ".join(unit[1].label for unit in units))
+            for sha, known, retry in reversed(self.undo):
+                if known is None:
+                    self.known.pop(sha, None)
+                if retry is not None:
+                    self.retry[sha] = retry
+            return None
+        finally:
+            self.undo = None
+        return records
+
     def _write_row(self, session: Session, record: ImportRecord) -> None:
         from gutstride.store.schema import ImportRow
 
@@ -334,6 +382,8 @@ class _Run:
         else:
             for key, value in values.items():
                 setattr(row, key, value)
+        if record.sha256 and self.undo is not None:
+            self.undo.append((record.sha256, self.known.get(record.sha256), row_id))
         if record.sha256 and record.status in _KEEP_STATUSES:
             self.known[record.sha256] = record.path
 
@@ -345,12 +395,12 @@ class _Run:
             log.exception("recording %s failed", record.path)
             record.status, record.message = "error", f"internal error while recording: {exc}"
 
-    def _store_activities(self, item: _Item, sha: str, result: DecodedFile | str) -> ImportRecord:
+    def _store_activities(self, session: Session, item: _Item, sha: str, result: DecodedFile | str) -> ImportRecord:
         from gutstride.store.activities import save_activities
 
         if isinstance(result, str):
             record = ImportRecord(item.label, "error", result, "activity", sha256=sha)
-            self._store_record(record)
+            self._write_row(session, record)
             return record
         decoded = result
         record = ImportRecord(item.label, decoded.status, decoded.message, "activity", decoded.format, sha)
@@ -362,21 +412,19 @@ class _Run:
             for activity in activities:
                 apply_strava_meta(activity.summary, item.meta)
         extra = {key: item.meta[key] for key in ("strava_id", "relative_effort") if item.meta.get(key) is not None}
-        with self.ws.session() as session:
-            person = self._person(session)
-            if activities:
-                outcome = save_activities(
-                    self.ws, session, person, activities, decoded.format, item.label, sha, extra or None
-                )
-                record.n_items = len(outcome.new_ids)
-                notes = [decoded.message] if decoded.message else []
-                if outcome.duplicates and not outcome.new_ids:
-                    record.status = "duplicate"
-                    notes = outcome.duplicates + notes
-                elif outcome.duplicates:
-                    notes.append(f"{len(outcome.new_ids)} new; " + "; ".join(outcome.duplicates))
-                record.message = "; ".join(notes)
-            self._write_row(session, record)
+        if activities:
+            outcome = save_activities(
+                self.ws, session, self._person(session), activities, decoded.format, item.label, sha, extra or None
+            )
+            record.n_items = len(outcome.new_ids)
+            notes = [decoded.message] if decoded.message else []
+            if outcome.duplicates and not outcome.new_ids:
+                record.status = "duplicate"
+                notes = outcome.duplicates + notes
+            elif outcome.duplicates:
+                notes.append(f"{len(outcome.new_ids)} new; " + "; ".join(outcome.duplicates))
+            record.message = "; ".join(notes)
+        self._write_row(session, record)
         return record
 
     def _person(self, session: Session) -> Person:
