@@ -191,7 +191,9 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref)
             if row["sample"] == table.sample_ids[latest]]
     findings = microbiome_findings(table, inputs.sample_dates, ref)
-    ref_info = BUTYRATE_PRODUCERS.reference or {}
+    from gutstride.evidence.engine import default_knowledge_base
+
+    study = default_knowledge_base().studies[str(BUTYRATE_PRODUCERS.reference)]
     section = {
         "samples": samples,
         "reference": describe(ref) if ref else None,
@@ -199,8 +201,8 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
         "changes": [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
                     for c in sample_changes(table, inputs.sample_dates, ref)],
         "guild_note": (f"Butyrate producers: {', '.join(BUTYRATE_PRODUCERS.genera)} and the Eubacterium rectale "
-                       f"and E. hallii groups, after {ref_info.get('first_author')} {ref_info.get('year')} "
-                       f"(doi:{ref_info.get('doi')}). {BUTYRATE_PRODUCERS.note} No taxon is scored as good or bad."),
+                       f"and E. hallii groups, after {study.first_author} {study.year} (doi:{study.doi}). "
+                       f"{BUTYRATE_PRODUCERS.note} No taxon is scored as good or bad."),
         "findings": [f.to_dict() for f in findings],
     }
     return section, findings

@@ -10,8 +10,8 @@ was sequenced, not absolute amounts, and carry no verdict on their own.
 References
 ----------
 .. [1] Louis P, Flint HJ (2009). Diversity, metabolism and microbial ecology of butyrate-producing bacteria
-   from the human large intestine. FEMS Microbiol Lett. doi:10.1111/j.1574-6968.2009.01514.x
-   (identifier verified against the publisher's page for that title; see :data:`BUTYRATE_REFERENCE`).
+   from the human large intestine. FEMS Microbiol Lett. Study ``louis2009`` in the evidence base, where its DOI
+   and the page that verified it are recorded.
 """
 
 from __future__ import annotations
@@ -23,17 +23,8 @@ import numpy as np
 
 from gutstride.ingest.microbiome.table import FeatureTable
 
-#: The verified source for the butyrate-producer membership list.
-BUTYRATE_REFERENCE = {
-    "first_author": "Louis P",
-    "year": 2009,
-    "journal": "FEMS Microbiol Lett",
-    "title": "Diversity, metabolism and microbial ecology of butyrate-producing bacteria from the human large "
-    "intestine",
-    "doi": "10.1111/j.1574-6968.2009.01514.x",
-    "verified_from": "academic.oup.com/femsle/article/doi/10.1111/j.1574-6968.2009.01514.x (publisher page showing "
-    "the DOI with the title and abstract naming Eubacterium rectale/Roseburia and Faecalibacterium prausnitzii)",
-}
+#: The evidence base's key of the verified source for the butyrate-producer membership list.
+BUTYRATE_REFERENCE = "louis2009"
 
 
 @dataclass(frozen=True)
@@ -48,7 +39,7 @@ class TaxonGroup:
     label: str
     genera: tuple[str, ...] = ()
     species: tuple[tuple[str, str], ...] = ()
-    reference: Mapping[str, object] | None = None
+    reference: str | None = None  # key of a study in the evidence base
     note: str = ""
 
 
