@@ -1,0 +1,742 @@
+"""FIT (Flexible and Interoperable Data Transfer) activity decoder.
+
+The decoder works in two passes over the bytes:
+
+1. **Scan.** A compiled loop (numba) walks the record headers to find where every data message starts and
+   which definition it uses. Definition messages stop the loop and are parsed in Python; they are few.
+2. **Decode.** For every distinct definition, the bytes of each wanted field of all its data messages are
+   gathered at once with one fancy index and viewed as a numpy array of the definition's base type and byte
+   order. Invalid sentinels become NaN; scale and offset from Garmin's profile (see
+   :mod:`gutstride.ingest.activities.fit_profile`) give physical values: ``value = raw / scale - offset``.
+
+Protocol features covered: normal and compressed-timestamp record headers, little- and big-endian definitions,
+developer fields (named through ``field_description`` messages), chained FIT files, header and file CRC
+(CRC-16 with the FIT nibble table; a mismatch is a warning), and field sizes that are not a multiple of the
+base type size (decoded as bytes, as the FIT SDK does).
+
+Compressed timestamps: a header with bit 7 set carries a 5-bit time offset ``o``; with ``t`` the last full
+timestamp seen, the message time is ``(t & ~0x1F) + o``, plus 32 when ``o < (t & 0x1F)`` (rollover).
+
+``compressed_speed_distance`` (record field 8) packs speed (12 bits, scale 100) and distance (12 bits, scale 16,
+accumulated modulo 4096) in three bytes.
+
+References
+----------
+Garmin FIT SDK, "FIT Protocol" (file header, record headers, definition messages, CRC), developer.garmin.com.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from numba import njit
+
+from gutstride.errors import BadInputError
+from gutstride.ingest.activities import fit_profile as prof
+from gutstride.ingest.activities.model import Activity, ActivitySummary, DecodedFile, FileStatus, empty_stream
+
+#: Seconds from the Unix epoch to the FIT epoch, 1989-12-31T00:00:00Z.
+FIT_EPOCH_S = 631065600
+_SEMICIRCLE_DEG = 180.0 / 2**31
+_MIN_DATE_TIME = 0x10000000  # FIT date_time values below this are relative (seconds since device power-up)
+
+_FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _DEVICE_INFO, _ACTIVITY, _HRV = 0, 12, 18, 19, 20, 23, 34, 78
+_FIELD_DESCRIPTION = 206
+_WANTED = {_FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _DEVICE_INFO, _ACTIVITY, _HRV, _FIELD_DESCRIPTION}
+_TIMESTAMP = 253
+
+# record fields decoded into the stream (profile field numbers of message 20)
+_REC_LAT, _REC_LON, _REC_ALT, _REC_HR, _REC_CAD, _REC_DIST, _REC_SPEED, _REC_POWER = 0, 1, 2, 3, 4, 5, 6, 7
+_REC_CSD, _REC_TEMP, _REC_ESPEED, _REC_EALT = 8, 13, 73, 78
+_RECORD_FIELDS = {_REC_LAT, _REC_LON, _REC_ALT, _REC_HR, _REC_CAD, _REC_DIST, _REC_SPEED, _REC_POWER, _REC_CSD,
+                  _REC_TEMP, _REC_ESPEED, _REC_EALT}
+
+#: (FIT sport, FIT sub_sport or None for any) -> gutstride sport. Checked in order; first match wins.
+SPORT_MAP: tuple[tuple[str, str | None, str], ...] = (
+    ("running", "trail", "trail_running"),
+    ("running", "treadmill", "treadmill_running"),
+    ("running", "indoor_running", "treadmill_running"),
+    ("running", None, "running"),
+    ("walking", None, "walking"),
+    ("hiking", None, "hiking"),
+    ("cycling", "indoor_cycling", "indoor_cycling"),
+    ("cycling", "spin", "indoor_cycling"),
+    ("cycling", "virtual_activity", "indoor_cycling"),
+    ("cycling", None, "cycling"),
+    ("e_biking", None, "cycling"),
+    ("fitness_equipment", "treadmill", "treadmill_running"),
+    ("fitness_equipment", "indoor_cycling", "indoor_cycling"),
+    ("fitness_equipment", "indoor_rowing", "rowing"),
+    ("fitness_equipment", None, "cross_training"),
+    ("swimming", None, "swimming"),
+    ("rowing", None, "rowing"),
+    ("training", "strength_training", "strength"),
+    ("training", "yoga", "yoga"),
+    ("training", "flexibility_training", "mobility"),
+    ("training", "pilates", "mobility"),
+    ("training", None, "cross_training"),
+    ("cross_country_skiing", None, "skiing"),
+    ("alpine_skiing", None, "skiing"),
+    ("snowboarding", None, "skiing"),
+)
+
+
+def map_sport(sport: str | None, sub_sport: str | None) -> str:
+    """Map a FIT (sport, sub_sport) pair onto :data:`gutstride.ingest.activities.model.SPORTS`."""
+    for fit_sport, fit_sub, ours in SPORT_MAP:
+        if sport == fit_sport and (fit_sub is None or fit_sub == sub_sport):
+            return ours
+    return "other"
+
+
+# --------------------------------------------------------------------------------------------------- CRC
+
+_CRC_TABLE = np.array([0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
+                       0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _crc16(buf: np.ndarray, start: int, stop: int, table: np.ndarray) -> int:  # pragma: no cover - compiled
+    crc = 0
+    for i in range(start, stop):
+        b = np.int64(buf[i])
+        tmp = table[crc & 0xF]
+        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[b & 0xF]
+        tmp = table[crc & 0xF]
+        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[(b >> 4) & 0xF]
+    return crc
+
+
+def fit_crc(data: bytes | np.ndarray, start: int = 0, stop: int | None = None) -> int:
+    """The FIT CRC-16 of ``data[start:stop]`` (FIT protocol nibble-table algorithm, initial value 0)."""
+    buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
+    return int(_crc16(buf, start, len(buf) if stop is None else stop, _CRC_TABLE))
+
+
+# --------------------------------------------------------------------------------------------------- scan
+
+_SCAN_END, _SCAN_DEFINITION, _SCAN_UNDEFINED, _SCAN_TRUNCATED, _SCAN_FULL = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, nogil=True)
+def _scan(buf: np.ndarray, pos: int, end: int, sizes: np.ndarray, ids: np.ndarray, off: np.ndarray,
+          did: np.ndarray, cts: np.ndarray, n: int) -> tuple[int, int, int]:  # pragma: no cover - compiled
+    """Walk data messages from ``pos``; stop at a definition, a fault, the end, or when the outputs are full."""
+    cap = off.shape[0]
+    while pos < end:
+        if n >= cap:
+            return n, pos, 4
+        h = buf[pos]
+        if h & 0x80:
+            loc = (h >> 5) & 0x3
+            t = h & 0x1F
+        elif h & 0x40:
+            return n, pos, 1
+        else:
+            loc = h & 0xF
+            t = -1
+        size = sizes[loc]
+        if size < 0:
+            return n, pos, 2
+        if pos + 1 + size > end:
+            return n, pos, 3
+        off[n] = pos + 1
+        did[n] = ids[loc]
+        cts[n] = t
+        n += 1
+        pos += 1 + size
+    return n, pos, 0
+
+
+@njit(cache=True, nogil=True)
+def _resolve_compressed(ts: np.ndarray, cts: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Fill the times of compressed-timestamp messages from the last full timestamp (in place)."""
+    last = -1
+    for i in range(ts.shape[0]):
+        if cts[i] >= 0:
+            if last >= 0:
+                t = (last & ~0x1F) + cts[i]
+                if cts[i] < (last & 0x1F):
+                    t += 0x20
+                ts[i] = t
+                last = t
+        elif ts[i] >= 0:
+            last = ts[i]
+
+
+@dataclass(frozen=True)
+class _Definition:
+    global_num: int
+    big_endian: bool
+    fields: tuple[tuple[int, int, int], ...]  # (field number, size, base type byte)
+    dev_fields: tuple[tuple[int, int, int], ...]  # (field number, size, developer data index)
+
+    def layout(self) -> dict[int, tuple[int, int, int]]:
+        """Field number -> (byte position in the message content, size, base type number); first one wins."""
+        out: dict[int, tuple[int, int, int]] = {}
+        pos = 0
+        for num, size, base in self.fields:
+            out.setdefault(num, (pos, size, base & 0x1F))
+            pos += size
+        return out
+
+    def dev_layout(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(developer data index, field number) -> (byte position, size)."""
+        pos = sum(size for _, size, _ in self.fields)
+        out: dict[tuple[int, int], tuple[int, int]] = {}
+        for num, size, dev in self.dev_fields:
+            out.setdefault((dev, num), (pos, size))
+            pos += size
+        return out
+
+
+class _Fault(BadInputError):
+    """A structural fault: decoding of the current FIT segment stops here."""
+
+
+@dataclass
+class _Segment:
+    """The messages of one FIT file in a (possibly chained) FIT file."""
+
+    start: int
+    off: np.ndarray  # byte position of each data message's content
+    did: np.ndarray  # definition id of each data message
+    cts: np.ndarray  # compressed-timestamp offset, -1 for a normal header
+    fault: str | None = None
+
+
+_CHUNK = 1 << 16
+
+
+def _parse_definition(data: bytes, pos: int, end: int) -> tuple[_Definition, int]:
+    if pos + 6 > end:
+        raise _Fault(f"definition message cut off at byte {pos}")
+    header, arch = data[pos], data[pos + 2]
+    if arch > 1:
+        raise _Fault(f"corrupt definition message at byte {pos} (architecture byte {arch})")
+    global_num = int.from_bytes(data[pos + 3:pos + 5], "big" if arch else "little")
+    nf = data[pos + 5]
+    p = pos + 6 + 3 * nf
+    if p > end:
+        raise _Fault(f"definition message cut off at byte {pos}")
+    raw = data[pos + 6:p]
+    fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(0, 3 * nf, 3))
+    dev_fields: tuple[tuple[int, int, int], ...] = ()
+    if header & 0x20:
+        if p + 1 > end:
+            raise _Fault(f"definition message cut off at byte {pos}")
+        nd = data[p]
+        q = p + 1 + 3 * nd
+        if q > end:
+            raise _Fault(f"definition message cut off at byte {pos}")
+        raw = data[p + 1:q]
+        dev_fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(0, 3 * nd, 3))
+        p = q
+    return _Definition(global_num, bool(arch), fields, dev_fields), p
+
+
+def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list[_Definition],
+                  def_ids: dict[_Definition, int]) -> _Segment:
+    """Find every data message in ``data[start:end]``; identical definitions share one id."""
+    sizes = np.full(16, -1, dtype=np.int64)
+    ids = np.zeros(16, dtype=np.int64)
+    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    cap = max(16, min(_CHUNK, end - start))
+    off, did, cts = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int8)
+    n, pos, fault = 0, start, None
+    while True:
+        n, pos, reason = _scan(buf, pos, end, sizes, ids, off, did, cts, n)
+        if reason == _SCAN_FULL:
+            chunks.append((off, did, cts))
+            off, did, cts = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int8)
+            n = 0
+        elif reason == _SCAN_DEFINITION:
+            try:
+                definition, pos_next = _parse_definition(data, pos, end)
+            except _Fault as exc:
+                fault = str(exc)
+                break
+            local = data[pos] & 0xF
+            ids[local] = def_ids.setdefault(definition, len(def_ids))
+            if ids[local] == len(defs):
+                defs.append(definition)
+            sizes[local] = sum(s for _, s, _ in definition.fields) + sum(s for _, s, _ in definition.dev_fields)
+            pos = pos_next
+        elif reason == _SCAN_UNDEFINED:
+            fault = f"data message for undefined local message type at byte {pos}"
+            break
+        elif reason == _SCAN_TRUNCATED:
+            fault = f"message cut off at byte {pos}"
+            break
+        else:
+            break
+    chunks.append((off[:n], did[:n], cts[:n]))
+    return _Segment(start, np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]),
+                    np.concatenate([c[2] for c in chunks]), fault)
+
+
+# --------------------------------------------------------------------------------------------------- decode
+
+def _raw_field(buf: np.ndarray, offs: np.ndarray, pos: int, size: int, base: int,
+               big_endian: bool) -> np.ndarray:
+    """Values of one field for all messages, as float64 (rows x elements); invalid -> NaN, no scaling.
+
+    A size that is not a multiple of the base type size is read as bytes (as the FIT SDK does).
+    """
+    name, code, bsize, invalid = prof.BASE_TYPES.get(base, prof.BASE_TYPES[prof.BYTE])
+    if size % bsize:
+        name, code, bsize, invalid = prof.BASE_TYPES[prof.BYTE]
+    raw = buf[(offs + pos)[:, None] + np.arange(size)]
+    typed = raw.view(np.dtype(code).newbyteorder(">" if big_endian else "<"))
+    values = typed.astype(np.float64)
+    if name == "byte":
+        return values  # bytes carry no per-element sentinel; callers interpret them
+    if invalid is not None:
+        values[typed == invalid] = np.nan
+    else:
+        values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _string_field(data: bytes, offs: np.ndarray, pos: int, size: int) -> list[str | None]:
+    out: list[str | None] = []
+    for o in offs.tolist():
+        text = data[o + pos:o + pos + size].split(b"\0", 1)[0].decode("utf-8", "replace").strip()
+        out.append(text or None)
+    return out
+
+
+@dataclass
+class _Table:
+    """All data messages of one global message number in a segment, in file order."""
+
+    rows: np.ndarray
+    cols: dict[str, np.ndarray] = field(default_factory=dict)
+    strings: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def col(self, name: str) -> np.ndarray:
+        """A 1-d column (first element of array fields), all NaN when absent."""
+        values = self.cols.get(name)
+        if values is None:
+            return np.full(self.n, np.nan)
+        return values[:, 0] if values.ndim == 2 else values
+
+    def first(self, name: str) -> float | None:
+        """The first valid value of a column, or None."""
+        values = self.col(name)
+        valid = values[np.isfinite(values)]
+        return float(valid[0]) if len(valid) else None
+
+    def string(self, name: str) -> str | None:
+        return next((s for s in self.strings.get(name, []) if s), None)
+
+
+def _merge(parts: list[_Table]) -> _Table:
+    """Concatenate per-definition tables and restore file order; absent columns are NaN."""
+    if len(parts) == 1:
+        return parts[0]
+    rows = np.concatenate([p.rows for p in parts])
+    order = np.argsort(rows, kind="stable")
+    out = _Table(rows[order])
+    for name in {k for p in parts for k in p.cols}:
+        width = max(p.cols[name].shape[1] if name in p.cols and p.cols[name].ndim == 2 else 1 for p in parts)
+        pieces = []
+        for p in parts:
+            v = p.cols.get(name)
+            block = np.full((p.n, width), np.nan)
+            if v is not None:
+                v2 = v if v.ndim == 2 else v[:, None]
+                block[:, :v2.shape[1]] = v2
+            pieces.append(block)
+        merged = np.concatenate(pieces)[order]
+        out.cols[name] = merged if width > 1 else merged[:, 0]
+    for name in {k for p in parts for k in p.strings}:
+        flat = [s for p in parts for s in p.strings.get(name, [None] * p.n)]
+        out.strings[name] = [flat[i] for i in order.tolist()]
+    return out
+
+
+def _scaled(values: np.ndarray, info: prof.FieldInfo | None) -> np.ndarray:
+    if info is None or (info.scale == 1 and info.offset == 0):
+        return values
+    return values / info.scale - info.offset
+
+
+def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Definition]) -> dict[int, _Table]:
+    """Decode the wanted messages of a segment into tables keyed by global message number."""
+    n = len(seg.off)
+    ts = np.full(n, -1, dtype=np.int64)
+    order = np.argsort(seg.did, kind="stable")
+    bounds = np.searchsorted(seg.did[order], np.arange(len(defs) + 1))
+    parts: dict[int, list[_Table]] = {}
+    dev_parts: list[tuple[_Definition, np.ndarray, np.ndarray]] = []
+    for d_id, definition in enumerate(defs):
+        rows = order[bounds[d_id]:bounds[d_id + 1]]
+        if len(rows) == 0:
+            continue
+        offs = seg.off[rows]
+        layout = definition.layout()
+        if _TIMESTAMP in layout and layout[_TIMESTAMP][1] == 4:
+            pos, size, base = layout[_TIMESTAMP]
+            t = _raw_field(buf, offs, pos, size, base, definition.big_endian)[:, 0]
+            ts[rows] = np.where(np.isfinite(t), t, -1).astype(np.int64)
+        num = definition.global_num
+        if num not in _WANTED:
+            continue
+        info = prof.message(num)
+        table = _Table(rows)
+        for fnum, (pos, size, base) in layout.items():
+            if size == 0 or fnum == _TIMESTAMP or (num == _RECORD and fnum not in _RECORD_FIELDS):
+                continue
+            finfo = info.fields.get(fnum) if info else None
+            name = finfo.name if finfo else f"field_{fnum}"
+            if base == prof.STRING:
+                if num != _RECORD:
+                    table.strings[name] = _string_field(data, offs, pos, size)
+                continue
+            values = _raw_field(buf, offs, pos, size, base, definition.big_endian)
+            if base != prof.BYTE and size % prof.BASE_TYPES.get(base, prof.BASE_TYPES[prof.BYTE])[2] == 0:
+                values = _scaled(values, finfo)
+            table.cols[name] = values[:, 0] if values.shape[1] == 1 else values
+        parts.setdefault(num, []).append(table)
+        if num == _RECORD and definition.dev_fields:
+            dev_parts.append((definition, rows, offs))
+    if n and (seg.cts >= 0).any():
+        _resolve_compressed(ts, seg.cts)
+    tables = {num: _merge(p) for num, p in parts.items()}
+    for table in tables.values():
+        t = ts[table.rows].astype(np.float64)
+        t[t < 0] = np.nan
+        table.cols["timestamp"] = t
+    if dev_parts and _RECORD in tables:
+        _add_developer_fields(buf, tables, dev_parts)
+    return tables
+
+
+def _add_developer_fields(buf: np.ndarray, tables: dict[int, _Table],
+                          dev_parts: list[tuple[_Definition, np.ndarray, np.ndarray]]) -> None:
+    """Decode numeric developer fields of records into ``dev_<field_name>`` record columns."""
+    desc = tables.get(_FIELD_DESCRIPTION)
+    if desc is None:
+        return
+    described: dict[tuple[int, int], tuple[str, int, float, float]] = {}
+    names = desc.strings.get("field_name", [None] * desc.n)
+    for i, (dev, num, base, scale, offset) in enumerate(zip(
+            desc.col("developer_data_index"), desc.col("field_definition_number"), desc.col("fit_base_type_id"),
+            desc.col("scale"), desc.col("offset"), strict=True)):
+        if np.isfinite(dev) and np.isfinite(num) and np.isfinite(base) and names[i]:
+            scale = scale if np.isfinite(scale) and scale != 0 else 1.0
+            offset = offset if np.isfinite(offset) else 0.0
+            described[(int(dev), int(num))] = (str(names[i]), int(base) & 0x1F, float(scale), float(offset))
+    record = tables[_RECORD]
+    position = np.empty(int(record.rows.max()) + 1, dtype=np.int64)
+    position[record.rows] = np.arange(record.n)
+    for definition, rows, offs in dev_parts:
+        for key, (pos, size) in definition.dev_layout().items():
+            if key not in described:
+                continue
+            name, base, scale, offset = described[key]
+            if base in (prof.STRING, prof.BYTE) or size != prof.BASE_TYPES.get(base, (0, 0, 0, 0))[2]:
+                continue
+            values = _raw_field(buf, offs, pos, size, base, definition.big_endian)[:, 0] / scale - offset
+            column = record.cols.setdefault(f"dev_{name}", np.full(record.n, np.nan))
+            column[position[rows]] = values
+
+
+# --------------------------------------------------------------------------------------------------- activity
+
+def _expand_speed_distance(record: _Table) -> tuple[np.ndarray, np.ndarray]:
+    """Speed (m/s) and distance (m) from ``compressed_speed_distance`` (NaN when absent or invalid)."""
+    raw = record.cols.get("compressed_speed_distance")
+    speed = np.full(record.n, np.nan)
+    distance = np.full(record.n, np.nan)
+    if raw is None or raw.ndim != 2 or raw.shape[1] < 3:
+        return speed, distance
+    b = raw[:, :3]
+    valid = np.isfinite(b).all(axis=1) & ~(b == 255).all(axis=1)
+    bi = np.where(np.isfinite(b), b, 0).astype(np.int64)
+    speed_raw = bi[:, 0] | ((bi[:, 1] & 0x0F) << 8)
+    dist_raw = (bi[:, 1] >> 4) | (bi[:, 2] << 4)
+    speed[valid] = speed_raw[valid] / 100.0
+    d = dist_raw[valid]
+    if len(d):
+        steps = np.diff(d) % 4096
+        distance[valid] = (d[0] + np.concatenate([[0], np.cumsum(steps)])) / 16.0
+    return speed, distance
+
+
+def _prefer(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(first), first, second)
+
+
+def _stream(record: _Table) -> dict[str, np.ndarray]:
+    stream = empty_stream(record.n)
+    csd_speed, csd_distance = _expand_speed_distance(record)
+    time = record.col("timestamp")
+    stream["time"] = time + FIT_EPOCH_S
+    stream["hr"] = record.col("heart_rate")
+    stream["speed"] = _prefer(_prefer(record.col("enhanced_speed"), record.col("speed")), csd_speed)
+    stream["distance"] = _prefer(record.col("distance"), csd_distance)
+    stream["cadence"] = record.col("cadence")
+    stream["altitude"] = _prefer(record.col("enhanced_altitude"), record.col("altitude"))
+    stream["temperature"] = record.col("temperature")
+    stream["power"] = record.col("power")
+    stream["lat"] = record.col("position_lat") * _SEMICIRCLE_DEG
+    stream["lon"] = record.col("position_long") * _SEMICIRCLE_DEG
+    for name, values in record.cols.items():
+        if name.startswith("dev_"):
+            stream[name] = values
+    return stream
+
+
+def _utc(fit_time: float | None) -> datetime | None:
+    if fit_time is None or not np.isfinite(fit_time) or fit_time < _MIN_DATE_TIME:
+        return None
+    return datetime.fromtimestamp(fit_time + FIT_EPOCH_S, tz=UTC)
+
+
+def _device(tables: dict[int, _Table]) -> str | None:
+    for num, index_ok in ((_FILE_ID, True), (_DEVICE_INFO, False)):
+        table = tables.get(num)
+        if table is None or table.n == 0:
+            continue
+        if not index_ok:
+            creator = table.col("device_index") == 0
+            if not creator.any():
+                continue
+            table = _Table(table.rows[creator], {k: v[creator] for k, v in table.cols.items()},
+                           {k: [s for s, c in zip(v, creator, strict=True) if c] for k, v in table.strings.items()})
+        manufacturer = table.first("manufacturer")
+        maker = prof.enum_name("manufacturer", manufacturer)
+        product = table.string("product_name")
+        if product is None:
+            number = table.first("product")
+            named = prof.product_name(None if manufacturer is None else int(manufacturer),
+                                      None if number is None else int(number))
+            product = named or (None if number is None else str(int(number)))
+        text = " ".join(p for p in (maker, product) if p)
+        if text:
+            return text
+    return None
+
+
+def _sum_or_none(values: np.ndarray) -> float | None:
+    valid = values[np.isfinite(values)]
+    return float(valid.sum()) if len(valid) else None
+
+
+def _summary(tables: dict[int, _Table], stream: dict[str, np.ndarray]) -> ActivitySummary:
+    session = tables.get(_SESSION, _Table(np.zeros(0, np.int64)))
+    sport_table = tables.get(_SPORT, _Table(np.zeros(0, np.int64)))
+    durations = session.col("total_elapsed_time")
+    main = int(np.argmax(np.where(np.isfinite(durations), durations, -1))) if session.n else 0
+    sport_raw = float(session.col("sport")[main]) if session.n else None
+    sub_raw = float(session.col("sub_sport")[main]) if session.n else None
+    if sport_raw is None or not np.isfinite(sport_raw):
+        sport_raw, sub_raw = sport_table.first("sport"), sport_table.first("sub_sport")
+    sport_names = {prof.enum_name("sport", s) for s in session.col("sport") if np.isfinite(s)}
+    sport = prof.enum_name("sport", sport_raw)
+    sub_sport = "multisport" if len(sport_names) > 1 else prof.enum_name("sub_sport", sub_raw)
+    time = stream["time"]
+    valid_time = time[np.isfinite(time) & (time >= _MIN_DATE_TIME + FIT_EPOCH_S)]
+    hr = stream["hr"]
+    hr_valid = hr[np.isfinite(hr) & (hr > 0)]
+    summary = ActivitySummary(sport=map_sport(sport, prof.enum_name("sub_sport", sub_raw)),
+                              sub_sport=sub_sport, n_records=len(time), n_hr=len(hr_valid))
+    starts = session.col("start_time")
+    start_fit = float(np.nanmin(starts)) if np.isfinite(starts).any() else None
+    if start_fit is None and len(valid_time):
+        start_fit = float(valid_time.min()) - FIT_EPOCH_S
+    summary.start_time = _utc(start_fit)
+    summary.duration_s = _sum_or_none(session.col("total_elapsed_time"))
+    if summary.duration_s is None and len(valid_time):
+        summary.duration_s = float(valid_time.max() - valid_time.min())
+    summary.moving_time_s = _sum_or_none(session.col("total_timer_time"))
+    summary.distance_m = _sum_or_none(session.col("total_distance"))
+    if summary.distance_m is None and np.isfinite(stream["distance"]).any():
+        summary.distance_m = float(np.nanmax(stream["distance"]))
+    avg = session.col("avg_heart_rate")
+    ok = np.isfinite(avg) & np.isfinite(durations) & (durations > 0)
+    if ok.any():
+        summary.avg_hr = float(np.average(avg[ok], weights=durations[ok]))
+    elif len(hr_valid):
+        summary.avg_hr = float(hr_valid.mean())
+    max_hr = session.col("max_heart_rate")
+    if np.isfinite(max_hr).any():
+        summary.max_hr = float(np.nanmax(max_hr))
+    elif len(hr_valid):
+        summary.max_hr = float(hr_valid.max())
+    summary.ascent_m = _sum_or_none(session.col("total_ascent"))
+    if summary.ascent_m is None:
+        alt = stream["altitude"][np.isfinite(stream["altitude"])]
+        if len(alt) > 1:
+            summary.ascent_m = float(np.clip(np.diff(alt), 0, None).sum())
+    temp = session.col("avg_temperature")
+    if np.isfinite(temp).any():
+        summary.avg_temp_c = float(np.nanmean(temp))
+    elif np.isfinite(stream["temperature"]).any():
+        summary.avg_temp_c = float(np.nanmean(stream["temperature"]))
+    activity = tables.get(_ACTIVITY)
+    if activity is not None:
+        local, utc = activity.first("local_timestamp"), activity.first("timestamp")
+        if local is not None and utc is not None and abs(local - utc) <= 16 * 3600:
+            summary.local_offset_s = int(round(local - utc))
+    summary.device = _device(tables)
+    return summary
+
+
+def _laps(tables: dict[int, _Table]) -> list[dict[str, object]]:
+    lap = tables.get(_LAP)
+    if lap is None:
+        return []
+    keys = ("total_elapsed_time", "total_distance", "avg_heart_rate", "max_heart_rate")
+    columns = {k: lap.col(k) for k in keys}
+    starts = lap.col("start_time")
+    out: list[dict[str, object]] = []
+    for i in range(lap.n):
+        item: dict[str, object] = {"start_time": _utc(float(starts[i]))}
+        for k in keys:
+            item[k] = float(columns[k][i]) if np.isfinite(columns[k][i]) else None
+        out.append(item)
+    return out
+
+
+def _rr(tables: dict[int, _Table]) -> np.ndarray | None:
+    hrv = tables.get(_HRV)
+    if hrv is None or "time" not in hrv.cols:
+        return None
+    values = hrv.cols["time"].ravel()
+    return values[np.isfinite(values)]
+
+
+def _activity(tables: dict[int, _Table]) -> Activity:
+    record = tables.get(_RECORD, _Table(np.zeros(0, np.int64)))
+    stream = _stream(record)
+    return Activity(summary=_summary(tables, stream), stream=stream, laps=_laps(tables), rr_intervals=_rr(tables))
+
+
+# --------------------------------------------------------------------------------------------------- file
+
+@dataclass
+class _Result:
+    activities: list[Activity] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    n_messages: int = 0
+
+
+def _header(data: bytes, start: int, result: _Result) -> tuple[int, int]:
+    """Check the FIT header at ``start``; return (header size, claimed data size)."""
+    avail = len(data) - start
+    if avail < 12 or data[start] < 12:
+        looks_fit = avail >= 1 and data[start] in (12, 14) and b".FIT".startswith(data[start + 8:start + 12])
+        raise _Fault("truncated header" if looks_fit else "not a FIT file")
+    if data[start + 8:start + 12] != b".FIT":
+        raise _Fault("not a FIT file")
+    size = data[start]
+    if size > avail:
+        raise _Fault("truncated header")
+    data_size = int.from_bytes(data[start + 4:start + 8], "little")
+    if size >= 14:
+        claimed = int.from_bytes(data[start + 12:start + 14], "little")
+        if claimed and claimed != fit_crc(data, start, start + 12):
+            result.warnings.append(f"header CRC mismatch in FIT header at byte {start}")
+    return size, data_size
+
+
+def _decode(data: bytes) -> _Result:
+    result = _Result()
+    buf = np.frombuffer(data, dtype=np.uint8)
+    defs: list[_Definition] = []
+    def_ids: dict[_Definition, int] = {}
+    if not data:
+        result.faults.append("not a FIT file: empty")
+    start = 0
+    while start < len(data):
+        if start and not any(data[start:]):
+            result.warnings.append(f"{len(data) - start} zero bytes of padding after the FIT data ignored")
+            break
+        try:
+            header_size, data_size = _header(data, start, result)
+        except _Fault as exc:
+            where = f" at byte {start}" if start else ""
+            result.faults.append(f"{exc}{where}" if not start else f"corrupt chained FIT header{where}: {exc}")
+            break
+        end = start + header_size + data_size
+        seg = _scan_segment(data, buf, start + header_size, min(end, len(data)), defs, def_ids)
+        result.n_messages += len(seg.off)
+        tables = _decode_segment(data, buf, seg, defs)
+        _collect(tables, result)
+        if seg.fault:
+            eof = "unexpected end of file: " if end > len(data) else ""
+            result.faults.append(eof + seg.fault)
+            break
+        if end > len(data):
+            result.faults.append(f"unexpected end of file: header claims {data_size} data bytes, "
+                                 f"{len(data) - start - header_size} present")
+            break
+        if end + 2 > len(data):
+            result.faults.append("unexpected end of file: file CRC missing")
+            break
+        claimed = int.from_bytes(data[end:end + 2], "little")
+        if claimed != fit_crc(buf, start, end):
+            result.warnings.append(f"file CRC mismatch in FIT file at byte {start}")
+        start = end + 2
+    return result
+
+
+def _collect(tables: dict[int, _Table], result: _Result) -> None:
+    """Add the segment's activity, or note what kind of FIT file it is."""
+    file_id = tables.get(_FILE_ID)
+    kind = prof.enum_name("file", file_id.first("type")) if file_id is not None else None
+    has_records = _RECORD in tables and tables[_RECORD].n > 0
+    if kind == "activity" or (kind is None and has_records):
+        result.activities.append(_activity(tables))
+    elif file_id is not None:
+        result.kinds.append(kind or "unknown")
+
+
+def read_fit(data: bytes, name: str = "") -> DecodedFile:
+    """Decode a FIT file into activities.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str
+        The file name, used only in messages.
+
+    Returns
+    -------
+    DecodedFile
+        ``format="fit"``; status ``"ok"``, ``"partial"`` (data recovered up to a fault, reason in
+        ``message``) or ``"error"`` (nothing usable). CRC mismatches are ``warnings``. One
+        :class:`~gutstride.ingest.activities.model.Activity` per activity FIT file in the chain; other FIT file
+        types (settings, workout, ...) yield none and say so in ``message``.
+    """
+    prefix = f"{name}: " if name else ""
+    result = _decode(bytes(data))
+    if result.faults:
+        usable = result.n_messages > 0
+        status: FileStatus = "partial" if usable else "error"
+        message = "; ".join(result.faults)
+        if usable and not result.activities:
+            message += "; " + _no_activity_message(result)
+        return DecodedFile("fit", status, prefix + message, result.activities, result.warnings)
+    if not result.activities:
+        if result.n_messages == 0:
+            return DecodedFile("fit", "error", prefix + "FIT file holds no messages", [], result.warnings)
+        return DecodedFile("fit", "ok", prefix + _no_activity_message(result), [], result.warnings)
+    return DecodedFile("fit", "ok", "", result.activities, result.warnings)
+
+
+def _no_activity_message(result: _Result) -> str:
+    kinds = ", ".join(dict.fromkeys(result.kinds)) or "unknown"
+    return f"FIT file of type {kinds}: no activity"
