@@ -134,6 +134,15 @@ def _decode_job(data: bytes, name: str) -> DecodedFile | str:
         return f"internal error in the reader: {type(exc).__name__}: {exc}"
 
 
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool; forked on Linux (workers inherit the loaded readers), the platform default elsewhere."""
+    import multiprocessing
+    import sys
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
 def import_paths(
     ws: Workspace,
     paths: list[Path],
@@ -193,6 +202,7 @@ class _Run:
         self.files_done = 0
         self.records: list[ImportRecord | None] = []
         self.pool: ProcessPoolExecutor | None = None
+        self.warmed = False
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
         self.batch: list[tuple[int, _Item, str, DecodedFile | str]] = []  # decoded, not yet stored
         self.batch_started = time.monotonic()
@@ -277,14 +287,15 @@ class _Run:
 
     def _submit(self, slot: int, item: _Item, sha: str, data: bytes, name: str) -> None:
         future: Future[Any]
-        if self.workers <= 1:
+        if self.workers <= 1 or not self.warmed:
+            # The first file is decoded here: it loads the readers (and their compiled kernels) once, and on
+            # Linux the workers are forked from this warm process instead of each loading them again.
+            self.warmed = True
             future = Future()
             future.set_result(_decode_job(data, name))
         else:
             if self.pool is None:
-                import multiprocessing
-
-                self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+                self.pool = _new_pool(self.workers)
             try:
                 future = self.pool.submit(_decode_job, data, name)
             except BrokenProcessPool:
