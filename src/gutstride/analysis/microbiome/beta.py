@@ -10,7 +10,7 @@ Metrics (``u``, ``v`` are two samples' rows; ``m(u, v) = sum_k min(u_k, v_k)``):
 - ``aitchison``: Euclidean distance between robust centred log-ratio (rCLR) transforms. For a sample with non-zero
   values ``x_k``, ``k in S``: ``rclr(x)_k = log x_k - (1/|S|) sum_{j in S} log x_j`` for ``k in S`` and 0 for the
   zeros, which stay zeros (the "robust" CLR of Martino et al.'s robust Aitchison PCA, 2019). No pseudo-count is
-  added. Two samples with the same non-zero pattern and proportional values are at distance 0.
+  added. Two samples with the same non-zero pattern and proportional values are at distance 0 (up to rounding).
 
 Two empty samples are at distance 0 from each other under every ratio metric.
 
@@ -133,16 +133,15 @@ def aitchison(clr: sp.csr_matrix, dtype: type = np.float64, chunk_size: int | No
     sq = np.asarray(clr.multiply(clr).sum(axis=1)).ravel()
     result = np.zeros((n, n), dtype=dtype)
     step = chunk_size or default_chunk_size(n)
-    transposed = sp.csc_matrix(clr.T)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        gram = np.asarray((clr[start:stop] @ transposed).toarray())
-        scale = sq[start:stop, None] + sq[None, :]
+        gram = np.asarray((clr[start:stop] @ clr[start:].T).toarray())
+        scale = sq[start:stop, None] + sq[None, start:]
         d2 = np.maximum(scale - 2.0 * gram, 0.0)
-        for r, j in zip(*np.nonzero(d2 <= 1e-8 * scale), strict=True):
-            diff = clr[start + r] - clr[j]
-            d2[r, j] = float(diff.multiply(diff).sum())
-        block = np.sqrt(d2)
-        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        result[start:stop] = block.astype(dtype, copy=False)
+        for r, c in zip(*np.nonzero(d2 <= 1e-8 * scale), strict=True):
+            diff = clr[start + r] - clr[start + c]
+            d2[r, c] = float(diff.multiply(diff).sum())
+        block = np.triu(np.sqrt(d2), k=1)  # upper triangle only, mirrored below: exactly symmetric
+        result[start:stop, start:] += block.astype(dtype, copy=False)
+        result[start:, start:stop] += block.T.astype(dtype, copy=False)
     return result

@@ -116,12 +116,13 @@ def _parse_rows(body: bytes, n: int, source: str) -> tuple[list[str], np.ndarray
     matrix = values.to_numpy(dtype=np.float64)
     if np.isnan(matrix).any():
         row = int(np.argwhere(np.isnan(matrix))[0][0])
-        raise BadInputError(f"{source}: line {row + 2} has a missing or non-numeric value")
+        _raise_first_bad_line(body, n, source, f"line {row + 2} has a missing or non-numeric value")
     return [str(i) for i in frame.iloc[:, 0]], matrix
 
 
-def _raise_first_bad_line(body: bytes, n: int, source: str) -> None:
-    """Raise a BadInputError naming the first line (counted in the whole file) without ``n`` values."""
+def _raise_first_bad_line(body: bytes, n: int, source: str, otherwise: str = "malformed distance matrix") -> None:
+    """Raise a BadInputError naming the first line (counted in the whole file) without ``n`` values, else
+    ``otherwise``."""
     for k, line in enumerate(body.split(b"\n")):
         if not line.strip():
             continue
@@ -132,4 +133,4 @@ def _raise_first_bad_line(body: bytes, n: int, source: str) -> None:
         found = line.rstrip(b"\r").count(b"\t")
         if found != n:
             raise BadInputError(f"{source}: line {k + 2} has {found} values, expected {n}")
-    raise BadInputError(f"{source}: malformed distance matrix")
+    raise BadInputError(f"{source}: {otherwise}")

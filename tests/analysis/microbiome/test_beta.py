@@ -1,0 +1,178 @@
+"""Bray-Curtis, Jaccard and Aitchison against scikit-bio / a direct computation; distance-matrix TSV round trips."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import biom
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import skbio
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import pdist, squareform
+from skbio.diversity import beta_diversity as sk_beta
+
+from gutstride.analysis.microbiome.beta import beta_diversity
+from gutstride.errors import BadInputError, MissingDataError
+from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
+from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.report.research_export import write_distance_matrix
+
+AG = Path(__file__).resolve().parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"
+
+
+@pytest.fixture(scope="module")
+def ag_table() -> FeatureTable:
+    with gzip.open(AG / "AG_100nt.biom.gz", "rb") as handle:
+        loaded = biom.Table.from_json(json.loads(handle.read()))
+    return FeatureTable(
+        sp.csr_matrix(loaded.matrix_data.T),
+        [str(s) for s in loaded.ids()],
+        [str(f) for f in loaded.ids("observation")],
+    )
+
+
+@pytest.mark.parametrize("metric", ["braycurtis", "jaccard"])
+def test_matches_skbio_on_american_gut(ag_table: FeatureTable, metric: str) -> None:
+    before = ag_table.data.copy()
+    ours, ids, warns = beta_diversity(ag_table, metric)
+    ref = sk_beta(metric, ag_table.data.toarray(), ids=ag_table.sample_ids)
+    assert ids == list(ref.ids) and warns == []
+    np.testing.assert_allclose(ours, ref.data, rtol=0, atol=1e-6)
+    assert (ag_table.data != before).nnz == 0  # the caller's table is untouched
+
+
+def robust_clr_reference(counts: np.ndarray) -> np.ndarray:
+    """rCLR straight from its definition, one sample at a time."""
+    out = np.zeros_like(counts, dtype=float)
+    for i, row in enumerate(counts):
+        nonzero = row > 0
+        if nonzero.any():
+            logs = np.log(row[nonzero])
+            out[i, nonzero] = logs - logs.mean()
+    return out
+
+
+def test_aitchison_matches_direct_computation_on_american_gut(ag_table: FeatureTable) -> None:
+    counts = ag_table.data[:60].toarray()
+    table = FeatureTable(sp.csr_matrix(counts), ag_table.sample_ids[:60], ag_table.feature_ids)
+    ours, _, _ = beta_diversity(table, "aitchison")
+    np.testing.assert_allclose(ours, squareform(pdist(robust_clr_reference(counts))), rtol=0, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_samples=st.integers(2, 15),
+    n_features=st.integers(1, 30),
+    density=st.floats(0.0, 1.0),
+    proportions=st.booleans(),
+)
+def test_random_tables_match_references(
+    seed: int, n_samples: int, n_features: int, density: float, proportions: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, 1000, size=(n_samples, n_features)).astype(float)
+    counts[rng.random(counts.shape) > density] = 0
+    counts[:, 0] += 1  # skbio's Bray-Curtis is undefined (0/0) for two empty samples; ours says 0
+    if proportions:
+        counts = counts / counts.sum(axis=1, keepdims=True)
+    ids = [f"s{k}" for k in range(n_samples)]
+    table = FeatureTable(sp.csr_matrix(counts), ids, [f"f{k}" for k in range(n_features)])
+    chunk = int(rng.integers(1, n_samples + 1))
+    for metric in ("braycurtis", "jaccard"):
+        ours, _, _ = beta_diversity(table, metric, chunk_size=chunk)
+        np.testing.assert_allclose(ours, sk_beta(metric, counts, ids=ids).data, rtol=0, atol=1e-6)
+    ours, _, _ = beta_diversity(table, "aitchison", chunk_size=chunk)
+    np.testing.assert_allclose(ours, squareform(pdist(robust_clr_reference(counts))), rtol=0, atol=1e-6)
+
+
+def test_aitchison_is_zero_for_proportional_samples_and_symmetric() -> None:
+    counts = np.array([[1.0, 2.0, 0.0, 4.0], [10.0, 20.0, 0.0, 40.0], [3.0, 0.0, 1.0, 1.0]])
+    table = FeatureTable(sp.csr_matrix(counts), ["a", "b", "c"], ["w", "x", "y", "z"])
+    dm, _, _ = beta_diversity(table, "aitchison")
+    assert dm[0, 1] < 1e-12 and dm[1, 0] < 1e-12
+    np.testing.assert_array_equal(dm, dm.T)
+    assert np.all(np.diag(dm) == 0)
+
+
+def test_float32_and_chunks_agree_with_float64(ag_table: FeatureTable) -> None:
+    full, _, _ = beta_diversity(ag_table, "braycurtis")
+    small, _, _ = beta_diversity(ag_table, "braycurtis", dtype=np.float32, chunk_size=13)
+    assert small.dtype == np.float32
+    np.testing.assert_allclose(small, full, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(small, small.T)
+
+
+def test_bad_requests_are_user_errors(ag_table: FeatureTable) -> None:
+    with pytest.raises(BadInputError, match="unknown beta diversity metric"):
+        beta_diversity(ag_table, "euclid")
+    with pytest.raises(MissingDataError, match="needs a phylogenetic tree"):
+        beta_diversity(ag_table, "weighted_unifrac")
+    negative = FeatureTable(sp.csr_matrix(np.array([[1.0, -1.0], [1.0, 1.0]])), ["a", "b"], ["x", "y"])
+    with pytest.raises(BadInputError, match="non-negative"):
+        beta_diversity(negative, "braycurtis")
+    with pytest.raises(BadInputError, match="dtype"):
+        beta_diversity(ag_table, "braycurtis", dtype=np.int32)
+
+
+def test_distance_matrix_tsv_round_trip(tmp_path: Path, ag_table: FeatureTable) -> None:
+    dm, ids, _ = beta_diversity(ag_table, "braycurtis")
+    path = tmp_path / "dm.tsv"
+    write_distance_matrix(path, dm, ids)
+    assert path.read_text().split("\n", 1)[0] == "\t" + "\t".join(ids)
+    back, back_ids = read_distance_matrix(path)
+    assert back_ids == ids
+    np.testing.assert_array_equal(back, dm)
+    theirs = skbio.DistanceMatrix.read(str(path))
+    assert list(theirs.ids) == ids
+    np.testing.assert_array_equal(theirs.data, dm)
+    # skbio's own file reads back the same
+    theirs.write(str(tmp_path / "skbio.tsv"))
+    again, again_ids = read_distance_matrix(tmp_path / "skbio.tsv")
+    assert again_ids == ids
+    np.testing.assert_array_equal(again, dm)
+
+
+def test_float32_matrix_round_trips_in_float32(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    values = rng.random((5, 5)).astype(np.float32)
+    values = (values + values.T) / 2
+    np.fill_diagonal(values, 0)
+    write_distance_matrix(tmp_path / "dm.tsv", values, list("abcde"))
+    back, _ = read_distance_matrix(tmp_path / "dm.tsv")
+    np.testing.assert_array_equal(back.astype(np.float32), values)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\ta\tb\na\t0\t1\nb\t2\t0\n", "not symmetric"),
+        ("\ta\tb\na\t0.5\t1\nb\t1\t0\n", "to itself"),
+        ("\ta\tb\na\t0\t1\n", "must be square"),
+        ("a\tb\na\t0\t1\nb\t1\t0\n", "line 1 must be a tab"),
+        ("\ta\tb\na\t0\t1\t3\nb\t1\t0\n", "line 2 has 3 values"),
+        ("\ta\tb\na\t0\t1\nb\t1\n", "line 3 has 1 values"),
+        ("\ta\tb\na\t0\tx\nb\t1\t0\n", "not a number|non-numeric"),
+        ("\ta\tb\nb\t0\t1\na\t1\t0\n", "header says"),
+        ("\ta\ta\na\t0\t1\na\t1\t0\n", "more than once"),
+        ("\ta\tb\na\t0\t-1\nb\t-1\t0\n", "must be >= 0"),
+        ("\ta\tb\na\t0\tnan\nb\tnan\t0\n", "non-numeric|must be >= 0"),
+    ],
+)
+def test_malformed_distance_matrices_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "dm.tsv"
+    path.write_text(text)
+    with pytest.raises(BadInputError, match=message):
+        read_distance_matrix(path)
+
+
+def test_writer_refuses_mismatched_ids(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError):
+        write_distance_matrix(tmp_path / "x.tsv", np.zeros((2, 2)), ["a"])
+    with pytest.raises(BadInputError):
+        write_distance_matrix(tmp_path / "x.tsv", np.zeros((2, 2)), ["a", "b\tc"])
