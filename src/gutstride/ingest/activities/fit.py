@@ -373,13 +373,13 @@ def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Def
     n = len(seg.off)
     ts = np.full(n, -1, dtype=np.int64)
     order = np.argsort(seg.did, kind="stable")
-    bounds = np.searchsorted(seg.did[order], np.arange(len(defs) + 1))
+    present, first = np.unique(seg.did[order], return_index=True)
+    bounds = np.append(first, n)
     parts: dict[int, list[_Table]] = {}
     dev_parts: list[tuple[_Definition, np.ndarray, np.ndarray]] = []
-    for d_id, definition in enumerate(defs):
-        rows = order[bounds[d_id]:bounds[d_id + 1]]
-        if len(rows) == 0:
-            continue
+    for k, d_id in enumerate(present.tolist()):
+        definition = defs[d_id]
+        rows = order[bounds[k]:bounds[k + 1]]
         offs = seg.off[rows]
         layout = definition.layout()
         if _TIMESTAMP in layout and layout[_TIMESTAMP][1] == 4:
