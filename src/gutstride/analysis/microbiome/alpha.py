@@ -35,24 +35,29 @@ def _positive(matrix: Matrix) -> tuple[np.ndarray, np.ndarray, int]:
     return rows[keep], values[keep], n
 
 
+def _row_sum(rows: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-row sums (or counts, without weights) as float64, also when there are no entries."""
+    return np.bincount(rows, weights=weights, minlength=n).astype(np.float64, copy=False)
+
+
 def depth(matrix: Matrix) -> np.ndarray:
     r"""Total of each sample, :math:`N = \sum_i x_i`."""
     rows, values, n = _positive(matrix)
-    return np.bincount(rows, weights=values, minlength=n)
+    return _row_sum(rows, values, n)
 
 
 def observed_features(matrix: Matrix) -> np.ndarray:
     r"""Observed richness :math:`S_{obs}`: the number of features with a value above 0."""
     rows, _, n = _positive(matrix)
-    return np.bincount(rows, minlength=n).astype(np.float64)
+    return _row_sum(rows, None, n)
 
 
 def _shannon_nats(matrix: Matrix) -> np.ndarray:
     """Shannon entropy in nats; NaN for an empty sample."""
     rows, values, n = _positive(matrix)
-    totals = np.bincount(rows, weights=values, minlength=n)
+    totals = _row_sum(rows, values, n)
     p = values / totals[rows]
-    entropy = -np.bincount(rows, weights=p * np.log(p), minlength=n)
+    entropy = -_row_sum(rows, p * np.log(p), n)
     entropy[totals == 0] = np.nan
     # -sum p log p is >= 0; round-off can leave -1e-16 for a single-feature sample
     return np.maximum(entropy, 0.0, where=~np.isnan(entropy), out=entropy)
@@ -97,9 +102,9 @@ def simpson(matrix: Matrix) -> np.ndarray:
     Simpson, E. H. (1949). Measurement of diversity. Nature 163, 688.
     """
     rows, values, n = _positive(matrix)
-    totals = np.bincount(rows, weights=values, minlength=n)
+    totals = _row_sum(rows, values, n)
     p = values / totals[rows]
-    dominance = np.bincount(rows, weights=p * p, minlength=n)
+    dominance = _row_sum(rows, p * p, n)
     dominance[totals == 0] = np.nan
     return 1.0 - dominance
 
@@ -145,9 +150,9 @@ def chao1(matrix: Matrix) -> np.ndarray:
     rows, values, n = _positive(matrix)
     if np.any(np.abs(values - np.rint(values)) > 1e-9):
         raise BadInputError("chao1 needs integer counts, but the table holds relative abundances")
-    observed = np.bincount(rows, minlength=n).astype(np.float64)
-    singletons = np.bincount(rows, weights=(values == 1), minlength=n)
-    doubletons = np.bincount(rows, weights=(values == 2), minlength=n)
+    observed = _row_sum(rows, None, n)
+    singletons = _row_sum(rows, (values == 1), n)
+    doubletons = _row_sum(rows, (values == 2), n)
     return observed + singletons * (singletons - 1) / (2.0 * (doubletons + 1))
 
 

@@ -29,7 +29,7 @@ How the layout is decided
 
 from __future__ import annotations
 
-import io
+import csv
 import logging
 import re
 from pathlib import Path
@@ -65,8 +65,6 @@ def looks_like_feature(label: str) -> bool:
 
 
 def _split_header(lines: list[str]) -> tuple[int, str, list[str]]:
-    import csv
-
     for index, line in enumerate(lines):
         if not line.strip():
             continue
@@ -105,70 +103,67 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         raise BadInputError(f"{source}: {exc}") from None
     if _MAPPING_COLUMNS & {h.strip() for h in header}:
         raise UnsupportedFormatError(f"{source}: a sample metadata (mapping) file, not a feature table")
-    body = "\n".join(lines[header_index + 1 :])
     first_line = header_index + 2  # 1-based line number of the first body row
-    try:
-        frame = pd.read_csv(
-            io.StringIO(body), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
-    except pd.errors.EmptyDataError:
-        raise BadInputError(f"{source}: a header but no rows") from None
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            expected, line, saw = (int(g) for g in found.groups())
-            raise BadInputError(
-                f"{source}: line {line + first_line - 1}: {saw} fields, expected {expected}"
-            ) from None
-        raise BadInputError(f"{source}: cannot parse as a delimited table: {exc}") from None
-    n_rows, n_cols = frame.shape
+    records: list[list[str]] = []
+    line_numbers: list[int] = []
+    for offset, fields in enumerate(csv.reader(lines[header_index + 1 :], delimiter=sep)):
+        if fields and "".join(fields).strip():
+            records.append(fields)
+            line_numbers.append(first_line + offset)
+    if not records:
+        raise BadInputError(f"{source}: a header but no rows")
+    n_cols = len(records[0])
     if len(header) == n_cols - 1:  # R's write.table leaves out the row-names header cell
         header = ["", *header]
-    if len(header) != n_cols:
-        raise BadInputError(f"{source}: line {first_line}: {n_cols} fields but the header has {len(header)}")
+    n_cols = len(header)
     if n_cols < 2:
         raise BadInputError(f"{source}: one column only: expected ids then values")
-    short = frame.isna().any(axis=1).to_numpy()
-    if short.any():
-        row = int(np.flatnonzero(short)[0])
-        got = int(frame.iloc[row].notna().sum())
-        raise BadInputError(f"{source}: line {first_line + row}: {got} fields, expected {n_cols}")
+    for fields, lineno in zip(records, line_numbers, strict=True):
+        if len(fields) != n_cols:
+            raise BadInputError(f"{source}: line {lineno}: {len(fields)} fields, expected {n_cols}")
+    frame = np.char.strip(np.array(records, dtype=str))
+    n_rows = len(records)
 
-    row_ids = [s.strip() for s in frame.iloc[:, 0]]
-    line_of = {i: first_line + i for i in range(n_rows)}
+    row_ids = frame[:, 0].tolist()
+    line_of = dict(enumerate(line_numbers))
     lineage_row = [i for i, r in enumerate(row_ids) if _norm(r) in TAXONOMY_COLUMNS]
     row_lineages: list[str] | None = None
     if lineage_row:
-        row_lineages = list(frame.iloc[lineage_row[0], 1:])
+        row_lineages = frame[lineage_row[0], 1:].tolist()
         keep_rows = [i for i in range(n_rows) if i != lineage_row[0]]
-        frame = frame.iloc[keep_rows]
+        frame = frame[keep_rows]
         row_ids = [row_ids[i] for i in keep_rows]
         line_of = {new: line_of[old] for new, old in enumerate(keep_rows)}
 
     value_cols: list[int] = []
     taxonomy_col: int | None = None
     rank_col: int | None = None
-    numbers: dict[int, np.ndarray] = {}
-    for c in range(1, n_cols):
-        cells = frame.iloc[:, c].str.strip()
-        parsed = pd.to_numeric(cells.replace("", "0"), errors="coerce")
-        bad = parsed.isna().to_numpy()
-        name = _norm(header[c])
-        if bad.all() or (name in TAXONOMY_COLUMNS | RANK_COLUMNS and bad.any()):
-            if name in TAXONOMY_COLUMNS and taxonomy_col is None:
-                taxonomy_col = c
-            elif name in RANK_COLUMNS and rank_col is None:
-                rank_col = c
-            else:
-                log.info("%s: column %r holds text, ignored", source, header[c])
-            continue
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise BadInputError(
-                f"{source}: line {line_of[row]}, column {header[c]!r}: {cells.iloc[row]!r} is not a number"
-            )
-        value_cols.append(c)
-        numbers[c] = parsed.to_numpy(dtype=np.float64)
+    try:  # fast path: every cell is a number (large tables)
+        numbers = np.where(frame[:, 1:] == "", "0", frame[:, 1:]).astype(np.float64)
+        value_cols = list(range(1, n_cols))
+    except ValueError:
+        columns_read = []
+        for c in range(1, n_cols):
+            cells = pd.Series(frame[:, c])
+            parsed = pd.to_numeric(cells.replace("", "0"), errors="coerce")
+            bad = parsed.isna().to_numpy()
+            name = _norm(header[c])
+            if bad.all() or (name in TAXONOMY_COLUMNS | RANK_COLUMNS and bad.any()):
+                if name in TAXONOMY_COLUMNS and taxonomy_col is None:
+                    taxonomy_col = c
+                elif name in RANK_COLUMNS and rank_col is None:
+                    rank_col = c
+                else:
+                    log.info("%s: column %r holds text, ignored", source, header[c])
+                continue
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise BadInputError(
+                    f"{source}: line {line_of[row]}, column {header[c]!r}: {cells.iloc[row]!r} is not a number"
+                ) from None
+            value_cols.append(c)
+            columns_read.append(parsed.to_numpy(dtype=np.float64))
+        numbers = np.column_stack(columns_read) if columns_read else np.zeros((len(row_ids), 0))
     n_text = n_cols - 1 - len(value_cols) - (taxonomy_col is not None) - (rank_col is not None)
     if not value_cols or n_text > len(value_cols):
         raise UnsupportedFormatError(
@@ -178,7 +173,7 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
     keep = np.ones(len(row_ids), dtype=bool)
     row_ranks: list[str] | None = None
     if rank_col is not None:
-        codes = [str(v).strip() for v in frame.iloc[:, rank_col]]
+        codes = frame[:, rank_col].tolist()
         known = {}
         for code in set(codes):
             try:
@@ -192,10 +187,10 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         row_ranks = [RANKS[deepest]] * int(keep.sum())
         log.info("%s: kept the %d rows at rank %s (deepest listed)", source, int(keep.sum()), RANKS[deepest])
 
-    values = np.column_stack([numbers[c][keep] for c in value_cols])
+    values = numbers[keep]
     ids = [r for r, k in zip(row_ids, keep, strict=True) if k]
     columns = [header[c].strip() for c in value_cols]
-    lineages_by_row = [str(v) for v, k in zip(frame.iloc[:, taxonomy_col], keep, strict=True) if k] if (
+    lineages_by_row = [str(v) for v, k in zip(frame[:, taxonomy_col], keep, strict=True) if k] if (
         taxonomy_col is not None
     ) else None
 
