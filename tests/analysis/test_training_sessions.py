@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gutstride.analysis.training import analyse_session, classify_from_pace, sessions_frame, sport_family
-from gutstride.analysis.training.sessions import banister_trimp, vo2_60_hr
+from gutstride.analysis.training.sessions import vo2_60_hr
 from gutstride.ingest.activities.model import SPORTS
 
 FIT = Path(__file__).parents[1] / "data" / "activities" / "fit-fitparse"
@@ -228,7 +228,11 @@ def test_trimp_rises_with_heart_rate(hr: float, delta: float, sex: Any) -> None:
 
 def test_banister_hand_computed() -> None:
     # 30 min at 155 bpm, HRrest 50, HRmax 190: dHR = 0.75; men 30 x 0.75 x 0.64 e^(1.44), women 0.86 e^(1.2525).
-    w = np.full(1800, 1.0)
-    hr = np.full(1800, 155.0)
-    assert banister_trimp(hr, w, 190.0, 50.0, "male") == pytest.approx(30 * 0.75 * 0.64 * math.exp(1.92 * 0.75))
-    assert banister_trimp(hr, w, 190.0, 50.0, "female") == pytest.approx(30 * 0.75 * 0.86 * math.exp(1.67 * 0.75))
+    t = np.arange(0.0, 1801.0)
+    stream = {"time": t, "hr": np.full(t.shape, 155.0)}
+    men = 30 * 0.75 * 0.64 * math.exp(1.92 * 0.75)
+    women = 30 * 0.75 * 0.86 * math.exp(1.67 * 0.75)
+    for sex, expected in (("male", men), ("female", women), (None, (men + women) / 2)):
+        m = analyse_session(stream, {"id": 1, "sport": "running"}, 190.0, resting_hr=50.0, sex=sex)
+        assert m.trimp_banister == pytest.approx(expected)
+    assert analyse_session(stream, {"id": 1, "sport": "running"}, 190.0).trimp_banister is None

@@ -20,7 +20,15 @@ import pandas as pd
 
 from gutstride.analysis.findings import Finding
 from gutstride.analysis.training.findings import training_findings
-from gutstride.analysis.training.profile import HRMax, HRQuality, Profile, clean_hr, resolve_hrmax, tanaka_hrmax
+from gutstride.analysis.training.profile import (
+    HRMax,
+    HRQuality,
+    Profile,
+    clean_hr,
+    clean_hr_weighted,
+    resolve_hrmax,
+    tanaka_hrmax,
+)
 from gutstride.analysis.training.sessions import (
     SessionMetrics,
     analyse_session,
@@ -38,9 +46,10 @@ from gutstride.analysis.training.weekly import (
 )
 
 __all__ = [
-    "HRMax", "HRQuality", "Profile", "SessionMetrics", "TrainingAnalysis", "analyse_session", "analyse_training",
-    "around_sample", "classify_from_pace", "clean_hr", "consistency", "daily_load", "load_series", "resolve_hrmax",
-    "sessions_frame", "sport_family", "tanaka_hrmax", "training_findings", "weekly_summary", "window_measures",
+    "STREAM_COLUMNS", "HRMax", "HRQuality", "Profile", "SessionMetrics", "TrainingAnalysis", "analyse_session",
+    "analyse_training", "around_sample", "classify_from_pace", "clean_hr", "clean_hr_weighted", "consistency",
+    "daily_load", "load_series", "resolve_hrmax", "sessions_frame", "sport_family", "tanaka_hrmax",
+    "training_findings", "weekly_summary", "window_measures",
 ]
 
 
@@ -58,6 +67,8 @@ class TrainingAnalysis:
 
 
 _EMPTY = np.empty(0)
+#: The stream columns the training analysis reads (pass to ``Workspace.read_stream(id, columns=...)``).
+STREAM_COLUMNS = ["time", "hr", "speed", "temperature"]
 
 
 def analyse_training(
@@ -89,7 +100,7 @@ def analyse_training(
     pace where the person's HR sessions allow (:func:`classify_from_pace`).
     """
     rows = activities_df.to_dict("records")
-    cleaned: list[tuple[np.ndarray, HRQuality]] = []
+    cleaned: list[tuple[np.ndarray, np.ndarray, HRQuality]] = []
     recent_hr: list[np.ndarray] = []
     year_ago = pd.Timestamp(today - timedelta(days=365), tz="UTC")
     end_ts = pd.Timestamp(today + timedelta(days=1), tz="UTC")
@@ -97,11 +108,11 @@ def analyse_training(
         stream = streams.get(int(row["id"]), {}) if row.get("id") is not None else {}
         time = np.asarray(stream.get("time", _EMPTY), dtype=float)
         hr = np.asarray(stream.get("hr", np.full(time.shape, np.nan)), dtype=float)
-        result = clean_hr(time, hr)
+        result = clean_hr_weighted(time, hr)
         cleaned.append(result)
         start = row.get("start_time")
         in_year = start is not None and pd.notna(start) and year_ago <= pd.Timestamp(start) < end_ts
-        if result[1].hr_time_s > 0 and in_year:
+        if result[2].hr_time_s > 0 and in_year:
             recent_hr.append(result[0][np.isfinite(result[0])])
     all_hr = np.concatenate(recent_hr) if recent_hr else _EMPTY
     hrmax = resolve_hrmax(profile, all_hr, today, n_sessions=len(recent_hr))

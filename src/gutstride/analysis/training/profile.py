@@ -143,19 +143,6 @@ class HRQuality:
     n_gaps: int
 
 
-def sample_weights(time: np.ndarray) -> np.ndarray:
-    """Seconds each sample stands for: the interval to the next sample, capped at :data:`DT_CAP_S`.
-
-    The last sample has no next one and counts 0 s; negative or missing intervals count 0 s.
-    """
-    t = np.asarray(time, dtype=float)
-    w = np.zeros(t.shape)
-    if t.size > 1:
-        dt = np.diff(t)
-        w[:-1] = np.clip(np.nan_to_num(dt, nan=0.0), 0.0, DT_CAP_S)
-    return w
-
-
 def clean_hr(time: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, HRQuality]:
     """Remove HR artefacts and say how much of the session has usable HR.
 
@@ -163,7 +150,9 @@ def clean_hr(time: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, HRQuality]:
     - Spikes: a sample reached at more than 30 bpm/s from the previous valid sample and left at more than 30 bpm/s
       in the opposite direction (a jump that is not sustained) becomes NaN. Runs of spike samples longer than one
       are not detected; a sustained jump (a real rise) is kept.
-    - Gaps: intervals longer than :data:`DT_CAP_S` count only that cap (see :func:`sample_weights`).
+    - Time: each sample stands for the interval to the next sample, capped at :data:`DT_CAP_S` (10 s), so pauses
+      and gaps add no time; the last sample, and negative or missing intervals, count 0 s. Intervals over the cap
+      are reported as gaps.
 
     Parameters
     ----------
@@ -177,37 +166,30 @@ def clean_hr(time: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, HRQuality]:
     hr_clean, quality
         The cleaned HR (same length, NaN where unusable) and an :class:`HRQuality`.
     """
-    t = np.asarray(time, dtype=float)
-    h = np.array(hr, dtype=float, copy=True)
-    n = h.size
-    missing = np.isnan(h)
-    dropout = ~missing & ((h < HR_MIN) | (h > HR_MAX))
-    h[dropout] = np.nan
-    n_spikes = 0
-    valid = np.flatnonzero(~np.isnan(h))
-    if valid.size >= 3:
-        hv, tv = h[valid], t[valid]
-        rate = np.diff(hv) / np.maximum(np.diff(tv), 1.0)
-        r_in, r_out = rate[:-1], rate[1:]
-        spike = (np.abs(r_in) > SPIKE_BPM_PER_S) & (np.abs(r_out) > SPIKE_BPM_PER_S) & (np.sign(r_in) != np.sign(r_out))
-        idx = valid[1:-1][spike]
-        h[idx] = np.nan
-        n_spikes = int(idx.size)
-    w = sample_weights(t)
-    total = float(w.sum())
-    hr_time = float(w[~np.isnan(h)].sum())
-    n_gaps = int(np.count_nonzero(np.diff(t) > DT_CAP_S)) if n > 1 else 0
+    hr_clean, _, quality = clean_hr_weighted(time, hr)
+    return hr_clean, quality
+
+
+def clean_hr_weighted(time: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray, HRQuality]:
+    """:func:`clean_hr`, also returning each sample's weight in seconds (one compiled pass)."""
+    from gutstride.analysis.training.kernels import clean_loop
+
+    t = np.ascontiguousarray(time, dtype=float)
+    h = np.ascontiguousarray(hr, dtype=float)
+    if t.shape != h.shape:
+        raise ValueError(f"time and hr differ in length ({t.size} and {h.size})")
+    hr_clean, w, counts, total, hr_time = clean_loop(t, h, HR_MIN, HR_MAX, SPIKE_BPM_PER_S, DT_CAP_S)
     quality = HRQuality(
         share=hr_time / total if total > 0 else 0.0,
-        hr_time_s=hr_time,
-        total_time_s=total,
-        n_samples=n,
-        n_missing=int(missing.sum()),
-        n_dropouts=int(dropout.sum()),
-        n_spikes=n_spikes,
-        n_gaps=n_gaps,
+        hr_time_s=float(hr_time),
+        total_time_s=float(total),
+        n_samples=int(h.size),
+        n_missing=int(counts[0]),
+        n_dropouts=int(counts[1]),
+        n_spikes=int(counts[2]),
+        n_gaps=int(counts[3]),
     )
-    return h, quality
+    return hr_clean, w, quality
 
 
 def tanaka_hrmax(age: float) -> float:

@@ -2,7 +2,7 @@
 
 Time, not sample count
     Every HR sample stands for the interval to the next sample, capped at 10 s
-    (:func:`~gutstride.analysis.training.profile.sample_weights`), so 1 Hz and "smart recording" files weigh the
+    (:func:`~gutstride.analysis.training.profile.clean_hr`), so 1 Hz and "smart recording" files weigh the
     same and pauses or HR gaps add no time. Zone times therefore sum to the time covered by usable HR.
 
 Zones
@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from gutstride.analysis.training.profile import HRQuality, Sex, clean_hr, sample_weights
+from gutstride.analysis.training.kernels import weighted_mean, zone_loop
+from gutstride.analysis.training.profile import HRQuality, Sex, clean_hr_weighted
 
 ZONE_BOUNDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 ZONE_COLUMNS = tuple(f"z{i}_s" for i in range(6))
@@ -118,10 +119,12 @@ class SessionMetrics:
     avg_speed_mps: float | None
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        zones = row.pop("zone_s")
-        row.update(zip(ZONE_COLUMNS, zones, strict=True))
+        row = {name: getattr(self, name) for name in _ROW_FIELDS}
+        row.update(zip(ZONE_COLUMNS, self.zone_s, strict=True))
         return row
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(SessionMetrics) if f.name != "zone_s")
 
 
 def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
@@ -131,37 +134,18 @@ def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
     return value
 
 
-def _weighted_mean(values: np.ndarray, w: np.ndarray) -> float | None:
-    ok = np.isfinite(values) & (w > 0)
-    total = w[ok].sum()
-    return float((values[ok] * w[ok]).sum() / total) if total > 0 else None
+def _mean(values: np.ndarray, w: np.ndarray) -> float | None:
+    value = float(weighted_mean(np.ascontiguousarray(values, dtype=float), w))
+    return None if math.isnan(value) else value
 
 
-def banister_trimp(hr: np.ndarray, w: np.ndarray, hrmax: float, resting_hr: float, sex: Sex | None) -> float:
-    """Banister TRIMP, summed per sample: sum (w/60) x dHR x a e^(b dHR), dHR = (HR - HRrest)/(HRmax - HRrest).
-
-    a, b = 0.64, 1.92 for men and 0.86, 1.67 for women (Banister's sex-specific weighting); with sex unknown the
-    mean of the two terms. dHR below 0 counts 0. ``hr`` must be clean (NaN samples are skipped).
-    """
-    ok = np.isfinite(hr)
-    d = np.clip((hr[ok] - resting_hr) / (hrmax - resting_hr), 0.0, None)
-    minutes = w[ok] / 60.0
-    male = 0.64 * np.exp(1.92 * d)
-    female = 0.86 * np.exp(1.67 * d)
-    weight = male if sex == "male" else female if sex == "female" else (male + female) / 2
-    return float((minutes * d * weight).sum())
+#: Banister's sex-specific weighting a e^(b dHR).
+BANISTER = {"male": (0.64, 1.92), "female": (0.86, 1.67)}
 
 
 def edwards_trimp(zone_s_hrmax: np.ndarray) -> float:
     """Edwards TRIMP: minutes in the 5 %HRmax zones (50-60 ... 90-100%) weighted 1..5; below 50% counts 0."""
     return float((np.asarray(zone_s_hrmax)[1:6] / 60.0 * np.arange(1, 6)).sum())
-
-
-def zone_times(pct: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Seconds in ``z0`` (below 50%) and zones 1-5 for fractions ``pct`` (NaN skipped) weighted by ``w``."""
-    ok = np.isfinite(pct)
-    idx = np.searchsorted(np.asarray(ZONE_BOUNDS), pct[ok], side="right")
-    return np.bincount(idx, weights=w[ok], minlength=6)
 
 
 def vo2_60_hr(hrmax: float, resting_hr: float | None) -> float:
@@ -192,7 +176,7 @@ def analyse_session(
     resting_hr: float | None = None,
     sex: Sex | None = None,
     zone_basis: Literal["hrmax", "hrr"] = "hrmax",
-    cleaned: tuple[np.ndarray, HRQuality] | None = None,
+    cleaned: tuple[np.ndarray, np.ndarray, HRQuality] | None = None,
 ) -> SessionMetrics:
     """Metrics of one session.
 
@@ -211,10 +195,14 @@ def analyse_session(
         ``"hrmax"`` or ``"hrr"`` (Karvonen; falls back to ``hrmax`` without a resting HR, noted in
         ``zone_basis`` of the result).
     cleaned
-        The result of :func:`clean_hr` on this stream, if already computed.
+        The result of :func:`~gutstride.analysis.training.profile.clean_hr_weighted` on this stream, if already
+        computed.
 
     Notes
     -----
+    - Banister TRIMP: sum over samples of (w/60) x dHR x a e^(b dHR), dHR = (HR - HRrest) / (HRmax - HRrest)
+      (below 0 counts 0), with a, b = 0.64, 1.92 for men and 0.86, 1.67 for women; with sex unknown, the mean of
+      the two terms. None without a resting HR. Edwards TRIMP: see :func:`edwards_trimp`.
     - ``is_moderate_cardio``: an endurance session of 30-45 min (moving time, else elapsed) with at least half its
       HR time at 50-70% HRmax.
     - ``is_prolonged_strenuous``: at least 2 h with more than half the HR time above :func:`vo2_60_hr` (Costa et
@@ -224,9 +212,9 @@ def analyse_session(
       shade, so this is an indication, not the air temperature.
     """
     time = np.asarray(stream.get("time", np.empty(0)), dtype=float)
-    hr_raw = np.asarray(stream.get("hr", np.full(time.shape, np.nan)), dtype=float)
-    hr, quality = cleaned if cleaned is not None else clean_hr(time, hr_raw)
-    w = sample_weights(time)
+    if cleaned is None:
+        cleaned = clean_hr_weighted(time, np.asarray(stream.get("hr", np.full(time.shape, np.nan)), dtype=float))
+    hr, w, quality = cleaned
     sport = str(_get(summary_row, "sport") or "other")
     family = sport_family(sport)
     duration = _duration(summary_row, quality.total_time_s)
@@ -235,7 +223,7 @@ def analyse_session(
     local_date = (pd.Timestamp(start) + timedelta(seconds=int(offset))).date() if start is not None else None
     rpe = _get(summary_row, "perceived_exertion")
 
-    temp = _weighted_mean(np.asarray(stream["temperature"], dtype=float), w) if "temperature" in stream else None
+    temp = _mean(stream["temperature"], w) if "temperature" in stream else None
     if temp is None:
         temp = _get(summary_row, "avg_temp_c")
     heat: Literal["none", "warm", "hot"] | None = None
@@ -244,7 +232,7 @@ def analyse_session(
     distance, moving = _get(summary_row, "distance_m"), _get(summary_row, "moving_time_s")
     speed = float(distance / moving) if distance and moving else None
     if speed is None and "speed" in stream:
-        speed = _weighted_mean(np.asarray(stream["speed"], dtype=float), w)
+        speed = _mean(stream["speed"], w)
 
     zones = np.zeros(6)
     basis = zone_basis if (zone_basis == "hrmax" or resting_hr is not None) else "hrmax"
@@ -255,26 +243,27 @@ def analyse_session(
     hr_time = quality.hr_time_s
     if hrmax is not None and hr_time > 0:
         classified: ClassifiedFrom = "hr"
-        z_hrmax = zone_times(hr / hrmax, w)
-        if basis == "hrr" and resting_hr is not None:
-            zones = zone_times((hr - resting_hr) / (hrmax - resting_hr), w)
-        else:
-            zones = z_hrmax
         threshold = vo2_60_hr(hrmax, resting_hr)
-        above_vo2 = float(w[hr > threshold].sum()) / hr_time
+        (a, b), (a2, b2) = (BANISTER[sex], BANISTER[sex]) if sex in BANISTER else (BANISTER["male"],
+                                                                                BANISTER["female"])
+        z_hrmax, zones, above_s, hr_sum, trimp = zone_loop(
+            hr, w, np.asarray(ZONE_BOUNDS), float(hrmax), np.nan if resting_hr is None else float(resting_hr),
+            basis == "hrr", threshold, a, b, a2, b2,
+        )
         share70 = float(z_hrmax[3:].sum()) / hr_time
         share5070 = float(z_hrmax[1:3].sum()) / hr_time
+        above_vo2 = above_s / hr_time
         metrics.update(
             share_above_70=share70,
             share_50_70=share5070,
             share_above_vo2_60=above_vo2,
             vo2_60_hr=threshold,
-            mean_hr=_weighted_mean(hr, w),
+            mean_hr=hr_sum / hr_time,
             intensity_class=intensity_from_shares(
                 z_hrmax[0] / hr_time, share5070, float(z_hrmax[3:5].sum()) / hr_time, z_hrmax[5] / hr_time
             ),
             trimp_edwards=edwards_trimp(z_hrmax),
-            trimp_banister=None if resting_hr is None else banister_trimp(hr, w, hrmax, resting_hr, sex),
+            trimp_banister=None if resting_hr is None else float(trimp),
         )
         in_window = duration is not None and MODERATE_MIN_S <= duration <= MODERATE_MAX_S
         metrics["is_moderate_cardio"] = family == "endurance" and in_window and share5070 >= 0.5
@@ -322,8 +311,7 @@ def analyse_session(
 
 def sessions_frame(metrics: list[SessionMetrics]) -> pd.DataFrame:
     """The sessions table (one row per :class:`SessionMetrics`), sorted by start time, nullable booleans."""
-    columns = [*SessionMetrics.__dataclass_fields__]
-    columns = [c for c in columns if c != "zone_s"] + list(ZONE_COLUMNS)
+    columns = [*_ROW_FIELDS, *ZONE_COLUMNS]
     frame = pd.DataFrame([m.to_row() for m in metrics], columns=columns)
     for col in ("is_moderate_cardio", "is_prolonged_strenuous"):
         frame[col] = frame[col].astype("boolean")
@@ -351,22 +339,26 @@ def classify_from_pace(sessions: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     if not todo.any():
         return out
     ref = out[(out["classified_from"] == "hr") & out["avg_speed_mps"].notna()]
+    updates: dict[str, list[Any]] = {k: [] for k in ("index", "intensity_class", "is_moderate_cardio",
+                                                     "is_prolonged_strenuous")}
     for sport, group in out[todo].groupby("sport"):
         pool = ref[ref["sport"] == sport]
         if len(pool) < k:
             continue
         speeds = pool["avg_speed_mps"].to_numpy()
-        for idx, row in group.iterrows():
-            near = pool.iloc[np.argsort(np.abs(speeds - row["avg_speed_mps"]), kind="stable")[:k]]
-            s70, s5070, svo2 = (float(near[c].median()) for c in ("share_above_70", "share_50_70",
-                                                                   "share_above_vo2_60"))
-            light = max(0.0, 1.0 - s70 - s5070)
-            dur = row["duration_s"]
-            out.loc[idx, "intensity_class"] = intensity_from_shares(light, s5070, s70, 0.0)
-            out.loc[idx, "is_moderate_cardio"] = bool(
-                row["family"] == "endurance" and pd.notna(dur) and MODERATE_MIN_S <= dur <= MODERATE_MAX_S
-                and s5070 >= 0.5
-            )
-            out.loc[idx, "is_prolonged_strenuous"] = bool(pd.notna(dur) and dur >= PROLONGED_MIN_S and svo2 > 0.5)
-            out.loc[idx, "classified_from"] = "pace"
+        shares = pool[["share_above_70", "share_50_70", "share_above_vo2_60"]].to_numpy()
+        for idx, speed, dur, family in zip(group.index, group["avg_speed_mps"], group["duration_s"],
+                                           group["family"], strict=True):
+            s70, s5070, svo2 = np.median(shares[np.argsort(np.abs(speeds - speed), kind="stable")[:k]], axis=0)
+            updates["index"].append(idx)
+            updates["intensity_class"].append(intensity_from_shares(max(0.0, 1.0 - s70 - s5070), s5070, s70, 0.0))
+            updates["is_moderate_cardio"].append(bool(
+                family == "endurance" and pd.notna(dur) and MODERATE_MIN_S <= dur <= MODERATE_MAX_S and s5070 >= 0.5
+            ))
+            updates["is_prolonged_strenuous"].append(bool(pd.notna(dur) and dur >= PROLONGED_MIN_S and svo2 > 0.5))
+    index = updates.pop("index")
+    if index:
+        for col, values in updates.items():
+            out.loc[index, col] = values
+        out.loc[index, "classified_from"] = "pace"
     return out
