@@ -1,0 +1,136 @@
+"""``gutstride beta`` and ``gutstride permanova``: files in, scikit-bio's numbers out, user errors exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import biom
+import numpy as np
+import pytest
+import skbio
+from skbio.diversity import beta_diversity as sk_beta
+from skbio.stats.distance import permanova as sk_permanova
+
+from gutstride.cli import main
+
+AG = Path(__file__).resolve().parents[1] / "data" / "microbiome" / "american-gut" / "AG_debug"
+TREE = AG / "AG_100nt_gg13_8_97_pruned.tre"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def small_table(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray, list[str], list[str]]:
+    """30 American Gut samples as BIOM JSON, plus two features that are not in the tree."""
+    full = biom.load_table(str(AG / "AG_100nt.biom.gz"))
+    sub = full.filter(list(full.ids())[:30], axis="sample", inplace=False)
+    sub.filter(lambda values, _id, _md: values.sum() > 0, axis="observation", inplace=True)
+    counts = sub.matrix_data.toarray()  # features x samples
+    extra = np.zeros((2, counts.shape[1]))
+    extra[0, :10] = 7
+    extra[1, 5] = 3
+    features = [str(f) for f in sub.ids("observation")] + ["not-in-tree-1", "not-in-tree-2"]
+    samples = [str(s) for s in sub.ids()]
+    table = biom.Table(np.vstack([counts, extra]), features, samples)
+    path = tmp_path_factory.mktemp("beta") / "table.biom"
+    path.write_text(table.to_json("gutstride tests"))
+    return path, np.vstack([counts, extra]).T, samples, features
+
+
+def test_beta_braycurtis_writes_skbio_readable_matrix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+) -> None:
+    path, counts, samples, _ = small_table
+    out = tmp_path / "bc.tsv"
+    code, _, err = run(capsys, "beta", str(path), "--metric", "braycurtis", "-o", str(out))
+    assert code == 0, err
+    written = skbio.DistanceMatrix.read(str(out))
+    assert list(written.ids) == samples
+    np.testing.assert_allclose(written.data, sk_beta("braycurtis", counts, ids=samples).data, atol=1e-6)
+
+
+def test_beta_unifrac_warns_about_missing_features(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+) -> None:
+    path, counts, samples, features = small_table
+    out = tmp_path / "wu.tsv"
+    code, _, err = run(
+        capsys, "beta", str(path), "--metric", "weighted_unifrac", "--tree", str(TREE), "--float32", "-o", str(out)
+    )
+    assert code == 0, err
+    share = counts[:, -2:].sum() / counts.sum()
+    assert f"warning: 2 of {len(features)} features are not in the tree" in err
+    assert f"{share:.2%}" in err
+    tree = skbio.TreeNode.read(str(TREE))
+    ref = sk_beta("weighted_unifrac", counts[:, :-2], ids=samples, taxa=features[:-2], tree=tree)
+    np.testing.assert_allclose(skbio.DistanceMatrix.read(str(out)).data, ref.data, atol=1e-6)
+
+
+def test_unifrac_without_tree_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+) -> None:
+    path = small_table[0]
+    code, out, err = run(capsys, "beta", str(path), "--metric", "unweighted_unifrac", "-o", str(tmp_path / "x.tsv"))
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "--tree" in err
+    assert not (tmp_path / "x.tsv").exists()
+    code, _, err = run(capsys, "beta", str(path), "--metric", "manhattan", "-o", str(tmp_path / "x.tsv"))
+    assert code == 2 and "unknown metric" in err
+
+
+def test_permanova_json_matches_skbio_and_lists_exclusions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+) -> None:
+    path, counts, samples, _ = small_table
+    dm_path = tmp_path / "bc.tsv"
+    assert run(capsys, "beta", str(path), "--metric", "braycurtis", "-o", str(dm_path))[0] == 0
+    metadata = tmp_path / "metadata.tsv"
+    lines = ["sample-id\tgroup\tsite", "#q2:types\tcategorical\tcategorical"]
+    lines += [f"{s}\t{'ab'[k % 2]}\t{'xyz'[k % 3]}" for k, s in enumerate(samples[1:])]  # first sample missing
+    lines += [f"{samples[1]}-extra\ta\tx"]
+    lines[3] = f"{samples[2]}\t\tx"  # an empty value
+    metadata.write_text("\n".join(lines) + "\n")
+    code, out, err = run(
+        capsys,
+        "permanova",
+        str(dm_path),
+        str(metadata),
+        "--column",
+        "group",
+        "--seed",
+        "4",
+        "--permutations",
+        "99",
+        "--json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"test_statistic", "p_value", "sample_size", "number_of_groups", "permutations", "method", "column"} <= set(
+        result
+    )
+    assert result["method"] == "PERMANOVA" and result["column"] == "group" and result["permutations"] == 99
+    excluded = {row["id"]: row["reason"] for row in result["excluded"]}
+    assert excluded == {
+        samples[0]: "not in the metadata",
+        samples[2]: "no value in column group",
+        f"{samples[1]}-extra": "not in the distance matrix",
+    }
+    kept = [k for k in range(len(samples)) if k not in (0, 2)]
+    grouping = ["ab"[(k - 1) % 2] for k in kept]
+    dm = skbio.DistanceMatrix.read(str(dm_path)).filter([samples[k] for k in kept])
+    theirs = sk_permanova(dm, grouping, permutations=0)
+    assert result["test_statistic"] == pytest.approx(theirs["test statistic"], rel=1e-9)
+    assert result["sample_size"] == len(kept) and result["number_of_groups"] == 2
+    code, out, err = run(capsys, "permanova", str(dm_path), str(metadata), "--column", "group", "--strata", "site")
+    assert code == 0 and "PERMANOVA on group" in out
+    code, _, err = run(capsys, "permanova", str(dm_path), str(metadata), "--column", "nope", "--json")
+    assert code == 2 and "no column 'nope'" in err
