@@ -16,6 +16,8 @@ from statsmodels.stats.multitest import multipletests
 from gutstride.analysis.symptoms import (
     PRIMARY_OUTCOME,
     TRIGGERS,
+    entry_has_symptoms,
+    exposures_from_sessions,
     fisher_exact_two_sided,
     holm_adjust,
     katz_rate_ratio,
@@ -288,3 +290,31 @@ def test_trend_by_four_week_period() -> None:
     empty = symptom_trend([], sessions.iloc[:0])
     assert len(empty) == 0
     assert {f.id: f for f in symptom_findings([], [], empty)}["symptoms.rate"].direction == "not_enough_data"
+
+
+def test_exposures_from_training_sessions_and_report_rows() -> None:
+    t0 = pd.Timestamp(datetime(2024, 4, 1, 6, tzinfo=UTC))
+    sessions = pd.DataFrame({
+        "activity_id": [1, 2], "start_time": [t0, t0 + pd.Timedelta(days=1)],
+        "local_date": [date(2024, 4, 1), date(2024, 4, 2)], "sport": ["running", "cycling"],
+        "duration_s": [3600.0, 8000.0], "share_above_70": [0.7, np.nan], "avg_temp_c": [np.nan, 12.0],
+        "trimp_banister": [50.0, 80.0],
+    })
+    activities = pd.DataFrame({"id": [2, 1], "avg_temp_c": [30.0, 27.5]})
+    exposures = exposures_from_sessions(sessions, activities)
+    assert list(exposures.columns) == ["activity_id", "start_time", "day", "sport", "share_above_70pct_hrmax",
+                                       "duration_s", "avg_temp_c"]
+    assert list(exposures["avg_temp_c"]) == [27.5, 12.0]  # only the missing temperature is filled
+    assert list(exposures["day"]) == [date(2024, 4, 1), date(2024, 4, 2)]
+    entries = [LogEntry(day=date(2024, 4, 1), cramps=3), LogEntry(day=date(2024, 4, 2), cramps=2)]
+    assert [entry_has_symptoms(e) for e in entries] == [True, False]
+    assert entry_has_symptoms(LogEntry(day=date(2024, 4, 3), bristol=4)) is None
+    results = trigger_analysis(exposures, entries, min_sessions=1)
+    heat = primary(results)["heat"]
+    assert (heat.n_exposed, heat.events_exposed, heat.n_unexposed, heat.events_unexposed) == (1, 1, 1, 0)
+    row = heat.to_report_row()
+    assert row["with_text"] == "1/1 (100%)" and row["without_text"] == "0/1 (0%)"
+    assert row["reading"] == "no clear difference" and row["p_text"] == "1"
+    assert "Holm-adjusted over the" in heat.method_note
+    untested = primary(trigger_analysis(exposures, entries, min_sessions=5))["heat"].to_report_row()
+    assert untested["reading"] == "not enough data yet" and untested["p_text"] == "-"

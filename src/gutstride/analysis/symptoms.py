@@ -178,6 +178,47 @@ class TriggerResult:
     period_end: date | None = None
     alpha: float = 0.05
 
+    @property
+    def method_note(self) -> str:
+        """How this result was computed, in one paragraph for the report."""
+        family = "triggers" if self.outcome == PRIMARY_OUTCOME else "trigger x symptom tests"
+        return (
+            f"A session counts as symptomatic when any GI symptom was scored {SYMPTOM_THRESHOLD}/10 or more. Rate "
+            f"ratios have Katz log {100 * (1 - self.alpha):.0f}% intervals (0.5 added to every cell when one is "
+            f"zero); p-values are Fisher's exact test, two-sided, Holm-adjusted over the {self.n_tested} {family} "
+            f"with enough data (family-wise error rate {self.alpha:g}). A trigger needs at least the minimum number "
+            "of sessions with and without it; this is an association in your own data, not proof of cause."
+        )
+
+    def to_report_row(self) -> dict[str, Any]:
+        """Display texts for the report's trigger table (label, with/without, ratio, adjusted p, reading)."""
+        def share(k: int, n: int) -> str:
+            return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0/0"
+
+        label = self.label if self.outcome == PRIMARY_OUTCOME else f"{self.label} ({self.outcome.replace('_', '/')})"
+        if self.status != "ok":
+            reading = NOT_ENOUGH
+        elif self.significant and self.rate_ratio > 1:
+            reading = "more symptoms with it"
+        elif self.significant:
+            reading = "fewer symptoms with it"
+        else:
+            reading = "no clear difference"
+        return {
+            "trigger_id": self.trigger_id, "outcome": self.outcome, "label": label[:1].upper() + label[1:],
+            "with_text": share(self.events_exposed, self.n_exposed),
+            "without_text": share(self.events_unexposed, self.n_unexposed),
+            "ratio_text": f"{self.rate_ratio:.2g} ({self.interval[0]:.2g}-{self.interval[1]:.2g})",
+            "p_text": "-" if self.p_adjusted is None else f"{self.p_adjusted:.2g}", "reading": reading,
+            "n": self.n, "status": self.status,
+        }
+
+
+def entry_has_symptoms(entry: LogEntry) -> bool | None:
+    """Whether any GI symptom on ``entry`` is >= :data:`SYMPTOM_THRESHOLD`; ``None`` when none was scored."""
+    score = entry.max_symptom()
+    return None if score is None else score >= SYMPTOM_THRESHOLD
+
 
 # -- red flags -----------------------------------------------------------------------------------------------------
 def screen_red_flags(entries: Iterable[LogEntry]) -> list[Finding]:
@@ -391,6 +432,33 @@ def _indicators(sessions: list[dict[str, Any]]) -> tuple[dict[str, list[bool | N
     return exposures, outcomes
 
 
+def exposures_from_sessions(sessions: pd.DataFrame, activities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ``exposures`` table from the training sessions table (and the activities table for missing values).
+
+    Columns out: ``activity_id``, ``start_time``, ``day``, ``sport``, ``share_above_70pct_hrmax``, ``duration_s``,
+    ``avg_temp_c`` (plus ``dehydrated`` when the sessions have it). A session without a temperature takes its
+    activity's ``avg_temp_c`` (matched on ``activity_id`` = ``id``).
+    """
+    import pandas as pd
+
+    table = _sessions_table(sessions)
+    out = pd.DataFrame({
+        "activity_id": table.get("activity_id", pd.Series([None] * len(table), index=table.index)),
+        "start_time": table.get("start_time", pd.Series([None] * len(table), index=table.index)),
+        "day": table["day"],
+        "sport": table.get("sport", pd.Series([None] * len(table), index=table.index)),
+    })
+    for column in ("share_above_70pct_hrmax", "duration_s", "avg_temp_c"):
+        out[column] = table.get(column, pd.Series(float("nan"), index=table.index)).astype(float)
+    if "dehydrated" in table:
+        out["dehydrated"] = table["dehydrated"]
+    if activities is not None and len(activities) and {"id", "avg_temp_c"} <= set(activities):
+        temps = dict(zip(activities["id"], activities["avg_temp_c"].astype(float), strict=True))
+        fill = out["activity_id"].map(temps).astype(float)
+        out["avg_temp_c"] = out["avg_temp_c"].fillna(fill)
+    return out.reset_index(drop=True)
+
+
 def trigger_analysis(
     exposures: pd.DataFrame, entries: Iterable[LogEntry], min_sessions: int = 5, alpha: float = 0.05
 ) -> list[TriggerResult]:
@@ -492,11 +560,11 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
     import numpy as np
     import pandas as pd
 
-    worst: dict[date, int] = {}
+    worst: dict[date, bool] = {}  # per logged day: any symptomatic entry
     for entry in entries:
-        score = entry.max_symptom()
-        if score is not None:
-            worst[entry.day] = max(score, worst.get(entry.day, score))
+        flag = entry_has_symptoms(entry)
+        if flag is not None:
+            worst[entry.day] = worst.get(entry.day, False) or flag
     sessions = _sessions_table(sessions)
     session_days = list(sessions["day"])
     all_days = list(worst) + [d for d in session_days if d is not None]
@@ -509,7 +577,7 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
     for k in range(n_periods):
         start = first + timedelta(days=28 * k)
         logged = [s for d, s in worst.items() if (d - first).days // 28 == k]
-        hits = sum(s >= SYMPTOM_THRESHOLD for s in logged)
+        hits = sum(logged)
         block = sess[sess["_period"] == k]
         share = block.get("share_above_70pct_hrmax", pd.Series(np.nan, index=block.index)).astype(float)
         duration = block.get("duration_s", pd.Series(np.nan, index=block.index)).astype(float)
