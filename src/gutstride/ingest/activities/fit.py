@@ -514,6 +514,7 @@ def _device(tables: dict[int, _Table]) -> str | None:
                            {k: [s for s, c in zip(v, creator, strict=True) if c] for k, v in table.strings.items()})
         manufacturer = table.first("manufacturer")
         maker = prof.enum_name("manufacturer", manufacturer)
+        maker = None if maker == "development" else maker  # unregistered makers: the product name says it all
         product = table.string("product_name")
         if product is None:
             number = table.first("product")
