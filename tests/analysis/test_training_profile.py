@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gutstride.analysis.training import Profile, clean_hr, resolve_hrmax, tanaka_hrmax
+from gutstride.analysis.training import Profile, clean_hr, profile_from_person, resolve_hrmax, tanaka_hrmax
 from gutstride.errors import BadInputError
+from gutstride.store.schema import Person
 
 TODAY = date(2026, 6, 1)
 
@@ -82,3 +83,14 @@ def test_resolve_hrmax_order() -> None:
     assert resolve_hrmax(Profile(hrmax=188, birth_year=1986), hr, TODAY, 50).method == "measured-test"
     unknown = resolve_hrmax(Profile(), np.empty(0), TODAY)
     assert unknown.method == "unknown" and unknown.value is None
+
+
+def test_profile_from_person_and_descriptions() -> None:
+    person = Person(birth_year=1986, sex="female", mass_kg=60.0, height_m=1.7, resting_hr=48.0)
+    p = profile_from_person(person)
+    assert (p.birth_year, p.sex, p.resting_hr, p.hrmax) == (1986, "female", 48.0, None)
+    assert "Tanaka" in resolve_hrmax(p, np.empty(0), TODAY).describe()
+    assert "test" in resolve_hrmax(Profile(hrmax=190), np.empty(0), TODAY).describe()
+    measured = resolve_hrmax(p, np.full(1000, 180.0), TODAY, n_sessions=10).describe()
+    assert "99.5th percentile of 1,000" in measured and "10 sessions" in measured and "180" in measured
+    assert "unknown" in resolve_hrmax(Profile(), np.empty(0), TODAY).describe()

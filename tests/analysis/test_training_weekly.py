@@ -81,6 +81,8 @@ def test_weekly_summary_counts_a_planted_fortnight_and_an_empty_week() -> None:
     assert first.pct_above_70 == pytest.approx(100 * 30 / 160)
     assert (first.n_endurance, first.n_strength, first.n_mobility) == (2, 1, 0)
     assert first.load == pytest.approx(40 * 2 + 30 * 3 + 90 * 2)  # Edwards: 60% -> zone 2, 75% -> zone 3
+    assert (first.z2_min, first.z3_min, first.z0_min + first.z1_min + first.z4_min + first.z5_min) == (130, 30, 0)
+    assert sum(w[f"z{i}_min"].sum() for i in range(6)) == pytest.approx(w["hr_minutes"].sum())
     assert (second.sessions, second.active_recovery_days, second.n_mobility, second.rest_days) == (1, 1, 1, 6)
     assert second.pct_above_70 == 0
     assert third.sessions == 0 and third.rest_days == 7 and np.isnan(third.pct_above_70)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from gutstride.analysis.training.profile import Profile
+from gutstride.analysis.training.profile import PERSON_FIELDS, Profile, profile_from_person
 from gutstride.store.workspace import Workspace
-
-FIELDS = ("birth_year", "sex", "mass_kg", "height_m", "resting_hr", "hrmax", "lthr")
 
 
 def load_profile(ws: Workspace, person_id: int | None = None) -> Profile:
     """The stored profile of the workspace's person (an empty profile if nothing was set)."""
     with ws.session() as session:
         person = ws.person(session, person_id)
-        return Profile(**{name: getattr(person, name) for name in FIELDS})
+        return profile_from_person(person)
 
 
 def save_profile(ws: Workspace, profile: Profile, today: date, person_id: int | None = None) -> Profile:
@@ -32,6 +30,6 @@ def save_profile(ws: Workspace, profile: Profile, today: date, person_id: int | 
         values["birth_year"] = today.year - round(profile.age)
     with ws.session() as session:
         person = ws.person(session, person_id)
-        for name in FIELDS:
+        for name in PERSON_FIELDS:
             setattr(person, name, values[name])
     return load_profile(ws, person_id)

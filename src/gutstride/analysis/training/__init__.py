@@ -26,6 +26,7 @@ from gutstride.analysis.training.profile import (
     Profile,
     clean_hr,
     clean_hr_weighted,
+    profile_from_person,
     resolve_hrmax,
     tanaka_hrmax,
 )
@@ -48,7 +49,8 @@ from gutstride.analysis.training.weekly import (
 __all__ = [
     "STREAM_COLUMNS", "HRMax", "HRQuality", "Profile", "SessionMetrics", "TrainingAnalysis", "analyse_session",
     "analyse_training", "around_sample", "classify_from_pace", "clean_hr", "clean_hr_weighted", "consistency",
-    "daily_load", "load_series", "resolve_hrmax", "sessions_frame", "sport_family", "tanaka_hrmax",
+    "daily_load", "load_series", "profile_from_person",
+    "resolve_hrmax", "sessions_frame", "sport_family", "tanaka_hrmax",
     "training_findings", "weekly_summary", "window_measures",
 ]
 

@@ -126,6 +126,32 @@ class HRMax:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+    def describe(self) -> str:
+        """One sentence saying which HRmax is used and how it was obtained."""
+        tanaka = self.detail.get("tanaka")
+        if self.method == "measured-test":
+            return f"HRmax {self.value:.0f} bpm, from a test (entered in the profile)"
+        if self.method == "measured-from-data":
+            text = (f"HRmax {self.value:.0f} bpm, the {self.detail['percentile']:g}th percentile of {self.n:,} "
+                    f"artefact-free HR samples from {self.detail['n_sessions_with_hr']} sessions in the last 12 "
+                    "months (a lower bound if no maximal effort was recorded)")
+            return text + ("" if tanaka is None else f"; the age estimate would be {tanaka:.0f} bpm")
+        if self.method == "estimated-tanaka":
+            return (f"HRmax {self.value:.0f} bpm, estimated from age as 208 - 0.7 x age (Tanaka); one person's true "
+                    "value can differ by about 10 bpm or more")
+        return (f"HRmax unknown: no age or test value in the profile and fewer than {MIN_SESSIONS_FOR_MEASURED} "
+                "sessions with HR in the last 12 months")
+
+
+def profile_from_person(person: Any) -> Profile:
+    """The :class:`Profile` of a stored person (any object with the ``person`` table's profile attributes)."""
+    return Profile(**{name: getattr(person, name, None) for name in PERSON_FIELDS})
+
+
+#: Profile fields stored in the ``person`` table (age is stored as a birth year).
+PERSON_FIELDS = ("birth_year", "sex", "mass_kg", "height_m", "resting_hr", "hrmax", "lthr")
+
+
 @dataclass(frozen=True)
 class HRQuality:
     """What :func:`clean_hr` found in one session's HR.

@@ -85,8 +85,9 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
     ``sessions``, ``minutes``, ``moderate_sessions``, ``hr_minutes``, ``pct_above_70`` (% of HR time at or above
     70% HRmax; NaN without HR), ``active_days``, ``rest_days`` (days without any session),
     ``active_recovery_days`` (days whose sessions are all light or mobility), ``n_endurance``, ``n_strength``,
-    ``n_mobility``, ``n_other``, ``prolonged_sessions``, ``heat_sessions``, ``load`` (Edwards TRIMP), and Foster's
-    ``monotony`` and ``strain`` over the days of the week inside the range.
+    ``n_mobility``, ``n_other``, ``prolonged_sessions``, ``heat_sessions``, ``load`` (Edwards TRIMP), ``z0_min`` to
+    ``z5_min`` (minutes below zone 1 and in zones 1-5, on the sessions' zone basis), and Foster's ``monotony`` and
+    ``strain`` over the days of the week inside the range.
     """
     days = pd.date_range(start, end, freq="D")
     s = sessions[(_dates(sessions) >= days[0]) & (_dates(sessions) <= days[-1])] if len(sessions) else sessions
@@ -106,6 +107,7 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
             "load": s[LOAD_COLUMN].fillna(0).to_numpy(),
             "easy": (s["intensity_class"].eq("light") | s["family"].eq("mobility")).to_numpy(),
             "family": s["family"].to_numpy(),
+            **{f"z{i}_min": s[f"z{i}_s"].fillna(0).to_numpy() / 60 for i in range(6)},
         })
         g = frame.groupby("week_start")
         agg = pd.DataFrame({
@@ -118,6 +120,7 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
             "prolonged_sessions": g["prolonged"].sum(),
             "heat_sessions": g["heat"].sum(),
             "load": g["load"].sum(),
+            **{f"z{i}_min": g[f"z{i}_min"].sum() for i in range(6)},
         })
         easy_days = frame.groupby(["week_start", "day"])["easy"].all().groupby(level=0).sum()
         agg["active_recovery_days"] = easy_days
@@ -126,7 +129,8 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
             agg[f"n_{fam}"] = counts.get(fam, 0)
         weeks = weeks.join(agg)
     count_cols = ["sessions", "minutes", "moderate_sessions", "hr_minutes", "above70_s", "active_days",
-                  "prolonged_sessions", "heat_sessions", "load", "active_recovery_days", *(f"n_{f}" for f in FAMILIES)]
+                  "prolonged_sessions", "heat_sessions", "load", "active_recovery_days", *(f"n_{f}" for f in FAMILIES),
+                  *(f"z{i}_min" for i in range(6))]
     for col in count_cols:
         weeks[col] = weeks[col].fillna(0) if col in weeks else 0
     int_cols = ["sessions", "moderate_sessions", "active_days", "prolonged_sessions", "heat_sessions",
