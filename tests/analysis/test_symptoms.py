@@ -318,3 +318,12 @@ def test_exposures_from_training_sessions_and_report_rows() -> None:
     assert "Holm-adjusted over the" in heat.method_note
     untested = primary(trigger_analysis(exposures, entries, min_sessions=5))["heat"].to_report_row()
     assert untested["reading"] == "not enough data yet" and untested["p_text"] == "-"
+
+
+def test_claim_ids_exist_in_the_evidence_base() -> None:
+    from gutstride.analysis.symptoms import RED_FLAG_CLAIM
+    from gutstride.evidence.engine import default_knowledge_base
+
+    claims = default_knowledge_base().claims
+    for claim_id in {t.claim_id for t in TRIGGERS} | {RED_FLAG_CLAIM}:
+        assert claim_id in claims, claim_id
