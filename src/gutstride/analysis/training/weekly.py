@@ -17,7 +17,9 @@ import pandas as pd
 LOAD_COLUMN = "trimp_edwards"
 ACUTE_DAYS, CHRONIC_DAYS = 7, 28
 GAP_MIN_DAYS = 14
-DETRAINING_MIN_WEEKS = 4
+DETRAINING_MIN_DAYS = 28
+#: Sessions in the 28 days before a break needed for it to count as detraining (there was training to lose).
+DETRAINING_MIN_BEFORE = 4
 FAMILIES = ("endurance", "strength", "mobility", "other")
 
 
@@ -211,8 +213,8 @@ def consistency(sessions: pd.DataFrame, end: date | None = None) -> dict[str, An
       that includes the week of ``end`` (0 if that week has no session).
     - A gap is a run of at least 14 consecutive days without any session, between two sessions or, if ``end`` is
       given, from the last session to ``end`` (then ``ongoing``).
-    - A detraining period is a run of at least 4 consecutive ISO weeks without any session (fewer than one session
-      a week) that follows 4 weeks with at least 4 sessions, so there was training to lose; training effects on
+    - A detraining period is a gap of at least 28 days (4 weeks with fewer than one session a week: none) that
+      follows at least 4 sessions in the 28 days before it, so there was training to lose; training effects on
       fitness and on the gut (Allen 2018) have been seen to reverse within such spans.
 
     ``end`` defaults to the last session's date.
@@ -220,18 +222,26 @@ def consistency(sessions: pd.DataFrame, end: date | None = None) -> dict[str, An
     if sessions.empty:
         return {"n_sessions": 0, "longest_streak_weeks": 0, "current_streak_weeks": 0, "streak": None,
                 "gaps": [], "detraining": []}
-    days = np.sort(_dates(sessions).unique())
+    all_days = _dates(sessions).to_numpy()
+    days = np.sort(np.unique(all_days))
     first = pd.Timestamp(days[0])
     last_day = pd.Timestamp(days[-1])
     end_ts = pd.Timestamp(end) if end is not None else last_day
     gaps: list[dict[str, Any]] = []
+    detraining: list[dict[str, Any]] = []
     stops = list(days[1:]) + ([end_ts + pd.Timedelta(days=1)] if end_ts > last_day else [])
     for prev, nxt in zip(days, stops, strict=False):
         idle = (pd.Timestamp(nxt) - pd.Timestamp(prev)).days - 1
-        if idle >= GAP_MIN_DAYS:
-            gaps.append({"start": (pd.Timestamp(prev) + pd.Timedelta(days=1)).date(),
-                         "end": (pd.Timestamp(nxt) - pd.Timedelta(days=1)).date(),
-                         "days": idle, "ongoing": pd.Timestamp(nxt) > last_day})
+        if idle < GAP_MIN_DAYS:
+            continue
+        gap = {"start": (pd.Timestamp(prev) + pd.Timedelta(days=1)).date(),
+               "end": (pd.Timestamp(nxt) - pd.Timedelta(days=1)).date(),
+               "days": idle, "ongoing": pd.Timestamp(nxt) > last_day}
+        gaps.append(gap)
+        before = int(((all_days > pd.Timestamp(prev) - pd.Timedelta(days=DETRAINING_MIN_DAYS))
+                      & (all_days <= pd.Timestamp(prev))).sum())
+        if idle >= DETRAINING_MIN_DAYS and before >= DETRAINING_MIN_BEFORE:
+            detraining.append({**gap, "weeks": round(idle / 7, 1), "sessions_in_28_days_before": before})
     week_index = pd.date_range(_week_start(pd.DatetimeIndex([first]))[0],
                                _week_start(pd.DatetimeIndex([max(end_ts, last_day)]))[0], freq="7D")
     counts = pd.Series(_week_start(pd.DatetimeIndex(_dates(sessions))), dtype="datetime64[ns]").value_counts()
@@ -240,13 +250,6 @@ def consistency(sessions: pd.DataFrame, end: date | None = None) -> dict[str, An
     streaks = _runs(active)
     longest = max(streaks, key=lambda r: r[1] - r[0], default=None)
     current = next((b - a + 1 for a, b in streaks if b == len(active) - 1), 0)
-    detraining = []
-    for a, b in _runs(~active):
-        weeks = b - a + 1
-        if weeks >= DETRAINING_MIN_WEEKS and a >= 4 and per_week[a - 4:a].sum() >= 4:
-            detraining.append({"start": week_index[a].date(), "end": (week_index[b] + pd.Timedelta(days=6)).date(),
-                               "weeks": weeks, "ongoing": b == len(active) - 1,
-                               "sessions_in_4_weeks_before": int(per_week[a - 4:a].sum())})
     return {
         "n_sessions": len(sessions),
         "longest_streak_weeks": 0 if longest is None else longest[1] - longest[0] + 1,
