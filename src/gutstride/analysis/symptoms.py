@@ -16,6 +16,14 @@ column, the UTC date of the start is used. Each session takes the log fields of
 Sleep logged on day D is the night before D. When several sessions share a day, a day entry's symptoms count for
 each of them.
 
+Candidate triggers
+------------------
+``intensity``: share of time above 70% HRmax >= 0.5; ``duration_90`` / ``duration_120``: longer than 90 min / 2 h;
+``heat``: average temperature >= 25 C; ``meal_within_2h``: last meal < 120 min before; ``high_fibre_meal``: that
+meal was high in fibre; ``nsaid``: an NSAID that day (on a logged session an unmarked field counts as no NSAID);
+``poor_sleep``: < 6 h or quality <= 2 the night before; ``dehydration``: fluids < 1.5 L that day or the
+session's ``dehydrated`` flag.
+
 Outcome
 -------
 A session is *symptomatic* when any GI symptom (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) is
@@ -88,11 +96,18 @@ class Trigger:
     exposed: Callable[[dict[str, Any]], bool | None]
 
 
-def _num(value: Any) -> float | None:
+def _missing(value: Any) -> bool:
+    """True for None, NaN, NaT and pandas' NA."""
     if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pd.NA: its comparisons are NA, which has no truth value
+        return True
+
+
+def _num(value: Any) -> float | None:
+    return None if _missing(value) else float(value)
 
 
 def _threshold(key: str, test: Callable[[float], bool]) -> Callable[[dict[str, Any]], bool | None]:
@@ -123,7 +138,7 @@ def _poor_sleep(session: dict[str, Any]) -> bool | None:
 def _dehydration(session: dict[str, Any]) -> bool | None:
     fluids = _num(session.get("fluids_l"))
     flag = session.get("dehydrated")
-    flag = None if flag is None or (isinstance(flag, float) and math.isnan(flag)) else bool(flag)
+    flag = None if _missing(flag) else bool(flag)
     if fluids is None and flag is None:
         return None
     return bool(flag) or (fluids is not None and fluids < 1.5)
@@ -339,7 +354,7 @@ def _sessions_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_date(value: Any) -> date | None:
-    if value is None or value != value:  # None, NaN or NaT
+    if _missing(value):
         return None
     return value.date() if isinstance(value, datetime) else value
 
@@ -376,7 +391,7 @@ def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> li
 
 def _epoch(value: Any) -> float:
     """Seconds since the epoch of a (naive = UTC) datetime or Timestamp; NaN when missing."""
-    if value is None or value != value:
+    if _missing(value):
         return math.nan
     moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
     return datetime.fromisoformat(format_utc(moment).replace("Z", "+00:00")).timestamp()
