@@ -81,6 +81,8 @@ def test_duplicates_and_missing_date_are_errors() -> None:
     ]
     with pytest.raises(LogValidationError, match="no 'date' column"):
         read_log(b"cramps\n3\n", "nodate.csv")
+    with pytest.raises(LogValidationError, match="looks ';'-separated"):
+        read_log(b"date;cramps\n2024-01-01;3\n", "semicolon.csv")
 
 
 def test_json_problems_name_entry_and_key() -> None:

@@ -405,7 +405,8 @@ def _check_header(header: list[str], name: str, where: str) -> list[str]:
     if duplicates:
         raise LogValidationError(name, [f"{where}: column(s) repeated: {', '.join(duplicates)}"])
     if not any(c in DAY_COLUMNS for c in header):
-        raise LogValidationError(name, [f"{where}: no 'date' column (every entry needs its day)"])
+        hint = "; the file looks ';'-separated: save it as comma-separated CSV" if ";" in header[0] else ""
+        raise LogValidationError(name, [f"{where}: no 'date' column (every entry needs its day){hint}"])
     return [
         f"{where}, column {i} ({column or 'empty name'}): unknown column (gutstride log --template lists the columns)"
         for i, column in enumerate(header, start=1)
