@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gutstride.ingest.activities.model import Activity, ActivitySummary, empty_stream
-from gutstride.store.activities import load_activities, load_stream, same_activity, save_activities
+from gutstride.store.activities import load_activities, load_stream, same_activity, sample_counts, save_activities
 from gutstride.store.schema import ActivityRow
 from gutstride.store.workspace import Workspace
 
@@ -130,3 +130,20 @@ def test_stream_round_trip_keeps_gaps(ws: Workspace) -> None:
     for name, column in activity.stream.items():
         np.testing.assert_array_equal(stream[name], column)
     assert np.isnan(stream["hr"][50:]).all()
+
+
+def test_merged_file_saved_again_adds_no_source(ws: Workspace) -> None:
+    (first,), _ = save(ws, make_activity(T0, 3000, 300, 300), "fit", "a" * 64)
+    gpx = make_activity(T0, 3000, 200, 200)
+    save(ws, gpx, "gpx", "b" * 64)
+    _, dup = save(ws, gpx, "gpx", "b" * 64)
+    assert dup == [f"already stored as activity {first}"]
+    assert len(load_activities(ws).iloc[0]["sources"]) == 2
+
+
+def test_repeated_timestamps_count_once() -> None:
+    activity = make_activity(T0, 9, 10, 10)
+    assert sample_counts(activity) == (10, 10)
+    activity.stream["time"][5] = activity.stream["time"][4]  # a lap boundary written twice, as TCX does
+    activity.stream["hr"][9] = np.nan
+    assert sample_counts(activity) == (8, 9)

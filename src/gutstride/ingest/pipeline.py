@@ -122,16 +122,29 @@ def sniff_head(data: bytes, name: str) -> tuple[bytes, str]:
     return data[:HEAD_BYTES], name
 
 
-def _decode_job(data: bytes, name: str) -> DecodedFile | str:
-    """Run in a worker: decode one activity file; a string is the error message."""
+@dataclass
+class _Decoded:
+    """What a worker sends back: the decoded file and each activity's stream already encoded as Parquet."""
+
+    decoded: DecodedFile
+    encoded: list[bytes | None]
+
+
+def _decode_job(data: bytes, name: str) -> _Decoded | str:
+    """Run in a worker: decode one activity file and encode its streams; a string is the error message."""
     from gutstride.ingest.activities.dispatch import decode_activity
+    from gutstride.store.workspace import encode_stream
 
     try:
-        return decode_activity(data, name)
+        decoded = decode_activity(data, name)
+        encoded = [
+            encode_stream(a.stream) if len(a.stream.get("time", ())) else None for a in decoded.activities
+        ]
     except GutstrideError as exc:
         return str(exc)
     except Exception as exc:  # a reader bug must not stop the batch; the record says what happened
         return f"internal error in the reader: {type(exc).__name__}: {exc}"
+    return _Decoded(decoded, encoded)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -204,7 +217,7 @@ class _Run:
         self.pool: ProcessPoolExecutor | None = None
         self.warmed = False
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
-        self.batch: list[tuple[int, _Item, str, DecodedFile | str]] = []  # decoded, not yet stored
+        self.batch: list[tuple[int, _Item, str, _Decoded | str]] = []  # decoded, not yet stored
         self.batch_started = time.monotonic()
         #: While a batch transaction runs: (sha256, previous known path, retried row id) to undo on rollback.
         self.undo: list[tuple[str, str | None, int | None]] | None = None
@@ -360,12 +373,15 @@ class _Run:
         for (slot, item, _sha, _result), record in zip(units, records, strict=True):
             self._done(slot, record, item)
 
-    def _attempt(self, units: list[tuple[int, _Item, str, DecodedFile | str]]) -> list[ImportRecord] | None:
+    def _attempt(self, units: list[tuple[int, _Item, str, _Decoded | str]]) -> list[ImportRecord] | None:
         """Store ``units`` in one transaction; ``None`` (and every change undone) if anything fails."""
         self.undo = []
         try:
             with self.ws.session() as session:
-                records = [self._store_activities(session, item, sha, result) for _, item, sha, result in units]
+                person = self._person(session)
+                records = [
+                    self._store_activities(session, person, item, sha, result) for _, item, sha, result in units
+                ]
         except Exception:  # noqa: BLE001 - one file's store failure must not stop the batch
             log.exception("storing %s failed", ", ".join(unit[1].label for unit in units))
             for sha, known, retry in reversed(self.undo):
@@ -406,14 +422,16 @@ class _Run:
             log.exception("recording %s failed", record.path)
             record.status, record.message = "error", f"internal error while recording: {exc}"
 
-    def _store_activities(self, session: Session, item: _Item, sha: str, result: DecodedFile | str) -> ImportRecord:
+    def _store_activities(
+        self, session: Session, person: Person, item: _Item, sha: str, result: _Decoded | str
+    ) -> ImportRecord:
         from gutstride.store.activities import save_activities
 
         if isinstance(result, str):
             record = ImportRecord(item.label, "error", result, "activity", sha256=sha)
             self._write_row(session, record)
             return record
-        decoded = result
+        decoded = result.decoded
         record = ImportRecord(item.label, decoded.status, decoded.message, "activity", decoded.format, sha)
         activities = decoded.activities
         if decoded.status != "error" and not activities:
@@ -425,7 +443,7 @@ class _Run:
         extra = {key: item.meta[key] for key in ("strava_id", "relative_effort") if item.meta.get(key) is not None}
         if activities:
             outcome = save_activities(
-                self.ws, session, self._person(session), activities, decoded.format, item.label, sha, extra or None
+                self.ws, session, person, activities, decoded.format, item.label, sha, extra or None, result.encoded
             )
             record.n_items = len(outcome.new_ids)
             notes = [decoded.message] if decoded.message else []

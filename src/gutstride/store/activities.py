@@ -80,12 +80,12 @@ def sample_counts(activity: Activity) -> tuple[int, int]:
         return int(activity.summary.n_hr or 0), int(activity.summary.n_records or 0)
     hr = activity.stream.get("hr")
     finite = np.isfinite(time)
-    n_records = len(np.unique(time[finite]))
-    if hr is None:
-        return 0, n_records
     with np.errstate(invalid="ignore"):
-        has_hr = finite & np.isfinite(hr) & (hr > 0)
-    return len(np.unique(time[has_hr])), n_records
+        has_hr = finite & np.isfinite(hr) & (hr > 0) if hr is not None else np.zeros(len(time), dtype=bool)
+        increasing = bool(np.all(np.diff(time[finite]) > 0))
+    if increasing:  # the usual case: every timestamp distinct, no sorting needed
+        return int(np.count_nonzero(has_hr)), int(np.count_nonzero(finite))
+    return len(np.unique(time[has_hr])), len(np.unique(time[finite]))
 
 
 def _row_richness(row: ActivityRow) -> tuple[int, int, int]:
@@ -93,6 +93,10 @@ def _row_richness(row: ActivityRow) -> tuple[int, int, int]:
         if source.get("sha256") == row.source_sha256 and source.get("index") == row.source_index:
             return richness(source.get("n_hr", row.n_hr), source.get("n_records", row.n_records), row.format)
     return richness(row.n_hr, row.n_records, row.format)
+
+
+def _lists_source(row: ActivityRow, sha256: str, index: int) -> bool:
+    return any(s.get("sha256") == sha256 and s.get("index") == index for s in row.sources or [])
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -169,23 +173,29 @@ def save_activities(
     source_path: str,
     sha256: str,
     extra_source: dict[str, Any] | None = None,
+    encoded_streams: list[bytes | None] | None = None,
 ) -> SaveOutcome:
     """Store the activities decoded from one file, deduplicating against what the workspace holds.
 
     Each activity either becomes a new :class:`ActivityRow` (its stream written with ``ws.write_stream``) or is
     merged into the stored activity it duplicates (see the module docstring); then the message says
     ``"duplicate of activity N (kept the richer FIT)"``. ``extra_source`` is added to this file's entry in
-    ``sources`` (e.g. the Strava activity id). The caller commits.
+    ``sources`` (e.g. the Strava activity id). ``encoded_streams`` are the streams already encoded by
+    :func:`~gutstride.store.workspace.encode_stream` (one per activity), to write instead of encoding here.
+    The caller commits.
     """
     outcome = SaveOutcome()
     for index, activity in enumerate(activities):
-        existing = session.scalars(
-            select(ActivityRow).where(
-                ActivityRow.person_id == person.id,
-                ActivityRow.source_sha256 == sha256,
-                ActivityRow.source_index == index,
-            )
-        ).first()
+        match = find_duplicate(session, person.id, activity.summary)
+        existing = match if match is not None and _lists_source(match, sha256, index) else None
+        if existing is None and activity.summary.start_time is None:
+            existing = session.scalars(
+                select(ActivityRow).where(
+                    ActivityRow.person_id == person.id,
+                    ActivityRow.source_sha256 == sha256,
+                    ActivityRow.source_index == index,
+                )
+            ).first()
         if existing is not None:  # this very file was stored before
             outcome.duplicates.append(f"already stored as activity {existing.id}")
             outcome.kept_ids.append(existing.id)
@@ -197,7 +207,8 @@ def save_activities(
             "n_hr": n_hr, **(extra_source or {}),
         }
         values = _summary_values(summary)
-        match = find_duplicate(session, person.id, summary)
+        encoded = encoded_streams[index] if encoded_streams is not None else None
+        stream: dict[str, np.ndarray] | bytes = activity.stream if encoded is None else encoded
         if match is None:
             row = ActivityRow(
                 person_id=person.id, format=fmt, source_path=source_path, source_sha256=sha256, source_index=index,
@@ -206,7 +217,7 @@ def save_activities(
             session.add(row)
             session.flush()
             if row.has_stream:
-                ws.write_stream(row.id, activity.stream)
+                ws.write_stream(row.id, stream)
             outcome.new_ids.append(row.id)
             outcome.kept_ids.append(row.id)
             continue
@@ -221,7 +232,7 @@ def save_activities(
             match.format, match.source_path, match.source_sha256, match.source_index = fmt, source_path, sha256, index
             match.has_stream = _has_stream(activity)
             if match.has_stream:
-                ws.write_stream(match.id, activity.stream)
+                ws.write_stream(match.id, stream)
             kept = f"kept the richer {fmt.upper()}, this file"
         else:
             for name in _FILLABLE:

@@ -30,6 +30,20 @@ if TYPE_CHECKING:
 DB_NAME = "gutstride.sqlite"
 
 
+def encode_stream(stream: dict[str, np.ndarray]) -> bytes:
+    """One activity's stream columns as the Parquet bytes :meth:`Workspace.write_stream` stores (zstd).
+
+    Dictionary encoding is off: sensor columns seldom repeat exactly, and without it writing is about twice as
+    fast and the files are smaller (measured on 1 Hz one-hour runs).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(dict(stream)), sink, compression="zstd", use_dictionary=False)
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -91,14 +105,14 @@ class Workspace:
     def stream_path(self, activity_id: int) -> Path:
         return self.path / "streams" / f"{activity_id}.parquet"
 
-    def write_stream(self, activity_id: int, stream: dict[str, np.ndarray]) -> None:
-        """Write one activity's stream columns (see :mod:`gutstride.ingest.activities.model`) as Parquet."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def write_stream(self, activity_id: int, stream: dict[str, np.ndarray] | bytes) -> None:
+        """Write one activity's stream columns (see :mod:`gutstride.ingest.activities.model`) as Parquet.
 
+        ``stream`` may also be the bytes :func:`encode_stream` made (e.g. in an import worker process).
+        """
         target = self.stream_path(activity_id)
         target.parent.mkdir(exist_ok=True)
-        pq.write_table(pa.table(dict(stream)), target, compression="zstd")
+        target.write_bytes(stream if isinstance(stream, bytes) else encode_stream(stream))
 
     def read_stream(self, activity_id: int, columns: list[str] | None = None) -> dict[str, np.ndarray]:
         """Read one activity's stream back as numpy columns (only ``columns`` that exist, if given).
