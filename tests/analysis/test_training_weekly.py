@@ -83,6 +83,10 @@ def test_weekly_summary_counts_a_planted_fortnight_and_an_empty_week() -> None:
     assert first.load == pytest.approx(40 * 2 + 30 * 3 + 90 * 2)  # Edwards: 60% -> zone 2, 75% -> zone 3
     assert (first.z2_min, first.z3_min, first.z0_min + first.z1_min + first.z4_min + first.z5_min) == (130, 30, 0)
     assert sum(w[f"z{i}_min"].sum() for i in range(6)) == pytest.approx(w["hr_minutes"].sum())
+    daily = [170.0, 0, 180, 0, 0, 0, 0]  # Monday 80 + 90, Wednesday 180
+    assert first.monotony == pytest.approx(np.mean(daily) / np.std(daily, ddof=1))
+    assert first.strain == pytest.approx(350 * np.mean(daily) / np.std(daily, ddof=1))
+    assert np.isnan(third.monotony)  # no load all week
     assert (second.sessions, second.active_recovery_days, second.n_mobility, second.rest_days) == (1, 1, 1, 6)
     assert second.pct_above_70 == 0
     assert third.sessions == 0 and third.rest_days == 7 and np.isnan(third.pct_above_70)

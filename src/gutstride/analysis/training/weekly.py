@@ -70,14 +70,28 @@ def load_series(daily_load: pd.Series) -> pd.DataFrame:
     chronic = load.ewm(alpha=2 / (CHRONIC_DAYS + 1), adjust=False).mean()
     acwr = (acute / chronic.where(chronic > 0)).to_numpy(copy=True)
     acwr[:CHRONIC_DAYS] = np.nan
-    roll = load.rolling(7, min_periods=7)
-    mean, sd = roll.mean(), roll.std(ddof=1)
-    monotony = mean / sd.where(sd > 0)
+    mean = np.full(len(load), np.nan)
+    sd = np.full(len(load), np.nan)
+    if len(load) >= 7:
+        windows = np.lib.stride_tricks.sliding_window_view(load.to_numpy(), 7)
+        mean[6:] = windows.mean(axis=1)
+        sd[6:] = windows.std(axis=1, ddof=1)
+    monotony = foster_monotony(mean, sd)
     return pd.DataFrame(
         {"load": load, "acute": acute, "chronic": chronic, "acwr": acwr, "monotony": monotony,
-         "strain": roll.sum() * monotony},
+         "strain": 7 * mean * monotony},
         index=days,
     )
+
+
+def foster_monotony(mean: Any, sd: Any) -> Any:
+    """Foster's monotony, mean / SD of daily load, NaN where the SD is 0.
+
+    An SD below 1e-9 of the mean is rounding noise of a constant load and counts as 0.
+    """
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 1e-9 * np.abs(mean), mean / sd, np.nan)
 
 
 def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
@@ -142,8 +156,7 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
     weeks["rest_days"] = weeks["days"] - weeks["active_days"]
     loads = daily_load(sessions, days[0].date(), days[-1].date())
     by_week = loads.groupby(_week_start(loads.index))
-    sd = by_week.std(ddof=1)
-    weeks["monotony"] = by_week.mean() / sd.where(sd > 0)
+    weeks["monotony"] = foster_monotony(by_week.mean().reindex(weeks.index), by_week.std(ddof=1).reindex(weeks.index))
     weeks["strain"] = weeks["load"] * weeks["monotony"]
     weeks = weeks.drop(columns="above70_s").reset_index()
     iso = weeks["week_start"].dt.isocalendar()
