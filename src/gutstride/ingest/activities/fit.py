@@ -27,6 +27,7 @@ Garmin FIT SDK, "FIT Protocol" (file header, record headers, definition messages
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -44,14 +45,33 @@ _MIN_DATE_TIME = 0x10000000  # FIT date_time values below this are relative (sec
 
 _FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _DEVICE_INFO, _ACTIVITY, _HRV = 0, 12, 18, 19, 20, 23, 34, 78
 _FIELD_DESCRIPTION = 206
-_WANTED = {_FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _DEVICE_INFO, _ACTIVITY, _HRV, _FIELD_DESCRIPTION}
 _TIMESTAMP = 253
 
-# record fields decoded into the stream (profile field numbers of message 20)
-_REC_LAT, _REC_LON, _REC_ALT, _REC_HR, _REC_CAD, _REC_DIST, _REC_SPEED, _REC_POWER = 0, 1, 2, 3, 4, 5, 6, 7
-_REC_CSD, _REC_TEMP, _REC_ESPEED, _REC_EALT = 8, 13, 73, 78
-_RECORD_FIELDS = {_REC_LAT, _REC_LON, _REC_ALT, _REC_HR, _REC_CAD, _REC_DIST, _REC_SPEED, _REC_POWER, _REC_CSD,
-                  _REC_TEMP, _REC_ESPEED, _REC_EALT}
+#: message number -> the profile field names decoded from it (the timestamp comes with every message)
+_WANTED_FIELDS: dict[int, tuple[str, ...]] = {
+    _FILE_ID: ("type", "manufacturer", "product", "product_name"),
+    _DEVICE_INFO: ("device_index", "manufacturer", "product", "product_name"),
+    _SPORT: ("sport", "sub_sport"),
+    _SESSION: ("start_time", "total_elapsed_time", "total_timer_time", "total_distance", "avg_heart_rate",
+               "max_heart_rate", "total_ascent", "sport", "sub_sport", "avg_temperature"),
+    _LAP: ("start_time", "total_elapsed_time", "total_distance", "avg_heart_rate", "max_heart_rate"),
+    _RECORD: ("position_lat", "position_long", "altitude", "heart_rate", "cadence", "distance", "speed", "power",
+              "compressed_speed_distance", "temperature", "enhanced_speed", "enhanced_altitude"),
+    _ACTIVITY: ("local_timestamp",),
+    _HRV: ("time",),
+    _FIELD_DESCRIPTION: ("developer_data_index", "field_definition_number", "fit_base_type_id", "field_name",
+                         "scale", "offset"),
+}
+
+
+@functools.cache
+def _wanted(num: int) -> dict[int, prof.FieldInfo]:
+    """Field number -> profile field, for the fields decoded from message ``num`` (empty: not decoded)."""
+    info = prof.message(num)
+    if info is None or num not in _WANTED_FIELDS:
+        return {}
+    return {info.field_num(name): info.fields[info.field_num(name)] for name in _WANTED_FIELDS[num]}
+
 
 #: (FIT sport, FIT sub_sport or None for any) -> gutstride sport. Checked in order; first match wins.
 SPORT_MAP: tuple[tuple[str, str | None, str], ...] = (
@@ -93,24 +113,36 @@ def map_sport(sport: str | None, sub_sport: str | None) -> str:
 
 # --------------------------------------------------------------------------------------------------- CRC
 
-_CRC_TABLE = np.array([0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
-                       0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400], dtype=np.int64)
+_CRC_NIBBLES = (0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
+                0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400)
+
+
+def _crc_byte_table() -> np.ndarray:
+    """The FIT protocol's two nibble steps per byte folded into one 256-entry table: for a starting CRC ``c``
+    and byte ``b``, ``crc(c, b) == (c >> 8) ^ table[(c ^ b) & 0xFF]`` (the CRC is linear and reflected)."""
+    table = np.zeros(256, dtype=np.int64)
+    for byte in range(256):
+        crc = 0
+        for nibble in (byte & 0xF, byte >> 4):
+            tmp = _CRC_NIBBLES[crc & 0xF]
+            crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ _CRC_NIBBLES[nibble]
+        table[byte] = crc
+    return table
+
+
+_CRC_TABLE = _crc_byte_table()
 
 
 @njit(cache=True, nogil=True)
 def _crc16(buf: np.ndarray, start: int, stop: int, table: np.ndarray) -> int:  # pragma: no cover - compiled
     crc = 0
     for i in range(start, stop):
-        b = np.int64(buf[i])
-        tmp = table[crc & 0xF]
-        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[b & 0xF]
-        tmp = table[crc & 0xF]
-        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[(b >> 4) & 0xF]
+        crc = (crc >> 8) ^ table[(crc ^ buf[i]) & 0xFF]
     return crc
 
 
 def fit_crc(data: bytes | np.ndarray, start: int = 0, stop: int | None = None) -> int:
-    """The FIT CRC-16 of ``data[start:stop]`` (FIT protocol nibble-table algorithm, initial value 0)."""
+    """The FIT CRC-16 of ``data[start:stop]`` (the FIT protocol's CRC-16, initial value 0)."""
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
     return int(_crc16(buf, start, len(buf) if stop is None else stop, _CRC_TABLE))
 
@@ -173,6 +205,11 @@ class _Definition:
     fields: tuple[tuple[int, int, int], ...]  # (field number, size, base type byte)
     dev_fields: tuple[tuple[int, int, int], ...]  # (field number, size, developer data index)
 
+    @functools.cached_property
+    def size(self) -> int:
+        """Bytes of content in each data message."""
+        return sum(s for _, s, _ in self.fields) + sum(s for _, s, _ in self.dev_fields)
+
     def layout(self) -> dict[int, tuple[int, int, int]]:
         """Field number -> (byte position in the message content, size, base type number); first one wins."""
         out: dict[int, tuple[int, int, int]] = {}
@@ -210,36 +247,38 @@ class _Segment:
 _CHUNK = 1 << 16
 
 
-def _parse_definition(data: bytes, pos: int, end: int) -> tuple[_Definition, int]:
+def _definition_end(data: bytes, pos: int, end: int) -> int:
+    """Where the definition message at ``pos`` ends (a _Fault if it is cut off or corrupt)."""
     if pos + 6 > end:
         raise _Fault(f"definition message cut off at byte {pos}")
-    header, arch = data[pos], data[pos + 2]
-    if arch > 1:
-        raise _Fault(f"corrupt definition message at byte {pos} (architecture byte {arch})")
-    global_num = int.from_bytes(data[pos + 3:pos + 5], "big" if arch else "little")
-    nf = data[pos + 5]
-    p = pos + 6 + 3 * nf
-    if p > end:
-        raise _Fault(f"definition message cut off at byte {pos}")
-    raw = data[pos + 6:p]
-    fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(0, 3 * nf, 3))
-    dev_fields: tuple[tuple[int, int, int], ...] = ()
-    if header & 0x20:
+    if data[pos + 2] > 1:
+        raise _Fault(f"corrupt definition message at byte {pos} (architecture byte {data[pos + 2]})")
+    p = pos + 6 + 3 * data[pos + 5]
+    if data[pos] & 0x20:
         if p + 1 > end:
             raise _Fault(f"definition message cut off at byte {pos}")
-        nd = data[p]
-        q = p + 1 + 3 * nd
-        if q > end:
-            raise _Fault(f"definition message cut off at byte {pos}")
-        raw = data[p + 1:q]
-        dev_fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(0, 3 * nd, 3))
-        p = q
-    return _Definition(global_num, bool(arch), fields, dev_fields), p
+        p += 1 + 3 * data[p]
+    if p > end:
+        raise _Fault(f"definition message cut off at byte {pos}")
+    return p
+
+
+def _parse_definition(raw: bytes) -> _Definition:
+    """A definition from its bytes after the record header (whose developer-data flag is implied by length)."""
+    arch = raw[1]
+    global_num = int.from_bytes(raw[2:4], "big" if arch else "little")
+    nf = raw[4]
+    fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(5, 5 + 3 * nf, 3))
+    dev_fields: tuple[tuple[int, int, int], ...] = ()
+    if len(raw) > 5 + 3 * nf:
+        nd = raw[5 + 3 * nf]
+        dev_fields = tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(6 + 3 * nf, 6 + 3 * nf + 3 * nd, 3))
+    return _Definition(global_num, bool(arch), fields, dev_fields)
 
 
 def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list[_Definition],
-                  def_ids: dict[_Definition, int]) -> _Segment:
-    """Find every data message in ``data[start:end]``; identical definitions share one id."""
+                  def_ids: dict[bytes, int]) -> _Segment:
+    """Find every data message in ``data[start:end]``; definitions with the same bytes share one id."""
     sizes = np.full(16, -1, dtype=np.int64)
     ids = np.zeros(16, dtype=np.int64)
     chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -254,15 +293,18 @@ def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list
             n = 0
         elif reason == _SCAN_DEFINITION:
             try:
-                definition, pos_next = _parse_definition(data, pos, end)
+                pos_next = _definition_end(data, pos, end)
             except _Fault as exc:
                 fault = str(exc)
                 break
+            raw = data[pos + 1:pos_next]
+            d_id = def_ids.get(raw)
+            if d_id is None:  # a new layout (files often repeat the same definition many times)
+                d_id = def_ids[raw] = len(defs)
+                defs.append(_parse_definition(raw))
             local = data[pos] & 0xF
-            ids[local] = def_ids.setdefault(definition, len(def_ids))
-            if ids[local] == len(defs):
-                defs.append(definition)
-            sizes[local] = sum(s for _, s, _ in definition.fields) + sum(s for _, s, _ in definition.dev_fields)
+            ids[local] = d_id
+            sizes[local] = defs[d_id].size
             pos = pos_next
         elif reason == _SCAN_UNDEFINED:
             fault = f"data message for undefined local message type at byte {pos}"
@@ -279,17 +321,31 @@ def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list
 
 # --------------------------------------------------------------------------------------------------- decode
 
-def _raw_field(buf: np.ndarray, offs: np.ndarray, pos: int, size: int, base: int,
-               big_endian: bool) -> np.ndarray:
+def _message_bytes(buf: np.ndarray, offs: np.ndarray, size: int) -> np.ndarray:
+    """The content bytes of messages starting at ``offs``, as an (n, size) uint8 array.
+
+    When the messages are evenly spaced (the usual run of records) this is a strided view of the file; otherwise
+    one fancy index gathers them.
+    """
+    n = len(offs)
+    if n > 1:
+        step = int(offs[1] - offs[0])
+        if step >= size and bool((np.diff(offs) == step).all()):
+            return np.lib.stride_tricks.as_strided(buf[int(offs[0]):], shape=(n, size), strides=(step, 1),
+                                                   writeable=False)
+    return buf[offs[:, None] + np.arange(size)]
+
+
+def _raw_field(mat: np.ndarray, pos: int, size: int, base: int, big_endian: bool) -> np.ndarray:
     """Values of one field for all messages, as float64 (rows x elements); invalid -> NaN, no scaling.
 
-    A size that is not a multiple of the base type size is read as bytes (as the FIT SDK does).
+    ``mat`` is the (n, message size) bytes. A size that is not a multiple of the base type size is read as bytes
+    (as the FIT SDK does).
     """
     name, code, bsize, invalid = prof.BASE_TYPES.get(base, prof.BASE_TYPES[prof.BYTE])
     if size % bsize:
         name, code, bsize, invalid = prof.BASE_TYPES[prof.BYTE]
-    raw = buf[(offs + pos)[:, None] + np.arange(size)]
-    typed = raw.view(np.dtype(code).newbyteorder(">" if big_endian else "<"))
+    typed = mat[:, pos:pos + size].view(np.dtype(code).newbyteorder(">" if big_endian else "<"))
     values = typed.astype(np.float64)
     if name == "byte":
         return values  # bytes carry no per-element sentinel; callers interpret them
@@ -377,37 +433,38 @@ def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Def
     bounds = np.append(first, n)
     parts: dict[int, list[_Table]] = {}
     dev_parts: list[tuple[_Definition, np.ndarray, np.ndarray]] = []
+    compressed = bool(n and (seg.cts >= 0).any())
     for k, d_id in enumerate(present.tolist()):
         definition = defs[d_id]
+        wanted = _wanted(definition.global_num)
+        if not wanted and not compressed:
+            continue  # its timestamps matter only to resolve compressed timestamps
         rows = order[bounds[k]:bounds[k + 1]]
         offs = seg.off[rows]
         layout = definition.layout()
+        mat = _message_bytes(buf, offs, definition.size)
         if _TIMESTAMP in layout and layout[_TIMESTAMP][1] == 4:
             pos, size, base = layout[_TIMESTAMP]
-            t = _raw_field(buf, offs, pos, size, base, definition.big_endian)[:, 0]
+            t = _raw_field(mat, pos, size, base, definition.big_endian)[:, 0]
             ts[rows] = np.where(np.isfinite(t), t, -1).astype(np.int64)
-        num = definition.global_num
-        if num not in _WANTED:
+        if not wanted:
             continue
-        info = prof.message(num)
         table = _Table(rows)
-        for fnum, (pos, size, base) in layout.items():
-            if size == 0 or fnum == _TIMESTAMP or (num == _RECORD and fnum not in _RECORD_FIELDS):
+        for fnum, finfo in wanted.items():
+            if fnum not in layout or layout[fnum][1] == 0:
                 continue
-            finfo = info.fields.get(fnum) if info else None
-            name = finfo.name if finfo else f"field_{fnum}"
+            pos, size, base = layout[fnum]
             if base == prof.STRING:
-                if num != _RECORD:
-                    table.strings[name] = _string_field(data, offs, pos, size)
+                table.strings[finfo.name] = _string_field(data, offs, pos, size)
                 continue
-            values = _raw_field(buf, offs, pos, size, base, definition.big_endian)
+            values = _raw_field(mat, pos, size, base, definition.big_endian)
             if base != prof.BYTE and size % prof.BASE_TYPES.get(base, prof.BASE_TYPES[prof.BYTE])[2] == 0:
                 values = _scaled(values, finfo)
-            table.cols[name] = values[:, 0] if values.shape[1] == 1 else values
-        parts.setdefault(num, []).append(table)
-        if num == _RECORD and definition.dev_fields:
-            dev_parts.append((definition, rows, offs))
-    if n and (seg.cts >= 0).any():
+            table.cols[finfo.name] = values[:, 0] if values.shape[1] == 1 else values
+        parts.setdefault(definition.global_num, []).append(table)
+        if definition.global_num == _RECORD and definition.dev_fields:
+            dev_parts.append((definition, rows, mat))
+    if compressed:
         _resolve_compressed(ts, seg.cts)
     tables = {num: _merge(p) for num, p in parts.items()}
     for table in tables.values():
@@ -415,11 +472,11 @@ def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Def
         t[t < 0] = np.nan
         table.cols["timestamp"] = t
     if dev_parts and _RECORD in tables:
-        _add_developer_fields(buf, tables, dev_parts)
+        _add_developer_fields(tables, dev_parts)
     return tables
 
 
-def _add_developer_fields(buf: np.ndarray, tables: dict[int, _Table],
+def _add_developer_fields(tables: dict[int, _Table],
                           dev_parts: list[tuple[_Definition, np.ndarray, np.ndarray]]) -> None:
     """Decode numeric developer fields of records into ``dev_<field_name>`` record columns."""
     desc = tables.get(_FIELD_DESCRIPTION)
@@ -437,14 +494,14 @@ def _add_developer_fields(buf: np.ndarray, tables: dict[int, _Table],
     record = tables[_RECORD]
     position = np.empty(int(record.rows.max()) + 1, dtype=np.int64)
     position[record.rows] = np.arange(record.n)
-    for definition, rows, offs in dev_parts:
+    for definition, rows, mat in dev_parts:
         for key, (pos, size) in definition.dev_layout().items():
             if key not in described:
                 continue
             name, base, scale, offset = described[key]
             if base in (prof.STRING, prof.BYTE) or size != prof.BASE_TYPES.get(base, (0, 0, 0, 0))[2]:
                 continue
-            values = _raw_field(buf, offs, pos, size, base, definition.big_endian)[:, 0] / scale - offset
+            values = _raw_field(mat, pos, size, base, definition.big_endian)[:, 0] / scale - offset
             column = record.cols.setdefault(f"dev_{name}", np.full(record.n, np.nan))
             column[position[rows]] = values
 
@@ -656,7 +713,7 @@ def _decode(data: bytes) -> _Result:
     result = _Result()
     buf = np.frombuffer(data, dtype=np.uint8)
     defs: list[_Definition] = []
-    def_ids: dict[_Definition, int] = {}
+    def_ids: dict[bytes, int] = {}
     if not data:
         result.faults.append("not a FIT file: empty")
     start = 0
