@@ -192,3 +192,21 @@ def test_a_store_failure_fails_only_that_file(ws: Workspace, mixed: Path, monkey
     again = {Path(r.path).name: r for r in import_paths(ws, [mixed], workers=1)}
     assert again["test.tcx"].status == "ok"  # the failure is retried, and now stored
     assert len(load_activities(ws)) == 4
+
+
+def test_microbiome_tables_and_logs_are_routed(ws: Workspace, tmp_path: Path) -> None:
+    import biom
+
+    folder = tmp_path / "other"
+    folder.mkdir()
+    table = ACT.parent / "microbiome" / "biom-format-examples" / "min_sparse_otu_table.biom"
+    shutil.copy(table, folder / table.name)
+    (folder / "log.csv").write_text("date,bloating,bristol\n2025-01-02,2,4\n2025-01-03,1,5\n")
+    (folder / "bad-log.csv").write_text("date,bloating\nnot a day,2\n")
+    records = {r.path.rsplit("/", 1)[-1]: r for r in import_paths(ws, [folder], workers=1)}
+    assert records[table.name].kind == "microbiome" and records[table.name].status == "ok"
+    assert records[table.name].n_items == biom.load_table(str(table)).shape[1]
+    assert (records["log.csv"].kind, records["log.csv"].status, records["log.csv"].n_items) == ("log", "ok", 2)
+    assert (records["bad-log.csv"].kind, records["bad-log.csv"].status) == ("log", "error")
+    again = import_paths(ws, [folder], workers=1)
+    assert [r.status for r in again] == ["error", "duplicate", "duplicate"]

@@ -489,15 +489,18 @@ class _Run:
         fmt = sniff_microbiome_format(head, name)
         if fmt is None:
             return None
-        if item.path is not None:
-            table = read_table(item.path)
-        else:
-            with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
-                target = Path(tmp) / name
-                target.write_bytes(data)
-                table = read_table(target)
-        with self.ws.session() as session:
-            n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
+        try:
+            if item.path is not None:
+                table = read_table(item.path)
+            else:
+                with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
+                    target = Path(tmp) / name
+                    target.write_bytes(data)
+                    table = read_table(target)
+            with self.ws.session() as session:
+                n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
+        except GutstrideError as exc:
+            return ImportRecord(item.label, "error", str(exc), "microbiome", fmt, sha)
         n_samples = len(table.sample_ids)
         message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
@@ -510,10 +513,14 @@ class _Run:
             return None
         if not sniff_log(head, name):
             return None
-        entries = read_log(data, name)
-        with self.ws.session() as session:
-            n = save_entries(self.ws, session, self._person(session), entries, item.label)
-        return ImportRecord(item.label, "ok", f"{n} of {len(entries)} entries stored", "log", "csv", sha, n)
+        fmt = "json" if head.lstrip()[:1] in (b"[", b"{") else "csv"
+        try:
+            entries = read_log(data, name)
+            with self.ws.session() as session:
+                n = save_entries(self.ws, session, self._person(session), entries, item.label)
+        except GutstrideError as exc:
+            return ImportRecord(item.label, "error", str(exc), "log", fmt, sha)
+        return ImportRecord(item.label, "ok", f"{n} of {len(entries)} entries stored", "log", fmt, sha, n)
 
 
 def _guess(head: bytes, name: str) -> str:
