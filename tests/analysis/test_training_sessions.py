@@ -236,3 +236,20 @@ def test_banister_hand_computed() -> None:
         m = analyse_session(stream, {"id": 1, "sport": "running"}, 190.0, resting_hr=50.0, sex=sex)
         assert m.trimp_banister == pytest.approx(expected)
     assert analyse_session(stream, {"id": 1, "sport": "running"}, 190.0).trimp_banister is None
+
+
+@pytest.mark.parametrize("name", ["activity-small-fenix2-run.fit", "sample-activity.fit"])
+def test_same_metrics_from_our_fit_reader(name: str) -> None:
+    # The project's own reader must feed the analysis the same HR and time as fitdecode does.
+    from dataclasses import asdict
+
+    from gutstride.ingest.activities.fit import read_fit
+
+    decoded = read_fit((FIT / name).read_bytes(), name)
+    activity = decoded.activities[0]
+    ours = analyse_session(activity.stream, {"id": 1, **asdict(activity.summary)}, hrmax=190.0, resting_hr=50.0)
+    stream, session = decode_fit(FIT / name)
+    ref = analyse_session(stream, summary_of(session, activity.summary.sport), hrmax=190.0, resting_hr=50.0)
+    assert ours.zone_s == pytest.approx(ref.zone_s)
+    assert ours.trimp_banister == pytest.approx(ref.trimp_banister)
+    assert ours.duration_s == pytest.approx(ref.duration_s)
