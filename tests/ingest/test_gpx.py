@@ -9,6 +9,8 @@ from xml.etree.ElementTree import Element
 import gpxpy
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gutstride.ingest.activities.gpx import read_gpx
 from gutstride.ingest.activities.model import STREAM_COLUMNS
@@ -247,3 +249,53 @@ def test_not_gpx() -> None:
     assert read_gpx(b"\x00\x01garbage").status == "error"
     unknown = read_gpx(b'<?xml version="1.0" encoding="AUTF-8"?><gpx></gpx>')
     assert unknown.status == "error" and "unknown encoding" in unknown.message
+
+
+_EXTRA_CHILDREN = ["<name>p</name>", "<sat>7</sat>", "<course>12</course>", "<hdop>1.5</hdop>"]
+_UNKNOWN_EXT = ["<x:depth>3</x:depth>", "<x:bearing>90</x:bearing>"]
+
+
+@st.composite
+def point_specs(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Track points with random subsets of values, extra GPX children and unknown extension elements."""
+    specs = []
+    for i in range(draw(st.integers(1, 12))):
+        specs.append({
+            "second": i,
+            "ele": draw(st.none() | st.integers(-50, 3000)),
+            "hr": draw(st.none() | st.integers(30, 220)),
+            "cad": draw(st.none() | st.integers(0, 200)),
+            "extra": draw(st.lists(st.sampled_from(_EXTRA_CHILDREN), max_size=2)),
+            "unknown": draw(st.lists(st.sampled_from(_UNKNOWN_EXT), max_size=2)),
+            "segment_break": draw(st.booleans()),
+        })
+    return specs
+
+
+@settings(max_examples=60, deadline=2000)
+@given(specs=point_specs(), waypoint=st.booleans(), track_ext=st.booleans())
+def test_generated_points_read_back_exactly(specs: list[dict[str, object]], waypoint: bool, track_ext: bool) -> None:
+    """Whatever other children a trkpt has, its values land on that point (never on a neighbour), and values of
+    waypoints or track-level extensions never land on a track point."""
+    body = []
+    for spec in specs:
+        ele = f"<ele>{spec['ele']}</ele>" if spec["ele"] is not None else ""
+        ext = "".join(spec["unknown"])  # type: ignore[arg-type]
+        if spec["hr"] is not None:
+            ext += f"<x:hr>{spec['hr']}</x:hr>"
+        if spec["cad"] is not None:
+            ext += f"<x:cad>{spec['cad']}</x:cad>"
+        body.append(f'<trkpt lat="1.5" lon="2.5">{ele}<time>2020-01-01T00:00:{spec["second"]:02d}Z</time>'
+                    + "".join(spec["extra"])  # type: ignore[arg-type]
+                    + f"<extensions><x:TrackPointExtension>{ext}</x:TrackPointExtension></extensions></trkpt>")
+        if spec["segment_break"]:
+            body.append("</trkseg><trkseg>")
+    ns = 'xmlns:x="http://www.garmin.com/xmlschemas/TrackPointExtension/v2"'
+    before = '<wpt lat="0" lon="0"><ele>777</ele><time>2019-01-01T00:00:00Z</time></wpt>' if waypoint else ""
+    trk_ext = "<extensions><x:hr>199</x:hr><x:cad>9</x:cad></extensions>" if track_ext else ""
+    data = (f'<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1" {ns}>{before}<trk>{trk_ext}<trkseg>'
+            + "".join(body) + "</trkseg></trk></gpx>").encode()
+    stream = read_gpx(data).activities[0].stream
+    for col, key in (("altitude", "ele"), ("hr", "hr"), ("cadence", "cad")):
+        expected = [np.nan if s[key] is None else float(s[key]) for s in specs]  # type: ignore[arg-type]
+        np.testing.assert_array_equal(stream[col], expected, err_msg=col)

@@ -55,10 +55,10 @@ _FIELDS = {
 }
 
 
-_TIME = -1
-_SKIP = -2
-_POINT, _SEGMENT, _TRACK, _ROOT, _OTHER = range(5)
-_KINDS = {"trkpt": _POINT, "trkseg": _SEGMENT, "trk": _TRACK, "gpx": _ROOT}
+#: Codes of element local names: >= 0 a value column (``_FIELDS``), else one of these.
+_TIME, _CONTAINER, _OTHER, _POINT, _SEGMENT, _TRACK, _ROOT = range(-1, -8, -1)
+_CODES = {**_FIELDS, "time": _TIME, "extensions": _CONTAINER, "trackpointextension": _CONTAINER,
+          "trkpt": _POINT, "trkseg": _SEGMENT, "trk": _TRACK, "gpx": _ROOT}
 
 
 class _Track:
@@ -75,18 +75,14 @@ class _Track:
 class _TagCache(dict[str, int]):
     """Full tag (with namespace) -> code, computed once per distinct tag by ``__missing__``."""
 
-    def __init__(self, table: dict[str, int], default: int) -> None:
-        super().__init__()
-        self.table = table
-        self.default = default
-
     def __missing__(self, tag: str) -> int:
-        code = self.table.get(local_name(tag), self.default) if isinstance(tag, str) else self.default
+        code = _CODES.get(local_name(tag), _OTHER) if isinstance(tag, str) else _OTHER
         self[tag] = code
         return code
 
 
 def _read_point(elem: Element, track: _Track, columns: _TagCache) -> None:
+    """Read one trkpt from its subtree (the exact path, for points with children other than known values)."""
     nan = float("nan")
     row = [nan] * len(_COLS)
     time_text = None
@@ -109,6 +105,21 @@ def _read_point(elem: Element, track: _Track, columns: _TagCache) -> None:
                     track.bad_values += 1
         elif col == _TIME:
             time_text = child.text
+    track.rows.append(row)
+    track.times.append(time_text.strip() if time_text else None)
+
+
+def _point_from_row(elem: Element, row: list[float], time_text: str | None, bad: int, track: _Track) -> None:
+    """Append a point whose child values were gathered from the event stream."""
+    try:
+        lat, lon = elem.get("lat"), elem.get("lon")
+        if lat is not None:
+            row[_LAT] = float(lat)
+        if lon is not None:
+            row[_LON] = float(lon)
+    except ValueError:
+        bad += 1
+    track.bad_values += bad
     track.rows.append(row)
     track.times.append(time_text.strip() if time_text else None)
 
@@ -167,19 +178,49 @@ def read_gpx(data: bytes, name: str = "") -> DecodedFile:
     creator = _creator(data)
     root_seen = False
     fault = ""
-    kinds = _TagCache(_KINDS, _OTHER)
-    columns = _TagCache({**_FIELDS, "time": _TIME}, _SKIP)
+    codes = _TagCache()
+    nan = float("nan")
+    width = len(_COLS)
+    # Fast path: the values of a trkpt arrive as end events of its children just before the trkpt's own end, and
+    # are gathered into ``row`` as they come. A point is taken from ``row`` only when every element ended since
+    # the previous point was a known value, time or extension container (``clean``); otherwise (first point of a
+    # segment, points with <name>, <sat>, unknown extensions ...) it is read from its own subtree.
+    row = [nan] * width
+    time_text: str | None = None
+    clean = False
+    bad = 0
     try:
         for _event, elem in end_events(data):
-            kind = kinds[elem.tag]
-            if kind == _POINT:
+            code = codes[elem.tag]
+            if code >= 0:
+                text = elem.text
+                if text is not None:
+                    try:
+                        row[code] = float(text)
+                    except ValueError:
+                        bad += 1
+            elif code == _TIME:
+                time_text = elem.text
+            elif code == _CONTAINER:
+                continue
+            elif code == _OTHER:
+                clean = False
+            elif code == _POINT:
                 if track is None:
                     track = _Track()
-                _read_point(elem, track, columns)
+                if clean:
+                    _point_from_row(elem, row, time_text, bad, track)
+                else:
+                    _read_point(elem, track, codes)
                 elem.clear()
-            elif kind == _SEGMENT:
+                row = [nan] * width
+                time_text = None
+                clean = True
+                bad = 0
+            elif code == _SEGMENT:
                 elem.clear()
-            elif kind == _TRACK:
+                clean = False
+            elif code == _TRACK:
                 if track is None:
                     track = _Track()
                 track.name = child_text(elem, "name")
@@ -189,7 +230,8 @@ def read_gpx(data: bytes, name: str = "") -> DecodedFile:
                     activities.append(activity)
                 track = None
                 elem.clear()
-            elif kind == _ROOT:
+                clean = False
+            elif code == _ROOT:
                 root_seen = True
     except UnsafeXml as exc:
         return DecodedFile(format="gpx", status="error", message=str(exc))

@@ -203,20 +203,24 @@ def carry_forward_hr(time: np.ndarray, hr: np.ndarray, max_gap_s: float = 5.0) -
     return out
 
 
-_ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+_ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
 def iso_times_to_epoch(texts: Sequence[str | None]) -> tuple[np.ndarray, int, int]:
     """Parse ISO 8601 timestamps into float seconds since the epoch, UTC.
 
     Returns ``(seconds, n_naive, n_bad)``: times without a zone are taken as UTC (counted in ``n_naive`` so the
-    reader can warn); unparseable or missing ones become NaN (counted in ``n_bad``). The common all-``Z`` case is
-    parsed vectorised with numpy; anything else goes through :meth:`datetime.fromisoformat`.
+    reader can warn); unparseable or missing ones become NaN (counted in ``n_bad``). The common case, every time
+    ending in "Z", is parsed vectorised by numpy; anything else goes through :meth:`datetime.fromisoformat`.
     """
     n = len(texts)
-    if n and all(t is not None and _ISO_Z.match(t) for t in texts):
-        stamps = np.array([t[:-1] for t in texts if t is not None], dtype="datetime64[us]")
-        return stamps.astype(np.int64) / 1e6, 0, 0
+    match = _ISO_Z.fullmatch
+    if n and all(t is not None and match(t) for t in texts):
+        try:  # the pattern admits month 13 or second 61, which numpy rejects: then take the slow path
+            stamps = np.array([t[:-1] for t in texts if t is not None], dtype="datetime64[us]")
+            return stamps.astype(np.int64) / 1e6, 0, 0
+        except ValueError:
+            pass
     out = np.full(n, np.nan)
     n_naive = n_bad = 0
     for i, text in enumerate(texts):
