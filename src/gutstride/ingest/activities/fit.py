@@ -141,7 +141,7 @@ _CRC_TABLES = _crc_tables()
 
 
 @njit(cache=True, nogil=True)
-def _crc16(buf: np.ndarray, start: int, stop: int, t: np.ndarray) -> int:  # pragma: no cover - compiled
+def _crc16(buf: np.ndarray, start: int, stop: int, t: np.ndarray) -> np.int64:  # pragma: no cover - compiled
     crc = np.int64(0)
     i = start
     while i + 8 <= stop:
