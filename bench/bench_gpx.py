@@ -98,7 +98,7 @@ def main() -> None:
     for name, data in cases:
         text = data.decode("utf-8")
         n = check_equal(data, text)
-        ours = best_time(lambda data=data: read_gpx(data), 5)
+        ours = best_time(lambda data=data: read_gpx(data), 7)
         ref = best_time(lambda text=text: gpxpy.parse(text), 3)
         total_points += n
         total_ours += ours
