@@ -20,6 +20,8 @@ Run::
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -91,9 +93,15 @@ def main() -> None:
         megabytes = sum(p.stat().st_size for p in paths) / 1e6
 
         ws = Workspace(Path(tmp) / "ws", create=True)
+        load_before = os.getloadavg()[0]
+        cpu_start = time.process_time()
+        children_start = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         records = import_paths(ws, [folder], workers=args.workers)
         ours = time.perf_counter() - start
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_main = time.process_time() - cpu_start
+        cpu_workers = (children.ru_utime - children_start.ru_utime) + (children.ru_stime - children_start.ru_stime)
 
         statuses = {r.status for r in records}
         assert statuses == {"ok"}, [r for r in records if r.status != "ok"][:3]
@@ -113,6 +121,8 @@ def main() -> None:
           f"{args.workers} workers")
     print(f"  gutstride import_paths: {ours:.2f} s  ({args.files / ours:.0f} files/s, {megabytes / ours:.1f} MB/s)"
           f"  goal < 10 s: {'met' if ours < 10 else 'NOT met'}")
+    print(f"  CPU used: {cpu_main:.2f} s main process + {cpu_workers:.2f} s workers; machine load average "
+          f"{load_before:.1f} before the run (other processes share the {os.cpu_count()} cores)")
     print(f"  fitdecode, timestamp + HR only, 1 process: {ref_per_file * 1000:.0f} ms/file "
           f"(measured on {len(sample)} files), {ref_per_file * args.files:.1f} s for {args.files} files (extrapolated)")
     print(f"  ratio (fitdecode decode-only time / our full import time): {ref_per_file * args.files / ours:.1f}x")
