@@ -243,6 +243,15 @@ def test_unsafe_xml_is_refused(data: bytes) -> None:
     assert decoded.activities == []
 
 
+def test_external_dtd_is_never_fetched() -> None:
+    """An external DTD is not read, so an entity it might declare stays undefined: a fault, not an expansion."""
+    dtd = b'<?xml version="1.0"?><!DOCTYPE gpx SYSTEM "http://127.0.0.1:9/x.dtd">'
+    point = b'<trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time></trkpt>'
+    with_ref = read_gpx(dtd + b"<gpx><trk><name>&foo;</name><trkseg>" + point + b"</trkseg></trk></gpx>")
+    assert with_ref.status == "error" and "undefined entity" in with_ref.message
+    assert read_gpx(dtd + b"<gpx><trk><trkseg>" + point + b"</trkseg></trk></gpx>").status == "ok"
+
+
 def test_not_gpx() -> None:
     assert read_gpx(b"<kml></kml>").status == "error"
     assert read_gpx(b"").status == "error"
