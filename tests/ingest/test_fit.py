@@ -400,3 +400,23 @@ def test_sport_mapping_lands_in_vocabulary() -> None:
     assert map_sport("cycling", "indoor_cycling") == "indoor_cycling"
     assert map_sport("training", "strength_training") == "strength"
     assert map_sport("golf", None) == "other"
+
+
+def test_summary_falls_back_to_the_records_without_a_session() -> None:
+    # keep only file_id and record messages of a hand-made file: no session, lap or activity
+    t0 = 1_000_000_000
+    body = _definition(0, 0, [(0, 1, 0x00)], big=False) + bytes([0x00, 4])
+    body += _definition(1, 20, [(253, 4, 0x86), (3, 1, 0x02), (6, 2, 0x84), (5, 4, 0x86)], big=False)
+    rows = [(0, 100, 3000, 0), (1, 110, 3000, 300), (2, 0, 3000, 600), (30, 120, 0, 900), (31, 130, 200, 950)]
+    for dt, hr, speed, dist in rows:
+        body += bytes([0x01]) + struct.pack("<IBHI", t0 + dt, hr, speed, dist)
+    summary = read_fit(_fit_file(body)).activities[0].summary
+    assert summary.start_time == datetime.fromtimestamp(t0 + FIT_EPOCH_S, tz=UTC)
+    assert summary.duration_s == 31
+    assert summary.moving_time_s == 2  # the 28 s gap is a pause; the last interval is slower than 0.3 m/s
+    assert summary.distance_m == 9.5
+    assert summary.n_records == 5 and summary.n_hr == 4
+    assert summary.avg_hr == pytest.approx((100 + 110 + 120 + 130) / 4)
+    assert summary.max_hr == 130
+    assert summary.local_offset_s is None
+

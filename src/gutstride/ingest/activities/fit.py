@@ -603,6 +603,20 @@ def _sum_or_none(values: np.ndarray) -> float | None:
     return float(valid.sum()) if len(valid) else None
 
 
+#: Record gaps longer than this are pauses; slower than this (m/s) is standing still.
+_PAUSE_GAP_S, _STANDING_SPEED = 10.0, 0.3
+
+
+def _moving_time(time: np.ndarray, speed: np.ndarray) -> float:
+    """Seconds moving, from the records: the sum of the intervals ``t[i] - t[i-1]`` of at most 10 s whose
+    closing record shows a speed above 0.3 m/s (when no speed is recorded, every such interval counts)."""
+    dt = np.diff(time)
+    moving = np.isfinite(dt) & (dt > 0) & (dt <= _PAUSE_GAP_S)
+    if np.isfinite(speed).any():
+        moving &= speed[1:] > _STANDING_SPEED
+    return float(dt[moving].sum())
+
+
 def _summary(tables: dict[int, _Table], stream: dict[str, np.ndarray]) -> ActivitySummary:
     session = tables.get(_SESSION, _Table(np.zeros(0, np.int64)))
     sport_table = tables.get(_SPORT, _Table(np.zeros(0, np.int64)))
@@ -630,6 +644,8 @@ def _summary(tables: dict[int, _Table], stream: dict[str, np.ndarray]) -> Activi
     if summary.duration_s is None and len(valid_time):
         summary.duration_s = float(valid_time.max() - valid_time.min())
     summary.moving_time_s = _sum_or_none(session.col("total_timer_time"))
+    if summary.moving_time_s is None and len(valid_time) > 1:
+        summary.moving_time_s = _moving_time(time, stream["speed"])
     summary.distance_m = _sum_or_none(session.col("total_distance"))
     if summary.distance_m is None and np.isfinite(stream["distance"]).any():
         summary.distance_m = float(np.nanmax(stream["distance"]))
