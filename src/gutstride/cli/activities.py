@@ -191,7 +191,8 @@ def register(app: typer.Typer) -> None:
                 _print_import_table([], "Import")
             return
         ws = Workspace(workspace_path(workspace), create=True)
-        records = _import_with_progress(ws, paths, person, workers, show=not as_json)
+        total = sum(path.stat().st_size for path in files)
+        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
@@ -199,7 +200,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _import_with_progress(
-    ws: Workspace, paths: list[Path], person: int | None, workers: int, show: bool
+    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -215,11 +216,11 @@ def _import_with_progress(
 
     console = Console(stderr=True)
     columns = (
-        TextColumn("importing {task.fields[files]} files"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TextColumn("imported {task.fields[files]} files"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True, disable=not show) as bar:
-        task = bar.add_task("import", total=None, files=0)
+        task = bar.add_task("import", total=total, files=0)
 
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
