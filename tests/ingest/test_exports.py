@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.exports import ZipLimits, iter_export, read_strava_csv, unsafe_member_reason
@@ -140,3 +142,28 @@ def test_total_uncompressed_size_limit() -> None:
 def test_not_a_zip_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="not a readable zip"):
         list(iter_export(b"PK\x03\x04 but then garbage", "g.zip"))
+
+
+def test_macos_metadata_members_are_skipped() -> None:
+    data = make_zip({"__MACOSX/activities/._1.fit": b"\0\5\26\7", "activities/._2.fit": b"x", "a.fit": b"y"})
+    members = {m.label: m for m in iter_export(data, "m.zip")}
+    assert members["m.zip!/a.fit"].data == b"y"
+    for label in ("m.zip!/__MACOSX/activities/._1.fit", "m.zip!/activities/._2.fit"):
+        assert members[label].data is None and "macOS metadata" in members[label].skip_reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
+       cut=st.integers(0, 10**6))
+def test_damaged_zips_only_raise_our_error(flips: list[tuple[int, int]], cut: int) -> None:
+    inner = make_zip({"a.fit": FIT_C.read_bytes()[:2000], "b.gpx": b"<gpx/>" * 50})
+    data = bytearray(make_zip({"x/inner.zip": inner, "activities.csv": STRAVA_CSV.encode()}))
+    for offset, value in flips:
+        data[offset % len(data)] = value
+    damaged = bytes(data[: max(4, cut % (len(data) + 1))])
+    try:
+        members = list(iter_export(damaged, "d.zip", ZipLimits(max_total_bytes=1 << 20)))
+    except BadInputError:
+        return
+    for member in members:
+        assert (member.data is None) == bool(member.skip_reason)

@@ -152,6 +152,12 @@ def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator
             if unsafe is not None:
                 yield ExportMember(member_label, None, skip_reason=unsafe, packed_size=info.compress_size)
                 continue
+            if info.filename.startswith("__MACOSX/") or PurePosixPath(info.filename).name.startswith("._"):
+                yield ExportMember(
+                    member_label, None, skip_reason="macOS metadata (resource fork), not data",
+                    packed_size=info.compress_size,
+                )
+                continue
             if info.flag_bits & 0x1:
                 yield ExportMember(member_label, None, skip_reason="encrypted member", packed_size=info.compress_size)
                 continue

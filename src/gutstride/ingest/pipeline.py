@@ -107,6 +107,9 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
                     )
             except GutstrideError as exc:
                 yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a zip library surprise must not stop the batch
+                log.exception("walking %s failed", path)
+                yield _Item(str(path), size=size, skip_reason=f"error: unreadable zip ({type(exc).__name__}: {exc})")
             continue
         yield _Item(str(path), path=path, size=size)
 
