@@ -238,3 +238,13 @@ def test_gzipped_json_biom_and_corrupt_json(tmp_path: Path, ag_small: biom.Table
     broken.write_text(json.dumps(doc)[:-200])
     with pytest.raises(BadInputError, match="broken.biom: not a valid BIOM table"):
         read_table(broken)
+
+
+def test_consumer_report_with_percent_signs_and_whole_percentages(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("Genus,Abundance\nBacteroides,30%\nPrevotella,50%\nAkkermansia,20%\n")
+    table = read_table(path)
+    assert table.value_kind == "proportions" and table.sample_ids == ["report"]
+    np.testing.assert_allclose(dense(table)[0], [0.3, 0.5, 0.2])
+    path.write_text("taxon,relative_abundance_percent\nBacteroides,30\nPrevotella,70\n")
+    assert read_table(path).value_kind == "proportions"

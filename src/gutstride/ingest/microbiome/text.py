@@ -22,7 +22,8 @@ How the layout is decided
   4. otherwise the longer side holds the features (tables have more features than samples).
 
 * **Counts or proportions**: see :mod:`gutstride.ingest.microbiome.layout` (whole numbers are counts; anything
-  else is a relative abundance, rescaled per sample to sum 1).
+  else is a relative abundance, rescaled per sample to sum 1). Values written with ``%``, or under a header
+  saying ``%``, ``percent``, ``relative``, ``fraction`` or ``proportion``, are relative abundances even when whole.
 * A single value column with a generic name (``abundance``, ``relative_abundance``, ``percent``...) is one sample
   named after the file.
 """
@@ -51,6 +52,7 @@ SAMPLE_HEADERS = {"sampleid", "sample id", "sample", "sample_id", "sample_name",
 TAXONOMY_COLUMNS = {"taxonomy", "taxon", "lineage", "consensus lineage", "taxonomy_string", "classification"}
 RANK_COLUMNS = {"rank", "level", "taxonomy_lvl", "taxonomic_rank", "taxonomic rank", "tax_level"}
 GENERIC_VALUE_HEADERS = re.compile(r"abundance|percent|%|fraction|proportion|value|count|reads|relative", re.I)
+RELATIVE_HEADERS = re.compile(r"%|percent|relative|fraction|proportion", re.I)
 _DNA = re.compile(r"^[ACGTNacgtn]{20,}$")
 _MAPPING_COLUMNS = {"BarcodeSequence", "LinkerPrimerSequence"}
 
@@ -122,6 +124,9 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         if len(fields) != n_cols:
             raise BadInputError(f"{source}: line {lineno}: {len(fields)} fields, expected {n_cols}")
     frame = np.char.strip(np.array(records, dtype=str))
+    percent_signs = bool(np.any(np.char.endswith(frame[:, 1:], "%")))
+    if percent_signs:  # "12.5%" in a consumer report
+        frame[:, 1:] = np.char.rstrip(frame[:, 1:], "%")
     n_rows = len(records)
 
     row_ids = frame[:, 0].tolist()
@@ -227,7 +232,9 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
             taxonomy[fid] = normalise_lineage(fid) if looks_like_feature(fid) else lineage_at(fid, row_ranks[pos])
         elif (looks_like_feature(fid) and not _DNA.match(fid)) or named_taxa:
             taxonomy[fid] = normalise_lineage(fid)
-    return build_table(matrix, sample_ids, feature_ids, source, taxonomy=taxonomy)
+    relative = percent_signs or any(RELATIVE_HEADERS.search(header[c]) for c in value_cols)
+    return build_table(matrix, sample_ids, feature_ids, source, taxonomy=taxonomy,
+                       value_kind="proportions" if relative else None)
 
 
 def read_text(path: Path) -> FeatureTable:
