@@ -248,3 +248,11 @@ def test_consumer_report_with_percent_signs_and_whole_percentages(tmp_path: Path
     np.testing.assert_allclose(dense(table)[0], [0.3, 0.5, 0.2])
     path.write_text("taxon,relative_abundance_percent\nBacteroides,30\nPrevotella,70\n")
     assert read_table(path).value_kind == "proportions"
+
+
+def test_no_activity_file_is_claimed() -> None:
+    activities = sorted(p for p in (MICROBIOME.parent / "activities").rglob("*") if p.is_file())
+    assert activities
+    for path in activities:
+        with path.open("rb") as handle:
+            assert sniff_microbiome_format(handle.read(65536), path.name) is None, path
