@@ -167,3 +167,21 @@ def test_damaged_zips_only_raise_our_error(flips: list[tuple[int, int]], cut: in
         return
     for member in members:
         assert (member.data is None) == bool(member.skip_reason)
+
+
+def test_large_nested_zips_are_spilled_and_walked_the_same(garmin_export: Path) -> None:
+    in_memory = [(m.label, m.data) for m in iter_export(garmin_export)]
+    spilled = [(m.label, m.data) for m in iter_export(garmin_export, limits=ZipLimits(spill_bytes=1000))]
+    assert spilled == in_memory
+
+
+def test_member_size_limit() -> None:
+    data = make_zip({"big.fit": bytes(range(256)) * 40, "small.fit": b"abc"})
+    members = {m.label: m for m in iter_export(data, "s.zip", ZipLimits(max_member_bytes=5000))}
+    assert members["s.zip!/big.fit"].data is None and "larger than" in members["s.zip!/big.fit"].skip_reason
+    assert members["s.zip!/small.fit"].data == b"abc"
+
+
+def test_member_named_zip_that_is_not_a_zip() -> None:
+    (member,) = list(iter_export(make_zip({"fake.zip": b"hello"}), "f.zip"))
+    assert member.data is None and "not a zip" in member.skip_reason

@@ -6,7 +6,8 @@ UploadedFiles_0-_Part1.zip`` and so on) holding the original FIT files. A Strava
 and an ``activities/`` folder of ``.fit.gz``, ``.gpx.gz``, ``.tcx.gz`` and plain files.
 
 :func:`iter_export` yields every leaf member of such a zip, at any nesting depth up to a limit, as an
-:class:`ExportMember` with its bytes, or with the reason it was not read. Nothing is ever written to disk.
+:class:`ExportMember` with its bytes, or with the reason it was not read. Nothing is extracted: members are read
+into memory, and only a large nested zip is spilled to an anonymous temporary file.
 
 Zip safety
 ----------
@@ -18,7 +19,9 @@ the sizes the zip headers claim (headers can lie):
 * at most :attr:`ZipLimits.max_total_bytes` decompressed bytes in total;
 * each member is read in chunks and abandoned as soon as its decompressed size exceeds
   :attr:`ZipLimits.max_ratio` times its compressed size (a "zip bomb"), or the remaining total budget;
-* nested zips are expanded to :attr:`ZipLimits.max_depth` levels at most.
+* a single file may be at most :attr:`ZipLimits.max_member_bytes` long;
+* nested zips are expanded to :attr:`ZipLimits.max_depth` levels at most; one larger than
+  :attr:`ZipLimits.spill_bytes` is spilled to a temporary file (deleted afterwards) rather than held in memory.
 
 A member that breaks a per-member rule is skipped with the reason; breaking a whole-archive rule (member count,
 total size) stops the walk with one skipped entry saying what was left unread.
@@ -29,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import lzma
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -57,6 +61,10 @@ class ZipLimits:
     max_depth: int = 4
     #: Members smaller than this are never judged on their ratio (tiny text files compress "too well").
     ratio_floor_bytes: int = 1 << 20
+    #: Largest single file read from an export (nested zips excepted: they are walked, not read whole).
+    max_member_bytes: int = 1 << 30
+    #: Nested zips larger than this are spilled to a temporary file instead of being held in memory.
+    spill_bytes: int = 64 << 20
 
 
 @dataclass
@@ -161,33 +169,55 @@ def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator
             if info.flag_bits & 0x1:
                 yield ExportMember(member_label, None, skip_reason="encrypted member", packed_size=info.compress_size)
                 continue
-            try:
-                data = read_member(archive, info, budget)
-            except BadInputError as exc:
-                yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
-                continue
-            if info.filename.lower().endswith(".zip") and is_zip(data[:4]):
+            if info.filename.lower().endswith(".zip"):
                 if depth + 1 >= limits.max_depth:
                     yield ExportMember(
                         member_label, None, skip_reason=f"zip nested deeper than {limits.max_depth} levels",
                         packed_size=info.compress_size,
                     )
                     continue
-                try:
-                    yield from _walk(io.BytesIO(data), member_label, budget, depth + 1)
-                except BadInputError as exc:
-                    yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
+                yield from _walk_nested(archive, info, member_label, budget, depth + 1)
+                continue
+            try:
+                data = read_member(archive, info, budget, max_bytes=limits.max_member_bytes)
+            except BadInputError as exc:
+                yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
                 continue
             meta = strava.get(_strava_key(info.filename), {})
             rows = len(strava) if strava and info.filename.lower() == "activities.csv" else None
             yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size, strava_rows=rows)
 
 
-def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
-    """Read one member with caps on its decompressed size (ratio and remaining total budget).
+def _walk_nested(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, budget: _Budget, depth: int
+) -> Iterator[ExportMember]:
+    """Walk a zip inside ``archive``: in memory if small, else spilled to a temporary file (bounded memory)."""
+    skipped = ExportMember(label, None, packed_size=info.compress_size)
+    with tempfile.SpooledTemporaryFile(max_size=budget.limits.spill_bytes, prefix="gutstride-") as spill:
+        try:
+            read_member(archive, info, budget, sink=spill)  # type: ignore[arg-type]
+            spill.seek(0)
+            head = spill.read(4)
+            spill.seek(0)
+            if not is_zip(head):
+                skipped.skip_reason = "named .zip but not a zip archive"
+                yield skipped
+                return
+            yield from _walk(spill, label, budget, depth)  # type: ignore[arg-type]
+        except BadInputError as exc:
+            skipped.skip_reason = str(exc)
+            yield skipped
+
+
+def read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, sink: BinaryIO | None = None,
+    max_bytes: int | None = None,
+) -> bytes:
+    """Read one member with caps on its decompressed size: ratio, remaining total budget and ``max_bytes``.
 
     The caps are checked on the bytes actually produced by the decompressor, chunk by chunk, so a member whose
-    header understates its size is still stopped.
+    header understates its size is still stopped. With a ``sink`` (a temporary file), the bytes go there and
+    ``b""`` is returned, so memory stays bounded by one chunk.
     """
     limits = budget.limits
     ratio_cap = max(limits.ratio_floor_bytes, int(info.compress_size * limits.max_ratio))
@@ -205,12 +235,17 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
                     raise BadInputError(
                         f"compression ratio above {limits.max_ratio:g}:1 (possible zip bomb); member not read"
                     )
+                if max_bytes is not None and size > max_bytes:
+                    raise BadInputError(f"member larger than {max_bytes / 1024**2:g} MiB; not read")
                 if size > remaining:
                     budget.bytes = limits.max_total_bytes
                     raise _LimitExceeded(
                         f"export exceeds {limits.max_total_bytes / 1024**3:g} GiB uncompressed; nothing more was read"
                     )
-                chunks.append(chunk)
+                if sink is None:
+                    chunks.append(chunk)
+                else:
+                    sink.write(chunk)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error,
             lzma.LZMAError) as exc:
         raise BadInputError(f"unreadable zip member ({exc})") from exc
