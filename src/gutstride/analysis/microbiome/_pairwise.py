@@ -129,16 +129,17 @@ def minsum_distances(
     step = chunk_size or default_chunk_size(n)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        m = pairwise_min_sums(csr, slice(start, stop))
+        dist = pairwise_min_sums(csr, slice(start, stop))  # m, turned in place into the distances
         total = sums[start:stop, None] + sums[None, start:]
-        dist = np.maximum(total - 2.0 * m, 0.0)
+        dist *= -2.0
+        dist += total  # s_u + s_v - 2 m
+        np.maximum(dist, 0.0, out=dist)
         if ratio:
-            denom = total - m if shared_in_denominator else total
-            with np.errstate(invalid="ignore", divide="ignore"):
-                dist = np.where(denom > 0, dist / np.where(denom > 0, denom, 1.0), 0.0)
-        rows = np.arange(stop - start)
-        mask = np.arange(n - start)[None, :] > rows[:, None]
-        block = np.where(mask, dist, 0.0)
-        result[start:stop, start:] += block.astype(dtype, copy=False)
-        result[start:, start:stop] += block.T.astype(dtype, copy=False)
+            if shared_in_denominator:
+                total += dist
+                total *= 0.5  # s_u + s_v - m
+            np.divide(dist, total, out=dist, where=total > 0)  # 0 / 0 stays 0
+        dist[np.tril_indices(stop - start)] = 0.0  # only pairs j > i were computed
+        result[start:stop, start:] += dist.astype(dtype, copy=False)
+        result[start:, start:stop] += dist.T.astype(dtype, copy=False)
     return result
