@@ -10,6 +10,9 @@ import biom
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from gutstride.errors import BadInputError, GutstrideError, UnsupportedFormatError
 from gutstride.ingest.microbiome.qza import read_qza_member
@@ -256,3 +259,23 @@ def test_no_activity_file_is_claimed() -> None:
     for path in activities:
         with path.open("rb") as handle:
             assert sniff_microbiome_format(handle.read(65536), path.name) is None, path
+
+
+@settings(max_examples=25, deadline=None)
+@given(counts=arrays(np.int64, st.tuples(st.integers(1, 6), st.integers(1, 9)), elements=st.integers(0, 40)),
+       samples_as_rows=st.booleans(), comma=st.booleans())
+def test_random_text_tables_round_trip(tmp_path_factory: pytest.TempPathFactory, counts: np.ndarray,
+                                       samples_as_rows: bool, comma: bool) -> None:
+    counts[:, 0] += 1  # every sample has reads
+    samples = [f"sample.{i}" for i in range(counts.shape[0])]
+    features = [f"k__Bacteria;g__G{j}" for j in range(counts.shape[1])]
+    frame = pd.DataFrame(counts, index=samples, columns=features)
+    if not samples_as_rows:
+        frame = frame.T
+    frame.index.name = "SampleID" if samples_as_rows else "#OTU ID"
+    path = tmp_path_factory.mktemp("t") / ("t.csv" if comma else "t.tsv")
+    frame.to_csv(path, sep="," if comma else "\t")
+    table = read_table(path)
+    assert table.sample_ids == samples and table.feature_ids == features
+    np.testing.assert_array_equal(dense(table), counts)
+    assert table.taxonomy[features[0]] == ["Bacteria", "", "", "", "", "G0"]

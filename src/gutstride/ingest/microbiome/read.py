@@ -51,6 +51,13 @@ def _sniff_text(text: str) -> str | None:
         return "metaphlan"
     if lines[0].startswith("# Constructed from biom file"):
         return "text"
+    header_line = next((line for line in lines if not (line.startswith("#") and "\t" not in line and "," not in line)),
+                       "")
+    sep = "\t" if "\t" in header_line else ","
+    cells = [c.strip().strip('"') for c in header_line.split(sep)]
+    first_cell = cells[0].lstrip("#").strip().lower()
+    if len(cells) >= 2 and first_cell in _STRONG_FIRST:  # "#OTU ID", "Feature ID", "taxon"...
+        return "text"
     data = [line for line in lines if not line.startswith("#")]
     if not data:
         return None
@@ -59,17 +66,11 @@ def _sniff_text(text: str) -> str | None:
         return "bracken"
     if _is_kraken_line(first):
         return "kraken"
-    if first.split("\t", 1)[0].strip().startswith(("k__", "d__")) and "\t" in first:
+    clade = first.split("\t", 1)[0].strip()
+    if clade.startswith(("k__", "d__")) and ";" not in clade and "\t" in first:
         return "metaphlan"  # v2 profile or an mpa-style report without a header
-    header_line = next((line for line in lines if not (line.startswith("#") and "\t" not in line and "," not in line)),
-                       "")
-    sep = "\t" if "\t" in header_line else ","
-    cells = [c.strip().strip('"') for c in header_line.split(sep)]
     if len(cells) < 2:
         return None
-    first_cell = cells[0].lstrip("#").strip().lower()
-    if first_cell in _STRONG_FIRST:
-        return "text"
     if first_cell in _WEAK_FIRST and any(GENERIC_VALUE_HEADERS.search(c) for c in cells[1:]):
         return "text"
     if sum(looks_like_feature(c) for c in cells[1:]) >= max(1, (len(cells) - 1) // 2):
