@@ -224,6 +224,7 @@ class _Definition:
         """Bytes of content in each data message."""
         return sum(s for _, s, _ in self.fields) + sum(s for _, s, _ in self.dev_fields)
 
+    @functools.cached_property
     def layout(self) -> dict[int, tuple[int, int, int]]:
         """Field number -> (byte position in the message content, size, base type number); first one wins."""
         out: dict[int, tuple[int, int, int]] = {}
@@ -251,7 +252,6 @@ class _Fault(BadInputError):
 class _Segment:
     """The messages of one FIT file in a (possibly chained) FIT file."""
 
-    start: int
     off: np.ndarray  # byte position of each data message's content
     did: np.ndarray  # definition id of each data message
     cts: np.ndarray  # compressed-timestamp offset, -1 for a normal header
@@ -329,7 +329,7 @@ def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list
         else:
             break
     chunks.append((off[:n], did[:n], cts[:n]))
-    return _Segment(start, np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]),
+    return _Segment(np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]),
                     np.concatenate([c[2] for c in chunks]), fault)
 
 
@@ -455,7 +455,7 @@ def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Def
             continue  # its timestamps matter only to resolve compressed timestamps
         rows = order[bounds[k]:bounds[k + 1]]
         offs = seg.off[rows]
-        layout = definition.layout()
+        layout = definition.layout
         mat = _message_bytes(buf, offs, definition.size)
         if _TIMESTAMP in layout and layout[_TIMESTAMP][1] == 4:
             pos, size, base = layout[_TIMESTAMP]

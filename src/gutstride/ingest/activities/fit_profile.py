@@ -53,11 +53,9 @@ class FieldInfo:
     num: int
     name: str
     base_type: int
-    type_name: str
     scale: float
     offset: float
     units: str
-    is_array: bool
 
 
 @dataclass(frozen=True)
@@ -101,11 +99,9 @@ def message(num: int) -> MessageInfo | None:
             num=int(fnum),
             name=f["name"],
             base_type=BASE_TYPE_BY_NAME.get(f["base_type"], BYTE),
-            type_name=f["type"],
             scale=float(_first(f["scale"], 1)),
             offset=float(_first(f["offset"], 0)),
             units=str(_first(f["units"], "")),
-            is_array=f["array"] == "true",
         )
     return MessageInfo(num=num, name=raw["name"], fields=fields)
 
