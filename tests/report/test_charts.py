@@ -45,7 +45,7 @@ def test_intensity_chart_states_the_share_above_70_percent_in_its_alt_text() -> 
     desc = root.find(f"{SVG}desc").text or ""
     assert "75% of heart-rate time was at or below 70% of HRmax" in desc
     assert "25% above" in desc
-    assert any("70% HRmax" == (t.text or "") for t in root.iter(f"{SVG}text"))
+    assert any((t.text or "") == "70% HRmax" for t in root.iter(f"{SVG}text"))
 
 
 def test_only_palette_colours_are_used() -> None:

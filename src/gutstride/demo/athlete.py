@@ -3,7 +3,8 @@
 Everything here is DEMO DATA, made up by this module to show what gutstride does. Nothing is measured. The
 year holds:
 
-- a base of easy runs, tempo runs and weekly long runs, with strength and yoga sessions;
+- a base of easy runs, tempo runs and weekly long runs, with strength and yoga sessions, and a 5 km race about
+  every eight weeks (the all-out efforts from which HRmax is measured);
 - a block of long runs in the summer heat, after which the log shows GI symptoms;
 - a 4-week break with no training (an injury, say);
 - a daily log whose symptoms depend on heat, duration and a meal shortly before running.
@@ -34,7 +35,7 @@ LOCAL_OFFSET_S = 3600  # the athlete lives at UTC+1 (no DST, to keep the demo si
 class DemoSession:
     """One planned session: its kind, start, duration and conditions."""
 
-    kind: str  # "easy" | "tempo" | "long" | "long_heat" | "strength" | "yoga"
+    kind: str  # "easy" | "tempo" | "long" | "long_heat" | "race" | "strength" | "yoga"
     start: datetime  # UTC
     minutes: float
     target_share: float  # target HR as a share of HRMAX in the main part
@@ -91,6 +92,8 @@ def simulate_session(session: DemoSession, rng: np.random.Generator) -> dict[str
     if session.kind == "tempo":  # 3 x 8 min above threshold in the middle
         blocks = ((t // 60) % 12 < 8) & (t > 900) & (t < n - 600)
         target = np.where(blocks, 0.88 * HRMAX, target)
+    if session.kind == "race":  # all out, with a final sprint to HRmax
+        target = np.where(t > n - 240, 1.02 * HRMAX, target)
     if session.kind == "strength":  # sets and rests
         target = np.where((t // 90) % 2 == 0, 0.72 * HRMAX, 0.55 * HRMAX) * warm + rest * (1 - warm)
     drift = np.maximum(session.temperature_c - 22.0, 0) * 0.02 * (t / 60.0)
@@ -142,6 +145,8 @@ def generate_year(last_day: date, seed: int = 7) -> DemoYear:
     n_files = 0
     while day <= last_day:
         kind = WEEK_PLAN.get(day.weekday())
+        if day.weekday() == 5 and (day - first_day).days % 56 < 7:
+            kind = "race"
         in_break = break_start <= day <= break_end
         temperature = _season_temperature(day, rng)
         session = None
@@ -151,10 +156,11 @@ def generate_year(last_day: date, seed: int = 7) -> DemoYear:
                 kind, temperature = "long_heat", max(temperature, 27.0) + rng.uniform(0, 5)
             minutes = {
                 "easy": rng.uniform(32, 48), "tempo": rng.uniform(45, 55), "long": rng.uniform(75, 110),
-                "long_heat": rng.uniform(125, 160), "strength": rng.uniform(35, 50), "yoga": rng.uniform(40, 60),
+                "long_heat": rng.uniform(125, 160), "race": rng.uniform(24, 28), "strength": rng.uniform(35, 50),
+                "yoga": rng.uniform(40, 60),
             }[kind]
-            share = {"easy": 0.66, "tempo": 0.75, "long": 0.72, "long_heat": 0.8, "strength": 0.6,
-                     "yoga": 0.5}[kind]
+            share = {"easy": 0.62, "tempo": 0.72, "long": 0.66, "long_heat": 0.8, "race": 0.93, "strength": 0.58,
+                     "yoga": 0.48}[kind]
             hour = 7 if kind not in ("strength", "yoga") else 18
             start = datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 50)), tzinfo=UTC)
             start -= timedelta(seconds=LOCAL_OFFSET_S)

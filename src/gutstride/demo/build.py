@@ -132,6 +132,7 @@ def extract_demo_samples(table_path: Path, mapping_path: Path, n: int = 3, min_d
 
 def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False) -> dict[str, Path]:
     """Generate the demo files, import them into ``output/workspace`` and write the report. Returns the paths."""
+    from gutstride.analysis.training import Profile
     from gutstride.ingest.pipeline import import_paths
     from gutstride.report.build import write_report
     from gutstride.store.profile import save_profile
@@ -153,7 +154,7 @@ def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False
         person = ws.person(session)
         person.name = "Demo athlete"
         person.is_demo = True
-        save_profile(session, person, **PROFILE)
+    save_profile(ws, Profile(**PROFILE), today)
     import_paths(ws, [files / "activities", biom_path, log_path])
     html = output / "report.html"
     write_report(ws, html, json_path=output / "report.json", today=today)

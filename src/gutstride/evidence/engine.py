@@ -89,7 +89,7 @@ def describe(finding: Finding) -> str:
         parts.append(day.isoformat())
     if finding.interval is not None:
         low, high = finding.interval
-        parts.append(f"interval {low:g} to {high:g}{(' ' + finding.unit) if finding.unit else ''}")
+        parts.append(f"interval {low:.3g} to {high:.3g}{(' ' + finding.unit) if finding.unit else ''}")
     return f"{finding.summary} ({'; '.join(parts)})"
 
 

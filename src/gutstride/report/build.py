@@ -43,6 +43,7 @@ class ReportInputs:
     """Everything the report reads from the workspace for one person."""
 
     person: dict[str, Any]
+    profile: Any  # gutstride.analysis.training.Profile
     activities: pd.DataFrame
     streams: Mapping[int, dict[str, np.ndarray]]
     log_entries: list[LogEntry]
@@ -60,9 +61,11 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
     from sqlalchemy import select
 
     from gutstride.analysis.microbiome.reference import ReferenceCohort, load_default_reference
-    from gutstride.store.activities import load_activities, load_stream
+    from gutstride.analysis.training import STREAM_COLUMNS
+    from gutstride.store.activities import load_activities
     from gutstride.store.logs import load_entries
     from gutstride.store.microbiome import load_samples
+    from gutstride.store.profile import load_profile
     from gutstride.store.schema import ImportRow
 
     with ws.session() as session:
@@ -73,13 +76,13 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
                    for r in session.scalars(select(ImportRow).where(ImportRow.person_id == person_row.id)
                                             .order_by(ImportRow.id))]
     activities = load_activities(ws, person["id"])
-    streams = {int(i): load_stream(ws, int(i)) for i, has in zip(activities["id"], activities["has_stream"],
-                                                                    strict=True) if has}
+    with_stream = activities.loc[activities["has_stream"].astype(bool), "id"]
+    streams = {int(i): ws.read_stream(int(i), STREAM_COLUMNS) for i in with_stream}
     samples, table = load_samples(ws, person["id"])
     dates = [None if pd.isna(d) else pd.Timestamp(d).date() for d in samples["collection_date"]] if len(samples) else []
     reference = (ReferenceCohort.from_json(reference_path.read_text(), str(reference_path)) if reference_path
                  else load_default_reference())
-    return ReportInputs(person=person, activities=activities, streams=streams,
+    return ReportInputs(person=person, profile=load_profile(ws, person["id"]), activities=activities, streams=streams,
                         log_entries=load_entries(ws, person["id"]),
                         microbiome=table if len(samples) else None, sample_dates=dates, imports=imports,
                         today=today or datetime.now(UTC).date(), reference=reference)
@@ -90,10 +93,10 @@ def _fmt_date(d: Any) -> str | None:
 
 
 def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any], list[Finding], Any]:
-    from gutstride.analysis.training import analyse_training, profile_from_person
+    from gutstride.analysis.training import analyse_training
 
-    profile = profile_from_person(inputs.person)
-    analysis = analyse_training(inputs.activities, inputs.streams, profile, inputs.today, min_observations=min_obs)
+    analysis = analyse_training(inputs.activities, inputs.streams, inputs.profile, inputs.today,
+                                min_observations=min_obs, sample_dates=[d for d in inputs.sample_dates if d])
     sessions = analysis.sessions
     weeks = []
     for _, w in analysis.weekly.iterrows():
@@ -112,6 +115,7 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
         "n_sessions": int(len(sessions)),
         "hrmax": {"value": analysis.hrmax.value, "method": analysis.hrmax.method,
                   "method_text": analysis.hrmax.describe()},
+        "around_samples": analysis.around_samples,
         "weeks": weeks,
         "zone_minutes_total": zone_totals,
         "findings": [f.to_dict() for f in analysis.findings],
@@ -121,10 +125,34 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
     return training, list(analysis.findings), analysis
 
 
+def exposures_from_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The training sessions as the exposures table :func:`~gutstride.analysis.symptoms.trigger_analysis` reads."""
+    return pd.DataFrame({
+        "start_time": sessions["start_time"], "day": sessions["local_date"],
+        "share_above_70pct_hrmax": sessions["share_above_70"], "duration_s": sessions["duration_s"],
+        "avg_temp_c": sessions["avg_temp_c"], "sport": sessions["sport"],
+    }).dropna(subset=["start_time", "day"])
+
+
+def _trigger_row(r: Any) -> dict[str, Any]:
+    """One trigger result as a report table row, with its numbers and how to read it."""
+    enough = r.status == "ok"
+    return {
+        "id": r.trigger_id, "label": r.label, "n": r.n, "status": r.status,
+        "with_text": f"{r.events_exposed}/{r.n_exposed}", "without_text": f"{r.events_unexposed}/{r.n_unexposed}",
+        "rate_ratio": r.rate_ratio if enough else None, "interval": list(r.interval) if enough else None,
+        "ratio_text": f"{r.rate_ratio:.1f} ({r.interval[0]:.1f}-{r.interval[1]:.1f})" if enough else "—",
+        "p_adjusted": r.p_adjusted, "p_text": f"{r.p_adjusted:.3f}" if r.p_adjusted is not None else "—",
+        "reading": ("not enough data yet" if not enough else
+                    "likely trigger (more symptoms with it, after adjusting for the number of triggers tested)"
+                    if r.significant and r.rate_ratio > 1 else "no clear difference"),
+    }
+
+
 def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
                                                                                list[Finding]]:
     from gutstride.analysis.symptoms import (
-        exposures_from_sessions,
+        PRIMARY_OUTCOME,
         screen_red_flags,
         symptom_findings,
         symptom_trend,
@@ -132,38 +160,41 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     )
 
     red_flags = screen_red_flags(inputs.log_entries)
-    exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
+    exposures = exposures_from_sessions(analysis.sessions)
     results = trigger_analysis(exposures, inputs.log_entries, min_sessions=min_obs)
     trend = symptom_trend(inputs.log_entries, exposures)
-    findings = symptom_findings(results, red_flags, trend, min_observations=min_obs)
-    triggers = [r.to_report_row() for r in results]
-    timeline = _symptom_points(exposures, inputs.log_entries)
+    findings = [f for f in symptom_findings(results, red_flags, trend, min_observations=min_obs)
+                if f.domain != "red_flag"]
+    primary = [r for r in results if r.outcome == PRIMARY_OUTCOME]
+    n_tested = max((r.n_tested for r in primary), default=0)
     section = {
-        "triggers": triggers,
-        "method": results[0].method_note if results else "",
-        "timeline": timeline,
-        "findings": [f.to_dict() for f in findings if f.domain != "red_flag"],
+        "triggers": [_trigger_row(r) for r in primary] if inputs.log_entries else [],
+        "method": (f"Each row compares sessions with and without the possible trigger: sessions followed by GI "
+                   f"symptoms (any score of 3/10 or more) out of sessions logged. {n_tested} triggers had enough data "
+                   "to be tested; p-values are Holm-adjusted for that number, and the 95% intervals (Katz) are not. "
+                   "An association in your own data is not proof of cause."),
+        "timeline": _symptom_points(exposures, inputs.log_entries),
+        "findings": [f.to_dict() for f in findings],
     }
-    return section, [f for f in findings if f.domain != "red_flag"], red_flags
+    return section, findings, red_flags
 
 
 def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry]) -> list[dict[str, Any]]:
-    """One point per session: its day, minutes and whether GI symptoms >= 3/10 were logged for it."""
-    from gutstride.analysis.symptoms import entry_has_symptoms
+    """One point per session: its day, minutes and whether GI symptoms >= 3/10 were logged that day."""
+    from gutstride.analysis.symptoms import SYMPTOM_THRESHOLD
 
     by_day: dict[date, bool] = {}
     for e in entries:
-        flag = entry_has_symptoms(e)
-        if flag is not None:
-            by_day[e.day] = by_day.get(e.day, False) or flag
+        worst = e.max_symptom()
+        if worst is not None:
+            by_day[e.day] = by_day.get(e.day, False) or worst >= SYMPTOM_THRESHOLD
     points = []
-    for _, row in exposures.iterrows():
-        day = pd.Timestamp(row["day"]).date()
-        minutes = float(row["duration_s"] or 0) / 60.0
+    for row in exposures.itertuples():
+        day = pd.Timestamp(row.day).date()
+        minutes = float(row.duration_s or 0) / 60.0
         flag = by_day.get(day)
         points.append({"day": day, "minutes": minutes, "symptoms": flag,
-                       "label": f"{day} {row.get('sport', '')} {minutes:.0f} min"
-                                + ("; GI symptoms" if flag else "")})
+                       "label": f"{day} {row.sport} {minutes:.0f} min" + ("; GI symptoms" if flag else "")})
     return points
 
 
@@ -219,8 +250,13 @@ def _data_used(inputs: ReportInputs, training: dict[str, Any]) -> dict[str, Any]
     hr_cov = next((f for f in training.get("findings", []) if f["id"] == "data.hr_coverage"), None)
     n_entries = len(inputs.log_entries)
     n_samples = len(inputs.sample_dates)
+    def span(values: list[date]) -> str:
+        return f" ({min(values)} to {max(values)})" if values else ""
+
     summary = (f"{len(inputs.imports)} files read ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
-               f"{len(acts)} activities, {n_entries} log entries, {n_samples} microbiome samples.")
+               f"{len(acts)} activities{span([s.date() for s in starts])}, "
+               f"{n_entries} log entries{span([e.day for e in inputs.log_entries])}, "
+               f"{n_samples} microbiome samples{span([d for d in inputs.sample_dates if d])}.")
     if hr_cov:
         summary += f" {hr_cov['summary']}."
     return {
@@ -288,7 +324,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     micro, micro_findings = _microbiome_section(inputs)
     recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
     recommendations = [r.to_dict() for r in recs]
-    plan = suggest_next_week(analysis.recent_weeks(), inputs.today)
+    plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today)
     return {
         "meta": {
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,

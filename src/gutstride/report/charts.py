@@ -7,6 +7,7 @@ common colour-vision deficiencies; series are also told apart by position and la
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,7 +72,8 @@ class Svg:
         self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}" stroke="{stroke}">'
                           f"{tip_xml}</circle>")
 
-    def y_axis(self, top_value: float, label: str, ticks: int = 4, fmt: str = "{:.0f}") -> None:
+    def y_axis(self, top_value: float, label: str, fmt: str = "{:g}") -> None:
+        ticks = 4 if (top_value / 4) == int(top_value / 4) and top_value >= 4 else 5
         for i in range(ticks + 1):
             frac = i / ticks
             self.line(self.left, self.y(frac), self.left + self.plot_w, self.y(frac), "#e3e3e3")
@@ -80,7 +82,7 @@ class Svg:
                           f'text-anchor="middle" font-size="11" fill="#222">{escape(label)}</text>')
 
     def legend(self, items: Sequence[tuple[str, str]], y: float | None = None) -> None:
-        x = self.left
+        x: float = self.left
         y = self.height - 8 if y is None else y
         for label, colour in items:
             self.rect(x, y - 9, 10, 10, colour)
@@ -88,7 +90,7 @@ class Svg:
             x += 18 + 6.2 * len(label)
 
     def render(self) -> str:
-        uid = abs(hash((self.title, self.description))) % 10**8
+        uid = zlib.crc32(f"{self.title}|{self.description}".encode())  # stable across runs, unique per chart
         return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {self.width} {self.height}" '
                 f'aria-labelledby="t{uid} d{uid}" class="chart"><title id="t{uid}">{escape(self.title)}</title>'
                 f'<desc id="d{uid}">{escape(self.description)}</desc>{"".join(self.parts)}</svg>')

@@ -11,8 +11,10 @@ from gutstride.report import charts
 
 CERTAINTY_TEXT = {"high": "high certainty", "moderate": "moderate certainty", "low": "low certainty",
                   "very_low": "very low certainty", "info": "information"}
-DIRECTION_TEXT = {"above": "above the pattern", "below": "below the pattern", "within": "within the pattern",
-                  "present": "present", "absent": "absent", "not_enough_data": "not enough data yet"}
+DIRECTION_TEXT = {"above": "above", "below": "below", "within": "within", "present": "present", "absent": "absent",
+                  "not_enough_data": "not enough data yet"}
+SESSION_TEXT = {"rest": "Rest", "moderate": "Moderate cardio", "easy": "Easy aerobic", "hard": "Harder session",
+                "strength_mobility": "Strength or mobility", "unplanned": "Not planned yet"}
 
 
 def _fmt(value: Any, digits: int = 0) -> str:
@@ -64,5 +66,7 @@ def render_html(content: dict[str, Any]) -> str:
         fmt=_fmt, pct=_pct,
         certainty_text=lambda c: CERTAINTY_TEXT.get(c, str(c)),
         direction_text=lambda f: DIRECTION_TEXT.get(f["direction"], f["direction"]),
+        session_text=lambda s: SESSION_TEXT.get(s, s),
+        weekday=lambda d: _date(d).strftime("%a %d %b"),
     )
     return env.get_template("report.html.j2").render(c=content, charts=build_charts(content))
