@@ -98,14 +98,23 @@ def test_rarefaction_depth_and_seed(ag: FeatureTable) -> None:
     assert (other.data != rarefied.data).nnz > 0
 
 
-def test_rarefaction_is_unbiased_and_keeps_everything_at_full_depth() -> None:
+def test_rarefaction_is_hypergeometric_and_keeps_everything_at_full_depth() -> None:
     counts = np.array([[60, 30, 10, 0], [5, 5, 0, 90]], dtype=np.float64)
     table = FeatureTable(data=sp.csr_array(counts), sample_ids=["a", "b"], feature_ids=list("wxyz"))
     full, _ = rarefy(table, 100, seed=1)
     np.testing.assert_array_equal(full.data.toarray(), counts)
-    draws = np.stack([rarefy(table, 20, seed=s)[0].data.toarray() for s in range(400)])
-    # hypergeometric means: depth * x_i / N; standard error of the mean over 400 draws is below 0.1 here
-    np.testing.assert_allclose(draws.mean(axis=0), counts * 20 / 100, atol=0.35)
+    # 4,000 copies of sample "a" are 4,000 independent draws of 20 reads without replacement
+    copies = 4000
+    many = FeatureTable(data=sp.csr_array(np.repeat(counts[:1], copies, axis=0)),
+                        sample_ids=[f"a{i}" for i in range(copies)], feature_ids=list("wxyz"))
+    draws = rarefy(many, 20, seed=5)[0].data.toarray()
+    share = counts[0] / 100
+    mean = 20 * share
+    # hypergeometric variance; a multinomial (with replacement) would lack the last factor
+    variance = 20 * share * (1 - share) * (100 - 20) / (100 - 1)
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=4 * np.sqrt(variance.max() / copies))
+    np.testing.assert_allclose(draws.var(axis=0), variance, atol=0.25)
+    assert abs(draws[:, 0].var() - 20 * 0.6 * 0.4) > 0.5  # with replacement would give 4.8, not 3.88
 
 
 def test_rarefaction_rejects_bad_input() -> None:
