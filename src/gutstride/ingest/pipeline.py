@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gutstride.errors import GutstrideError, MissingDataError
+from gutstride.errors import BadInputError, GutstrideError, MissingDataError
 from gutstride.ingest.exports import ZipLimits, apply_strava_meta, is_zip, iter_export
 from gutstride.ingest.record import ImportRecord
 
@@ -47,6 +47,13 @@ WINDOW_PER_WORKER = 4
 #: Decoded files stored per transaction (at most), and the longest a decoded file waits to be stored.
 BATCH_FILES = 32
 BATCH_SECONDS = 0.5
+#: Files up to this size are read whole at once; larger ones are hashed in chunks and read only if a reader
+#: needs them (bounded memory for stray videos and disk images in a folder).
+WHOLE_FILE_BYTES = 16 << 20
+#: Largest file given to the activity or log readers.
+MAX_FILE_BYTES = 1 << 30
+#: Bytes from the start of a file kept for sniffing (gzip heads are decompressed from these).
+START_BYTES = 1 << 16
 #: Bytes of (decompressed) head given to the format sniffers.
 HEAD_BYTES = 8192
 #: Progress callback: ``progress(files_done, bytes_done, bytes_total)``.
@@ -114,11 +121,38 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
         yield _Item(str(path), path=path, size=size)
 
 
+def _content(item: _Item) -> tuple[bytes | None, bytes, str]:
+    """``(data, start, sha256)`` of an item. A large file on disk is hashed in chunks and not held in memory:
+    then ``data`` is ``None`` and ``start`` its first :data:`START_BYTES` bytes."""
+    if item.data is not None:
+        return item.data, item.data[:START_BYTES], hashlib.sha256(item.data).hexdigest()
+    assert item.path is not None
+    if item.size <= WHOLE_FILE_BYTES:
+        data = item.path.read_bytes()
+        return data, data[:START_BYTES], hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    start = b""
+    with open(item.path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if not start:
+                start = chunk[:START_BYTES]
+            digest.update(chunk)
+    return None, start, digest.hexdigest()
+
+
+def _read_whole(item: _Item) -> bytes:
+    """The whole content of a large file on disk that a reader needs, up to :data:`MAX_FILE_BYTES`."""
+    assert item.path is not None
+    if item.size > MAX_FILE_BYTES:
+        raise BadInputError(f"file larger than {MAX_FILE_BYTES / 1024**3:g} GiB: not read")
+    return item.path.read_bytes()
+
+
 def sniff_head(data: bytes, name: str) -> tuple[bytes, str]:
     """The head the sniffers see, and the name: for gzip data, the decompressed head and the name without ``.gz``."""
     if data[:2] == b"\x1f\x8b":
         try:
-            head = zlib.decompressobj(wbits=31).decompress(data[: 1 << 16], HEAD_BYTES)
+            head = zlib.decompressobj(wbits=31).decompress(data[:START_BYTES], HEAD_BYTES)
         except zlib.error:
             return data[:HEAD_BYTES], name
         return head, name[:-3] if name.lower().endswith(".gz") else name
@@ -262,15 +296,11 @@ class _Run:
             message = item.skip_reason.removeprefix("error: ")
             self._done(slot, ImportRecord(item.label, status, message), item)  # type: ignore[arg-type]
             return
-        data = item.data
-        if data is None:
-            assert item.path is not None
-            try:
-                data = item.path.read_bytes()
-            except OSError as exc:
-                self._done(slot, ImportRecord(item.label, "error", f"cannot read ({exc.strerror or exc})"), item)
-                return
-        sha = hashlib.sha256(data).hexdigest()
+        try:
+            data, start, sha = _content(item)
+        except OSError as exc:
+            self._done(slot, ImportRecord(item.label, "error", f"cannot read ({exc.strerror or exc})"), item)
+            return
         if sha in self.known:
             record = ImportRecord(item.label, "duplicate", f"already imported from {self.known[sha]}", sha256=sha)
             self._done(slot, record, item)
@@ -287,7 +317,7 @@ class _Run:
             self._done(slot, record, item)
             return
         name = item.label.rsplit("/", 1)[-1]
-        head, sniff_name = sniff_head(data, name)
+        head, sniff_name = sniff_head(start, name)
         try:
             from gutstride.ingest.activities.dispatch import sniff_activity_format
         except ImportError:
@@ -295,6 +325,13 @@ class _Run:
         else:
             fmt = sniff_activity_format(head, sniff_name)
         if fmt is not None:
+            try:
+                data = data if data is not None else _read_whole(item)
+            except (OSError, BadInputError) as exc:
+                record = ImportRecord(item.label, "error", str(exc), "activity", fmt, sha)
+                self._store_record(record)
+                self._done(slot, record, item)
+                return
             self._submit(slot, item, sha, data, name)
             return
         record = self._other(item, data, head, sniff_name, sha)
@@ -467,7 +504,7 @@ class _Run:
             raise MissingDataError(f"person {self.person_id} is no longer in the workspace")
         return person
 
-    def _other(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord:
+    def _other(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord:
         """Route a file that is not an activity: microbiome table, then log, else skipped."""
         try:
             return self._microbiome(item, data, head, name, sha) or self._log(item, data, head, name, sha) or (
@@ -481,7 +518,7 @@ class _Run:
             log.exception("reading %s failed", item.label)
             return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
 
-    def _microbiome(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord | None:
+    def _microbiome(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
         try:
             from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
             from gutstride.store.microbiome import save_table
@@ -498,7 +535,7 @@ class _Run:
             else:
                 with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
                     target = Path(tmp) / name
-                    target.write_bytes(data)
+                    target.write_bytes(data or b"")
                     table = read_table(target)
             with self.ws.session() as session:
                 n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
@@ -508,7 +545,7 @@ class _Run:
         message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
 
-    def _log(self, item: _Item, data: bytes, head: bytes, name: str, sha: str) -> ImportRecord | None:
+    def _log(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
         try:
             from gutstride.ingest.logs import read_log, sniff_log
             from gutstride.store.logs import save_entries
@@ -518,7 +555,7 @@ class _Run:
             return None
         fmt = "json" if head.lstrip()[:1] in (b"[", b"{") else "csv"
         try:
-            entries = read_log(data, name)
+            entries = read_log(data if data is not None else _read_whole(item), name)
             with self.ws.session() as session:
                 n = save_entries(self.ws, session, self._person(session), entries, item.label)
         except GutstrideError as exc:
