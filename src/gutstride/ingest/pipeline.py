@@ -2,9 +2,12 @@
 
 :func:`import_paths` walks folders recursively, expands export zips (:mod:`gutstride.ingest.exports`), hashes
 every file (SHA-256) and routes it: activity formats first (sniffed by the activity dispatcher), then microbiome
-tables, then log files; anything else is recorded as skipped. Activity files are decoded in a process pool;
-at most :data:`WINDOW_PER_WORKER` files per worker are in flight at any time, so memory stays bounded however
-large the export, and results are stored in input order, which keeps deduplication deterministic.
+tables, then log files; anything else is recorded as skipped. Activity files are decoded in a process pool
+(the first one in this process, which loads the readers before the workers are forked from it on Linux); the
+workers also encode each stream as Parquet. At most :data:`WINDOW_PER_WORKER` files per worker are in flight at
+any time, so memory stays bounded however large the export, and results are stored in input order, which keeps
+deduplication deterministic. Decoded files are stored :data:`BATCH_FILES` to a transaction; if storing one of
+them fails, the batch is rolled back and stored file by file, so only that file gets an error.
 
 Every input file gets exactly one :class:`~gutstride.ingest.record.ImportRecord` (one per member for zips), and
 a bad file never stops the batch. A file whose hash the workspace already holds (imported ok, partial or as a
