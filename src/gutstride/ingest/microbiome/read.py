@@ -45,7 +45,7 @@ def _sniff_text(text: str) -> str | None:
     from gutstride.ingest.microbiome.text import GENERIC_VALUE_HEADERS, looks_like_feature
 
     lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    if not lines or lines[0].lstrip().startswith("("):  # nothing, or a Newick tree
         return None
     if any(line.startswith("#mpa_v") or line.lstrip("#").startswith("clade_name") for line in lines[:10]):
         return "metaphlan"
