@@ -125,3 +125,13 @@ def test_import_missing_path_and_empty_folder(tmp_path: Path) -> None:
     assert f"no files found in {tmp_path / 'empty'}" in out.stderr
     out = run_cli("import", tmp_path / "empty", "--json")
     assert out.returncode == 0 and json.loads(out.stdout) == []
+
+
+def test_inspect_file_with_several_activities_describes_the_first() -> None:
+    chained = ACT / "fit-fitparse" / "activity-activity-filecrc.fit"
+    with fitdecode.FitReader(str(chained), check_crc=fitdecode.CrcCheck.DISABLED) as reader:
+        n_files = sum(isinstance(frame, fitdecode.FitHeader) for frame in reader)
+    (row,) = json.loads(run_cli("inspect", chained, "--json").stdout)
+    assert n_files == 2
+    assert f"holds {n_files} activities; the first is described" in row["message"]
+    assert row["status"] != "error" and row["n_records"] > 0
