@@ -223,9 +223,13 @@ class TriggerResult:
             "trigger_id": self.trigger_id, "outcome": self.outcome, "label": label[:1].upper() + label[1:],
             "with_text": share(self.events_exposed, self.n_exposed),
             "without_text": share(self.events_unexposed, self.n_unexposed),
-            "ratio_text": f"{self.rate_ratio:.2g} ({self.interval[0]:.2g}-{self.interval[1]:.2g})",
+            "ratio_text": (f"{self.rate_ratio:.2g} ({self.interval[0]:.2g}-{self.interval[1]:.2g})"
+                           if self.status == "ok" else "-"),
             "p_text": "-" if self.p_adjusted is None else f"{self.p_adjusted:.2g}", "reading": reading,
             "n": self.n, "status": self.status,
+            "rate_ratio": self.rate_ratio if self.status == "ok" else None,
+            "interval": list(self.interval) if self.status == "ok" else None,
+            "p_adjusted": self.p_adjusted, "n_tested": self.n_tested,
         }
 
 

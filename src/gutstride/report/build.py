@@ -11,7 +11,7 @@ Three steps, kept apart so that the middle one is pure and testable:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -125,34 +125,12 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
     return training, list(analysis.findings), analysis
 
 
-def exposures_from_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The training sessions as the exposures table :func:`~gutstride.analysis.symptoms.trigger_analysis` reads."""
-    return pd.DataFrame({
-        "start_time": sessions["start_time"], "day": sessions["local_date"],
-        "share_above_70pct_hrmax": sessions["share_above_70"], "duration_s": sessions["duration_s"],
-        "avg_temp_c": sessions["avg_temp_c"], "sport": sessions["sport"],
-    }).dropna(subset=["start_time", "day"])
-
-
-def _trigger_row(r: Any) -> dict[str, Any]:
-    """One trigger result as a report table row, with its numbers and how to read it."""
-    enough = r.status == "ok"
-    return {
-        "id": r.trigger_id, "label": r.label, "n": r.n, "status": r.status,
-        "with_text": f"{r.events_exposed}/{r.n_exposed}", "without_text": f"{r.events_unexposed}/{r.n_unexposed}",
-        "rate_ratio": r.rate_ratio if enough else None, "interval": list(r.interval) if enough else None,
-        "ratio_text": f"{r.rate_ratio:.1f} ({r.interval[0]:.1f}-{r.interval[1]:.1f})" if enough else "—",
-        "p_adjusted": r.p_adjusted, "p_text": f"{r.p_adjusted:.3f}" if r.p_adjusted is not None else "—",
-        "reading": ("not enough data yet" if not enough else
-                    "likely trigger (more symptoms with it, after adjusting for the number of triggers tested)"
-                    if r.significant and r.rate_ratio > 1 else "no clear difference"),
-    }
-
-
 def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
                                                                                list[Finding]]:
     from gutstride.analysis.symptoms import (
         PRIMARY_OUTCOME,
+        entry_has_symptoms,
+        exposures_from_sessions,
         screen_red_flags,
         symptom_findings,
         symptom_trend,
@@ -160,34 +138,29 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     )
 
     red_flags = screen_red_flags(inputs.log_entries)
-    exposures = exposures_from_sessions(analysis.sessions)
+    exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
     results = trigger_analysis(exposures, inputs.log_entries, min_sessions=min_obs)
     trend = symptom_trend(inputs.log_entries, exposures)
     findings = [f for f in symptom_findings(results, red_flags, trend, min_observations=min_obs)
                 if f.domain != "red_flag"]
     primary = [r for r in results if r.outcome == PRIMARY_OUTCOME]
-    n_tested = max((r.n_tested for r in primary), default=0)
     section = {
-        "triggers": [_trigger_row(r) for r in primary] if inputs.log_entries else [],
-        "method": (f"Each row compares sessions with and without the possible trigger: sessions followed by GI "
-                   f"symptoms (any score of 3/10 or more) out of sessions logged. {n_tested} triggers had enough data "
-                   "to be tested; p-values are Holm-adjusted for that number, and the 95% intervals (Katz) are not. "
-                   "An association in your own data is not proof of cause."),
-        "timeline": _symptom_points(exposures, inputs.log_entries),
+        "triggers": [r.to_report_row() for r in primary] if inputs.log_entries else [],
+        "method": primary[0].method_note if primary else "",
+        "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
     return section, findings, red_flags
 
 
-def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry]) -> list[dict[str, Any]]:
+def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry],
+                    has_symptoms: Callable[[LogEntry], bool | None]) -> list[dict[str, Any]]:
     """One point per session: its day, minutes and whether GI symptoms >= 3/10 were logged that day."""
-    from gutstride.analysis.symptoms import SYMPTOM_THRESHOLD
-
     by_day: dict[date, bool] = {}
     for e in entries:
-        worst = e.max_symptom()
-        if worst is not None:
-            by_day[e.day] = by_day.get(e.day, False) or worst >= SYMPTOM_THRESHOLD
+        flag = has_symptoms(e)
+        if flag is not None:
+            by_day[e.day] = by_day.get(e.day, False) or flag
     points = []
     for row in exposures.itertuples():
         day = pd.Timestamp(row.day).date()
