@@ -335,6 +335,9 @@ def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list
 
 # --------------------------------------------------------------------------------------------------- decode
 
+_GATHER_BYTES = 1 << 22
+
+
 def _message_bytes(buf: np.ndarray, offs: np.ndarray, size: int) -> np.ndarray:
     """The content bytes of messages starting at ``offs``, as an (n, size) uint8 array.
 
@@ -347,7 +350,12 @@ def _message_bytes(buf: np.ndarray, offs: np.ndarray, size: int) -> np.ndarray:
         if step >= size and bool((np.diff(offs) == step).all()):
             return np.lib.stride_tricks.as_strided(buf[int(offs[0]):], shape=(n, size), strides=(step, 1),
                                                    writeable=False)
-    return buf[offs[:, None] + np.arange(size)]
+    out = np.empty((n, size), dtype=np.uint8)
+    block = max(1, _GATHER_BYTES // max(size, 1))  # bounds the int64 index array to 8 * _GATHER_BYTES
+    columns = np.arange(size)
+    for first in range(0, n, block):
+        out[first:first + block] = buf[offs[first:first + block, None] + columns]
+    return out
 
 
 def _raw_field(mat: np.ndarray, pos: int, size: int, base: int, big_endian: bool) -> np.ndarray:
