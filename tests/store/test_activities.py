@@ -147,3 +147,13 @@ def test_repeated_timestamps_count_once() -> None:
     activity.stream["time"][5] = activity.stream["time"][4]  # a lap boundary written twice, as TCX does
     activity.stream["hr"][9] = np.nan
     assert sample_counts(activity) == (8, 9)
+
+
+def test_known_sport_survives_a_richer_file_that_says_other(ws: Workspace) -> None:
+    (first,), _ = save(ws, make_activity(T0, 3000, 100, 0, sport="hiking"), "gpx", "c" * 64)
+    save(ws, make_activity(T0, 3000, 100, 100, sport="other"), "fit", "d" * 64)
+    row = load_activities(ws).iloc[0]
+    assert (row["format"], row["sport"]) == ("fit", "hiking")
+    (second,), _ = save(ws, make_activity(T0 + timedelta(days=1), 600, 100, 100, sport="other"), "fit", "e" * 64)
+    save(ws, make_activity(T0 + timedelta(days=1), 600, 10, 0, sport="walking"), "gpx", "f" * 64)
+    assert load_activities(ws).set_index("id").loc[second, "sport"] == "walking"

@@ -15,8 +15,8 @@ An activity without a start time or a duration is never matched (it is kept; not
 Of a matching pair the richer is kept, by :func:`richness`: more heart-rate samples, then more records, then the
 format (FIT > TCX > GPX > CSV); on a tie the one stored first stays. Samples are counted once per distinct
 timestamp (:func:`sample_counts`), so a TCX file that repeats the trackpoint at each lap boundary is not
-"richer" than the FIT file it was made from. The kept row's fields it lacks (name,
-perceived exertion, gear, temperature...) are filled from the other, and both files are listed in
+"richer" than the FIT file it was made from. The kept row's fields it lacks (name, perceived exertion, gear,
+temperature...; the sport if it is only "other") are filled from the other, and both files are listed in
 ``ActivityRow.sources``.
 """
 
@@ -224,11 +224,14 @@ def save_activities(
         outcome.kept_ids.append(match.id)
         if richness(n_hr, n_records, fmt) > _row_richness(match):
             old = {name: getattr(match, name) for name in _FILLABLE}
+            old_sport = match.sport
             for name, value in values.items():
                 setattr(match, name, value)
             for name in _FILLABLE:
                 if getattr(match, name) is None and old[name] is not None:
                     setattr(match, name, old[name])
+            if match.sport == "other" and old_sport != "other":
+                match.sport = old_sport
             match.format, match.source_path, match.source_sha256, match.source_index = fmt, source_path, sha256, index
             match.has_stream = _has_stream(activity)
             if match.has_stream:
@@ -238,6 +241,8 @@ def save_activities(
             for name in _FILLABLE:
                 if getattr(match, name) is None and values.get(name) is not None:
                     setattr(match, name, values[name])
+            if match.sport == "other" and values["sport"] != "other":
+                match.sport = values["sport"]
             kept = f"kept the richer {match.format.upper()}"
         match.sources = [*(match.sources or []), source]  # a new list, so the JSON column is marked changed
         outcome.duplicates.append(f"duplicate of activity {match.id} ({kept})")
