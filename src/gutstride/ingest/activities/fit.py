@@ -3,15 +3,17 @@
 The decoder works in two passes over the bytes:
 
 1. **Scan.** A compiled loop (numba) walks the record headers to find where every data message starts and
-   which definition it uses. Definition messages stop the loop and are parsed in Python; they are few.
-2. **Decode.** For every distinct definition, the bytes of each wanted field of all its data messages are
-   gathered at once with one fancy index and viewed as a numpy array of the definition's base type and byte
-   order. Invalid sentinels become NaN; scale and offset from Garmin's profile (see
-   :mod:`gutstride.ingest.activities.fit_profile`) give physical values: ``value = raw / scale - offset``.
+   which definition it uses. Definition messages stop the loop and are parsed in Python (once per distinct
+   definition: files often repeat the same one).
+2. **Decode.** For every distinct definition, all its data messages are taken at once as an (n, size) byte
+   matrix (a strided view of the file when they are evenly spaced, else one gather), and each wanted field is a
+   column slice viewed as the definition's base type and byte order. Invalid sentinels become NaN; scale and
+   offset from Garmin's profile (see :mod:`gutstride.ingest.activities.fit_profile`) give physical values:
+   ``value = raw / scale - offset``. Only the fields gutstride uses are decoded.
 
 Protocol features covered: normal and compressed-timestamp record headers, little- and big-endian definitions,
 developer fields (named through ``field_description`` messages), chained FIT files, header and file CRC
-(CRC-16 with the FIT nibble table; a mismatch is a warning), and field sizes that are not a multiple of the
+(the FIT CRC-16, computed eight bytes per step; a mismatch is a warning), and field sizes that are not a multiple of the
 base type size (decoded as bytes, as the FIT SDK does).
 
 Compressed timestamps: a header with bit 7 set carries a 5-bit time offset ``o``; with ``t`` the last full
