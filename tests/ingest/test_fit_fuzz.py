@@ -24,6 +24,15 @@ SEEDS = [(FITPARSE / name).read_bytes() for name in (
     "compressed-speed-distance.fit",  # compressed timestamps and speed/distance
     "activity-settings.fit",  # chained
 )]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled() -> None:
+    """Compile (or load from numba's cache) the decoder's kernels before any timing bound applies."""
+    for seed in SEEDS:
+        read_fit(seed)
+
+
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
