@@ -53,7 +53,7 @@ for _module in (activities, microbiome, research, log, profile, evidence, report
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app, mapping user errors to exit code 2."""
     try:
-        app(args=argv, prog_name="gutstride", standalone_mode=False)
+        code = app(args=argv, prog_name="gutstride", standalone_mode=False)
     except GutstrideError as exc:
         if STATE.debug:
             raise
@@ -74,3 +74,5 @@ def main(argv: list[str] | None = None) -> None:
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         sys.exit(1)
+    # without standalone mode, click returns the code of a `raise typer.Exit(code)` instead of exiting
+    sys.exit(code if isinstance(code, int) else 0)

@@ -522,13 +522,9 @@ class _Run:
             return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
 
     def _microbiome(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
-        try:
-            from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
-            from gutstride.store.microbiome import save_table
-        except ImportError:
-            if name.lower().endswith((".biom", ".qza")):
-                return ImportRecord(item.label, "skipped", "no reader for microbiome yet", "microbiome", sha256=sha)
-            return None
+        from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
+        from gutstride.store.microbiome import save_table
+
         fmt = sniff_microbiome_format(head, name)
         if fmt is None:
             return None
@@ -549,11 +545,9 @@ class _Run:
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
 
     def _log(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
-        try:
-            from gutstride.ingest.logs import read_log, sniff_log
-            from gutstride.store.logs import save_entries
-        except ImportError:
-            return None
+        from gutstride.ingest.logs import read_log, sniff_log
+        from gutstride.store.logs import save_entries
+
         if not sniff_log(head, name):
             return None
         fmt = "json" if head.lstrip()[:1] in (b"[", b"{") else "csv"

@@ -3,7 +3,8 @@
 A reader turns one file into a :class:`DecodedFile`: zero or more :class:`Activity` objects, a status and a
 reason. An activity is a :class:`ActivitySummary` plus a per-sample stream of numpy columns.
 
-Stream columns (all the same length, one row per sample, sorted by time):
+Stream columns (all the same length, one row per sample, in the order the device recorded them, which is
+normally increasing time):
 
 =============  ==========  =====================================================
 column         dtype       meaning
