@@ -130,11 +130,15 @@ def _symptom_probability(s: DemoSession) -> float:
     return min(p, 0.9)
 
 
-def generate_year(last_day: date, seed: int = 7) -> DemoYear:
-    """The demo athlete's year ending on ``last_day`` (inclusive). Deterministic for a given seed."""
+def generate_year(last_day: date, seed: int = 7, n_days: int = 365) -> DemoYear:
+    """The demo athlete's year ending on ``last_day`` (inclusive). Deterministic for a given seed.
+
+    ``n_days`` makes a longer history (the benchmark uses three years); the break and the heat block stay in the
+    last year's positions relative to its start and summer.
+    """
     rng = np.random.default_rng(seed)
-    first_day = last_day - timedelta(days=364)
-    break_start = first_day + timedelta(days=112)
+    first_day = last_day - timedelta(days=n_days - 1)
+    break_start = last_day - timedelta(days=364 - 112)
     break_end = break_start + timedelta(days=27)
     heat_start = date(last_day.year, 6, 20) if date(last_day.year, 8, 20) <= last_day else date(
         last_day.year - 1, 6, 20)
