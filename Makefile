@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/gutstride demo -o demo-output
 
 test: $(STAMP)
+	bash .ci/system-packages
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
