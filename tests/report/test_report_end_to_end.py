@@ -120,3 +120,19 @@ def test_report_renders_in_chromium_without_console_errors(demo: Path, tmp_path:
     assert not failed
     assert len(charts) >= 5 and min(charts) > 300
     assert shot.stat().st_size > 50_000
+
+
+def test_report_command_writes_html_pdf_and_json(demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine.html"
+    run = subprocess.run([sys.executable, "-m", "gutstride", "report", "--workspace", str(demo / "workspace"),
+                          "-o", str(out), "--pdf", "--json"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Not a medical device; does not diagnose" in text
+    assert "DEMO DATA" in text and "Recommendations" in text
+    assert text.count("\f") >= 5  # pages
+    content = json.loads(out.with_suffix(".json").read_text())
+    assert set(content) == set(json.loads((demo / "report.json").read_text()))
+    assert content["meta"]["disclaimer"] in out.read_text()
