@@ -420,3 +420,19 @@ def test_summary_falls_back_to_the_records_without_a_session() -> None:
     assert summary.max_hr == 130
     assert summary.local_offset_s is None
 
+
+
+EVENT_FILES = ["garmin-fenix-5-run.fit", "garmin-edge-820-bike.fit", "activity-small-fenix2-run.fit"]
+
+
+@pytest.mark.parametrize("name", EVENT_FILES)
+def test_event_messages_equal_fitdecode(name: str) -> None:
+    path = ACTIVITIES / "fit-fitparse" / name
+    ours = [(e["time"], e["event"], e["event_type"]) for a in read_fit(path.read_bytes(), name).activities
+            for e in a.events]
+    theirs = []
+    with fitdecode.FitReader(str(path)) as reader:
+        for frame in reader:
+            if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "event":
+                theirs.append((frame.get_value("timestamp"), frame.get_value("event"), frame.get_value("event_type")))
+    assert ours == theirs and len(ours) >= 2

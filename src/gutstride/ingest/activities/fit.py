@@ -45,7 +45,7 @@ FIT_EPOCH_S = 631065600
 _SEMICIRCLE_DEG = 180.0 / 2**31
 _MIN_DATE_TIME = 0x10000000  # FIT date_time values below this are relative (seconds since device power-up)
 
-_FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _DEVICE_INFO, _ACTIVITY, _HRV = 0, 12, 18, 19, 20, 23, 34, 78
+_FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _EVENT, _DEVICE_INFO, _ACTIVITY, _HRV = 0, 12, 18, 19, 20, 21, 23, 34, 78
 _FIELD_DESCRIPTION = 206
 _TIMESTAMP = 253
 
@@ -59,6 +59,7 @@ _WANTED_FIELDS: dict[int, tuple[str, ...]] = {
     _LAP: ("start_time", "total_elapsed_time", "total_distance", "avg_heart_rate", "max_heart_rate"),
     _RECORD: ("position_lat", "position_long", "altitude", "heart_rate", "cadence", "distance", "speed", "power",
               "compressed_speed_distance", "temperature", "enhanced_speed", "enhanced_altitude"),
+    _EVENT: ("event", "event_type"),
     _ACTIVITY: ("local_timestamp",),
     _HRV: ("time",),
     _FIELD_DESCRIPTION: ("developer_data_index", "field_definition_number", "fit_base_type_id", "field_name",
@@ -705,6 +706,22 @@ def _laps(tables: dict[int, _Table]) -> list[dict[str, object]]:
     return out
 
 
+def _events(tables: dict[int, _Table]) -> list[dict[str, object]]:
+    """Event messages (timer start/stop, laps, alerts...) as time (UTC), event and event type, by profile name."""
+    event = tables.get(_EVENT)
+    if event is None:
+        return []
+    times, kinds, types = event.col("timestamp"), event.col("event"), event.col("event_type")
+    out: list[dict[str, object]] = []
+    def name(enum: str, value: float) -> str | int | None:  # the profile's name, else the raw number
+        return None if not np.isfinite(value) else prof.enum_name(enum, int(value)) or int(value)
+
+    for i in range(event.n):
+        out.append({"time": _utc(float(times[i])), "event": name("event", kinds[i]),
+                    "event_type": name("event_type", types[i])})
+    return out
+
+
 def _rr(tables: dict[int, _Table]) -> np.ndarray | None:
     hrv = tables.get(_HRV)
     if hrv is None or "time" not in hrv.cols:
@@ -716,7 +733,8 @@ def _rr(tables: dict[int, _Table]) -> np.ndarray | None:
 def _activity(tables: dict[int, _Table]) -> Activity:
     record = tables.get(_RECORD, _Table(np.zeros(0, np.int64)))
     stream = _stream(record)
-    return Activity(summary=_summary(tables, stream), stream=stream, laps=_laps(tables), rr_intervals=_rr(tables))
+    return Activity(summary=_summary(tables, stream), stream=stream, laps=_laps(tables), rr_intervals=_rr(tables),
+                    events=_events(tables))
 
 
 # --------------------------------------------------------------------------------------------------- file

@@ -77,12 +77,13 @@ class ActivitySummary:
 
 @dataclass
 class Activity:
-    """A summary, its per-sample stream (see module docstring), laps and R-R intervals (seconds)."""
+    """A summary, its per-sample stream (see module docstring), laps, R-R intervals (seconds) and device events."""
 
     summary: ActivitySummary
     stream: dict[str, np.ndarray] = field(default_factory=dict)
     laps: list[dict[str, Any]] = field(default_factory=list)
     rr_intervals: np.ndarray | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
