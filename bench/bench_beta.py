@@ -10,8 +10,9 @@ process after a warm-up call on a tiny table (so numba compilation is not timed,
   (its numba engine) when that setting exists, else its default.
 
 The matrices are checked equal (1e-6) before any time is reported. Times are wall-clock for computing plus
-writing, and for computing alone; peak memory is each process's maximum resident set size (including the table,
-the tree and the imported libraries).
+writing, and for computing alone. Memory: the peak of numpy allocations traced by ``tracemalloc`` during compute +
+write (the result matrix and every temporary; allocations inside compiled kernels are not traced), and each
+process's maximum resident set size, which also counts building the random data and the imported libraries.
 
 Run: ``.venv/bin/python bench/bench_beta.py [--samples 2000 5000] [--metrics braycurtis ...]``
 """
@@ -23,6 +24,7 @@ import multiprocessing as mp
 import resource
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +67,7 @@ def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue
         from gutstride.report.research_export import write_distance_matrix
 
         beta_diversity(small_table, metric, tree=small_tree)
+        tracemalloc.start()
         start = time.perf_counter()
         matrix, ids, _ = beta_diversity(table, metric, tree=tree)
         computed = time.perf_counter()
@@ -78,15 +81,26 @@ def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue
         small_kwargs = {} if metric == "braycurtis" else {"taxa": small_table.feature_ids, "tree": small_tree}
         sk_beta(metric, small_table.data.toarray(), ids=small_table.sample_ids, **small_kwargs)
         dense = table.data.toarray()
+        tracemalloc.start()
         start = time.perf_counter()
         dm = sk_beta(metric, dense, ids=table.sample_ids, **kwargs)
         computed = time.perf_counter()
         dm.write(str(out))
         matrix = dm.data
     written = time.perf_counter()
+    traced_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
     np.save(out.with_suffix(".npy"), matrix)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"compute": computed - start, "total": written - start, "peak_mb": peak_mb, "npy": str(out) + ""})
+    queue.put(
+        {
+            "compute": computed - start,
+            "total": written - start,
+            "peak_mb": peak_mb,
+            "traced_mb": traced_mb,
+            "npy": str(out),
+        }
+    )
 
 
 def measure(tool: str, metric: str, n_samples: int, folder: str) -> dict[str, float]:
@@ -118,11 +132,11 @@ def main() -> None:
                 diff = float(np.abs(a - b).max())
                 assert diff < 1e-6, f"{metric} at {n} samples: matrices differ by {diff}"
                 print(
-                    f"{metric:>18} n={n}: gutstride {ours['total']:7.2f} s (compute {ours['compute']:6.2f} s, "
-                    f"peak {ours['peak_mb']:6.0f} MB) | scikit-bio {theirs['total']:7.2f} s (compute "
-                    f"{theirs['compute']:6.2f} s, peak {theirs['peak_mb']:6.0f} MB) | ratio compute+write "
-                    f"{theirs['total'] / ours['total']:5.1f}x, compute only {theirs['compute'] / ours['compute']:5.1f}x"
-                    f" | max |diff| {diff:.1e}",
+                    f"{metric:>18} n={n}: gutstride {ours['total']:7.2f} s (compute {ours['compute']:6.2f} s, traced "
+                    f"{ours['traced_mb']:5.0f} MB, RSS {ours['peak_mb']:5.0f} MB) | skbio {theirs['total']:7.2f} s "
+                    f"(compute {theirs['compute']:6.2f} s, traced {theirs['traced_mb']:5.0f} MB, RSS "
+                    f"{theirs['peak_mb']:5.0f} MB) | ratio compute+write {theirs['total'] / ours['total']:5.1f}x, "
+                    f"compute only {theirs['compute'] / ours['compute']:5.1f}x | max |diff| {diff:.1e}",
                     flush=True,
                 )
 
