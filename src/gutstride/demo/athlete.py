@@ -195,6 +195,7 @@ def _log_row(day: date, session: DemoSession | None, rng: np.random.Generator) -
         "fibre_g": int(rng.integers(15, 40)),
         "fermented_servings": int(rng.integers(0, 3)),
         "bristol": int(rng.choice([3, 4, 4, 4, 5])),
+        "notes": "demo data",
     }
     if session is not None and session.sport[0] == "running":
         row["activity_start"] = session.start.strftime("%Y-%m-%dT%H:%M:%SZ")
