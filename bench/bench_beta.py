@@ -10,11 +10,12 @@ process after a warm-up call on a tiny table (so numba compilation is not timed,
   (its numba engine) when that setting exists, else its default.
 
 The matrices are checked equal (1e-6) before any time is reported. Times are wall-clock for computing plus
-writing, and for computing alone. Memory: the peak of numpy allocations traced by ``tracemalloc`` during compute +
-write (the result matrix and every temporary; allocations inside compiled kernels are not traced), and each
-process's maximum resident set size, which also counts building the random data and the imported libraries.
+writing, and for computing alone. Memory: each process's maximum resident set size (which also counts building the
+random data and the imported libraries) and, with ``--trace-memory``, the peak of numpy allocations traced by
+``tracemalloc`` during compute + write (the result and every temporary; allocations inside compiled kernels are not
+traced). Tracing slows Python-level code (scikit-bio's writer most), so take times from runs without it.
 
-Run: ``.venv/bin/python bench/bench_beta.py [--samples 2000 5000] [--metrics braycurtis ...]``
+Run: ``.venv/bin/python bench/bench_beta.py [--samples 2000 5000] [--metrics braycurtis ...] [--trace-memory]``
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def make_data(n_samples: int):  # noqa: ANN201 - (FeatureTable, TreeNode)
     return table, nodes[0]
 
 
-def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue) -> None:
+def run_one(tool: str, metric: str, n_samples: int, folder: str, trace: bool, queue: mp.Queue) -> None:
     """In a fresh process: build the data, warm up, then time compute + write; report via ``queue``."""
     import skbio
 
@@ -67,7 +68,8 @@ def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue
         from gutstride.report.research_export import write_distance_matrix
 
         beta_diversity(small_table, metric, tree=small_tree)
-        tracemalloc.start()
+        if trace:
+            tracemalloc.start()
         start = time.perf_counter()
         matrix, ids, _ = beta_diversity(table, metric, tree=tree)
         computed = time.perf_counter()
@@ -81,14 +83,15 @@ def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue
         small_kwargs = {} if metric == "braycurtis" else {"taxa": small_table.feature_ids, "tree": small_tree}
         sk_beta(metric, small_table.data.toarray(), ids=small_table.sample_ids, **small_kwargs)
         dense = table.data.toarray()
-        tracemalloc.start()
+        if trace:
+            tracemalloc.start()
         start = time.perf_counter()
         dm = sk_beta(metric, dense, ids=table.sample_ids, **kwargs)
         computed = time.perf_counter()
         dm.write(str(out))
         matrix = dm.data
     written = time.perf_counter()
-    traced_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    traced_mb = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
     tracemalloc.stop()
     np.save(out.with_suffix(".npy"), matrix)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -103,10 +106,10 @@ def run_one(tool: str, metric: str, n_samples: int, folder: str, queue: mp.Queue
     )
 
 
-def measure(tool: str, metric: str, n_samples: int, folder: str) -> dict[str, float]:
+def measure(tool: str, metric: str, n_samples: int, folder: str, trace: bool) -> dict[str, float]:
     context = mp.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=run_one, args=(tool, metric, n_samples, folder, queue))
+    process = context.Process(target=run_one, args=(tool, metric, n_samples, folder, trace, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -117,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, nargs="+", default=[2000])
     parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=METRICS)
+    parser.add_argument("--trace-memory", action="store_true", help="Trace numpy allocations (slows timing).")
     args = parser.parse_args()
     import skbio
 
@@ -125,8 +129,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for n in args.samples:
             for metric in args.metrics:
-                ours = measure("gutstride", metric, n, folder)
-                theirs = measure("skbio", metric, n, folder)
+                ours = measure("gutstride", metric, n, folder, args.trace_memory)
+                theirs = measure("skbio", metric, n, folder, args.trace_memory)
                 a = np.load(Path(ours["npy"]).with_suffix(".npy"))
                 b = np.load(Path(theirs["npy"]).with_suffix(".npy"))
                 diff = float(np.abs(a - b).max())
