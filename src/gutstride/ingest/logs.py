@@ -72,6 +72,7 @@ class LogEntry:
     pre_meal_carb_g: float | None = None
     fermented_servings: float | None = None
     fibre_g: float | None = None
+    fibre_servings: float | None = None
     alcohol_units: float | None = None
     caffeine_mg: float | None = None
     nsaid: bool | None = None
@@ -154,6 +155,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("pre_meal_carb_g", "float", (0, 500), "g", "Carbohydrate in that meal"),
     FieldSpec("fermented_servings", "float", (0, 20), "servings", "Fermented foods (yoghurt, kefir, kimchi...)"),
     FieldSpec("fibre_g", "float", (0, 150), "g", "Dietary fibre that day"),
+    FieldSpec("fibre_servings", "float", (0, 30), "servings",
+              "Fibre-rich servings that day (a portion of vegetables, fruit, pulses or whole grains), if not in grams"),
     FieldSpec("alcohol_units", "float", (0, 50), "units", "Alcohol that day (1 unit = 10 mL ethanol)"),
     FieldSpec("caffeine_mg", "float", (0, 2000), "mg", "Caffeine that day (a coffee is about 80-100 mg)"),
     FieldSpec("nsaid", "bool", None, "", "Took an NSAID (ibuprofen, naproxen, aspirin...)"),
@@ -467,7 +470,7 @@ def template_csv() -> str:
     ]
     lines += [f"# {spec.name}: {spec.describe()}" for spec in FIELDS]
     lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,7.5,4,2,2.5,90,low,low,"
-                 "60,1,25,0,150,false,iron;vitamin D,true,false,false,,felt fine")
+                 "60,1,25,,0,150,false,iron;vitamin D,true,false,false,,felt fine")
     lines.append(",".join(COLUMNS))
     return "\n".join(line.replace('"', "'") for line in lines) + "\n"
 
