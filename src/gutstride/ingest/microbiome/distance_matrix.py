@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gutstride.errors import BadInputError, MissingDataError
+from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,17 +37,9 @@ def read_distance_matrix(path: Path) -> tuple[np.ndarray, list[str]]:
     """
     import numpy as np
 
-    path = Path(path)
-    if not path.is_file():
-        raise MissingDataError(f"{path}: no such file")
-    if path.suffix.lower() == ".qza":
-        from gutstride.ingest.microbiome.qza import read_qza_member
+    from gutstride.ingest.microbiome.qza import read_file_or_artifact
 
-        _, member, raw = read_qza_member(path, ("DistanceMatrix",))
-        source = f"{path}:{member}"
-    else:
-        raw = path.read_bytes()
-        source = str(path)
+    raw, source = read_file_or_artifact(path, ("DistanceMatrix",))
     header, _, body = raw.partition(b"\n")
     try:
         ids = header.decode("utf-8-sig").rstrip("\r").split("\t")[1:]

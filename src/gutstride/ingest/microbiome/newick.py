@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gutstride.errors import BadInputError, MissingDataError
+from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
     import skbio
@@ -38,17 +38,9 @@ def read_tree(path: Path) -> skbio.TreeNode:
     BadInputError
         The text is not valid Newick, the tree has no tips, or tip names are duplicated.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingDataError(f"{path}: no such file")
-    if path.suffix.lower() == ".qza":
-        from gutstride.ingest.microbiome.qza import read_qza_member
+    from gutstride.ingest.microbiome.qza import read_file_or_artifact
 
-        _, member, raw = read_qza_member(path, ("Phylogeny[Rooted]",))
-        source = f"{path}:{member}"
-    else:
-        raw = path.read_bytes()
-        source = str(path)
+    raw, source = read_file_or_artifact(path, ("Phylogeny[Rooted]",))
     return parse_newick(raw, source)
 
 

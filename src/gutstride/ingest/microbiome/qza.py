@@ -11,7 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from gutstride.errors import BadInputError, UnsupportedFormatError
+from gutstride.errors import BadInputError, MissingDataError, UnsupportedFormatError
 from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
 
 #: Feature-table artifact types we read, and whether their values are counts.
@@ -102,6 +102,30 @@ def read_qza_member(path: Path, allowed_types: tuple[str, ...]) -> tuple[str, st
         if infos[member].file_size > MAX_MEMBER_BYTES:
             raise BadInputError(f"{source}: {member} is larger than {MAX_MEMBER_BYTES} bytes uncompressed")
         return artifact_type, member[len(data_prefix) :], archive.read(member)
+
+
+def read_file_or_artifact(path: Path, allowed_types: tuple[str, ...]) -> tuple[bytes, str]:
+    """The bytes of a plain file, or of the payload of a ``.qza`` artifact of one of ``allowed_types``.
+
+    Returns the bytes and a source label for messages (``file`` or ``file.qza:member``).
+
+    Raises
+    ------
+    MissingDataError
+        No such file.
+    BadInputError, UnsupportedFormatError
+        The file cannot be read, or the artifact is not of an allowed type (see :func:`read_qza_member`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingDataError(f"{path}: no such file")
+    if path.suffix.lower() == ".qza":
+        _, member, raw = read_qza_member(path, allowed_types)
+        return raw, f"{path}:{member}"
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def read_qza(path: Path) -> FeatureTable:

@@ -147,17 +147,10 @@ def parse_taxonomy_tsv(text: str, source: str) -> dict[str, list[str]]:
 
 def read_taxonomy(path: Path) -> dict[str, list[str]]:
     """Read a taxonomy TSV or a QIIME 2 ``FeatureData[Taxonomy]`` artifact (``.qza``) into normalised lineages."""
-    from gutstride.ingest.microbiome.qza import read_qza_member
+    from gutstride.ingest.microbiome.qza import read_file_or_artifact
 
-    path = Path(path)
-    if path.suffix.lower() == ".qza":
-        _, _, raw = read_qza_member(path, ("FeatureData[Taxonomy]",))
-    else:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise BadInputError(f"{path.name}: cannot read: {exc.strerror}") from exc
-    return parse_taxonomy_tsv(raw.decode("utf-8-sig", errors="replace"), path.name)
+    raw, _source = read_file_or_artifact(path, ("FeatureData[Taxonomy]",))
+    return parse_taxonomy_tsv(raw.decode("utf-8-sig", errors="replace"), Path(path).name)
 
 
 def attach_taxonomy(table: FeatureTable, lineages: dict[str, list[str]]) -> FeatureTable:
