@@ -136,3 +136,18 @@ def test_report_command_writes_html_pdf_and_json(demo: Path, tmp_path: Path) -> 
     content = json.loads(out.with_suffix(".json").read_text())
     assert set(content) == set(json.loads((demo / "report.json").read_text()))
     assert content["meta"]["disclaimer"] in out.read_text()
+
+
+def test_a_few_real_files_and_no_profile_give_an_honest_report(tmp_path: Path) -> None:
+    from gutstride.ingest.pipeline import import_paths
+
+    data = Path(__file__).parents[1] / "data" / "activities"
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_paths(ws, [data / "sweatpy" / "4801048867.fit", data / "fit-fitparse" / "garmin-fenix-5-run.fit"],
+                 workers=1)
+    content = write_report(ws, tmp_path / "r.html", today=date(2020, 12, 31))
+    assert content["training"]["n_sessions"] == 2
+    assert content["training"]["hrmax"]["method"] == "unknown"  # no age, too few sessions to measure it
+    html = (tmp_path / "r.html").read_text()
+    assert "not enough data yet" in html.lower()
+    assert content["recommendations"] and all(r["kind"] == "info" for r in content["recommendations"])

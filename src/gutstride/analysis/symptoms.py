@@ -669,9 +669,11 @@ def _trigger_finding(r: TriggerResult, min_observations: int) -> Finding:
             f"{r.p_adjusted:.2g} over {r.n_tested} triggers tested"
         )
     return Finding(
-        id=f"symptoms.trigger.{r.trigger_id}", domain="symptoms", summary=summary, value=r.rate_ratio,
-        threshold=1.0, unit="rate ratio", direction=direction, n=r.n, period_start=r.period_start,
-        period_end=r.period_end, claim_id=r.claim_id, interval=r.interval,
+        # below the minimum the (corrected) ratio and interval say nothing, so the finding carries neither
+        id=f"symptoms.trigger.{r.trigger_id}", domain="symptoms", summary=summary,
+        value=r.rate_ratio if enough else None, threshold=1.0, unit="rate ratio", direction=direction, n=r.n,
+        period_start=r.period_start, period_end=r.period_end, claim_id=r.claim_id,
+        interval=r.interval if enough else None,
         detail={
             "n_exposed": r.n_exposed, "n_unexposed": r.n_unexposed, "events_exposed": r.events_exposed,
             "events_unexposed": r.events_unexposed, "rate_exposed": r.rate_exposed,

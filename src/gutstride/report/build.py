@@ -271,10 +271,13 @@ def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], t
     for rec in recommendations:
         if len(lines) >= 3:
             break
-        if rec.get("category") == "red_flag":
+        if rec.get("category") == "red_flag" or rec.get("kind") == "info":
             continue
         lines.append(f"{rec['title']}: {rec['advice']}")
     fillers = []
+    if training.get("n_sessions") and training.get("hrmax", {}).get("method") == "unknown":
+        fillers.append("Heart-rate zones need your HRmax: add your birth year (gutstride profile --birth-year) or a "
+                       "measured HRmax (--hrmax).")
     if training.get("n_sessions", 0) == 0:
         fillers.append("No activities imported yet: import your watch files to see your training pattern.")
     if not symptoms.get("triggers"):
@@ -284,6 +287,8 @@ def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], t
     for f in fillers:
         if len(lines) < 3:
             lines.append(f)
+    if not lines:
+        lines.append("Not enough data yet for personal advice: keep importing your files and logging.")
     return lines
 
 

@@ -114,14 +114,19 @@ def _date_frac(d: date, start: date, end: date) -> float:
     return (d - start).days / span
 
 
-def _month_ticks(svg: Svg, start: date, end: date) -> None:
+def _month_ticks(svg: Svg, start: date, end: date, most: int = 12) -> None:
+    """Ticks on the first of every month (every 2nd, 3rd... month on long spans, at most ``most`` ticks)."""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    step = max(1, -(-months // most))
     d = date(start.year, start.month, 1)
+    i = 0
     while d <= end:
-        if d >= start:
+        if d >= start and i % step == 0:
             x = svg.x(_date_frac(d, start, end))
             svg.line(x, svg.top + svg.plot_h, x, svg.top + svg.plot_h + 4)
             svg.text(x, svg.top + svg.plot_h + 15, d.strftime("%b %y"), "middle", 9)
         d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        i += 1
 
 
 def weekly_zone_chart(weeks: Sequence[dict]) -> str:

@@ -37,11 +37,11 @@ def build_charts(c: dict[str, Any]) -> dict[str, str]:
     """The SVG charts the template places, from the report content."""
     out: dict[str, str] = {}
     training = c["training"]
-    if training.get("n_sessions"):
+    if training.get("n_sessions") and sum(training["zone_minutes_total"]) > 0:
         out["intensity"] = charts.intensity_chart(training["zone_minutes_total"])
         out["weekly"] = charts.weekly_zone_chart(training["weeks"])
     points = c["symptoms"].get("timeline") or []
-    if points:
+    if any(p["symptoms"] is not None for p in points):
         days = [_date(p["day"]) for p in points]
         out["symptoms"] = charts.symptom_timeline([{**p, "day": _date(p["day"])} for p in points], min(days), max(days))
     micro = c["microbiome"]
