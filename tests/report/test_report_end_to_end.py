@@ -58,6 +58,11 @@ def test_demo_json_has_the_same_content_and_finds_the_planted_triggers(demo: Pat
         assert triggers[planted]["interval"][0] > 1
     assert triggers["nsaid"]["reading"] == "not enough data yet"
     assert len(content["microbiome"]["samples"]) == 3
+    # the third sample follows the hot long-run block: its 4 weeks before hold prolonged, hot sessions
+    around = {a["sample_date"]: a for a in content["training"]["around_samples"]}
+    assert around["2026-08-17"]["before"]["prolonged_sessions"] >= 2
+    assert around["2026-02-01"]["before"]["prolonged_sessions"] == 0
+    assert "Training in the 4 weeks before each sample" in (demo / "report.html").read_text()
     assert {t["taxon"] for t in content["microbiome"]["key_taxa"]} >= {"butyrate_producers", "akkermansia"}
     # the detraining break and the prolonged runs in the heat are seen by the training analysis
     (gap,) = content["training"]["consistency"]["detraining"]
