@@ -60,8 +60,8 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
     """Read one person's data from ``ws`` (the only function here that does I/O on the store)."""
     from sqlalchemy import select
 
-    from gutstride.analysis.microbiome.reference import ReferenceCohort, load_default_reference
     from gutstride.analysis.training import STREAM_COLUMNS
+    from gutstride.ingest.microbiome.reference_file import load_default_reference, read_reference
     from gutstride.store.activities import load_activities
     from gutstride.store.logs import load_entries
     from gutstride.store.microbiome import load_samples
@@ -80,8 +80,7 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
     streams = {int(i): ws.read_stream(int(i), STREAM_COLUMNS) for i in with_stream}
     samples, table = load_samples(ws, person["id"])
     dates = [None if pd.isna(d) else pd.Timestamp(d).date() for d in samples["collection_date"]] if len(samples) else []
-    reference = (ReferenceCohort.from_json(reference_path.read_text(), str(reference_path)) if reference_path
-                 else load_default_reference())
+    reference = read_reference(reference_path) if reference_path else load_default_reference()
     return ReportInputs(person=person, profile=load_profile(ws, person["id"]), activities=activities, streams=streams,
                         log_entries=load_entries(ws, person["id"]),
                         microbiome=table if len(samples) else None, sample_dates=dates, imports=imports,

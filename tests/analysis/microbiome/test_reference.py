@@ -14,12 +14,12 @@ from gutstride.analysis.microbiome.reference import (
     QUANTILES,
     ReferenceCohort,
     build_reference,
-    load_default_reference,
     metric_reference,
 )
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.cohort import cohort_subset
 from gutstride.ingest.microbiome.read import read_table
+from gutstride.ingest.microbiome.reference_file import load_default_reference
 
 MICROBIOME = Path(__file__).parents[2] / "data" / "microbiome"
 
@@ -74,3 +74,17 @@ def test_reference_json_round_trip_and_bad_files() -> None:
     with pytest.raises(BadInputError, match="not a gutstride reference"):
         ReferenceCohort.from_json("{}")
     assert len(QUANTILES) == 101
+
+
+def test_reference_files_are_read_with_clear_errors(tmp_path: Path) -> None:
+    from gutstride.errors import MissingDataError
+    from gutstride.ingest.microbiome.reference_file import read_reference
+
+    ref = ReferenceCohort("x", "y", 12, 1000, {"shannon": metric_reference(np.arange(12.0))})
+    (tmp_path / "ref.json").write_text(ref.to_json())
+    assert read_reference(tmp_path / "ref.json") == ref
+    with pytest.raises(MissingDataError, match="no such file"):
+        read_reference(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("not json")
+    with pytest.raises(BadInputError, match="bad.json: not a gutstride reference"):
+        read_reference(tmp_path / "bad.json")

@@ -173,17 +173,6 @@ def build_reference(table: FeatureTable, name: str, origin: str, hosts: list[str
     return ReferenceCohort(name, origin, len(table.sample_ids), depth, metrics)
 
 
-DEFAULT_REFERENCE = "reference_ag_fecal.json"
-
-
-def load_default_reference() -> ReferenceCohort:
-    """The reference shipped with gutstride: American Gut Project faecal samples (see its ``origin``)."""
-    from importlib import resources
-
-    text = resources.files("gutstride.analysis.microbiome").joinpath("data", DEFAULT_REFERENCE).read_text()
-    return ReferenceCohort.from_json(text, DEFAULT_REFERENCE)
-
-
 def percentiles(values: dict[str, float], reference: ReferenceCohort) -> dict[str, float]:
     """Percentile of each named value in ``reference`` (metrics the reference lacks are left out)."""
     return {k: reference.metrics[k].percentile(v) for k, v in values.items() if k in reference.metrics}
