@@ -12,7 +12,8 @@ from gutstride import __version__
 from gutstride.errors import BadInputError, GutstrideError, MissingDataError, UnsupportedFormatError
 from gutstride.settings import DEFAULTS, load_settings, workspace_path
 
-HEAVY = ("pandas", "skbio", "fastapi", "scipy", "biom", "numba", "sqlalchemy", "pyarrow", "statsmodels", "numpy", "rich")
+HEAVY = ("pandas", "skbio", "fastapi", "scipy", "biom", "numba", "sqlalchemy", "pyarrow", "statsmodels", "numpy",
+         "rich")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
