@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gutstride.errors import MissingDataError
 from gutstride.settings import Settings, load_settings
-from gutstride.store.schema import Base, Person
+from gutstride.store.migrate import upgrade
+from gutstride.store.schema import Person
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,7 +79,7 @@ class Workspace:
         self.engine: Engine = create_engine(url)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

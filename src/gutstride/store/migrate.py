@@ -1,0 +1,66 @@
+"""Schema migrations of the workspace database (Alembic), run when a workspace is opened.
+
+A new workspace is built by the migrations, not by ``metadata.create_all``, so that every workspace, old or new,
+reaches the same schema by the same steps. To change the schema: edit :mod:`gutstride.store.schema`, then add a
+revision under ``migrations/versions`` (``alembic revision --autogenerate`` with this package's
+``migrations`` folder as script location gives a draft); a test checks that the migrated schema equals the models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision in the migrations folder."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+#: The revision whose schema ``metadata.create_all`` made, before workspaces were migrated.
+FIRST_REVISION = "0001"
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database up to the newest revision (nothing to do when it is there already).
+
+    A workspace made before migrations existed has the tables but no revision: it is stamped as
+    :data:`FIRST_REVISION`, the schema it was made with, and upgraded from there.
+    """
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    from alembic import command
+    from sqlalchemy import inspect
+
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if current is None and inspect(connection).has_table("person"):
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
