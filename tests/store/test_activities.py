@@ -157,3 +157,23 @@ def test_known_sport_survives_a_richer_file_that_says_other(ws: Workspace) -> No
     (second,), _ = save(ws, make_activity(T0 + timedelta(days=1), 600, 100, 100, sport="other"), "fit", "e" * 64)
     save(ws, make_activity(T0 + timedelta(days=1), 600, 10, 0, sport="walking"), "gpx", "f" * 64)
     assert load_activities(ws).set_index("id").loc[second, "sport"] == "walking"
+
+
+def test_rr_intervals_are_kept_beside_the_stream(tmp_path: Path) -> None:
+    import fitdecode
+
+    from gutstride.ingest.pipeline import import_paths
+
+    path = Path(__file__).parents[1] / "data" / "activities" / "fit-fitparse" / "garmin-fenix-5-run.fit"
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_paths(ws, [path], workers=1)
+    (activity_id,) = load_activities(ws)["id"]
+    expected = []
+    with fitdecode.FitReader(str(path)) as reader:
+        for frame in reader:
+            if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "hrv":
+                expected += [v for v in frame.get_value("time") or () if v is not None]
+    stored = ws.read_rr(int(activity_id))
+    assert stored is not None and len(expected) > 50
+    np.testing.assert_allclose(stored, expected, atol=1e-9)
+    assert ws.read_rr(int(activity_id) + 1) is None

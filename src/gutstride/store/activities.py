@@ -164,6 +164,12 @@ def _has_stream(activity: Activity) -> bool:
     return time is not None and len(time) > 0
 
 
+def _write_rr(ws: Workspace, activity_id: int, activity: Activity) -> None:
+    """Keep the activity's R-R intervals (HRV) beside its stream, when the file held any."""
+    if activity.rr_intervals is not None and len(activity.rr_intervals):
+        ws.write_rr(activity_id, activity.rr_intervals)
+
+
 def save_activities(
     ws: Workspace,
     session: Session,
@@ -218,6 +224,7 @@ def save_activities(
             session.flush()
             if row.has_stream:
                 ws.write_stream(row.id, stream)
+            _write_rr(ws, row.id, activity)
             outcome.new_ids.append(row.id)
             outcome.kept_ids.append(row.id)
             continue
@@ -236,6 +243,7 @@ def save_activities(
             match.has_stream = _has_stream(activity)
             if match.has_stream:
                 ws.write_stream(match.id, stream)
+            _write_rr(ws, match.id, activity)
             kept = f"kept the richer {fmt.upper()}, this file"
         else:
             for name in _FILLABLE:

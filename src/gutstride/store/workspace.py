@@ -115,6 +115,25 @@ class Workspace:
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(stream if isinstance(stream, bytes) else encode_stream(stream))
 
+    def rr_path(self, activity_id: int) -> Path:
+        return self.path / "streams" / f"{activity_id}.rr.parquet"
+
+    def write_rr(self, activity_id: int, rr_s: np.ndarray) -> None:
+        """Write one activity's R-R intervals (seconds, in recorded order) as Parquet, column ``rr_s``."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        target = self.rr_path(activity_id)
+        target.parent.mkdir(exist_ok=True)
+        pq.write_table(pa.table({"rr_s": rr_s}), target, compression="zstd")
+
+    def read_rr(self, activity_id: int) -> np.ndarray | None:
+        """One activity's stored R-R intervals in seconds, or None when the file held none."""
+        import pyarrow.parquet as pq
+
+        target = self.rr_path(activity_id)
+        return pq.read_table(target).column("rr_s").to_numpy() if target.exists() else None
+
     def read_stream(self, activity_id: int, columns: list[str] | None = None) -> dict[str, np.ndarray]:
         """Read one activity's stream back as numpy columns (only ``columns`` that exist, if given).
 
