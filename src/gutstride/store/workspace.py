@@ -6,6 +6,7 @@ Layout::
       config.toml             optional settings (see gutstride.settings)
       gutstride.sqlite        entities (unless a database URL is given)
       streams/<id>.parquet    per-sample activity streams
+      streams/<id>.rr.parquet R-R intervals (HRV), when the file held any
       microbiome/<id>.parquet feature values of one microbiome sample
 """
 
