@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -25,15 +24,6 @@ WORKSPACE_OPTION = typer.Option(
 
 def print_json(payload: Any) -> None:
     """Write ``payload`` as indented JSON to stdout (NaN becomes null)."""
-    json.dump(_clean(payload), sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    from gutstride.jsonout import dumps
 
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
+    sys.stdout.write(dumps(payload) + "\n")

@@ -10,9 +10,8 @@ Three steps, kept apart so that the middle one is pure and testable:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,6 @@ class ReportInputs:
     imports: list[dict[str, Any]]
     today: date
     reference: Any = None  # ReferenceCohort
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def gather(ws: Workspace, person_id: int | None = None, today: date | None = None,
@@ -325,26 +323,9 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
 
 def to_json(content: dict[str, Any]) -> str:
     """The report content as JSON (dates as ISO strings, NaN as null)."""
+    from gutstride.jsonout import dumps
 
-    def default(value: Any) -> Any:
-        if isinstance(value, date | datetime):
-            return value.isoformat()
-        if isinstance(value, np.integer | np.floating):
-            return None if np.isnan(value) else value.item()
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        return str(value)
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and value != value:
-            return None
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        return value
-
-    return json.dumps(clean(content), indent=1, default=default, ensure_ascii=False)
+    return dumps(content, indent=1)
 
 
 def write_report(ws: Workspace, html_path: Path, json_path: Path | None = None, pdf_path: Path | None = None,
