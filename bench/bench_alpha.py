@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gutstride.analysis.microbiome.alpha import alpha_diversity
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 SKBIO = {
     "observed_features": ("sobs", {}),

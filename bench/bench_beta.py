@@ -40,7 +40,7 @@ METRICS = ("braycurtis", "unweighted_unifrac", "weighted_unifrac")
 def make_data(n_samples: int):  # noqa: ANN201 - (FeatureTable, TreeNode)
     import skbio
 
-    from gutstride.ingest.microbiome.table import FeatureTable
+    from gutstride.model.feature_table import FeatureTable
 
     rng = np.random.default_rng(SEED)
     mask = rng.random((n_samples, N_FEATURES)) < DENSITY

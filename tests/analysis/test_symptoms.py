@@ -26,7 +26,7 @@ from gutstride.analysis.symptoms import (
     symptom_trend,
     trigger_analysis,
 )
-from gutstride.ingest.logs import SYMPTOMS, LogEntry
+from gutstride.model.log_entry import SYMPTOMS, LogEntry
 
 START = date(2024, 1, 1)
 

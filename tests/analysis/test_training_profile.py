@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gutstride.analysis.training import Profile, clean_hr, profile_from_person, resolve_hrmax, tanaka_hrmax
+from gutstride.analysis.training import Profile, clean_hr, resolve_hrmax, tanaka_hrmax
 from gutstride.errors import BadInputError
+from gutstride.store.profile import profile_from_person
 from gutstride.store.schema import Person
 
 TODAY = date(2026, 6, 1)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from gutstride.analysis.training import analyse_session, classify_from_pace, sessions_frame, sport_family
 from gutstride.analysis.training.sessions import vo2_60_hr
-from gutstride.ingest.activities.model import SPORTS
+from gutstride.model.activity import SPORTS
 
 FIT = Path(__file__).parents[1] / "data" / "activities" / "fit-fitparse"
 

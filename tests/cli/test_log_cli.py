@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gutstride.ingest.logs import COLUMNS, read_log
+from gutstride.ingest.logs import read_log
+from gutstride.model.log_entry import COLUMNS
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

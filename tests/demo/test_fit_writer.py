@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import arrays
 from gutstride.demo.fit_writer import write_activity_fit
 from gutstride.errors import BadInputError
 from gutstride.ingest.activities.fit import read_fit
-from gutstride.ingest.activities.model import SPORTS
+from gutstride.model.activity import SPORTS
 
 #: column -> (low, high, quantum written to the file)
 RANGES = {

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from gutstride.analysis.findings import Finding
 from gutstride.evidence.engine import answer, recommend
 from gutstride.evidence.model import load_knowledge_base
+from gutstride.model.finding import Finding
 
 KB = load_knowledge_base()
 ALL_DIRECTIONS = ("above", "below", "within", "present", "absent")

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gutstride.ingest.activities.fit import FIT_EPOCH_S, fit_crc, map_sport, read_fit
-from gutstride.ingest.activities.model import SPORTS, STREAM_COLUMNS
+from gutstride.model.activity import SPORTS, STREAM_COLUMNS
 
 ACTIVITIES = Path(__file__).parents[1] / "data" / "activities"
 FIT_FILES = sorted(p for p in ACTIVITIES.rglob("*") if p.suffix.lower() == ".fit")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gutstride.errors import GutstrideError
 from gutstride.ingest.activities.fit import fit_crc, read_fit
-from gutstride.ingest.activities.model import DecodedFile
+from gutstride.model.activity import DecodedFile
 
 FITPARSE = Path(__file__).parents[1] / "data" / "activities" / "fit-fitparse"
 SEEDS = [(FITPARSE / name).read_bytes() for name in (

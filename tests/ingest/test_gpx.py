@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gutstride.ingest.activities.gpx import read_gpx
-from gutstride.ingest.activities.model import STREAM_COLUMNS
 from gutstride.ingest.activities.xmlstream import UNSAFE_XML_MESSAGE
+from gutstride.model.activity import STREAM_COLUMNS
 
 ACTIVITIES = Path(__file__).parents[1] / "data" / "activities"
 

@@ -12,17 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gutstride.errors import BadInputError, UnsupportedFormatError
-from gutstride.ingest.logs import (
-    COLUMNS,
-    FIELDS,
-    LogEntry,
-    LogValidationError,
-    entries_to_csv,
-    entries_to_json,
-    read_log,
-    sniff_log,
-    template_csv,
-)
+from gutstride.ingest.logs import LogValidationError, entries_to_csv, entries_to_json, read_log, sniff_log, template_csv
+from gutstride.model.log_entry import COLUMNS, FIELDS, LogEntry
 
 
 def test_fields_cover_the_model() -> None:

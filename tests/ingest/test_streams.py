@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from gutstride.ingest.activities.model import STREAM_COLUMNS, ActivitySummary
 from gutstride.ingest.activities.streams import (
     EARTH_RADIUS_M,
     ascent,
@@ -20,6 +19,7 @@ from gutstride.ingest.activities.streams import (
     stream_from_columns,
     summarise_stream,
 )
+from gutstride.model.activity import STREAM_COLUMNS, ActivitySummary
 
 
 def test_stream_from_columns_fills_and_sorts() -> None:

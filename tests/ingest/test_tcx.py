@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gutstride.ingest.activities.model import STREAM_COLUMNS
 from gutstride.ingest.activities.tcx import read_tcx
 from gutstride.ingest.activities.xmlstream import UNSAFE_XML_MESSAGE
+from gutstride.model.activity import STREAM_COLUMNS
 
 ACTIVITIES = Path(__file__).parents[1] / "data" / "activities"
 TCX_FILES = sorted(ACTIVITIES.rglob("*.tcx"))

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from gutstride.ingest.activities.dispatch import decode_activity
 from gutstride.ingest.activities.gpx import read_gpx
-from gutstride.ingest.activities.model import DecodedFile
 from gutstride.ingest.activities.summary_csv import read_summary_csv
 from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.model.activity import DecodedFile
 
 ACTIVITIES = Path(__file__).parents[1] / "data" / "activities"
 SMALL_GPX = (ACTIVITIES / "sweatpy" / "activity_5039744860.gpx").read_bytes()[:6000] + b"</trkseg></trk></gpx>"

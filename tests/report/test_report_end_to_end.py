@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gutstride.ingest.logs import LogEntry
+from gutstride.model.log_entry import LogEntry
 from gutstride.report.build import write_report
 from gutstride.store.logs import save_entries
 from gutstride.store.workspace import Workspace

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gutstride.ingest.activities.model import Activity, ActivitySummary, empty_stream
+from gutstride.model.activity import Activity, ActivitySummary, empty_stream
 from gutstride.store.activities import load_activities, load_stream, same_activity, sample_counts, save_activities
 from gutstride.store.schema import ActivityRow
 from gutstride.store.workspace import Workspace

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gutstride.ingest.logs import LogEntry, read_log
+from gutstride.ingest.logs import read_log
+from gutstride.model.log_entry import LogEntry
 from gutstride.store.logs import load_entries, save_counts, save_entries
 from gutstride.store.schema import LogEntryRow, Person
 from gutstride.store.workspace import Workspace

@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 from gutstride.store.microbiome import collection_date, load_samples, save_table
 from gutstride.store.workspace import Workspace
 

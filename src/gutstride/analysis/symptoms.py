@@ -67,8 +67,8 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
-from gutstride.analysis.findings import Direction, Finding
-from gutstride.ingest.logs import SYMPTOMS, LogEntry, format_utc
+from gutstride.model.finding import Direction, Finding
+from gutstride.model.log_entry import SYMPTOMS, LogEntry, format_utc
 
 if TYPE_CHECKING:
     import pandas as pd

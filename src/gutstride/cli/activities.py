@@ -14,7 +14,7 @@ import typer
 from gutstride.cli.common import WORKSPACE_OPTION, print_json
 
 if TYPE_CHECKING:
-    from gutstride.ingest.record import ImportRecord
+    from gutstride.model.import_record import ImportRecord
     from gutstride.store.workspace import Workspace
 
 INSPECT_FIELDS = (

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from gutstride.cli.common import WORKSPACE_OPTION
-from gutstride.ingest.logs import FIELD_BY_NAME
+from gutstride.model.log_entry import FIELD_BY_NAME
 
 if TYPE_CHECKING:
-    from gutstride.analysis.findings import Finding
+    from gutstride.model.finding import Finding
     from gutstride.store.workspace import Workspace
 
 #: What to tell the person for each red flag (shown as soon as one is entered).
@@ -229,7 +229,8 @@ def _show(value: Any) -> str:
 
 def _prompt(current: dict[str, Any]) -> dict[str, Any]:
     """Ask for each field in turn, showing the current value; Enter keeps it (or skips), '-' clears it."""
-    from gutstride.ingest.logs import FIELDS, parse_value
+    from gutstride.ingest.logs import parse_value
+    from gutstride.model.log_entry import FIELDS
 
     out = dict(current)
     typer.echo("Enter a value for each field; Enter keeps the value shown (or skips), '-' clears it.")

@@ -123,7 +123,7 @@ def write_activity_fit(path_or_none: str | Path | None, start_time: datetime, sa
         ``hr``, ``speed`` (m/s), ``distance`` (m), ``cadence``, ``altitude`` (m), ``temperature`` (deg C),
         ``power`` (W), ``lat``, ``lon`` (degrees). NaN = not recorded.
     sport : str
-        One of our sports (:data:`gutstride.ingest.activities.model.SPORTS`) or a FIT sport name.
+        One of our sports (:data:`gutstride.model.activity.SPORTS`) or a FIT sport name.
     sub_sport : str, optional
         A FIT sub_sport name overriding the one implied by ``sport``.
     device : str

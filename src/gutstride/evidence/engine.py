@@ -20,8 +20,8 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
 
-from gutstride.analysis.findings import Finding
 from gutstride.evidence.model import CERTAINTY_WEIGHT, Claim, KnowledgeBase, Rule, load_knowledge_base
+from gutstride.model.finding import Finding
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(

@@ -1,1 +1,1 @@
-"""Ingest: one module per format, each returning tidy data plus an :class:`~gutstride.ingest.record.ImportRecord`."""
+"""Ingest: one module per format, each returning tidy data plus an import record per file."""

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
-    from gutstride.ingest.activities.model import ActivitySummary
+    from gutstride.model.activity import ActivitySummary
 
 #: Separator between an archive's path and a member's name in the labels of members (``export.zip!/a/b.fit``).
 MEMBER_SEP = "!/"
@@ -255,7 +255,7 @@ def read_member(
 
 # -- Strava ---------------------------------------------------------------------------------------------------
 
-#: Strava's ``Activity Type`` values mapped onto :data:`gutstride.ingest.activities.model.SPORTS`.
+#: Strava's ``Activity Type`` values mapped onto :data:`gutstride.model.activity.SPORTS`.
 STRAVA_SPORTS = {
     "run": "running", "trail run": "trail_running", "virtual run": "treadmill_running", "walk": "walking",
     "hike": "hiking", "ride": "cycling", "mountain bike ride": "cycling", "gravel ride": "cycling",

@@ -31,144 +31,20 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from gutstride.errors import BadInputError, UnsupportedFormatError
-
-SYMPTOMS: tuple[str, ...] = ("nausea", "reflux", "bloating", "cramps", "urge_diarrhoea", "flatulence")
-MENSTRUAL_PHASES: tuple[str, ...] = ("menstrual", "follicular", "ovulatory", "luteal")
-HIGH_LOW: tuple[str, ...] = ("high", "low")
-
-#: Names accepted for the day column (the first is the one written).
-DAY_COLUMNS: tuple[str, ...] = ("date", "day")
-ACTIVITY_COLUMN = "activity_start"
-
-
-@dataclass
-class LogEntry:
-    """One log entry: a day, or one activity on that day. ``None`` means "not recorded"."""
-
-    day: date
-    activity_start: datetime | None = None
-    nausea: int | None = None
-    reflux: int | None = None
-    bloating: int | None = None
-    cramps: int | None = None
-    urge_diarrhoea: int | None = None
-    flatulence: int | None = None
-    bristol: int | None = None
-    stool_frequency: int | None = None
-    blood_in_stool: bool | None = None
-    black_stool: bool | None = None
-    sleep_hours: float | None = None
-    sleep_quality: int | None = None
-    stress: int | None = None
-    fluids_l: float | None = None
-    pre_meal_minutes_before: float | None = None
-    pre_meal_fibre: str | None = None
-    pre_meal_fat: str | None = None
-    pre_meal_carb_g: float | None = None
-    fermented_servings: float | None = None
-    fibre_g: float | None = None
-    fibre_servings: float | None = None
-    alcohol_units: float | None = None
-    caffeine_mg: float | None = None
-    nsaid: bool | None = None
-    supplements: list[str] = field(default_factory=list)
-    probiotic: bool | None = None
-    illness: bool | None = None
-    antibiotics: bool | None = None
-    menstrual_phase: str | None = None
-    notes: str = ""
-
-    @property
-    def activity_ref(self) -> str:
-        """``""`` for a day entry, else the activity's UTC start as ISO text (``2024-05-01T06:30:00Z``)."""
-        return "" if self.activity_start is None else format_utc(self.activity_start)
-
-    def data(self) -> dict[str, Any]:
-        """The recorded fields (not day nor activity), leaving out what was not recorded."""
-        out: dict[str, Any] = {}
-        for spec in FIELDS:
-            value = getattr(self, spec.name)
-            if value is None or value == "" or value == []:
-                continue
-            out[spec.name] = list(value) if spec.type == "list" else value
-        return out
-
-    def max_symptom(self) -> int | None:
-        """The highest GI symptom score recorded, or ``None`` when no symptom was recorded."""
-        scores = [s for s in (getattr(self, name) for name in SYMPTOMS) if s is not None]
-        return max(scores) if scores else None
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One log column: its name, type, allowed range (numbers) or choices (text), unit and help."""
-
-    name: str
-    type: str  # "int" | "float" | "bool" | "choice" | "list" | "text"
-    range: tuple[float, float] | tuple[str, ...] | None
-    unit: str
-    help: str
-
-    def describe(self) -> str:
-        """``help (unit; range)`` as shown in the template and the CLI help."""
-        parts = [self.unit] if self.unit else []
-        if self.type in ("int", "float") and self.range is not None:
-            lo, hi = self.range
-            parts.append(f"{_num(lo)}-{_num(hi)}")
-        elif self.type == "choice" and self.range is not None:
-            parts.append(" or ".join(str(c) for c in self.range))
-        elif self.type == "bool":
-            parts.append("true or false")
-        elif self.type == "list":
-            parts.append("separated by ;")
-        return f"{self.help} ({'; '.join(parts)})" if parts else self.help
-
-
-def _symptom(name: str, what: str) -> FieldSpec:
-    return FieldSpec(name, "int", (0, 10), "score", f"{what} during or after exercise, 0 = none, 10 = worst")
-
-
-#: Every log field, in template order. Used for validation, the template and the CLI help.
-FIELDS: tuple[FieldSpec, ...] = (
-    _symptom("nausea", "Nausea"),
-    _symptom("reflux", "Reflux or heartburn"),
-    _symptom("bloating", "Bloating"),
-    _symptom("cramps", "Abdominal cramps"),
-    _symptom("urge_diarrhoea", "Urge to defecate or diarrhoea"),
-    _symptom("flatulence", "Flatulence"),
-    FieldSpec("bristol", "int", (1, 7), "Bristol type", "Stool form, 1 = hard lumps, 4 = smooth, 7 = liquid"),
-    FieldSpec("stool_frequency", "int", (0, 20), "per day", "Bowel movements that day"),
-    FieldSpec("blood_in_stool", "bool", None, "", "Blood in or on the stool (red flag: see a doctor)"),
-    FieldSpec("black_stool", "bool", None, "", "Black, tarry stool (red flag: see a doctor)"),
-    FieldSpec("sleep_hours", "float", (0, 24), "h", "Sleep the night before"),
-    FieldSpec("sleep_quality", "int", (1, 5), "score", "Sleep quality the night before, 1 = very poor, 5 = very good"),
-    FieldSpec("stress", "int", (1, 5), "score", "Perceived stress, 1 = very low, 5 = very high"),
-    FieldSpec("fluids_l", "float", (0, 15), "L", "Fluids drunk that day"),
-    FieldSpec("pre_meal_minutes_before", "float", (0, 1440), "min", "Time from the last meal to the start of exercise"),
-    FieldSpec("pre_meal_fibre", "choice", HIGH_LOW, "", "Fibre content of that meal"),
-    FieldSpec("pre_meal_fat", "choice", HIGH_LOW, "", "Fat content of that meal"),
-    FieldSpec("pre_meal_carb_g", "float", (0, 500), "g", "Carbohydrate in that meal"),
-    FieldSpec("fermented_servings", "float", (0, 20), "servings", "Fermented foods (yoghurt, kefir, kimchi...)"),
-    FieldSpec("fibre_g", "float", (0, 150), "g", "Dietary fibre that day"),
-    FieldSpec("fibre_servings", "float", (0, 30), "servings",
-              "Fibre-rich servings that day (a portion of vegetables, fruit, pulses or whole grains), if not in grams"),
-    FieldSpec("alcohol_units", "float", (0, 50), "units", "Alcohol that day (1 unit = 10 mL ethanol)"),
-    FieldSpec("caffeine_mg", "float", (0, 2000), "mg", "Caffeine that day (a coffee is about 80-100 mg)"),
-    FieldSpec("nsaid", "bool", None, "", "Took an NSAID (ibuprofen, naproxen, aspirin...)"),
-    FieldSpec("supplements", "list", None, "", "Supplements taken"),
-    FieldSpec("probiotic", "bool", None, "", "Took a probiotic"),
-    FieldSpec("illness", "bool", None, "", "Ill that day"),
-    FieldSpec("antibiotics", "bool", None, "", "Taking antibiotics"),
-    FieldSpec("menstrual_phase", "choice", MENSTRUAL_PHASES, "", "Menstrual cycle phase (optional)"),
-    FieldSpec("notes", "text", None, "", "Free text"),
+from gutstride.model.log_entry import (
+    ACTIVITY_COLUMN,
+    COLUMNS,
+    DAY_COLUMNS,
+    FIELD_BY_NAME,
+    FIELDS,
+    FieldSpec,
+    LogEntry,
+    format_number,
 )
-FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
-COLUMNS: tuple[str, ...] = (DAY_COLUMNS[0], ACTIVITY_COLUMN, *FIELD_BY_NAME)
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -181,17 +57,6 @@ class LogValidationError(BadInputError):
         self.problems = problems
         noun = "problem" if len(problems) == 1 else "problems"
         super().__init__(f"{source}: {len(problems)} {noun} in the log\n" + "\n".join(f"  {p}" for p in problems))
-
-
-def _num(value: float | str) -> str:
-    return f"{value:g}" if isinstance(value, float | int) else str(value)
-
-
-def format_utc(moment: datetime) -> str:
-    """ISO text of ``moment`` in UTC at second resolution, with a ``Z`` suffix (a naive ``moment`` is UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_day(value: Any) -> date:
@@ -276,9 +141,9 @@ def _parse_number(spec: FieldSpec, raw: Any) -> int | float:
     assert spec.range is not None
     lo, hi = float(spec.range[0]), float(spec.range[1])
     if spec.type == "int" and number != int(number):
-        raise ValueError(f"{raw!r} is not a whole number ({_num(lo)}-{_num(hi)})")
+        raise ValueError(f"{raw!r} is not a whole number ({format_number(lo)}-{format_number(hi)})")
     if not lo <= number <= hi:
-        raise ValueError(f"{raw!r} is out of range {_num(lo)}-{_num(hi)}")
+        raise ValueError(f"{raw!r} is out of range {format_number(lo)}-{format_number(hi)}")
     return int(number) if spec.type == "int" else number
 
 

@@ -9,7 +9,7 @@ any time, so memory stays bounded however large the export, and results are stor
 deduplication deterministic. Decoded files are stored :data:`BATCH_FILES` to a transaction; if storing one of
 them fails, the batch is rolled back and stored file by file, so only that file gets an error.
 
-Every input file gets exactly one :class:`~gutstride.ingest.record.ImportRecord` (one per member for zips), and
+Every input file gets exactly one :class:`~gutstride.model.import_record.ImportRecord` (one per member for zips), and
 a bad file never stops the batch. A file whose hash the workspace already holds (imported ok, partial or as a
 duplicate) is recorded as ``duplicate`` and adds nothing; a file that failed before is tried again and its old
 row updated, so importing the same export twice adds nothing.
@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 from gutstride.errors import BadInputError, GutstrideError, MissingDataError
 from gutstride.ingest.exports import ZipLimits, apply_strava_meta, is_zip, iter_export
-from gutstride.ingest.record import ImportRecord
+from gutstride.model.import_record import ImportRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from gutstride.ingest.activities.model import DecodedFile
+    from gutstride.model.activity import DecodedFile
     from gutstride.store.schema import Person
     from gutstride.store.workspace import Workspace
 

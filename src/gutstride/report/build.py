@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from gutstride import __version__
-from gutstride.analysis.findings import Finding
-from gutstride.ingest.logs import LogEntry
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
+from gutstride.model.finding import Finding
+from gutstride.model.log_entry import LogEntry
 from gutstride.store.workspace import Workspace
 
 DISCLAIMER = (

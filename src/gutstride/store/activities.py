@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
-from gutstride.ingest.activities.model import Activity, ActivitySummary
+from gutstride.model.activity import Activity, ActivitySummary
 from gutstride.store.schema import ActivityRow, Person
 
 if TYPE_CHECKING:
@@ -279,5 +279,5 @@ def load_activities(ws: Workspace, person_id: int | None = None) -> pd.DataFrame
 
 
 def load_stream(ws: Workspace, activity_id: int) -> dict[str, np.ndarray]:
-    """One activity's stored stream as numpy columns (see :mod:`gutstride.ingest.activities.model`)."""
+    """One activity's stored stream as numpy columns (see :mod:`gutstride.model.activity`)."""
     return ws.read_stream(activity_id)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gutstride.ingest.logs import LogEntry, entry_from_data
+from gutstride.ingest.logs import entry_from_data
+from gutstride.model.log_entry import LogEntry
 from gutstride.store.schema import LogEntryRow, Person
 from gutstride.store.workspace import Workspace
 

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
+from gutstride.model.feature_table import FeatureTable, ValueKind
 from gutstride.store.schema import MicrobiomeSampleRow, Person
 from gutstride.store.workspace import Workspace
 

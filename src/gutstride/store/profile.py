@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from typing import Any
 
-from gutstride.analysis.training.profile import PERSON_FIELDS, Profile, profile_from_person
+from gutstride.model.profile import PERSON_FIELDS, Profile
 from gutstride.store.workspace import Workspace
+
+
+def profile_from_person(person: Any) -> Profile:
+    """The :class:`Profile` of a stored person (any object with the ``person`` table's profile attributes)."""
+    return Profile(**{name: getattr(person, name, None) for name in PERSON_FIELDS})
 
 
 def load_profile(ws: Workspace, person_id: int | None = None) -> Profile:

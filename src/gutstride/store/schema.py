@@ -35,7 +35,7 @@ class Person(Base):
 
 
 class ImportRow(Base):
-    """One input file and what happened to it (see :class:`gutstride.ingest.record.ImportRecord`)."""
+    """One input file and what happened to it (see :class:`gutstride.model.import_record.ImportRecord`)."""
 
     __tablename__ = "import_record"
 

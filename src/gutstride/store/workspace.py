@@ -108,7 +108,7 @@ class Workspace:
         return self.path / "streams" / f"{activity_id}.parquet"
 
     def write_stream(self, activity_id: int, stream: dict[str, np.ndarray] | bytes) -> None:
-        """Write one activity's stream columns (see :mod:`gutstride.ingest.activities.model`) as Parquet.
+        """Write one activity's stream columns (see :mod:`gutstride.model.activity`) as Parquet.
 
         ``stream`` may also be the bytes :func:`encode_stream` made (e.g. in an import worker process).
         """

@@ -16,7 +16,7 @@ from gutstride.analysis.microbiome.alpha import alpha_diversity
 from gutstride.analysis.microbiome.rarefy import rarefy
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 AG = Path(__file__).parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug" / "AG_100nt.biom.gz"
 

@@ -19,7 +19,7 @@ from skbio.diversity import beta_diversity as sk_beta
 from gutstride.analysis.microbiome.beta import beta_diversity
 from gutstride.errors import BadInputError, MissingDataError
 from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 from gutstride.report.research_export import write_distance_matrix
 
 AG = Path(__file__).resolve().parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"

@@ -11,7 +11,7 @@ from scipy.spatial.distance import braycurtis
 
 from gutstride.analysis.microbiome.change import microbiome_findings, sample_changes
 from gutstride.analysis.microbiome.reference import MetricReference, ReferenceCohort, metric_reference
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 GENERA = ["Bacteroides", "Faecalibacterium", "Roseburia", "Akkermansia", "Prevotella"]
 

@@ -20,7 +20,7 @@ from gutstride.analysis.microbiome.beta import beta_diversity
 from gutstride.analysis.microbiome.permanova import permanova
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.metadata import read_sample_metadata
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 AG = Path(__file__).resolve().parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"
 

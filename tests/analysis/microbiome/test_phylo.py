@@ -22,7 +22,7 @@ from gutstride.analysis.microbiome.beta import beta_diversity
 from gutstride.analysis.microbiome.phylo import faith_pd, index_tree
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.newick import read_tree
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 AG = Path(__file__).resolve().parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"
 

@@ -16,7 +16,7 @@ from gutstride.ingest.logs import read_log
 from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
 from gutstride.ingest.microbiome.newick import read_tree
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 DATA = Path(__file__).parents[2] / "data" / "microbiome"
 SEEDS = [

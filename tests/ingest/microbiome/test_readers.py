@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gutstride.errors import BadInputError, GutstrideError, UnsupportedFormatError
-from gutstride.ingest.microbiome.qza import read_qza_member
+from gutstride.ingest.microbiome.artifact import read_qza_member
 from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
 from gutstride.ingest.microbiome.taxonomy import normalise_lineage, read_taxonomy
 

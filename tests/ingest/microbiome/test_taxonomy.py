@@ -9,15 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gutstride.analysis.microbiome.taxa import collapse
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.ingest.microbiome.taxonomy import (
-    RANKS,
-    attach_taxonomy,
-    collapse,
-    normalise_lineage,
-    read_taxonomy,
-)
+from gutstride.ingest.microbiome.taxonomy import attach_taxonomy, normalise_lineage, read_taxonomy
+from gutstride.model.feature_table import RANKS
 
 from .conftest import AG
 

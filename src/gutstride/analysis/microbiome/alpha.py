@@ -26,7 +26,7 @@ from gutstride.errors import BadInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gutstride.ingest.microbiome.table import FeatureTable
+    from gutstride.model.feature_table import FeatureTable
 
 
 class RowSums:

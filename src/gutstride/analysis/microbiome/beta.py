@@ -34,7 +34,7 @@ from gutstride.errors import BadInputError, MissingDataError
 if TYPE_CHECKING:
     import skbio
 
-    from gutstride.ingest.microbiome.table import FeatureTable
+    from gutstride.model.feature_table import FeatureTable
 
 #: Metric names accepted by :func:`beta_diversity` (and ``gutstride beta --metric``).
 METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from gutstride.analysis.findings import Finding
 from gutstride.analysis.microbiome.reference import ReferenceCohort, genus_distances, percentiles, sample_metrics
 from gutstride.analysis.microbiome.taxa import group_abundances
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
+from gutstride.model.finding import Finding
 
 LOW_PERCENTILE = 25.0  # below this, a value is reported as "low for the reference cohort"
 LARGE_CHANGE_PERCENTILE = 75.0

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import skbio
 
-    from gutstride.ingest.microbiome.table import FeatureTable
+    from gutstride.model.feature_table import FeatureTable
 
 
 @dataclass(frozen=True)

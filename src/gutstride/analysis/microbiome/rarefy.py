@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gutstride.errors import BadInputError
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 
 def _subsample(indptr, data, rows, depth, seed, out):  # pragma: no cover - run compiled by numba

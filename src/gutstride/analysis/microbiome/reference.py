@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gutstride.errors import BadInputError
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 QUANTILES = np.linspace(0.0, 100.0, 101)
 #: Rarefaction depth and seed used for alpha metrics, so that a person's sample and the cohort are comparable.
@@ -111,8 +111,7 @@ def sample_metrics(table: FeatureTable, depth: int = RAREFACTION_DEPTH,
     """
     from gutstride.analysis.microbiome.alpha import alpha_diversity
     from gutstride.analysis.microbiome.rarefy import rarefy
-    from gutstride.analysis.microbiome.taxa import group_abundances
-    from gutstride.ingest.microbiome.taxonomy import collapse
+    from gutstride.analysis.microbiome.taxa import collapse, group_abundances
 
     out: dict[str, np.ndarray] = dict(group_abundances(table))
     genera = collapse(table, "genus") if table.taxonomy else table
@@ -133,7 +132,7 @@ def sample_metrics(table: FeatureTable, depth: int = RAREFACTION_DEPTH,
 def genus_distances(table: FeatureTable) -> np.ndarray:
     """Bray-Curtis distance matrix on genus-level relative abundances (each sample scaled to sum 1)."""
     from gutstride.analysis.microbiome.beta import beta_diversity
-    from gutstride.ingest.microbiome.taxonomy import collapse
+    from gutstride.analysis.microbiome.taxa import collapse
 
     genera = collapse(table, "genus") if table.taxonomy else table
     depths = genera.sample_depths()

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable, rank_index
 
 #: The evidence base's key of the verified source for the butyrate-producer membership list.
 BUTYRATE_REFERENCE = "louis2009"
@@ -129,3 +130,43 @@ def top_genera(table: FeatureTable, sample_index: int, n: int = 10) -> list[tupl
         sums[genus] = sums.get(genus, 0.0) + float(v)
     ranked = sorted(sums.items(), key=lambda kv: -kv[1])[:n]
     return [(g, v / total) for g, v in ranked]
+
+
+def collapse(table: FeatureTable, rank: str) -> FeatureTable:
+    """Sum features sharing a lineage down to ``rank``.
+
+    Features whose lineage stops above ``rank`` are grouped by what is known, with ``;__`` appended (as QIIME 2's
+    ``taxa collapse`` pads them); features without taxonomy are grouped as ``Unassigned``.
+
+    Returns
+    -------
+    FeatureTable
+        Same samples; one feature per lineage, its id the ``;``-joined lineage.
+    """
+    depth = rank_index(rank) + 1
+    keys: list[str] = []
+    lineages: dict[str, list[str] | None] = {}
+    column_of: dict[str, int] = {}
+    group = np.empty(len(table.feature_ids), dtype=np.int64)
+    for j, fid in enumerate(table.feature_ids):
+        lineage = table.taxonomy.get(fid) or []
+        cut = lineage[:depth]
+        key = ";".join(cut) if cut else "Unassigned"
+        if cut and len(cut) < depth:
+            key += ";__"
+        if key not in column_of:
+            column_of[key] = len(keys)
+            keys.append(key)
+            lineages[key] = cut or None
+        group[j] = column_of[key]
+    n = len(table.feature_ids)
+    indicator = sp.csr_array((np.ones(n), (np.arange(n), group)), shape=(n, len(keys)))
+    data = sp.csr_array(table.data @ indicator)
+    return FeatureTable(
+        data=data,
+        sample_ids=list(table.sample_ids),
+        feature_ids=keys,
+        taxonomy=lineages,
+        value_kind=table.value_kind,
+        sample_metadata=dict(table.sample_metadata),
+    )

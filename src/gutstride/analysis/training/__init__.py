@@ -18,15 +18,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gutstride.analysis.findings import Finding
 from gutstride.analysis.training.findings import training_findings
 from gutstride.analysis.training.profile import (
     HRMax,
     HRQuality,
-    Profile,
     clean_hr,
     clean_hr_weighted,
-    profile_from_person,
     resolve_hrmax,
     tanaka_hrmax,
 )
@@ -45,11 +42,13 @@ from gutstride.analysis.training.weekly import (
     weekly_summary,
     window_measures,
 )
+from gutstride.model.finding import Finding
+from gutstride.model.profile import Profile
 
 __all__ = [
     "STREAM_COLUMNS", "HRMax", "HRQuality", "Profile", "SessionMetrics", "TrainingAnalysis", "analyse_session",
     "analyse_training", "around_sample", "classify_from_pace", "clean_hr", "clean_hr_weighted", "consistency",
-    "daily_load", "load_series", "profile_from_person",
+    "daily_load", "load_series",
     "resolve_hrmax", "sessions_frame", "sport_family", "tanaka_hrmax",
     "training_findings", "weekly_summary", "window_measures",
 ]

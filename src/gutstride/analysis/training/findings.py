@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from gutstride.analysis.findings import Direction, Finding
 from gutstride.analysis.training.profile import HRMax
 from gutstride.analysis.training.weekly import consistency as consistency_of
 from gutstride.analysis.training.weekly import daily_load, load_series, longest_idle_run, window_measures
+from gutstride.model.finding import Direction, Finding
 
 #: % of HR time above 70% HRmax beyond which intensity is "mostly above 70%".
 MOSTLY_PCT = 50.0

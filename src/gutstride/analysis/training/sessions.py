@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from gutstride.analysis.training.kernels import weighted_mean, zone_loop
-from gutstride.analysis.training.profile import HRQuality, Sex, clean_hr_weighted
+from gutstride.analysis.training.profile import HRQuality, clean_hr_weighted
+from gutstride.model.profile import Sex
 
 ZONE_BOUNDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 ZONE_COLUMNS = tuple(f"z{i}_s" for i in range(6))

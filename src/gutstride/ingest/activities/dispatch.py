@@ -18,9 +18,9 @@ import re
 import zlib
 
 from gutstride.ingest.activities.gpx import read_gpx
-from gutstride.ingest.activities.model import DecodedFile
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
 from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.model.activity import DecodedFile
 
 #: Largest decompressed size accepted from a .gz activity file (1 GiB).
 MAX_DECOMPRESSED = 1 << 30

@@ -38,7 +38,7 @@ from numba import njit
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.activities import fit_profile as prof
-from gutstride.ingest.activities.model import Activity, ActivitySummary, DecodedFile, FileStatus, empty_stream
+from gutstride.model.activity import Activity, ActivitySummary, DecodedFile, FileStatus, empty_stream
 
 #: Seconds from the Unix epoch to the FIT epoch, 1989-12-31T00:00:00Z.
 FIT_EPOCH_S = 631065600
@@ -107,7 +107,7 @@ SPORT_MAP: tuple[tuple[str, str | None, str], ...] = (
 
 
 def map_sport(sport: str | None, sub_sport: str | None) -> str:
-    """Map a FIT (sport, sub_sport) pair onto :data:`gutstride.ingest.activities.model.SPORTS`."""
+    """Map a FIT (sport, sub_sport) pair onto :data:`gutstride.model.activity.SPORTS`."""
     for fit_sport, fit_sub, ours in SPORT_MAP:
         if sport == fit_sport and (fit_sub is None or fit_sub == sub_sport):
             return ours
@@ -834,7 +834,7 @@ def read_fit(data: bytes, name: str = "") -> DecodedFile:
     DecodedFile
         ``format="fit"``; status ``"ok"``, ``"partial"`` (data recovered up to a fault, reason in
         ``message``) or ``"error"`` (nothing usable). CRC mismatches are ``warnings``. One
-        :class:`~gutstride.ingest.activities.model.Activity` per activity FIT file in the chain; other FIT file
+        :class:`~gutstride.model.activity.Activity` per activity FIT file in the chain; other FIT file
         types (settings, workout, ...) yield none and say so in ``message``.
     """
     prefix = f"{name}: " if name else ""

@@ -23,7 +23,6 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from gutstride.ingest.activities.model import Activity, ActivitySummary, DecodedFile
 from gutstride.ingest.activities.streams import (
     carry_forward_hr,
     iso_times_to_epoch,
@@ -40,6 +39,7 @@ from gutstride.ingest.activities.xmlstream import (
     fault_message,
     local_name,
 )
+from gutstride.model.activity import Activity, ActivitySummary, DecodedFile
 
 #: Column order of the per-point value rows.
 _COLS = ("lat", "lon", "altitude", "hr", "cadence", "temperature", "power", "speed")

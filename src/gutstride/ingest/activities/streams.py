@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from gutstride.ingest.activities.model import STREAM_COLUMNS, ActivitySummary
+from gutstride.model.activity import STREAM_COLUMNS, ActivitySummary
 
 MOVING_SPEED_MS = 0.5
 ASCENT_HYSTERESIS_M = 2.0

@@ -32,8 +32,8 @@ import re
 import statistics
 from datetime import UTC, datetime
 
-from gutstride.ingest.activities.model import Activity, ActivitySummary, DecodedFile
 from gutstride.ingest.activities.streams import normalise_sport, stream_from_columns
+from gutstride.model.activity import Activity, ActivitySummary, DecodedFile
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "start_time": ("date", "start time", "start date", "activity date", "start", "start date local",

@@ -20,7 +20,6 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from gutstride.ingest.activities.model import Activity, ActivitySummary, DecodedFile
 from gutstride.ingest.activities.streams import (
     iso_times_to_epoch,
     normalise_sport,
@@ -36,6 +35,7 @@ from gutstride.ingest.activities.xmlstream import (
     local_name,
     to_float,
 )
+from gutstride.model.activity import Activity, ActivitySummary, DecodedFile
 
 _COLS = ("lat", "lon", "altitude", "distance", "hr", "cadence", "speed", "power")
 _RUN_CADENCE = len(_COLS)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.layout import build_table
-from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
 from gutstride.ingest.microbiome.taxonomy import normalise_lineage
+from gutstride.model.feature_table import FeatureTable, ValueKind
 
 if TYPE_CHECKING:
     import biom

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gutstride.errors import BadInputError, MissingDataError
 from gutstride.ingest.microbiome.metadata import read_sample_metadata
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 
 def subset_samples(table: FeatureTable, keep: list[str]) -> FeatureTable:

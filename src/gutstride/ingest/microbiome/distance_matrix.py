@@ -37,7 +37,7 @@ def read_distance_matrix(path: Path) -> tuple[np.ndarray, list[str]]:
     """
     import numpy as np
 
-    from gutstride.ingest.microbiome.qza import read_file_or_artifact
+    from gutstride.ingest.microbiome.artifact import read_file_or_artifact
 
     raw, source = read_file_or_artifact(path, ("DistanceMatrix",))
     header, _, body = raw.partition(b"\n")

@@ -27,8 +27,8 @@ import numpy as np
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.layout import build_table
-from gutstride.ingest.microbiome.table import FeatureTable
-from gutstride.ingest.microbiome.taxonomy import RANKS, lineage_at
+from gutstride.ingest.microbiome.taxonomy import lineage_at
+from gutstride.model.feature_table import RANKS, FeatureTable
 
 #: Kraken rank codes of the standard ranks, in :data:`RANKS` order (K, "kingdom", has no place in it).
 KRAKEN_RANKS = ("D", "P", "C", "O", "F", "G", "S")

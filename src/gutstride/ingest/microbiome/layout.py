@@ -1,7 +1,7 @@
 """Helpers shared by the microbiome readers: value checks, counts-or-proportions detection, table assembly.
 
 Every reader ends with :func:`build_table`, so all of them validate values the same way and decide the
-:attr:`~gutstride.ingest.microbiome.table.FeatureTable.value_kind` by one rule:
+:attr:`~gutstride.model.feature_table.FeatureTable.value_kind` by one rule:
 
 * every value is a whole number -> ``"counts"``, kept as they are;
 * otherwise -> ``"proportions"``: each sample is divided by its total (closure), so that percentages (summing to
@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gutstride.errors import BadInputError
-from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
+from gutstride.model.feature_table import FeatureTable, ValueKind
 
 log = logging.getLogger(__name__)
 

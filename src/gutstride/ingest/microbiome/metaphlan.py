@@ -27,8 +27,8 @@ import numpy as np
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.layout import build_table
-from gutstride.ingest.microbiome.table import FeatureTable, ValueKind
 from gutstride.ingest.microbiome.taxonomy import normalise_lineage
+from gutstride.model.feature_table import FeatureTable, ValueKind
 
 _LEVELS = "kdpcofgs"  # rank letters from the top; "t" (strain / SGB) is never kept
 _NON_SAMPLE = {"clade_name", "ncbi_tax_id", "clade_taxid", "additional_species", "coverage", "id"}

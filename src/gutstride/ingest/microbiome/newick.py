@@ -38,7 +38,7 @@ def read_tree(path: Path) -> skbio.TreeNode:
     BadInputError
         The text is not valid Newick, the tree has no tips, or tip names are duplicated.
     """
-    from gutstride.ingest.microbiome.qza import read_file_or_artifact
+    from gutstride.ingest.microbiome.artifact import read_file_or_artifact
 
     raw, source = read_file_or_artifact(path, ("Phylogeny[Rooted]",))
     return parse_newick(raw, source)

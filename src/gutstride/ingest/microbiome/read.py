@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gutstride.errors import MissingDataError, UnsupportedFormatError
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import FeatureTable
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -14,16 +14,9 @@ import io
 import re
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
-
 from gutstride.errors import BadInputError
-from gutstride.ingest.microbiome.table import FeatureTable
+from gutstride.model.feature_table import PREFIX_RANK, RANKS, FeatureTable, rank_index
 
-#: The ranks of a normalised lineage, in order.
-RANKS: tuple[str, ...] = ("domain", "phylum", "class", "order", "family", "genus", "species")
-
-_PREFIX_RANK = {"k": 0, "d": 0, "p": 1, "c": 2, "o": 3, "f": 4, "g": 5, "s": 6}
 _LETTER_PREFIX = re.compile(r"^([a-zA-Z])__(.*)$")
 _SILVA_PREFIX = re.compile(r"^D_(\d+)__(.*)$")
 _DOMAINS = {"bacteria", "archaea", "eukaryota", "eukarya", "viruses", "unclassified"}
@@ -76,7 +69,7 @@ def normalise_lineage(text: str) -> list[str]:
             letter = _LETTER_PREFIX.match(part)
             silva = _SILVA_PREFIX.match(part)
             if letter:
-                rank = _PREFIX_RANK.get(letter.group(1).lower())
+                rank = PREFIX_RANK.get(letter.group(1).lower())
                 name = letter.group(2)
             elif silva:
                 rank = int(silva.group(1))
@@ -100,18 +93,6 @@ def normalise_lineage(text: str) -> list[str]:
     while slots and not slots[-1]:
         slots.pop()
     return slots
-
-
-def rank_index(rank: str) -> int:
-    """Position of ``rank`` in :data:`RANKS` (also accepts "kingdom" and one-letter prefixes)."""
-    key = rank.strip().lower()
-    if key == "kingdom":
-        key = "domain"
-    if len(key) == 1 and key in _PREFIX_RANK:
-        return _PREFIX_RANK[key]
-    if key not in RANKS:
-        raise BadInputError(f"unknown rank {rank!r}: use one of {', '.join(RANKS)}")
-    return RANKS.index(key)
 
 
 def parse_taxonomy_tsv(text: str, source: str) -> dict[str, list[str]]:
@@ -147,7 +128,7 @@ def parse_taxonomy_tsv(text: str, source: str) -> dict[str, list[str]]:
 
 def read_taxonomy(path: Path) -> dict[str, list[str]]:
     """Read a taxonomy TSV or a QIIME 2 ``FeatureData[Taxonomy]`` artifact (``.qza``) into normalised lineages."""
-    from gutstride.ingest.microbiome.qza import read_file_or_artifact
+    from gutstride.ingest.microbiome.artifact import read_file_or_artifact
 
     raw, _source = read_file_or_artifact(path, ("FeatureData[Taxonomy]",))
     return parse_taxonomy_tsv(raw.decode("utf-8-sig", errors="replace"), Path(path).name)
@@ -161,46 +142,6 @@ def attach_taxonomy(table: FeatureTable, lineages: dict[str, list[str]]) -> Feat
             taxonomy[fid] = lineages[fid]
     table.taxonomy = taxonomy
     return table
-
-
-def collapse(table: FeatureTable, rank: str) -> FeatureTable:
-    """Sum features sharing a lineage down to ``rank``.
-
-    Features whose lineage stops above ``rank`` are grouped by what is known, with ``;__`` appended (as QIIME 2's
-    ``taxa collapse`` pads them); features without taxonomy are grouped as ``Unassigned``.
-
-    Returns
-    -------
-    FeatureTable
-        Same samples; one feature per lineage, its id the ``;``-joined lineage.
-    """
-    depth = rank_index(rank) + 1
-    keys: list[str] = []
-    lineages: dict[str, list[str] | None] = {}
-    column_of: dict[str, int] = {}
-    group = np.empty(len(table.feature_ids), dtype=np.int64)
-    for j, fid in enumerate(table.feature_ids):
-        lineage = table.taxonomy.get(fid) or []
-        cut = lineage[:depth]
-        key = ";".join(cut) if cut else "Unassigned"
-        if cut and len(cut) < depth:
-            key += ";__"
-        if key not in column_of:
-            column_of[key] = len(keys)
-            keys.append(key)
-            lineages[key] = cut or None
-        group[j] = column_of[key]
-    n = len(table.feature_ids)
-    indicator = sp.csr_array((np.ones(n), (np.arange(n), group)), shape=(n, len(keys)))
-    data = sp.csr_array(table.data @ indicator)
-    return FeatureTable(
-        data=data,
-        sample_ids=list(table.sample_ids),
-        feature_ids=keys,
-        taxonomy=lineages,
-        value_kind=table.value_kind,
-        sample_metadata=dict(table.sample_metadata),
-    )
 
 
 def lineage_at(name: str, rank: str) -> list[str]:

@@ -39,8 +39,8 @@ import numpy as np
 
 from gutstride.errors import BadInputError, UnsupportedFormatError
 from gutstride.ingest.microbiome.layout import build_table
-from gutstride.ingest.microbiome.table import FeatureTable
-from gutstride.ingest.microbiome.taxonomy import RANKS, lineage_at, normalise_lineage, rank_index
+from gutstride.ingest.microbiome.taxonomy import lineage_at, normalise_lineage
+from gutstride.model.feature_table import RANKS, FeatureTable, rank_index
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,26 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from gutstride.errors import BadInputError
+
 ValueKind = Literal["counts", "proportions"]
+
+#: The ranks of a normalised lineage, in order.
+RANKS: tuple[str, ...] = ("domain", "phylum", "class", "order", "family", "genus", "species")
+#: One-letter rank prefixes (``g__``) and their position in :data:`RANKS`.
+PREFIX_RANK = {"k": 0, "d": 0, "p": 1, "c": 2, "o": 3, "f": 4, "g": 5, "s": 6}
+
+
+def rank_index(rank: str) -> int:
+    """Position of ``rank`` in :data:`RANKS` (also accepts "kingdom" and one-letter prefixes)."""
+    key = rank.strip().lower()
+    if key == "kingdom":
+        key = "domain"
+    if len(key) == 1 and key in PREFIX_RANK:
+        return PREFIX_RANK[key]
+    if key not in RANKS:
+        raise BadInputError(f"unknown rank {rank!r}: use one of {', '.join(RANKS)}")
+    return RANKS.index(key)
 
 
 @dataclass
