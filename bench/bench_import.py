@@ -2,7 +2,7 @@
 
 A year of data is 500 one-hour runs recorded at 1 Hz (3600 records each: time, heart rate, speed, distance,
 cadence, altitude, temperature), written as FIT files by :func:`gutstride.demo.fit_writer.write_activity_fit`
-into a temporary folder (not timed). Then :func:`gutstride.ingest.pipeline.import_paths` imports the folder
+into a temporary folder (not timed). Then :func:`gutstride.services.importing.import_files` imports the folder
 into a new workspace with 2 decoding processes (timed): hashing, decoding, deduplication, SQL rows and one
 Parquet stream per activity.
 
@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from gutstride.demo.fit_writer import write_activity_fit
-from gutstride.ingest.pipeline import import_paths
+from gutstride.services.athletes import workspace_athlete
+from gutstride.services.importing import import_files
 from gutstride.store.activities import load_activities, load_stream
 from gutstride.store.workspace import Workspace
 
@@ -97,7 +98,7 @@ def main() -> None:
         cpu_start = time.process_time()
         children_start = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        records = import_paths(ws, [folder], workers=args.workers)
+        records = import_files(ws, workspace_athlete(ws), [folder], workers=args.workers)
         ours = time.perf_counter() - start
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_main = time.process_time() - cpu_start
@@ -105,7 +106,7 @@ def main() -> None:
 
         statuses = {r.status for r in records}
         assert statuses == {"ok"}, [r for r in records if r.status != "ok"][:3]
-        frame = load_activities(ws).set_index("source_path")
+        frame = load_activities(ws, workspace_athlete(ws)).set_index("source_path")
         assert len(frame) == args.files, len(frame)
 
         sample = paths[:: max(1, len(paths) // args.sample)][: args.sample]
@@ -113,13 +114,13 @@ def main() -> None:
         reference = [fitdecode_values(p) for p in sample]
         ref_per_file = (time.perf_counter() - start) / len(sample)
         for path, (times, hrs) in zip(sample, reference, strict=True):
-            stream = load_stream(ws, int(frame.loc[str(path), "id"]))
+            stream = load_stream(ws, workspace_athlete(ws), int(frame.loc[str(path), "id"]))
             np.testing.assert_array_equal(stream["time"], times)
             np.testing.assert_array_equal(stream["hr"], hrs)
 
     print(f"import of a year of data: {args.files} one-hour 1 Hz FIT files, {megabytes:.1f} MB, "
           f"{args.workers} workers")
-    print(f"  gutstride import_paths: {ours:.2f} s  ({args.files / ours:.0f} files/s, {megabytes / ours:.1f} MB/s)"
+    print(f"  gutstride import_files: {ours:.2f} s  ({args.files / ours:.0f} files/s, {megabytes / ours:.1f} MB/s)"
           f"  goal < 10 s: {'met' if ours < 10 else 'NOT met'}")
     print(f"  CPU used: {cpu_main:.2f} s main process + {cpu_workers:.2f} s workers; machine load average "
           f"{load_before:.1f} before the run (other processes share the {os.cpu_count()} cores)")

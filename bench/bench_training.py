@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gutstride.analysis.training import STREAM_COLUMNS, Profile, analyse_session, analyse_training
+from gutstride.services.athletes import workspace_athlete
 from gutstride.store.activities import load_activities, load_stream
 from gutstride.store.schema import ActivityRow
 from gutstride.store.workspace import Workspace
@@ -32,7 +33,7 @@ def build(ws: Workspace, n: int, today: date, seed: int = 7) -> None:
     first = pd.Timestamp(today - timedelta(days=3 * 365), tz="UTC")
     offsets = np.sort(rng.uniform(0, 3 * 365 * 86400, n))
     with ws.session() as session:
-        person = ws.person(session)
+        person = ws.athlete(session, workspace_athlete(ws))
         for i, off in enumerate(offsets, start=1):
             start = first + pd.Timedelta(seconds=int(off))
             seconds = int(rng.uniform(1200, 5400))
@@ -81,17 +82,17 @@ def main() -> None:
         build(ws, args.activities, today)
         print(f"built workspace with {args.activities} activities in {time.perf_counter() - t0:.1f} s (not timed)")
 
-        stream = load_stream(ws, 1)
+        stream = load_stream(ws, workspace_athlete(ws), 1)
         check = analyse_session(stream, {"id": 1, "sport": "running"}, hrmax=190.0)
         assert np.allclose(check.zone_s, loop_check(stream, 190.0)), "zone times differ from the plain loop"
 
         clock = Clock()
-        activities = load_activities(ws)
+        activities = load_activities(ws, workspace_athlete(ws))
         clock.lap("load_activities")
         ids = [int(i) for i in activities["id"][activities["has_stream"]]]
-        streams = {i: load_stream(ws, i) for i in ids}
+        streams = {i: load_stream(ws, workspace_athlete(ws), i) for i in ids}
         clock.lap(f"load_stream x {len(ids)} (all columns)")
-        streams = {i: ws.read_stream(i, columns=STREAM_COLUMNS) for i in ids}
+        streams = {i: ws.read_stream(workspace_athlete(ws), i, columns=STREAM_COLUMNS) for i in ids}
         clock.lap(f"read_stream x {len(ids)} (4 columns used)")
         result = analyse_training(activities, streams, Profile(birth_year=1985, resting_hr=50, sex="male"), today)
         clock.lap("analyse_training")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gutstride.cli import main
+from gutstride.services.athletes import workspace_athlete
 from gutstride.store.profile import load_profile
 from gutstride.store.workspace import Workspace
 
@@ -43,7 +44,7 @@ def test_profile_sets_fields_and_prints_bmi(tmp_path: Path, capsys: pytest.Captu
     code, stdout, err = run_here(capsys, "--workspace", str(ws), "--resting-hr", "52", "--hrmax", "182")
     assert code == 0, err
     assert "overweight" in stdout and "182" in stdout  # earlier fields kept
-    stored = load_profile(Workspace(ws))
+    stored = load_profile(w := Workspace(ws), workspace_athlete(w))
     assert (stored.sex, stored.mass_kg, stored.resting_hr, stored.hrmax) == ("female", 70.0, 52.0, 182.0)
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from gutstride.analysis.microbiome.reference import ReferenceCohort
-from gutstride.ingest.microbiome.reference_file import load_default_reference
+from gutstride.services.reference import load_default_reference
 
 AG = Path(__file__).parents[1] / "data" / "microbiome" / "american-gut" / "AG_debug"
 

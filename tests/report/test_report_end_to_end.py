@@ -9,12 +9,15 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gutstride.model.log_entry import LogEntry
-from gutstride.report.build import write_report
-from gutstride.store.logs import save_entries
+from gutstride.report.write import write_report
+from gutstride.services.athletes import workspace_athlete
+from gutstride.services.logs import add_log_entries
+from gutstride.services.report import build_report
 from gutstride.store.workspace import Workspace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -82,9 +85,8 @@ def test_demo_json_has_the_same_content_and_finds_the_planted_triggers(demo: Pat
 
 def test_red_flags_come_first(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
-    with ws.session() as session:
-        save_entries(ws, session, ws.person(session), [LogEntry(day=date(2026, 10, 1), blood_in_stool=True)], "test")
-    content = write_report(ws, tmp_path / "r.html", json_path=tmp_path / "r.json", today=date(2026, 10, 31))
+    add_log_entries(ws, workspace_athlete(ws), [LogEntry(day=date(2026, 10, 1), blood_in_stool=True)], "test")
+    content = _report(ws, tmp_path / "r.html", tmp_path / "r.json", date(2026, 10, 31))
     assert content["red_flags"] and content["red_flags"][0]["id"] == "red_flag.blood_in_stool"
     assert content["headline"][0].startswith("Red flag")
     assert content["recommendations"][0]["category"] == "red_flag"
@@ -94,7 +96,7 @@ def test_red_flags_come_first(tmp_path: Path) -> None:
 
 def test_empty_workspace_says_not_enough_data_yet(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
-    content = write_report(ws, tmp_path / "r.html", today=date(2026, 10, 31))
+    content = _report(ws, tmp_path / "r.html", None, date(2026, 10, 31))
     html = (tmp_path / "r.html").read_text()
     assert "not enough data yet" in html.lower()
     assert content["training"]["n_sessions"] == 0
@@ -144,15 +146,22 @@ def test_report_command_writes_html_pdf_and_json(demo: Path, tmp_path: Path) -> 
 
 
 def test_a_few_real_files_and_no_profile_give_an_honest_report(tmp_path: Path) -> None:
-    from gutstride.ingest.pipeline import import_paths
+    from gutstride.services.importing import import_files
 
     data = Path(__file__).parents[1] / "data" / "activities"
     ws = Workspace(tmp_path / "ws", create=True)
-    import_paths(ws, [data / "sweatpy" / "4801048867.fit", data / "fit-fitparse" / "garmin-fenix-5-run.fit"],
-                 workers=1)
-    content = write_report(ws, tmp_path / "r.html", today=date(2020, 12, 31))
+    files = [data / "sweatpy" / "4801048867.fit", data / "fit-fitparse" / "garmin-fenix-5-run.fit"]
+    import_files(ws, workspace_athlete(ws), files, workers=1)
+    content = _report(ws, tmp_path / "r.html", None, date(2020, 12, 31))
     assert content["training"]["n_sessions"] == 2
     assert content["training"]["hrmax"]["method"] == "unknown"  # no age, too few sessions to measure it
     html = (tmp_path / "r.html").read_text()
     assert "not enough data yet" in html.lower()
     assert content["recommendations"] and all(r["kind"] == "info" for r in content["recommendations"])
+
+
+def _report(ws: Workspace, html: Path, json_path: Path | None, today: date) -> dict[str, Any]:
+    """Build the report of the workspace's athlete and write it, as ``gutstride report`` does."""
+    content = build_report(ws, workspace_athlete(ws), today)
+    write_report(content, html, json_path=json_path)
+    return content

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gutstride.ingest.logs import read_log
 from gutstride.model.log_entry import LogEntry
+from gutstride.services.athletes import workspace_athlete
 from gutstride.store.logs import load_entries, save_counts, save_entries
 from gutstride.store.schema import LogEntryRow, Person
 from gutstride.store.workspace import Workspace
@@ -31,28 +32,29 @@ def test_save_load_and_reimport_changes_nothing(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     entries = read_log(LOG, "log.csv")
     with ws.session() as session:
-        assert save_entries(ws, session, ws.person(session), entries, "log.csv") == 3
+        assert save_entries(ws, session, ws.athlete(session, workspace_athlete(ws)), entries, "log.csv") == 3
     before = _rows(ws)
     assert [(d, a) for d, a, _, _ in before] == [
         (date(2024, 1, 1), ""), (date(2024, 1, 1), "2024-01-01T06:30:00Z"), (date(2024, 1, 2), ""),
     ]
     assert before[0][2] == {"cramps": 2, "bristol": 4, "nsaid": False, "supplements": ["iron", "zinc"],
                             "sleep_hours": 7.5}
-    assert load_entries(ws) == entries
+    assert load_entries(ws, workspace_athlete(ws)) == entries
     # the same file again, even from a new process-like workspace object: nothing changes
     ws2 = Workspace(tmp_path / "ws")
     with ws2.session() as session:
-        assert save_entries(ws2, session, ws2.person(session), read_log(LOG, "log.csv"), "log.csv") == 0
+        me = ws2.athlete(session, workspace_athlete(ws2))
+        assert save_entries(ws2, session, me, read_log(LOG, "log.csv"), "log.csv") == 0
     assert _rows(ws2) == before
 
 
 def test_changed_entry_is_updated_in_place(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     with ws.session() as session:
-        save_entries(ws, session, ws.person(session), read_log(LOG, "a.csv"), "a.csv")
+        save_entries(ws, session, ws.athlete(session, workspace_athlete(ws)), read_log(LOG, "a.csv"), "a.csv")
     edited = LOG.replace(b"2024-01-02,,0,5", b"2024-01-02,,3,5") + b"2024-01-03,,1,,,,\n"
     with ws.session() as session:
-        counts = save_counts(session, ws.person(session), read_log(edited, "b.csv"), "b.csv")
+        counts = save_counts(session, ws.athlete(session, workspace_athlete(ws)), read_log(edited, "b.csv"), "b.csv")
     assert (counts.added, counts.changed, counts.unchanged) == (1, 1, 2)
     rows = _rows(ws)
     assert len(rows) == 4
@@ -62,8 +64,9 @@ def test_changed_entry_is_updated_in_place(tmp_path: Path) -> None:
 def test_people_are_kept_apart(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     entry = LogEntry(day=date(2024, 1, 1), activity_start=datetime(2024, 1, 1, 7, tzinfo=UTC), nausea=4)
+    me_id = ws.create_athlete()
     with ws.session() as session:
-        me = ws.person(session)
+        me = ws.athlete(session, me_id)
         other = Person(name="other")
         session.add(other)
         session.flush()
@@ -71,9 +74,10 @@ def test_people_are_kept_apart(tmp_path: Path) -> None:
         assert save_entries(ws, session, other, [entry], "cli") == 1
         other_id = other.id
         assert session.scalar(select(func.count()).select_from(LogEntryRow)) == 2
-    assert load_entries(ws) == [entry]
+    assert load_entries(ws, me_id) == [entry]
     assert load_entries(ws, other_id) == [entry]
 
 
 def test_empty_workspace_loads_nothing(tmp_path: Path) -> None:
-    assert load_entries(Workspace(tmp_path / "ws", create=True)) == []
+    ws = Workspace(tmp_path / "ws", create=True)
+    assert load_entries(ws, workspace_athlete(ws)) == []

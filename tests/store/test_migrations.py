@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from gutstride.services.athletes import workspace_athlete
 from gutstride.store.migrate import current_revision, head_revision, upgrade
 from gutstride.store.schema import Base
 from gutstride.store.workspace import DB_NAME, Workspace
@@ -32,7 +33,7 @@ def test_a_workspace_made_before_migrations_is_stamped_and_kept(tmp_path: Path) 
     assert current_revision(engine) == head_revision()
     ws = Workspace(folder)
     with ws.session() as session:
-        assert ws.person(session).name == "kept"
+        assert ws.athlete(session, workspace_athlete(ws)).name == "kept"
 
 
 def test_opening_a_current_workspace_changes_nothing(tmp_path: Path) -> None:

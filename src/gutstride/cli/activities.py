@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gutstride.cli.common import WORKSPACE_OPTION, print_json
+from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION, open_athlete, print_json
 
 if TYPE_CHECKING:
     from gutstride.model.import_record import ImportRecord
@@ -173,13 +173,11 @@ def register(app: typer.Typer) -> None:
         paths: list[Path] = typer.Argument(..., help="Files, folders, Garmin/Strava export zips, tables, logs."),
         workspace: Path | None = WORKSPACE_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print the import records as a JSON array."),
-        person: int | None = typer.Option(None, "--person", help="Person id (default: the workspace's first)."),
+        person: int | None = PERSON_OPTION,
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
     ) -> None:
         """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
-        from gutstride.ingest.pipeline import collect_files
-        from gutstride.settings import workspace_path
-        from gutstride.store.workspace import Workspace
+        from gutstride.services.importing import collect_files
 
         files = collect_files(paths)  # a missing path is a one-line error (exit 2)
         if not files:
@@ -190,9 +188,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"no files found in {where}", err=True)
                 _print_import_table([], "Import")
             return
-        ws = Workspace(workspace_path(workspace), create=True)
+        ws, athlete = open_athlete(workspace, person, create=True)
         total = sum(path.stat().st_size for path in files)
-        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json)
+        records = _import_with_progress(ws, athlete, paths, workers, total, show=not as_json)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
@@ -200,7 +198,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _import_with_progress(
-    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool
+    ws: Workspace, athlete: int, paths: list[Path], workers: int, total: int, show: bool
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -212,7 +210,7 @@ def _import_with_progress(
         TransferSpeedColumn,
     )
 
-    from gutstride.ingest.pipeline import import_paths
+    from gutstride.services.importing import import_files
 
     console = Console(stderr=True)
     columns = (
@@ -225,4 +223,4 @@ def _import_with_progress(
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
 
-        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress)
+        return import_files(ws, athlete, paths, workers=workers, progress=progress)

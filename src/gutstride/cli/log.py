@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gutstride.cli.common import WORKSPACE_OPTION
+from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION, open_athlete
 from gutstride.model.log_entry import FIELD_BY_NAME
 
 if TYPE_CHECKING:
     from gutstride.model.finding import Finding
-    from gutstride.store.workspace import Workspace
 
 #: What to tell the person for each red flag (shown as soon as one is entered).
 RED_FLAG_ADVICE = {
@@ -88,6 +87,7 @@ def register(app: typer.Typer) -> None:
         export_file: Path | None = typer.Option(None, "--export", help="Write the stored log (.csv or .json)."),
         template: bool = typer.Option(False, "--template", help="Print the CSV template, each column documented."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        person: int | None = PERSON_OPTION,
     ) -> None:
         """Add today's (or --date's) symptom and lifestyle entry, import or export the log, or print the template.
 
@@ -121,33 +121,25 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(template_csv(), nl=False)
         elif import_file is not None:
-            _import(workspace, import_file, as_json)
+            _import(workspace, person, import_file, as_json)
         elif export_file is not None:
-            _export(workspace, export_file, as_json)
+            _export(workspace, person, export_file, as_json)
         else:
-            _entry(workspace, day, activity, given, interactive, as_json)
+            _entry(workspace, person, day, activity, given, interactive, as_json)
 
 
-def _workspace(workspace: str | None, create: bool) -> Workspace:
-    from gutstride.settings import workspace_path
-    from gutstride.store.workspace import Workspace
-
-    return Workspace(workspace_path(workspace), create=create)
-
-
-def _import(workspace: str | None, path: Path, as_json: bool) -> None:
+def _import(workspace: str | None, person: int | None, path: Path, as_json: bool) -> None:
     from gutstride.cli.common import print_json
     from gutstride.errors import MissingDataError
     from gutstride.ingest.logs import read_log
-    from gutstride.store.logs import save_counts
+    from gutstride.services.logs import add_log_entries
 
     if not path.is_file():
         raise MissingDataError(f"{path}: no such file")
     entries = read_log(path.read_bytes(), str(path))
-    ws = _workspace(workspace, create=True)
-    with ws.session() as session:
-        counts = save_counts(session, ws.person(session), entries, str(path))
-    flags = _new_red_flags(ws, {e.day for e in entries})
+    ws, athlete = open_athlete(workspace, person, create=True)
+    result = add_log_entries(ws, athlete, entries, str(path))
+    counts, flags = result.counts, result.red_flags
     added = counts.added + counts.changed
     if as_json:
         print_json({"file": str(path), "entries": len(entries), "added": counts.added, "updated": counts.changed,
@@ -158,16 +150,17 @@ def _import(workspace: str | None, path: Path, as_json: bool) -> None:
     _warn(flags, as_json)
 
 
-def _export(workspace: str | None, path: Path, as_json: bool) -> None:
+def _export(workspace: str | None, person: int | None, path: Path, as_json: bool) -> None:
     from gutstride.cli.common import print_json
     from gutstride.errors import BadInputError
     from gutstride.ingest.logs import entries_to_csv, entries_to_json
-    from gutstride.store.logs import load_entries
+    from gutstride.services.logs import list_log_entries
 
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise BadInputError(f"{path}: export to a .csv or .json file")
-    entries = load_entries(_workspace(workspace, create=False))
+    ws, athlete = open_athlete(workspace, person)
+    entries = list_log_entries(ws, athlete)
     path.write_text(entries_to_json(entries) if suffix == ".json" else entries_to_csv(entries), encoding="utf-8")
     if as_json:
         print_json({"file": str(path), "entries": len(entries)})
@@ -175,15 +168,15 @@ def _export(workspace: str | None, path: Path, as_json: bool) -> None:
         typer.echo(f"{len(entries)} entries written to {path}")
 
 
-def _entry(workspace: str | None, day: str | None, activity: str | None, given: dict[str, Any], interactive: bool,
-           as_json: bool) -> None:
+def _entry(workspace: str | None, person: int | None, day: str | None, activity: str | None, given: dict[str, Any],
+           interactive: bool, as_json: bool) -> None:
     from contextlib import suppress
     from datetime import date, datetime
 
     from gutstride.cli.common import print_json
     from gutstride.errors import BadInputError
     from gutstride.ingest.logs import LogValidationError, entry_from_mapping, entry_to_dict
-    from gutstride.store.logs import load_entries, save_counts
+    from gutstride.services.logs import add_log_entries, list_log_entries
 
     record: dict[str, Any] = {"date": day or date.today().isoformat()}
     if activity:
@@ -194,8 +187,9 @@ def _entry(workspace: str | None, day: str | None, activity: str | None, given: 
     entry, problems = entry_from_mapping({**record, **given})
     if entry is None:
         raise LogValidationError("log entry", [f"{QUICK_FLAGS.get(c, c)}: {message}" for c, message in problems])
-    ws = _workspace(workspace, create=True)
-    stored = next((e for e in load_entries(ws) if (e.day, e.activity_ref) == (entry.day, entry.activity_ref)), None)
+    ws, athlete = open_athlete(workspace, person, create=True)
+    key = (entry.day, entry.activity_ref)
+    stored = next((e for e in list_log_entries(ws, athlete) if (e.day, e.activity_ref) == key), None)
     merged = {**(stored.data() if stored else {}), **entry.data()}
     if interactive:
         merged = _prompt(merged)
@@ -206,10 +200,9 @@ def _entry(workspace: str | None, day: str | None, activity: str | None, given: 
         full["activity_start"] = entry.activity_ref
     final, problems = entry_from_mapping(full)
     assert final is not None, problems  # every value was validated already
-    with ws.session() as session:
-        counts = save_counts(session, ws.person(session), [final], "cli")
+    result = add_log_entries(ws, athlete, [final], "cli")
+    counts, flags = result.counts, result.red_flags
     status = "added" if counts.added else "updated" if counts.changed else "unchanged"
-    flags = _new_red_flags(ws, {final.day})
     if as_json:
         print_json({"status": status, "entry": entry_to_dict(final), "red_flags": [f.to_dict() for f in flags]})
     else:
@@ -252,15 +245,6 @@ def _prompt(current: dict[str, Any]) -> dict[str, Any]:
                 out[spec.name] = value
             break
     return out
-
-
-def _new_red_flags(ws: Workspace, days: set[Any]) -> list[Finding]:
-    """Red flags over the whole stored log that involve one of ``days``."""
-    from gutstride.analysis.symptoms import screen_red_flags
-    from gutstride.store.logs import load_entries
-
-    wanted = {d.isoformat() for d in days}
-    return [f for f in screen_red_flags(load_entries(ws)) if wanted & set(f.detail.get("dates", []))]
 
 
 def _warn(flags: list[Finding], as_json: bool) -> None:

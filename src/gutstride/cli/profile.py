@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gutstride.cli.common import WORKSPACE_OPTION
+from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION
 
 
 def register(app: typer.Typer) -> None:
@@ -22,27 +22,26 @@ def register(app: typer.Typer) -> None:
         hrmax: float | None = typer.Option(None, "--hrmax", help="Maximum heart rate from a test, beats/min."),
         lthr: float | None = typer.Option(None, "--lthr", help="Lactate-threshold heart rate, beats/min."),
         as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON."),
+        person: int | None = PERSON_OPTION,
     ) -> None:
         """Set profile fields in the workspace (creating it) and print the profile with BMI and its class."""
         from datetime import date
 
-        from gutstride.cli.common import print_json
+        from gutstride.cli.common import open_athlete, print_json
         from gutstride.errors import BadInputError
-        from gutstride.settings import workspace_path
-        from gutstride.store.profile import load_profile, save_profile
-        from gutstride.store.workspace import Workspace
+        from gutstride.services.profile import get_profile, set_profile
 
         if birth_year is not None and age is not None:
             raise BadInputError("give --birth-year or --age, not both")
         today = date.today()
         changes = dict(birth_year=birth_year, age=age, sex=sex.lower() if sex else None, mass_kg=mass_kg,
                        height_m=height_m, resting_hr=resting_hr, hrmax=hrmax, lthr=lthr)
-        ws = Workspace(workspace_path(workspace), create=True)
-        current = load_profile(ws)
+        ws, athlete = open_athlete(workspace, person, create=True)
+        current = get_profile(ws, athlete)
         if any(v is not None for v in changes.values()):
             if birth_year is not None:
                 current = current.with_values(age=None)
-            current = save_profile(ws, current.with_values(**changes), today)
+            current = set_profile(ws, athlete, current.with_values(**changes), today)
         out = current.to_dict(today)
         if as_json:
             print_json(out)

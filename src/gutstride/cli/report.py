@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gutstride.cli.common import WORKSPACE_OPTION
+from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION, open_athlete
 
 
 def register(app: typer.Typer) -> None:
@@ -19,17 +19,17 @@ def register(app: typer.Typer) -> None:
         pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF beside the HTML (same name, .pdf)."),
         json_out: bool = typer.Option(False, "--json", help="Also write the report's content as JSON (.json)."),
         reference: Path | None = typer.Option(None, "--reference", help="Reference cohort file (gutstride reference)."),
-        person: int | None = typer.Option(None, "--person", help="Person id in a workspace with several people."),
+        person: int | None = PERSON_OPTION,
     ) -> None:
         """Write the gut-health report for the workspace (the main job)."""
-        from gutstride.report.build import write_report
-        from gutstride.settings import workspace_path
-        from gutstride.store.workspace import Workspace
+        from gutstride.report.write import write_report
+        from gutstride.services.report import build_report
 
-        ws = Workspace(workspace_path(workspace))
+        ws, athlete = open_athlete(workspace, person)
         json_path = output.with_suffix(".json") if json_out else None
         pdf_path = output.with_suffix(".pdf") if pdf else None
-        write_report(ws, output, json_path=json_path, pdf_path=pdf_path, person_id=person, reference_path=reference)
+        write_report(build_report(ws, athlete, reference_path=reference), output, json_path=json_path,
+                     pdf_path=pdf_path)
         for path in (output, json_path, pdf_path):
             if path is not None:
                 typer.echo(f"wrote {path}")
@@ -56,11 +56,7 @@ def register(app: typer.Typer) -> None:
         host_column: str | None = typer.Option(None, "--host-column", help="Metadata column naming the person."),
     ) -> None:
         """Build a reference cohort (percentiles of diversity and key taxa) from a cohort table."""
-        from gutstride.analysis.microbiome.reference import build_reference
-        from gutstride.ingest.microbiome.cohort import cohort_subset
-        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.services.reference import build_reference_file
 
-        cohort, hosts = cohort_subset(read_table(table), metadata, where, host_column)
-        ref = build_reference(cohort, name, origin, hosts)
-        output.write_text(ref.to_json(), encoding="utf-8")
+        ref = build_reference_file(table, output, name, origin, metadata, where, host_column)
         typer.echo(f"wrote {output}: {ref.n_samples} samples, metrics {', '.join(sorted(ref.metrics))}")

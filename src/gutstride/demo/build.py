@@ -132,10 +132,11 @@ def extract_demo_samples(table_path: Path, mapping_path: Path, n: int = 3, min_d
 
 def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False) -> dict[str, Path]:
     """Generate the demo files, import them into ``output/workspace`` and write the report. Returns the paths."""
-    from gutstride.analysis.training import Profile
-    from gutstride.ingest.pipeline import import_paths
-    from gutstride.report.build import write_report
-    from gutstride.store.profile import save_profile
+    from gutstride.model.profile import Profile
+    from gutstride.report.write import write_report
+    from gutstride.services.importing import import_files
+    from gutstride.services.profile import set_profile
+    from gutstride.services.report import build_report
     from gutstride.store.workspace import Workspace
 
     output.mkdir(parents=True, exist_ok=True)
@@ -150,12 +151,9 @@ def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False
 
         shutil.rmtree(ws_path)
     ws = Workspace(ws_path, create=True)
-    with ws.session() as session:
-        person = ws.person(session)
-        person.name = "Demo athlete"
-        person.is_demo = True
-    save_profile(ws, Profile(**PROFILE), today)
-    import_paths(ws, [files / "activities", biom_path, log_path])
+    athlete = ws.create_athlete("Demo athlete", is_demo=True)
+    set_profile(ws, athlete, Profile(**PROFILE), today)
+    import_files(ws, athlete, [files / "activities", biom_path, log_path])
     html = output / "report.html"
-    write_report(ws, html, json_path=output / "report.json", today=today)
+    write_report(build_report(ws, athlete, today), html, json_path=output / "report.json")
     return {"html": html, "json": output / "report.json", "workspace": ws_path, "files": files}

@@ -1,4 +1,4 @@
-"""Render the report content (see :mod:`gutstride.report.build`) to one self-contained HTML page."""
+"""Render the report content (see :mod:`gutstride.services.report`) to one self-contained HTML page."""
 
 from __future__ import annotations
 

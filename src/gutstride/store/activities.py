@@ -164,10 +164,10 @@ def _has_stream(activity: Activity) -> bool:
     return time is not None and len(time) > 0
 
 
-def _write_rr(ws: Workspace, activity_id: int, activity: Activity) -> None:
+def _write_rr(ws: Workspace, athlete_id: int, activity_id: int, activity: Activity) -> None:
     """Keep the activity's R-R intervals (HRV) beside its stream, when the file held any."""
     if activity.rr_intervals is not None and len(activity.rr_intervals):
-        ws.write_rr(activity_id, activity.rr_intervals)
+        ws.write_rr(athlete_id, activity_id, activity.rr_intervals)
 
 
 def save_activities(
@@ -223,8 +223,8 @@ def save_activities(
             session.add(row)
             session.flush()
             if row.has_stream:
-                ws.write_stream(row.id, stream)
-            _write_rr(ws, row.id, activity)
+                ws.write_stream(person.id, row.id, stream)
+            _write_rr(ws, person.id, row.id, activity)
             outcome.new_ids.append(row.id)
             outcome.kept_ids.append(row.id)
             continue
@@ -242,8 +242,8 @@ def save_activities(
             match.format, match.source_path, match.source_sha256, match.source_index = fmt, source_path, sha256, index
             match.has_stream = _has_stream(activity)
             if match.has_stream:
-                ws.write_stream(match.id, stream)
-            _write_rr(ws, match.id, activity)
+                ws.write_stream(person.id, match.id, stream)
+            _write_rr(ws, person.id, match.id, activity)
             kept = f"kept the richer {fmt.upper()}, this file"
         else:
             for name in _FILLABLE:
@@ -258,19 +258,19 @@ def save_activities(
     return outcome
 
 
-def load_activities(ws: Workspace, person_id: int | None = None) -> pd.DataFrame:
-    """Every stored activity (of ``person_id``, or of everyone) as a DataFrame, one row per activity.
+def load_activities(ws: Workspace, athlete_id: int) -> pd.DataFrame:
+    """Every stored activity of ``athlete_id`` as a DataFrame, one row per activity.
 
     The columns are those of :class:`~gutstride.store.schema.ActivityRow`; ``start_time`` is timezone-aware UTC.
-    Rows are sorted by start time.
+    Rows are sorted by start time (activities without one last).
     """
     import pandas as pd
 
     columns = [column.name for column in ActivityRow.__table__.columns]
-    query = select(ActivityRow).order_by(ActivityRow.start_time, ActivityRow.id)
-    if person_id is not None:
-        query = query.where(ActivityRow.person_id == person_id)
+    query = (select(ActivityRow).where(ActivityRow.person_id == int(athlete_id))
+             .order_by(ActivityRow.start_time.is_(None), ActivityRow.start_time, ActivityRow.id))
     with ws.session() as session:
+        ws.athlete(session, athlete_id)
         rows = session.scalars(query).all()
         records = [{name: getattr(row, name) for name in columns} for row in rows]
     frame = pd.DataFrame.from_records(records, columns=columns)
@@ -278,6 +278,25 @@ def load_activities(ws: Workspace, person_id: int | None = None) -> pd.DataFrame
     return frame
 
 
-def load_stream(ws: Workspace, activity_id: int) -> dict[str, np.ndarray]:
-    """One activity's stored stream as numpy columns (see :mod:`gutstride.model.activity`)."""
-    return ws.read_stream(activity_id)
+def load_stream(ws: Workspace, athlete_id: int, activity_id: int) -> dict[str, np.ndarray]:
+    """One activity's stored stream as numpy columns (see :mod:`gutstride.model.activity`); only the athlete's own."""
+    return ws.read_stream(athlete_id, activity_id)
+
+
+def remove_activity(ws: Workspace, athlete_id: int, activity_id: int) -> None:
+    """Delete one of ``athlete_id``'s activities with its stream and R-R files.
+
+    Raises
+    ------
+    MissingDataError
+        The athlete has no activity ``activity_id`` (another athlete's id is not found either).
+    """
+    from gutstride.errors import MissingDataError
+
+    with ws.session() as session:
+        row = session.get(ActivityRow, int(activity_id))
+        if row is None or row.person_id != int(athlete_id):
+            raise MissingDataError(f"no activity with id {activity_id}")
+        session.delete(row)
+    ws.storage.delete(ws.stream_key(athlete_id, activity_id))
+    ws.storage.delete(ws.rr_key(athlete_id, activity_id))

@@ -85,16 +85,13 @@ def save_entries(ws: Workspace, session: Session, person: Person, entries: Itera
     return counts.added + counts.changed
 
 
-def load_entries(ws: Workspace, person_id: int | None = None) -> list[LogEntry]:
-    """All log entries of one person (default: the workspace's first person), by day then activity."""
+def load_entries(ws: Workspace, athlete_id: int) -> list[LogEntry]:
+    """All log entries of ``athlete_id``, by day then activity."""
     with ws.session() as session:
-        if person_id is None:
-            person_id = session.scalars(select(Person.id).order_by(Person.id).limit(1)).first()
-            if person_id is None:
-                return []
+        ws.athlete(session, athlete_id)
         rows = session.scalars(
             select(LogEntryRow)
-            .where(LogEntryRow.person_id == person_id)
+            .where(LogEntryRow.person_id == int(athlete_id))
             .order_by(LogEntryRow.day, LogEntryRow.activity_ref)
         ).all()
         return [entry_from_data(row.day, row.activity_ref, row.data) for row in rows]

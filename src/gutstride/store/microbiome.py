@@ -64,7 +64,7 @@ def save_table(
 
     A sample already stored for this person from a file with the same ``sha256`` is skipped. Each new sample gets a
     :class:`~gutstride.store.schema.MicrobiomeSampleRow` (with its collection date when the sample metadata holds
-    one) and a Parquet file at ``ws.microbiome_path(row.id)``.
+    one) and a Parquet file at ``ws.microbiome_key(athlete, row.id)``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -101,8 +101,6 @@ def save_table(
         )
         session.add(row)
         session.flush()
-        target = ws.microbiome_path(row.id)
-        target.parent.mkdir(parents=True, exist_ok=True)
         frame = pa.table(
             {
                 "feature_id": pa.array(features[cols].tolist(), type=pa.string()),
@@ -110,14 +108,16 @@ def save_table(
                 "taxonomy": pa.array(lineages[cols].tolist(), type=pa.string()),
             }
         )
-        pq.write_table(frame, target, compression="zstd")
+        sink = pa.BufferOutputStream()
+        pq.write_table(frame, sink, compression="zstd")
+        ws.storage.write_bytes(ws.microbiome_key(person.id, row.id), bytes(sink.getvalue().to_pybytes()))
         existing.add(sample_id)
         stored += 1
     return stored
 
 
-def load_samples(ws: Workspace, person_id: int | None = None) -> tuple[pd.DataFrame, FeatureTable]:
-    """The stored samples (of ``person_id``, or of everyone) and one feature table over them.
+def load_samples(ws: Workspace, athlete_id: int) -> tuple[pd.DataFrame, FeatureTable]:
+    """The stored samples of ``athlete_id`` and one feature table over them.
 
     Returns
     -------
@@ -133,10 +133,9 @@ def load_samples(ws: Workspace, person_id: int | None = None) -> tuple[pd.DataFr
 
     from gutstride.ingest.microbiome.layout import close_rows
 
-    query = select(MicrobiomeSampleRow)
-    if person_id is not None:
-        query = query.where(MicrobiomeSampleRow.person_id == person_id)
+    query = select(MicrobiomeSampleRow).where(MicrobiomeSampleRow.person_id == int(athlete_id))
     with ws.session() as session:
+        ws.athlete(session, athlete_id)
         records = [{name: getattr(row, name) for name in SAMPLE_COLUMNS} for row in session.scalars(query)]
     frame = pd.DataFrame.from_records(records, columns=SAMPLE_COLUMNS)
     if len(frame):
@@ -149,7 +148,7 @@ def load_samples(ws: Workspace, person_id: int | None = None) -> tuple[pd.DataFr
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     for i, row_id in enumerate(frame["id"].tolist()):
-        part = pq.read_table(ws.microbiome_path(int(row_id))).to_pydict()
+        part = pq.read_table(ws.storage.local_path(ws.microbiome_key(athlete_id, int(row_id)))).to_pydict()
         index = np.empty(len(part["feature_id"]), dtype=np.int64)
         for k, (fid, lineage) in enumerate(zip(part["feature_id"], part["taxonomy"], strict=True)):
             if fid not in column_of:

@@ -15,14 +15,14 @@ def profile_from_person(person: Any) -> Profile:
     return Profile(**{name: getattr(person, name, None) for name in PERSON_FIELDS})
 
 
-def load_profile(ws: Workspace, person_id: int | None = None) -> Profile:
-    """The stored profile of the workspace's person (an empty profile if nothing was set)."""
+def load_profile(ws: Workspace, athlete_id: int) -> Profile:
+    """The stored profile of ``athlete_id`` (an empty profile if nothing was set)."""
     with ws.session() as session:
-        person = ws.person(session, person_id)
+        person = ws.athlete(session, athlete_id)
         return profile_from_person(person)
 
 
-def save_profile(ws: Workspace, profile: Profile, today: date, person_id: int | None = None) -> Profile:
+def save_profile(ws: Workspace, athlete_id: int, profile: Profile, today: date) -> Profile:
     """Validate ``profile`` and store it; an ``age`` is stored as the birth year ``today.year - age``.
 
     Raises
@@ -35,7 +35,7 @@ def save_profile(ws: Workspace, profile: Profile, today: date, person_id: int | 
     if profile.age is not None:
         values["birth_year"] = today.year - round(profile.age)
     with ws.session() as session:
-        person = ws.person(session, person_id)
+        person = ws.athlete(session, athlete_id)
         for name in PERSON_FIELDS:
             setattr(person, name, values[name])
-    return load_profile(ws, person_id)
+    return load_profile(ws, athlete_id)

@@ -40,7 +40,7 @@ class ImportRow(Base):
     __tablename__ = "import_record"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -58,7 +58,7 @@ class ActivityRow(Base):
     __table_args__ = (UniqueConstraint("person_id", "source_sha256", "source_index"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     sport: Mapped[str] = mapped_column(String(40))
     sub_sport: Mapped[str | None] = mapped_column(String(40))
     start_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
@@ -92,7 +92,7 @@ class LogEntryRow(Base):
     __table_args__ = (UniqueConstraint("person_id", "day", "activity_ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     #: "" for a day entry; otherwise the start time (ISO, UTC) of the activity it is about.
     activity_ref: Mapped[str] = mapped_column(String(40), default="")
@@ -107,7 +107,7 @@ class MicrobiomeSampleRow(Base):
     __table_args__ = (UniqueConstraint("person_id", "sample_id", "source_sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     sample_id: Mapped[str] = mapped_column(String(200))
     collection_date: Mapped[date | None] = mapped_column(Date)
     format: Mapped[str] = mapped_column(String(20))

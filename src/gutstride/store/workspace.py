@@ -1,13 +1,19 @@
-"""A workspace: a folder with a SQL database (SQLite by default) and Parquet files beside it.
+"""A workspace: a SQL database (a SQLite file in the folder by default) and the athletes' files beside it.
 
-Layout::
+Layout of a workspace folder::
 
     <workspace>/
       config.toml             optional settings (see gutstride.settings)
       gutstride.sqlite        entities (unless a database URL is given)
-      streams/<id>.parquet    per-sample activity streams
-      streams/<id>.rr.parquet R-R intervals (HRV), when the file held any
-      microbiome/<id>.parquet feature values of one microbiome sample
+      athletes/<id>/...       each athlete's streams, R-R intervals, microbiome features and original uploads
+                              (see gutstride.store.storage for the keys)
+
+Every read and write of an athlete's data takes the athlete's id. Files are found under that athlete's prefix,
+so a row id of another athlete finds nothing.
+
+Opening a workspace checks the schema revision; an older database is migrated once (``migrated_from`` then says
+from which revision), and files of the layout before per-athlete prefixes (``streams/``, ``microbiome/`` at the
+top) are moved under their athlete's prefix. One engine is kept per database URL per process.
 """
 
 from __future__ import annotations
@@ -23,13 +29,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gutstride.errors import MissingDataError
 from gutstride.settings import Settings, load_settings
-from gutstride.store.migrate import upgrade
-from gutstride.store.schema import Person
+from gutstride.store.migrate import current_revision, head_revision, upgrade
+from gutstride.store.schema import ActivityRow, MicrobiomeSampleRow, Person
+from gutstride.store.storage import LocalStorage, Storage, athlete_prefix
 
 if TYPE_CHECKING:
     import numpy as np
 
 DB_NAME = "gutstride.sqlite"
+
+_ENGINES: dict[str, Engine] = {}
 
 
 def encode_stream(stream: dict[str, np.ndarray]) -> bytes:
@@ -53,21 +62,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def engine_for(url: str) -> Engine:
+    """The one engine of this process for ``url`` (SQLite gets WAL and enforced foreign keys)."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        _ENGINES[url] = engine
+    return engine
+
+
 class Workspace:
     """Open (and on request create) the workspace at ``path``.
 
     Parameters
     ----------
     path
-        The workspace folder.
+        The workspace folder (and the default storage root).
     create
         Create the folder and database if they do not exist; otherwise a missing workspace is a
         :class:`~gutstride.errors.MissingDataError`.
     database_url
         A SQLAlchemy URL (e.g. PostgreSQL for the web app) instead of the SQLite file in the folder.
+    storage
+        Where athletes' files live (default: the workspace folder).
     """
 
-    def __init__(self, path: Path, create: bool = False, database_url: str | None = None) -> None:
+    def __init__(self, path: Path, create: bool = False, database_url: str | None = None,
+                 storage: Storage | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_dir() or (database_url is None and not (self.path / DB_NAME).exists()):
             if not create:
@@ -76,12 +99,16 @@ class Workspace:
                 )
             self.path.mkdir(parents=True, exist_ok=True)
         self.settings: Settings = load_settings(self.path)
-        url = database_url or f"sqlite:///{self.path / DB_NAME}"
-        self.engine: Engine = create_engine(url)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        upgrade(self.engine)
+        self.storage: Storage = storage or LocalStorage(self.path)
+        self.engine: Engine = engine_for(database_url or f"sqlite:///{self.path / DB_NAME}")
+        #: The revision an older database was migrated from when this workspace was opened (None: no migration).
+        self.migrated_from: str | None = None
+        before = current_revision(self.engine)
+        if before != head_revision():
+            upgrade(self.engine)
+            self.migrated_from = before or ("new" if create else None)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._move_legacy_files()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -89,53 +116,74 @@ class Workspace:
         with self._sessions() as session, session.begin():
             yield session
 
-    def person(self, session: Session, person_id: int | None = None) -> Person:
-        """The person with ``person_id``; by default the workspace's first person, created if needed."""
-        if person_id is not None:
-            found = session.get(Person, person_id)
-            if found is None:
-                raise MissingDataError(f"no person with id {person_id} in {self.path}")
-            return found
-        first = session.scalars(select(Person).order_by(Person.id).limit(1)).first()
-        if first is None:
-            first = Person(name="me")
-            session.add(first)
+    # -- athletes ----------------------------------------------------------------------------------------------
+    def athlete(self, session: Session, athlete_id: int) -> Person:
+        """The athlete with ``athlete_id``; :class:`MissingDataError` if there is none."""
+        found = session.get(Person, int(athlete_id)) if athlete_id is not None else None
+        if found is None:
+            raise MissingDataError(f"no athlete with id {athlete_id} in this workspace")
+        return found
+
+    def athlete_ids(self) -> list[int]:
+        """Every athlete's id, in creation order."""
+        with self.session() as session:
+            return list(session.scalars(select(Person.id).order_by(Person.id)))
+
+    def create_athlete(self, name: str = "me", is_demo: bool = False) -> int:
+        """Add an athlete and return their id."""
+        with self.session() as session:
+            person = Person(name=name, is_demo=is_demo)
+            session.add(person)
             session.flush()
-        return first
+            return person.id
 
-    # -- Parquet beside the database -------------------------------------------------------------------
-    def stream_path(self, activity_id: int) -> Path:
-        return self.path / "streams" / f"{activity_id}.parquet"
+    # -- files under the athlete's prefix -------------------------------------------------------------------
+    @staticmethod
+    def stream_key(athlete_id: int, activity_id: int) -> str:
+        return f"{athlete_prefix(athlete_id)}streams/{int(activity_id)}.parquet"
 
-    def write_stream(self, activity_id: int, stream: dict[str, np.ndarray] | bytes) -> None:
+    @staticmethod
+    def rr_key(athlete_id: int, activity_id: int) -> str:
+        return f"{athlete_prefix(athlete_id)}streams/{int(activity_id)}.rr.parquet"
+
+    @staticmethod
+    def microbiome_key(athlete_id: int, sample_row_id: int) -> str:
+        return f"{athlete_prefix(athlete_id)}microbiome/{int(sample_row_id)}.parquet"
+
+    @staticmethod
+    def upload_key(athlete_id: int, sha256: str, name: str) -> str:
+        """Key of an original upload: its hash, then its file name (folders and unsafe characters dropped)."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.rsplit("/", 1)[-1]).lstrip(".")
+        return f"{athlete_prefix(athlete_id)}uploads/{sha256}/{safe or 'file'}"
+
+    def write_stream(self, athlete_id: int, activity_id: int, stream: dict[str, np.ndarray] | bytes) -> None:
         """Write one activity's stream columns (see :mod:`gutstride.model.activity`) as Parquet.
 
         ``stream`` may also be the bytes :func:`encode_stream` made (e.g. in an import worker process).
         """
-        target = self.stream_path(activity_id)
-        target.parent.mkdir(exist_ok=True)
-        target.write_bytes(stream if isinstance(stream, bytes) else encode_stream(stream))
+        data = stream if isinstance(stream, bytes) else encode_stream(stream)
+        self.storage.write_bytes(self.stream_key(athlete_id, activity_id), data)
 
-    def rr_path(self, activity_id: int) -> Path:
-        return self.path / "streams" / f"{activity_id}.rr.parquet"
-
-    def write_rr(self, activity_id: int, rr_s: np.ndarray) -> None:
+    def write_rr(self, athlete_id: int, activity_id: int, rr_s: np.ndarray) -> None:
         """Write one activity's R-R intervals (seconds, in recorded order) as Parquet, column ``rr_s``."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        target = self.rr_path(activity_id)
-        target.parent.mkdir(exist_ok=True)
-        pq.write_table(pa.table({"rr_s": rr_s}), target, compression="zstd")
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table({"rr_s": rr_s}), sink, compression="zstd")
+        self.storage.write_bytes(self.rr_key(athlete_id, activity_id), bytes(sink.getvalue().to_pybytes()))
 
-    def read_rr(self, activity_id: int) -> np.ndarray | None:
+    def read_rr(self, athlete_id: int, activity_id: int) -> np.ndarray | None:
         """One activity's stored R-R intervals in seconds, or None when the file held none."""
         import pyarrow.parquet as pq
 
-        target = self.rr_path(activity_id)
-        return pq.read_table(target).column("rr_s").to_numpy() if target.exists() else None
+        key = self.rr_key(athlete_id, activity_id)
+        if not self.storage.exists(key):
+            return None
+        return pq.read_table(self.storage.local_path(key)).column("rr_s").to_numpy()
 
-    def read_stream(self, activity_id: int, columns: list[str] | None = None) -> dict[str, np.ndarray]:
+    def read_stream(self, athlete_id: int, activity_id: int,
+                    columns: list[str] | None = None) -> dict[str, np.ndarray]:
         """Read one activity's stream back as numpy columns (only ``columns`` that exist, if given).
 
         Single-threaded and without pre-buffering: for one small file both cost more than they save (about 3x
@@ -143,14 +191,38 @@ class Workspace:
         """
         import pyarrow.parquet as pq
 
-        target = self.stream_path(activity_id)
-        if not target.exists():
+        key = self.stream_key(athlete_id, activity_id)
+        if not self.storage.exists(key):
             raise MissingDataError(f"activity {activity_id} has no stored stream")
-        file = pq.ParquetFile(target, pre_buffer=False)
+        file = pq.ParquetFile(self.storage.local_path(key), pre_buffer=False)
         if columns is not None:
             columns = [name for name in columns if name in file.schema_arrow.names]
         table = file.read(columns=columns, use_threads=False)
         return {name: table.column(name).to_numpy() for name in table.column_names}
 
-    def microbiome_path(self, sample_row_id: int) -> Path:
-        return self.path / "microbiome" / f"{sample_row_id}.parquet"
+    def _move_legacy_files(self) -> None:
+        """Move ``streams/`` and ``microbiome/`` files of the layout before per-athlete prefixes into place."""
+        legacy = [self.path / "streams", self.path / "microbiome"]
+        if not any(folder.is_dir() for folder in legacy) or not isinstance(self.storage, LocalStorage):
+            return
+        with self.session() as session:
+            owner_of_activity = dict(session.execute(select(ActivityRow.id, ActivityRow.person_id)).tuples())
+            owner_of_sample = dict(session.execute(select(MicrobiomeSampleRow.id, MicrobiomeSampleRow.person_id))
+                                   .tuples())
+        for file in sorted((self.path / "streams").glob("*.parquet")):
+            row_id = int(file.name.split(".", 1)[0])
+            if row_id in owner_of_activity:
+                key = (self.rr_key if file.name.endswith(".rr.parquet") else self.stream_key)(
+                    owner_of_activity[row_id], row_id)
+                target = self.storage.local_path(key)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                file.replace(target)
+        for file in sorted((self.path / "microbiome").glob("*.parquet")):
+            row_id = int(file.name.split(".", 1)[0])
+            if row_id in owner_of_sample:
+                target = self.storage.local_path(self.microbiome_key(owner_of_sample[row_id], row_id))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                file.replace(target)
+        for folder in legacy:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()

@@ -19,7 +19,7 @@ from gutstride.analysis.microbiome.reference import (
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.cohort import cohort_subset
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.ingest.microbiome.reference_file import load_default_reference
+from gutstride.services.reference import load_default_reference
 
 MICROBIOME = Path(__file__).parents[2] / "data" / "microbiome"
 
@@ -78,7 +78,7 @@ def test_reference_json_round_trip_and_bad_files() -> None:
 
 def test_reference_files_are_read_with_clear_errors(tmp_path: Path) -> None:
     from gutstride.errors import MissingDataError
-    from gutstride.ingest.microbiome.reference_file import read_reference
+    from gutstride.services.reference import read_reference
 
     ref = ReferenceCohort("x", "y", 12, 1000, {"shannon": metric_reference(np.arange(12.0))})
     (tmp_path / "ref.json").write_text(ref.to_json())

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gutstride.errors import MissingDataError
-from gutstride.ingest.pipeline import collect_files, import_paths
+from gutstride.services.athletes import workspace_athlete
+from gutstride.services.importing import collect_files, import_files
 from gutstride.store.activities import load_activities, load_stream
 from gutstride.store.schema import ActivityRow, ImportRow
 from gutstride.store.workspace import Workspace
@@ -55,7 +56,7 @@ def mixed(tmp_path: Path) -> Path:
 
 
 def test_every_file_gets_one_record_and_bad_ones_do_not_stop_the_batch(ws: Workspace, mixed: Path) -> None:
-    records = import_paths(ws, [mixed], workers=1)
+    records = import_files(ws, workspace_athlete(ws), [mixed], workers=1)
     files = collect_files([mixed])
     assert [r.path for r in records] == [str(f) for f in files]
     assert ".DS_Store" not in {Path(r.path).name for r in records}
@@ -74,16 +75,16 @@ def test_every_file_gets_one_record_and_bad_ones_do_not_stop_the_batch(ws: Works
     assert all(r.message for r in records if r.status in ("error", "skipped", "partial", "duplicate"))
     # The gzipped copy holds the same activity: kept once, both files recorded.
     assert status["6449921903_ACTIVITY.fit.gz"] == "duplicate"
-    frame = load_activities(ws)
+    frame = load_activities(ws, workspace_athlete(ws))
     assert len(frame) == 4  # fenix2 run, tcx, eof (partial), 6449921903
     assert all(r.sha256 and len(r.sha256) == 64 for r in records)
 
 
 def test_reimport_adds_nothing(ws: Workspace, mixed: Path) -> None:
-    first = import_paths(ws, [mixed], workers=1)
+    first = import_files(ws, workspace_athlete(ws), [mixed], workers=1)
     before = counts(ws)
-    frame_before = load_activities(ws)
-    again = import_paths(ws, [mixed], workers=1)
+    frame_before = load_activities(ws, workspace_athlete(ws))
+    again = import_files(ws, workspace_athlete(ws), [mixed], workers=1)
     assert counts(ws) == before
     assert len(again) == len(first)
     for old, new in zip(first, again, strict=True):
@@ -91,7 +92,7 @@ def test_reimport_adds_nothing(ws: Workspace, mixed: Path) -> None:
             assert new.status == "duplicate" and new.message.startswith("already imported"), new
         else:  # failures are tried again, and their row updated in place
             assert (new.status, new.message) == (old.status, old.message)
-    assert load_activities(ws)["sources"].tolist() == frame_before["sources"].tolist()
+    assert load_activities(ws, workspace_athlete(ws))["sources"].tolist() == frame_before["sources"].tolist()
 
 
 def test_fit_gpx_tcx_of_one_run_are_kept_once_with_three_sources(ws: Workspace, tmp_path: Path) -> None:
@@ -99,8 +100,8 @@ def test_fit_gpx_tcx_of_one_run_are_kept_once_with_three_sources(ws: Workspace, 
     folder.mkdir()
     for name in ("activity_4801048867.gpx", "activity_4801048867.tcx", "4801048867.fit"):
         shutil.copy(SWEAT / name, folder / name)
-    records = import_paths(ws, [folder], workers=1)
-    frame = load_activities(ws)
+    records = import_files(ws, workspace_athlete(ws), [folder], workers=1)
+    frame = load_activities(ws, workspace_athlete(ws))
     assert len(frame) == 1
     row = frame.iloc[0]
     assert row["format"] == "fit"  # FIT and TCX have the same distinct HR samples; TCX repeats lap points
@@ -111,7 +112,7 @@ def test_fit_gpx_tcx_of_one_run_are_kept_once_with_three_sources(ws: Workspace, 
     for name in ("activity_4801048867.gpx", "activity_4801048867.tcx"):
         assert by_name[name].status == "duplicate"
         assert by_name[name].message == f"duplicate of activity {row['id']} (kept the richer FIT)"
-    stream = load_stream(ws, int(row["id"]))
+    stream = load_stream(ws, workspace_athlete(ws), int(row["id"]))
     assert len(stream["time"]) == 5159
 
 
@@ -122,13 +123,13 @@ def test_garmin_and_strava_exports(ws: Workspace, tmp_path: Path, garmin_export:
         "activities/4801048867.gpx.gz": gzip.compress((SWEAT / "4801048867_strava.gpx").read_bytes()),
         "../escape.fit": FIT_C.read_bytes(),
     }))
-    records = import_paths(ws, [garmin_export, strava], workers=1)
+    records = import_files(ws, workspace_athlete(ws), [garmin_export, strava], workers=1)
     by_name = {r.path.rsplit("/", 1)[-1]: r for r in records}
     assert len(records) == 7  # json, 3 FIT from the Garmin zip; csv, gpx.gz and the unsafe member from Strava's
     assert by_name["escape.fit"].status == "skipped" and "traversal" in by_name["escape.fit"].message
     assert by_name["4801048867.gpx.gz"].status == "duplicate"
     assert by_name["4801048867.fit"].status == "ok"
-    frame = load_activities(ws).set_index("source_path")
+    frame = load_activities(ws, workspace_athlete(ws)).set_index("source_path")
     fit_label = next(r.path for r in records if r.path.endswith("4801048867.fit"))
     kept = frame.loc[fit_label]
     assert kept["format"] == "fit"
@@ -136,14 +137,14 @@ def test_garmin_and_strava_exports(ws: Workspace, tmp_path: Path, garmin_export:
     strava_source = [s for s in kept["sources"] if s["format"] == "gpx"]
     assert strava_source[0]["strava_id"] == "4801048867" and strava_source[0]["relative_effort"] == 42
     before = counts(ws)
-    again = import_paths(ws, [garmin_export, strava], workers=1)
+    again = import_files(ws, workspace_athlete(ws), [garmin_export, strava], workers=1)
     assert counts(ws) == before
     assert {r.status for r in again} <= {"duplicate", "skipped"}
 
 
 def test_process_pool_gives_the_same_records(ws: Workspace, tmp_path: Path, mixed: Path) -> None:
-    serial = import_paths(Workspace(tmp_path / "ws1", create=True), [mixed], workers=1)
-    pooled = import_paths(ws, [mixed], workers=2)
+    serial = import_files(w1 := Workspace(tmp_path / "ws1", create=True), workspace_athlete(w1), [mixed], workers=1)
+    pooled = import_files(ws, workspace_athlete(ws), [mixed], workers=2)
     assert [(r.path, r.status, r.message, r.n_items) for r in pooled] == [
         (r.path, r.status, r.message, r.n_items) for r in serial
     ]
@@ -151,7 +152,7 @@ def test_process_pool_gives_the_same_records(ws: Workspace, tmp_path: Path, mixe
 
 def test_progress_reports_every_file(ws: Workspace, mixed: Path) -> None:
     calls: list[tuple[int, int, int]] = []
-    records = import_paths(ws, [mixed], workers=1, progress=lambda *a: calls.append(a))
+    records = import_files(ws, workspace_athlete(ws), [mixed], workers=1, progress=lambda *a: calls.append(a))
     assert [c[0] for c in calls] == list(range(1, len(records) + 1))
     total = sum(f.stat().st_size for f in collect_files([mixed]))
     assert calls[-1][1:] == (total, total)
@@ -159,15 +160,15 @@ def test_progress_reports_every_file(ws: Workspace, mixed: Path) -> None:
 
 def test_missing_path_and_empty_folder(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(MissingDataError, match="no such file or folder"):
-        import_paths(ws, [tmp_path / "nope"])
+        import_files(ws, workspace_athlete(ws), [tmp_path / "nope"])
     (tmp_path / "empty").mkdir()
-    assert import_paths(ws, [tmp_path / "empty"]) == []
+    assert import_files(ws, workspace_athlete(ws), [tmp_path / "empty"]) == []
 
 
 def test_unreadable_zip_gets_an_error_record(ws: Workspace, tmp_path: Path) -> None:
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"PK\x03\x04" + b"\0" * 50)
-    (record,) = import_paths(ws, [bad], workers=1)
+    (record,) = import_files(ws, workspace_athlete(ws), [bad], workers=1)
     assert record.status == "error" and "not a readable zip" in record.message
     assert FIT_A.exists()
 
@@ -183,15 +184,15 @@ def test_a_store_failure_fails_only_that_file(ws: Workspace, mixed: Path, monkey
         return real(ws_, session, person, activities, fmt, source_path, *args)
 
     monkeypatch.setattr(store, "save_activities", flaky)
-    records = {Path(r.path).name: r for r in import_paths(ws, [mixed], workers=1)}
+    records = {Path(r.path).name: r for r in import_files(ws, workspace_athlete(ws), [mixed], workers=1)}
     assert records["test.tcx"].status == "error" and "internal error while storing" in records["test.tcx"].message
     assert records["activity-small-fenix2-run.fit"].status == "ok"
     assert records["6449921903_ACTIVITY.fit"].status == "ok"
-    assert len(load_activities(ws)) == 3
+    assert len(load_activities(ws, workspace_athlete(ws))) == 3
     monkeypatch.setattr(store, "save_activities", real)
-    again = {Path(r.path).name: r for r in import_paths(ws, [mixed], workers=1)}
+    again = {Path(r.path).name: r for r in import_files(ws, workspace_athlete(ws), [mixed], workers=1)}
     assert again["test.tcx"].status == "ok"  # the failure is retried, and now stored
-    assert len(load_activities(ws)) == 4
+    assert len(load_activities(ws, workspace_athlete(ws))) == 4
 
 
 def test_microbiome_tables_and_logs_are_routed(ws: Workspace, tmp_path: Path) -> None:
@@ -203,28 +204,28 @@ def test_microbiome_tables_and_logs_are_routed(ws: Workspace, tmp_path: Path) ->
     shutil.copy(table, folder / table.name)
     (folder / "log.csv").write_text("date,bloating,bristol\n2025-01-02,2,4\n2025-01-03,1,5\n")
     (folder / "bad-log.csv").write_text("date,bloating\nnot a day,2\n")
-    records = {r.path.rsplit("/", 1)[-1]: r for r in import_paths(ws, [folder], workers=1)}
+    records = {r.path.rsplit("/", 1)[-1]: r for r in import_files(ws, workspace_athlete(ws), [folder], workers=1)}
     assert records[table.name].kind == "microbiome" and records[table.name].status == "ok"
     assert records[table.name].n_items == biom.load_table(str(table)).shape[1]
     assert (records["log.csv"].kind, records["log.csv"].status, records["log.csv"].n_items) == ("log", "ok", 2)
     assert (records["bad-log.csv"].kind, records["bad-log.csv"].status) == ("log", "error")
-    again = import_paths(ws, [folder], workers=1)
+    again = import_files(ws, workspace_athlete(ws), [folder], workers=1)
     assert [r.status for r in again] == ["error", "duplicate", "duplicate"]
 
 
 def test_large_files_hashed_in_chunks_give_the_same_records(
     ws: Workspace, tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gutstride.ingest.pipeline as pipeline
+    import gutstride.services.importing as pipeline
 
     (mixed / "log.csv").write_text("date,bloating\n2025-01-02,2\n")
-    whole = import_paths(Workspace(tmp_path / "ws1", create=True), [mixed], workers=1)
+    whole = import_files(w1 := Workspace(tmp_path / "ws1", create=True), workspace_athlete(w1), [mixed], workers=1)
     monkeypatch.setattr(pipeline, "WHOLE_FILE_BYTES", 100)
-    chunked = import_paths(ws, [mixed], workers=1)
+    chunked = import_files(ws, workspace_athlete(ws), [mixed], workers=1)
     assert [(r.path, r.status, r.message, r.sha256) for r in chunked] == [
         (r.path, r.status, r.message, r.sha256) for r in whole
     ]
     monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 1000)
     (mixed / "big.fit").write_bytes(b"\x0e\x10" + FIT_A.read_bytes()[2:])  # a different hash, same activity
-    (record,) = [r for r in import_paths(ws, [mixed], workers=1) if r.path.endswith("big.fit")]
+    (record,) = [r for r in import_files(ws, workspace_athlete(ws), [mixed], workers=1) if r.path.endswith("big.fit")]
     assert record.status == "error" and "larger than" in record.message

@@ -196,15 +196,18 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
-def import_paths(
+def import_files(
     ws: Workspace,
+    athlete_id: int,
     paths: list[Path],
-    person_id: int | None = None,
     workers: int = 0,
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
 ) -> list[ImportRecord]:
-    """Import files, folders and export zips into ``ws``; one record per file, in input order.
+    """Import files, folders and export zips into ``ws`` for ``athlete_id``; one record per file, in input order.
+
+    The original of every file read (each member of an export zip on its own) is kept under the athlete's
+    ``uploads/`` prefix, so that an export can give it back.
 
     Parameters
     ----------
@@ -213,8 +216,8 @@ def import_paths(
     paths
         Files and folders (walked recursively). A nonexistent path raises
         :class:`~gutstride.errors.MissingDataError` before anything is imported.
-    person_id
-        Whose data this is; by default the workspace's first person (created if needed).
+    athlete_id
+        Whose data this is (:class:`~gutstride.errors.MissingDataError` if the workspace has no such athlete).
     workers
         Decoding processes: ``0`` for one per CPU (at most 8), ``1`` to decode in this process.
     progress
@@ -227,7 +230,7 @@ def import_paths(
     bytes_total = sum(path.stat().st_size for path in files)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
-    run = _Run(ws, person_id, workers, progress, bytes_total)
+    run = _Run(ws, athlete_id, workers, progress, bytes_total)
     try:
         for item in _iter_items(files, limits or ZipLimits()):
             run.add(item)
@@ -241,7 +244,7 @@ class _Run:
     """State of one import: known hashes, the pool and its window of pending files, the records so far."""
 
     def __init__(
-        self, ws: Workspace, person_id: int | None, workers: int, progress: Progress | None, bytes_total: int
+        self, ws: Workspace, athlete_id: int, workers: int, progress: Progress | None, bytes_total: int
     ) -> None:
         from sqlalchemy import select
 
@@ -263,7 +266,7 @@ class _Run:
         self.undo: list[tuple[str, str | None, int | None]] | None = None
         self.seen: dict[str, str] = {}  # sha256 -> label, within this run
         with ws.session() as session:
-            self.person_id = ws.person(session, person_id).id
+            self.person_id = ws.athlete(session, athlete_id).id
             rows = session.execute(
                 select(ImportRow.sha256, ImportRow.status, ImportRow.path, ImportRow.id).where(
                     ImportRow.person_id == self.person_id, ImportRow.sha256.is_not(None)
@@ -335,11 +338,24 @@ class _Run:
                 self._store_record(record)
                 self._done(slot, record, item)
                 return
+            self._keep_original(item, data, sha, name)
             self._submit(slot, item, sha, data, name)
             return
         record = self._other(item, data, head, sniff_name, sha)
+        if record.status in ("ok", "partial"):
+            self._keep_original(item, data, sha, name)
         self._store_record(record)
         self._done(slot, record, item)
+
+    def _keep_original(self, item: _Item, data: bytes | None, sha: str, name: str) -> None:
+        """Keep the file as read under the athlete's ``uploads/`` prefix (see :meth:`Workspace.upload_key`)."""
+        key = self.ws.upload_key(self.person_id, sha, name)
+        if self.ws.storage.exists(key):
+            return
+        if data is not None:
+            self.ws.storage.write_bytes(key, data)
+        elif item.path is not None:
+            self.ws.storage.put_file(key, item.path)
 
     def _submit(self, slot: int, item: _Item, sha: str, data: bytes, name: str) -> None:
         future: Future[Any]

@@ -1,11 +1,13 @@
-"""The main job: gather a person's data from the workspace, run every analysis, and compose the report content.
+"""The main job: gather an athlete's data from the workspace, run every analysis, and compose the report content.
 
-Three steps, kept apart so that the middle one is pure and testable:
+Two steps, kept apart so that the second is pure and testable:
 
 1. :func:`gather` reads the store (activities, streams, profile, log, microbiome samples, import records);
 2. :func:`compose` runs the analyses, the evidence engine and the plan over those inputs and returns the report
-   content as plain JSON-able data (no I/O);
-3. :func:`write_report` renders that content to HTML (and PDF) and writes it, with the same content as JSON.
+   content as plain JSON-able data (no I/O).
+
+:func:`build_report` runs both for one athlete. Rendering that content (HTML, PDF, JSON) is the presenters' job:
+:mod:`gutstride.report.write`.
 """
 
 from __future__ import annotations
@@ -53,13 +55,13 @@ class ReportInputs:
     reference: Any = None  # ReferenceCohort
 
 
-def gather(ws: Workspace, person_id: int | None = None, today: date | None = None,
+def gather(ws: Workspace, athlete_id: int, today: date | None = None,
            reference_path: Path | None = None) -> ReportInputs:
-    """Read one person's data from ``ws`` (the only function here that does I/O on the store)."""
+    """Read ``athlete_id``'s data from ``ws`` (the only function here that does I/O on the store)."""
     from sqlalchemy import select
 
     from gutstride.analysis.training import STREAM_COLUMNS
-    from gutstride.ingest.microbiome.reference_file import load_default_reference, read_reference
+    from gutstride.services.reference import load_default_reference, read_reference
     from gutstride.store.activities import load_activities
     from gutstride.store.logs import load_entries
     from gutstride.store.microbiome import load_samples
@@ -67,7 +69,7 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
     from gutstride.store.schema import ImportRow
 
     with ws.session() as session:
-        person_row = ws.person(session, person_id)
+        person_row = ws.athlete(session, athlete_id)
         person = {c.name: getattr(person_row, c.name) for c in person_row.__table__.columns}
         imports = [{"path": r.path, "status": r.status, "message": r.message, "kind": r.kind, "format": r.format,
                     "n_items": r.n_items}
@@ -75,7 +77,7 @@ def gather(ws: Workspace, person_id: int | None = None, today: date | None = Non
                                             .order_by(ImportRow.id))]
     activities = load_activities(ws, person["id"])
     with_stream = activities.loc[activities["has_stream"].astype(bool), "id"]
-    streams = {int(i): ws.read_stream(int(i), STREAM_COLUMNS) for i in with_stream}
+    streams = {int(i): ws.read_stream(athlete_id, int(i), STREAM_COLUMNS) for i in with_stream}
     samples, table = load_samples(ws, person["id"])
     dates = [None if pd.isna(d) else pd.Timestamp(d).date() for d in samples["collection_date"]] if len(samples) else []
     reference = read_reference(reference_path) if reference_path else load_default_reference()
@@ -321,28 +323,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     }
 
 
-def to_json(content: dict[str, Any]) -> str:
-    """The report content as JSON (dates as ISO strings, NaN as null)."""
-    from gutstride.jsonout import dumps
-
-    return dumps(content, indent=1)
-
-
-def write_report(ws: Workspace, html_path: Path, json_path: Path | None = None, pdf_path: Path | None = None,
-                 today: date | None = None, person_id: int | None = None,
+def build_report(ws: Workspace, athlete_id: int, today: date | None = None,
                  reference_path: Path | None = None) -> dict[str, Any]:
-    """Gather, compose and write the report: HTML always, JSON and PDF when their paths are given."""
-    from gutstride.report.html import render_html
-
-    content = compose(gather(ws, person_id, today, reference_path),
-                      min_observations=int(ws.settings["min_observations"]))
-    html = render_html(content)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(html, encoding="utf-8")
-    if json_path is not None:
-        json_path.write_text(to_json(content), encoding="utf-8")
-    if pdf_path is not None:
-        from gutstride.report.pdf import write_pdf
-
-        write_pdf(html, pdf_path)
-    return content
+    """The report content for ``athlete_id``: :func:`gather` then :func:`compose` (see the module docstring)."""
+    return compose(gather(ws, athlete_id, today, reference_path), min_observations=int(ws.settings["min_observations"]))
