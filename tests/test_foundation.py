@@ -82,3 +82,12 @@ def test_config_file_overrides_and_rejects(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("this is [ not toml")
     with pytest.raises(BadInputError, match="not valid TOML"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("args", [("nosuch",), ("inspect", "--nosuch", "x.fit"), ("report", "--output")])
+def test_usage_error_prints_usage_and_exits_2(args: tuple[str, ...]) -> None:
+    out = run_cli(*args)
+    assert out.returncode == 2, out.stderr
+    assert "Error:" in out.stderr  # click's message (with the usage line where click gives one)
+    assert args[0] == "report" or "Usage: gutstride" in out.stderr
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr

@@ -23,14 +23,9 @@ from gutstride.store.workspace import Workspace
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run = subprocess.run([sys.executable, "-m", "gutstride", "demo", "-o", str(out)], capture_output=True,
-                         text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    assert str((out / "report.html").resolve()) in run.stdout
-    return out
+@pytest.fixture
+def demo(demo_dir: Path) -> Path:
+    return demo_dir
 
 
 def test_demo_writes_a_labelled_self_contained_report(demo: Path) -> None:

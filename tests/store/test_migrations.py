@@ -42,3 +42,47 @@ def test_opening_a_current_workspace_changes_nothing(tmp_path: Path) -> None:
     again = Workspace(tmp_path / "ws")
     assert set(inspect(again.engine).get_table_names()) == tables
     assert "alembic_version" in tables
+
+
+def test_an_older_workspace_is_migrated_once_and_its_files_moved(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from gutstride.store.migrate import _config
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    engine = create_engine(f"sqlite:///{folder / DB_NAME}")
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO person (id, name, is_demo) VALUES (1, 'me', 0)"))
+        connection.execute(text(
+            "INSERT INTO activity (id, person_id, sport, start_time, n_records, n_hr, format, source_path, "
+            "source_sha256, source_index, sources, has_stream) VALUES (7, 1, 'running', '2026-01-01 07:00:00', 1, "
+            "0, 'fit', 'a.fit', 'ab', 0, '[]', 1)"))
+    engine.dispose()
+    (folder / "streams").mkdir()
+    (folder / "streams" / "7.parquet").write_bytes(b"stream of activity 7")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gutstride", "activities", "--workspace", str(folder), "--json"],
+                              capture_output=True, text=True, timeout=120)
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "migrated the workspace" in first.stderr and "0001" in first.stderr
+    assert (folder / "athletes" / "1" / "streams" / "7.parquet").read_bytes() == b"stream of activity 7"
+    assert not (folder / "streams").exists()
+    second = run()
+    assert second.returncode == 0 and second.stderr == ""
+    assert second.stdout == first.stdout
+    # the migrated foreign keys cascade: deleting the person deletes the activity
+    ws = Workspace(folder)
+    with ws.engine.begin() as connection:
+        connection.execute(text("DELETE FROM person WHERE id = 1"))
+        assert connection.execute(text("SELECT count(*) FROM activity")).scalar() == 0

@@ -51,6 +51,15 @@ for _module in (activities, athlete, microbiome, research, log, profile, evidenc
     _module.register(app)
 
 
+def _is_click_exception(exc: Exception) -> bool:
+    """Click's usage errors, whether from click itself or the copy of click that Typer carries."""
+    import click
+
+    return isinstance(exc, click.ClickException) or any(
+        cls.__name__ == "ClickException" and cls.__module__.endswith("click.exceptions") for cls in type(exc).__mro__
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app, mapping user errors to exit code 2."""
     try:
@@ -65,12 +74,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # a bug: one line unless --debug
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # a usage error: click's message and exit 2; else a bug: one line unless --debug
+        if _is_click_exception(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if STATE.debug:
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)

@@ -83,9 +83,10 @@ def _rows(ws: Workspace, table: Any, athlete_id: int) -> list[dict[str, Any]]:
 def _biom_json(table: Any) -> str:
     """A BIOM 1.0 JSON document of a :class:`~gutstride.model.feature_table.FeatureTable` (features x samples)."""
     import biom
+    import scipy.sparse as sp
 
     observation_metadata = [{"taxonomy": table.taxonomy.get(f) or []} for f in table.feature_ids]
-    matrix = table.data.T.tocsr() if hasattr(table.data, "tocsr") else table.data.T
+    matrix = sp.csr_matrix(table.data.T)  # biom-format takes scipy's matrix type, features by samples
     out: str = biom.Table(matrix, table.feature_ids, table.sample_ids, observation_metadata=observation_metadata,
                           type="OTU table").to_json("gutstride export")
     return out

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from gutstride.model.activity import Activity, ActivitySummary
 from gutstride.store.schema import ActivityRow, Person
+from gutstride.store.storage import checked_athlete_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -267,7 +268,7 @@ def load_activities(ws: Workspace, athlete_id: int) -> pd.DataFrame:
     import pandas as pd
 
     columns = [column.name for column in ActivityRow.__table__.columns]
-    query = (select(ActivityRow).where(ActivityRow.person_id == int(athlete_id))
+    query = (select(ActivityRow).where(ActivityRow.person_id == checked_athlete_id(athlete_id))
              .order_by(ActivityRow.start_time.is_(None), ActivityRow.start_time, ActivityRow.id))
     with ws.session() as session:
         ws.athlete(session, athlete_id)
@@ -295,7 +296,7 @@ def remove_activity(ws: Workspace, athlete_id: int, activity_id: int) -> None:
 
     with ws.session() as session:
         row = session.get(ActivityRow, int(activity_id))
-        if row is None or row.person_id != int(athlete_id):
+        if row is None or row.person_id != checked_athlete_id(athlete_id):
             raise MissingDataError(f"no activity with id {activity_id}")
         session.delete(row)
     ws.storage.delete(ws.stream_key(athlete_id, activity_id))

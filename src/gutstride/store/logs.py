@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gutstride.ingest.logs import entry_from_data
 from gutstride.model.log_entry import LogEntry
 from gutstride.store.schema import LogEntryRow, Person
+from gutstride.store.storage import checked_athlete_id
 from gutstride.store.workspace import Workspace
 
 
@@ -91,7 +92,7 @@ def load_entries(ws: Workspace, athlete_id: int) -> list[LogEntry]:
         ws.athlete(session, athlete_id)
         rows = session.scalars(
             select(LogEntryRow)
-            .where(LogEntryRow.person_id == int(athlete_id))
+            .where(LogEntryRow.person_id == checked_athlete_id(athlete_id))
             .order_by(LogEntryRow.day, LogEntryRow.activity_ref)
         ).all()
         return [entry_from_data(row.day, row.activity_ref, row.data) for row in rows]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gutstride.model.feature_table import FeatureTable, ValueKind
 from gutstride.store.schema import MicrobiomeSampleRow, Person
+from gutstride.store.storage import checked_athlete_id
 from gutstride.store.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def load_samples(ws: Workspace, athlete_id: int) -> tuple[pd.DataFrame, FeatureT
 
     from gutstride.ingest.microbiome.layout import close_rows
 
-    query = select(MicrobiomeSampleRow).where(MicrobiomeSampleRow.person_id == int(athlete_id))
+    query = select(MicrobiomeSampleRow).where(MicrobiomeSampleRow.person_id == checked_athlete_id(athlete_id))
     with ws.session() as session:
         ws.athlete(session, athlete_id)
         records = [{name: getattr(row, name) for name in SAMPLE_COLUMNS} for row in session.scalars(query)]

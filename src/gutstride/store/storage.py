@@ -25,12 +25,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from gutstride.errors import BadInputError
+from gutstride.errors import BadInputError, MissingDataError
+
+
+def checked_athlete_id(athlete_id: object) -> int:
+    """``athlete_id`` as an int; a missing or malformed id is refused (:class:`MissingDataError`), never defaulted."""
+    if isinstance(athlete_id, bool) or not isinstance(athlete_id, int):
+        raise MissingDataError(f"no athlete given (athlete id {athlete_id!r})")
+    return athlete_id
 
 
 def athlete_prefix(athlete_id: int) -> str:
     """The key prefix of everything stored for ``athlete_id`` (``athletes/<id>/``)."""
-    return f"athletes/{int(athlete_id)}/"
+    return f"athletes/{checked_athlete_id(athlete_id)}/"
 
 
 class Storage(Protocol):

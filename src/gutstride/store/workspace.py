@@ -31,7 +31,7 @@ from gutstride.errors import MissingDataError
 from gutstride.settings import Settings, load_settings
 from gutstride.store.migrate import current_revision, head_revision, upgrade
 from gutstride.store.schema import ActivityRow, MicrobiomeSampleRow, Person
-from gutstride.store.storage import LocalStorage, Storage, athlete_prefix
+from gutstride.store.storage import LocalStorage, Storage, athlete_prefix, checked_athlete_id
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,7 +100,10 @@ class Workspace:
             self.path.mkdir(parents=True, exist_ok=True)
         self.settings: Settings = load_settings(self.path)
         self.storage: Storage = storage or LocalStorage(self.path)
-        self.engine: Engine = engine_for(database_url or f"sqlite:///{self.path / DB_NAME}")
+        url = database_url or f"sqlite:///{self.path / DB_NAME}"
+        if database_url is None and not (self.path / DB_NAME).exists() and url in _ENGINES:
+            _ENGINES.pop(url).dispose()  # the file was deleted since: don't reuse connections to the old one
+        self.engine: Engine = engine_for(url)
         #: The revision an older database was migrated from when this workspace was opened (None: no migration).
         self.migrated_from: str | None = None
         before = current_revision(self.engine)
@@ -119,7 +122,7 @@ class Workspace:
     # -- athletes ----------------------------------------------------------------------------------------------
     def athlete(self, session: Session, athlete_id: int) -> Person:
         """The athlete with ``athlete_id``; :class:`MissingDataError` if there is none."""
-        found = session.get(Person, int(athlete_id)) if athlete_id is not None else None
+        found = session.get(Person, checked_athlete_id(athlete_id))
         if found is None:
             raise MissingDataError(f"no athlete with id {athlete_id} in this workspace")
         return found
@@ -206,9 +209,9 @@ class Workspace:
         if not any(folder.is_dir() for folder in legacy) or not isinstance(self.storage, LocalStorage):
             return
         with self.session() as session:
-            owner_of_activity = dict(session.execute(select(ActivityRow.id, ActivityRow.person_id)).tuples())
-            owner_of_sample = dict(session.execute(select(MicrobiomeSampleRow.id, MicrobiomeSampleRow.person_id))
-                                   .tuples())
+            owner_of_activity = {i: p for i, p in session.execute(select(ActivityRow.id, ActivityRow.person_id))}
+            owner_of_sample = {i: p for i, p in session.execute(select(MicrobiomeSampleRow.id,
+                                                                       MicrobiomeSampleRow.person_id))}
         for file in sorted((self.path / "streams").glob("*.parquet")):
             row_id = int(file.name.split(".", 1)[0])
             if row_id in owner_of_activity:
