@@ -147,8 +147,15 @@ def _redact(text: str, verified_dois: set[str]) -> str:
     for pmid in SEED_UNCONFIRMED:
         text = text.replace(pmid, "[unconfirmed seed PMID]")
     if text not in verified_dois:
-        text = DOI_RE.sub("[unverified DOI]", text)
+        text = DOI_RE.sub(lambda m: m[0] if _is_verified_doi(m[0], verified_dois) else "[unverified DOI]", text)
     return text
+
+
+def _is_verified_doi(found: str, verified_dois: set[str]) -> bool:
+    """A DOI-like string is verified if it is a verified DOI, or a URL path that starts with one
+    (a publisher page such as ``.../doi/10.1111/x.y/468786``)."""
+    found = found.lower()
+    return found in verified_dois or any(found.startswith(doi.lower() + "/") for doi in verified_dois)
 
 
 WEB_SOURCE_RE = re.compile(r"[a-z0-9-]+\.[a-z]{2,}(?:\.[a-z]{2,})?/\S+")
@@ -178,7 +185,7 @@ def test_every_identifier_in_the_evidence_package_is_verified() -> None:
             doi = doi.rstrip(".")
             while doi.endswith(")") and doi.count(")") > doi.count("("):
                 doi = doi[:-1]
-            assert doi.lower() in dois, f"{path}: unverified DOI {doi}"
+            assert _is_verified_doi(doi, dois), f"{path}: unverified DOI {doi}"
         for pmid in PMID_RE.findall(text):
             assert pmid in pmids, f"{path}: unverified PMID {pmid}"
     for path in (DATA / "claims.toml", DATA / "rules.toml"):
