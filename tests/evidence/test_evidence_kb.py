@@ -357,3 +357,109 @@ def test_rule_advice_is_no_stronger_than_its_main_claim() -> None:
         assert not overstating.search(rule.advice), rule.id
         if certainty in ("low", "very_low"):
             assert hedge.search(rule.advice), rule.id
+
+
+# ------------------------------------------------------------------------------- GRADE: outcomes and downgrades
+
+
+def _raw_claims() -> list[dict[str, object]]:
+    with (DATA / "claims.toml").open("rb") as handle:
+        return list(tomllib.load(handle)["claim"])
+
+
+def test_every_claim_below_high_gives_its_reasons_for_downgrading() -> None:
+    domains = {"study_design", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"}
+    for raw in _raw_claims():
+        for key in ("outcome", "participants", "effect"):
+            assert str(raw.get(key, "")).strip(), (raw["id"], key)
+        if raw["certainty"] == "high":
+            continue
+        downgrades = raw.get("downgrades")
+        assert isinstance(downgrades, list) and downgrades, f"{raw['id']}: no reasons for downgrading"
+        for item in downgrades:
+            assert isinstance(item, dict) and item["domain"] in domains and str(item["reason"]).strip(), raw["id"]
+
+
+def test_claim_without_downgrade_reasons_is_rejected(data_copy: Path) -> None:
+    path = data_copy / "claims.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id = "collagen-leaky-gut"')
+    begin = text.index("downgrades = [", start)
+    end = text.index("]\n", begin) + 2
+    path.write_text(text[:begin] + text[end:], encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"claim 'collagen-leaky-gut': a very_low claim needs its reasons"):
+        load_knowledge_base(data_copy)
+
+
+def test_summary_of_findings_counts_the_studies_that_tested_the_claim() -> None:
+    for claim in load_knowledge_base().claims.values():
+        row = claim.summary_of_findings()
+        assert row["n_studies"] == len(set(claim.supports) | set(claim.contradicts)), claim.id
+        assert row["statement"] == claim.plain_wording
+        assert row["certainty"] == claim.certainty
+        assert [d["domain"] for d in row["downgrades"]] == [d.domain for d in claim.downgrades]
+        if row["n_studies"] == 0:
+            assert "no study" in row["participants"].lower(), claim.id
+
+
+ISSUE_15_REGRADES = {
+    "probiotics-marathon-gi-symptoms": "low",
+    "exercise-increases-scfa-lean-not-obese": "low",
+    "training-effects-reverse-on-stopping": "low",
+    "akkermansia-faecalibacterium-running": "low",
+    "butyrate-producers-guild": "low",
+    "low-fibre-carb-meal-before-running": "low",
+    "load-spike-injury-risk": "low",
+    "intensity-70pct-hrmax": "low",
+}
+
+
+def test_issue_15_regrades_carry_their_reason() -> None:
+    claims = load_knowledge_base().claims
+    for cid, previous in ISSUE_15_REGRADES.items():
+        claim = claims[cid]
+        assert claim.certainty == "very_low", cid
+        assert claim.regraded is not None and claim.regraded.previous == previous, cid
+        assert len(claim.regraded.reason) > 30, cid
+        assert re.search(r"very low", claim.direct_answer, re.I), cid  # the change is written in the claim itself
+    probiotic = claims["probiotics-marathon-gi-symptoms"]
+    assert "costa2025" in probiotic.contradicts
+    assert "varghese2024" in probiotic.context and "varghese2024" not in probiotic.supports
+
+
+def test_claims_whose_evidence_differs_by_outcome_are_split() -> None:
+    claims = load_knowledge_base().claims
+    markers = claims["prolonged-strenuous-exercise-gi-injury"]
+    symptoms = claims["prolonged-strenuous-exercise-gi-symptoms"]
+    assert markers.certainty == "moderate" and symptoms.certainty == "low"
+    assert "symptom" not in markers.plain_wording.lower() and "symptom" in symptoms.plain_wording.lower()
+    assert "chantler2021" in markers.supports
+    assert re.search(r"duration was not a significant moderator", markers.direct_answer)
+    assert re.search(r"""["']appears to be["']""", markers.direct_answer)  # Costa 2017's own hedge
+    assert {"tersteege2008", "pfeiffer2012", "snipe2018"} <= set(symptoms.supports)
+    heat_markers, heat_symptoms = claims["exercise-heat-gut-injury-markers"], claims["exercise-heat-gi-symptoms"]
+    assert heat_markers.certainty == "moderate" and heat_symptoms.certainty == "low"
+    assert heat_symptoms.supports == ("snipe2018",)
+    glutamine = claims["l-glutamine-leaky-gut"], claims["l-glutamine-gi-symptoms"]
+    assert "symptom" not in glutamine[0].plain_wording.lower() and "symptom" in glutamine[1].plain_wording.lower()
+
+
+def test_study_record_corrections_reach_the_claims() -> None:
+    kb = load_knowledge_base()
+    assert "about 15 marathon runners" in kb.studies["scheiman2019"].population_n
+    for claim in kb.claims.values():
+        text = " ".join((claim.direct_answer, claim.what_is_known, claim.participants))
+        if "scheiman2019" in claim.supports + claim.context:
+            assert "about 10 runners" not in text, claim.id
+        assert "karl2017" not in claim.supports, f"{claim.id}: a military ski march is context for running"
+    twice = kb.claims["moderate-cardio-30-45min-2x-week"]
+    assert "at least 3 sessions a week" in twice.direct_answer and "8 weeks" in twice.direct_answer
+
+
+def test_statement_and_plain_wording_point_the_same_way() -> None:
+    # claims whose statement asserted the opposite of their plain wording, reworded for issue 15
+    claims = load_knowledge_base().claims
+    assert "not how healthy" in claims["microbiome-reference-ranges"].statement
+    assert "misestimates" in claims["hrmax-age-formula"].statement
+    assert "rather than training" in claims["diet-confounds-athlete-microbiome"].statement
+    assert "falling" not in claims["moderate-exercise-gut-blood-flow"].plain_wording

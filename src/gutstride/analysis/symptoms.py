@@ -144,7 +144,7 @@ def _dehydration(session: dict[str, Any]) -> bool | None:
     return bool(flag) or (fluids is not None and fluids < 1.5)
 
 
-_STRENUOUS = "prolonged-strenuous-exercise-gi-injury"
+_STRENUOUS = "prolonged-strenuous-exercise-gi-symptoms"
 _MEAL = "low-fibre-carb-meal-before-running"
 
 #: The candidate triggers, in reporting order.

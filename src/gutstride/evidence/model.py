@@ -9,9 +9,14 @@ Three data files live in ``gutstride/evidence/data``:
     display text is first author, year and journal). In the free-text columns, the seeds' unconfirmed PMIDs and an
     unverified candidate DOI are redacted.
 ``claims.toml``
-    ``[[claim]]`` tables. Each claim carries a GRADE certainty (Balshem 2011, J Clin Epidemiol, DOI
-    10.1016/j.jclinepi.2010.07.015) and a plain-language wording whose strength must match it:
-    high "reduces/increases", moderate "probably ...", low "may ...", very low "very uncertain whether ...".
+    ``[[claim]]`` tables. Each claim is about one outcome and carries a GRADE certainty (Balshem 2011, J Clin
+    Epidemiol, DOI 10.1016/j.jclinepi.2010.07.015) with the reasons it is below high (``downgrades``: study design,
+    risk of bias, inconsistency, indirectness, imprecision, publication bias), and a plain-language wording whose
+    strength must match it, GRADE's informative statements (Santesso 2020, J Clin Epidemiol, DOI
+    10.1016/j.jclinepi.2019.10.014) in which high is "reduces/increases", moderate "probably ...", low
+    "may ...", very low "very uncertain whether ...". ``participants`` and ``effect`` give the body of evidence
+    as the studies report it, for the summary-of-findings table; the number of studies is counted from
+    ``supports`` and ``contradicts``. A claim whose grade was changed says from what and why (``regraded``).
 ``rules.toml``
     ``[[rule]]`` tables: which findings trigger the rule, the advice, the claims behind it, and what would change it.
 
@@ -41,6 +46,10 @@ POPULATIONS = ("lean", "obese", "any")
 TRAINING_STATUSES = ("sedentary", "trained", "any")
 SPECIES = ("human", "mouse")
 DIRECTIONS = ("above", "below", "within", "present", "absent")
+#: GRADE's reasons for rating a body of evidence below high (``study_design``: observational studies, narrative
+#: reviews or consensus start lower than randomised trials).
+DOWNGRADE_DOMAINS = ("study_design", "risk_of_bias", "inconsistency", "indirectness", "imprecision",
+                     "publication_bias")
 CATEGORIES = ("red_flag", "training", "symptoms", "microbiome", "data", "lifestyle")
 
 STUDY_COLUMNS = (
@@ -71,8 +80,11 @@ _CLAIM_REQUIRED = (
     "what_is_known",
     "what_is_not_known",
     "direct_answer",
+    "outcome",
+    "participants",
+    "effect",
 )
-_CLAIM_OPTIONAL = ("context", "tags", "seeds")
+_CLAIM_OPTIONAL = ("context", "tags", "seeds", "downgrades", "regraded")
 _APPLIES_KEYS = ("population", "training_status", "species")
 _RULE_REQUIRED = ("id", "title", "category", "triggers", "advice", "claims", "what_would_change_it", "expected_benefit")
 _TRIGGER_KEYS = ("finding", "direction")
@@ -149,8 +161,30 @@ class AppliesTo:
 
 
 @dataclass(frozen=True)
+class Downgrade:
+    """One reason the certainty of a claim is below high: a GRADE domain and why it applies."""
+
+    domain: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"domain": self.domain, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Regrade:
+    """A change of a claim's grade: the certainty it had and why it changed."""
+
+    previous: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"from": self.previous, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Claim:
-    """A graded claim: what is asserted, how sure we are, and the studies behind it."""
+    """A graded claim about one outcome: what is asserted, how sure we are, why, and the studies behind it."""
 
     id: str
     statement: str
@@ -162,10 +196,35 @@ class Claim:
     what_is_known: str
     what_is_not_known: str
     direct_answer: str
+    outcome: str = ""
+    participants: str = ""
+    effect: str = ""
+    downgrades: tuple[Downgrade, ...] = ()
+    regraded: Regrade | None = None
     context: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     seeds: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
+
+    @property
+    def n_studies(self) -> int:
+        """How many studies tested the claim (those that support or contradict it; context is not counted)."""
+        return len(self.supports) + len(self.contradicts)
+
+    def summary_of_findings(self) -> dict[str, Any]:
+        """One row of a GRADE summary-of-findings table: outcome, studies and participants, effect as reported,
+        certainty with the reasons for downgrading, and the informative statement (Santesso 2020)."""
+        return {
+            "claim_id": self.id,
+            "outcome": self.outcome,
+            "n_studies": self.n_studies,
+            "participants": self.participants,
+            "effect": self.effect,
+            "certainty": self.certainty,
+            "downgrades": [d.to_dict() for d in self.downgrades],
+            "regraded": self.regraded.to_dict() if self.regraded else None,
+            "statement": self.plain_wording,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +237,7 @@ class Claim:
             "direct_answer": self.direct_answer,
             "what_is_known": self.what_is_known,
             "what_is_not_known": self.what_is_not_known,
+            "summary_of_findings": self.summary_of_findings(),
         }
 
 
@@ -380,6 +440,10 @@ def _claim(path: Path, entry: Mapping[str, Any], studies: Mapping[str, Study]) -
         raise BadInputError(f"{where}: claim without a citation")
     if not any(c.pmid or c.doi for c in citations):
         raise BadInputError(f"{where}: at least one citation must carry a verified PMID or DOI")
+    downgrades = _downgrades(where, entry.get("downgrades", []))
+    if certainty != "high" and not downgrades:
+        raise BadInputError(f"{where}: a {certainty} claim needs its reasons for downgrading ('downgrades')")
+    regraded = _regrade(where, entry.get("regraded"), certainty)
     return Claim(
         id=cid,
         statement=_text(where, entry, "statement"),
@@ -392,10 +456,40 @@ def _claim(path: Path, entry: Mapping[str, Any], studies: Mapping[str, Study]) -
         what_is_known=_text(where, entry, "what_is_known"),
         what_is_not_known=_text(where, entry, "what_is_not_known"),
         direct_answer=_text(where, entry, "direct_answer"),
+        outcome=_text(where, entry, "outcome"),
+        participants=_text(where, entry, "participants"),
+        effect=_text(where, entry, "effect"),
+        downgrades=downgrades,
+        regraded=regraded,
         tags=tuple(t.lower() for t in _strings(where, entry, "tags")),
         seeds=_strings(where, entry, "seeds"),
         citations=tuple(citations),
     )
+
+
+def _downgrades(where: str, raw: Any) -> tuple[Downgrade, ...]:
+    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
+        raise BadInputError(f"{where}: 'downgrades' must be a list of tables {{ domain, reason }}")
+    out = []
+    for item in raw:
+        _check_keys(f"{where}: downgrade", item, ("domain", "reason"))
+        if item["domain"] not in DOWNGRADE_DOMAINS:
+            raise BadInputError(f"{where}: downgrade domain must be one of {DOWNGRADE_DOMAINS}, got {item['domain']!r}")
+        out.append(Downgrade(item["domain"], _text(f"{where}: downgrade", item, "reason")))
+    return tuple(out)
+
+
+def _regrade(where: str, raw: Any, certainty: str) -> Regrade | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{where}: 'regraded' must be a table {{ from, reason }}")
+    _check_keys(f"{where}: regraded", raw, ("from", "reason"))
+    if raw["from"] not in CERTAINTIES or raw["from"] == certainty:
+        raise BadInputError(
+            f"{where}: regraded.from must be a certainty other than the current one, got {raw['from']!r}"
+        )
+    return Regrade(raw["from"], _text(f"{where}: regraded", raw, "reason"))
 
 
 def _rule(path: Path, entry: Mapping[str, Any], claims: Mapping[str, Claim]) -> Rule:
