@@ -128,9 +128,11 @@ def test_every_recommendation_has_claims_citations_and_personal_evidence() -> No
         payload = rec.to_dict()
         for claim in payload["claims"]:
             for citation in claim["citations"]:
-                assert citation["url"] is None or citation["url"].startswith(
-                    ("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")
-                )
+                if citation["pmid"] or citation["doi"]:
+                    assert citation["url"].startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/"))
+                else:  # no verified identifier: its full reference and, if the verified list names one, official page
+                    assert citation["reference"]
+                    assert citation["url"] == (KB.studies[citation["key"]].official_url or None)
 
 
 def test_not_enough_data_gives_information_not_advice() -> None:

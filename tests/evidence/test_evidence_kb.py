@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gutstride.errors import BadInputError
-from gutstride.evidence.model import default_data_dir, load_knowledge_base
+from gutstride.evidence.model import KnowledgeBase, default_data_dir, load_knowledge_base
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
@@ -66,6 +66,8 @@ def test_every_claim_has_a_citation_with_an_identifier() -> None:
                 assert c.url == f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
             elif c.doi:
                 assert c.url == f"https://doi.org/{c.doi}"
+            else:  # no identifier verified: the full reference and the official page, or nothing to link
+                assert c.reference and c.url == (kb.studies[c.study_key].official_url or None), c.study_key
 
 
 # Hand-written, independent of the validator: the words each certainty must (not) use.
@@ -133,7 +135,7 @@ def test_package_studies_are_a_copy_of_the_verified_list() -> None:
         shared_rows = {tuple(_redact(v, verified_dois) for v in r.values()) for r in shared}
         shared_ids = ({r["doi"] for r in shared} | {r["pmid"] for r in shared}) - {""}
         for row in package:
-            copy = tuple(v for k, v in row.items() if k not in ("key", "title", "title_from"))
+            copy = tuple(v for k, v in row.items() if k not in ("key", "title", "title_from", "official_url"))
             if copy in shared_rows:
                 continue
             assert not ({row["doi"], row["pmid"]} & shared_ids), f"{row['key']} differs from the shared list"
@@ -463,3 +465,68 @@ def test_statement_and_plain_wording_point_the_same_way() -> None:
     assert "misestimates" in claims["hrmax-age-formula"].statement
     assert "rather than training" in claims["diet-confounds-athlete-microbiome"].statement
     assert "falling" not in claims["moderate-exercise-gut-blood-flow"].plain_wording
+
+
+# ------------------------------------------------------------------------- citations in step with the shared list
+
+
+def _cited_without_identifier(kb: KnowledgeBase, shared: list[dict[str, str]]) -> list[str]:
+    """Citations whose study has a PMID or DOI in the shared verified list but is cited without it.
+
+    A citation's study is matched to the shared rows by identifier, or by first author, year and the journal's first
+    word (how a row without identifiers, such as Costa 2025 before its PMID was verified, is found again).
+    """
+    problems = []
+    for claim in kb.claims.values():
+        for citation in claim.citations:
+            study = kb.studies[citation.study_key]
+            journal = study.journal.split()[0]
+            for row in shared:
+                same_id = (row["pmid"] and row["pmid"] == study.pmid) or (row["doi"] and row["doi"] == study.doi)
+                same_paper = (row["first_author"], row["year"][:4], row["journal"].split()[0]) == (
+                    study.first_author, study.year[:4], journal)
+                if not (same_id or same_paper):
+                    continue
+                if row["pmid"] and citation.pmid != row["pmid"]:
+                    problems.append(f"{claim.id}: {citation.study_key} cited without PMID {row['pmid']}")
+                if row["doi"] and citation.doi != row["doi"]:
+                    problems.append(f"{claim.id}: {citation.study_key} cited without DOI {row['doi']}")
+    return problems
+
+
+def test_no_citation_leaves_out_an_identifier_the_shared_list_verifies() -> None:
+    shared = _tsv(SHARED_STUDIES if SHARED_STUDIES.exists() else DATA / "studies.tsv")
+    kb = load_knowledge_base()
+    assert _cited_without_identifier(kb, shared) == []
+    cited = {c.study_key: c for claim in kb.claims.values() for c in claim.citations}
+    for key in ("costa2025", "murray2017", "louis2009", "boytar2023"):  # verified since the last copy (issue 15)
+        assert cited[key].pmid or cited[key].doi, key
+
+
+def test_the_citation_check_catches_a_stale_copy(data_copy: Path) -> None:
+    shared = _tsv(DATA / "studies.tsv")
+    _edit(data_copy, "studies.tsv", "costa2025\t40195264\t10.1007/s40279-025-02186-6\t", "costa2025\t\t\t")
+    problems = _cited_without_identifier(load_knowledge_base(data_copy), shared)
+    assert any("costa2025 cited without PMID 40195264" in p for p in problems)
+    assert any("costa2025 cited without DOI 10.1007/s40279-025-02186-6" in p for p in problems)
+
+
+def test_sources_without_identifiers_are_cited_by_full_reference_and_official_page() -> None:
+    kb = load_knowledge_base()
+    cited = {c.study_key: c for claim in kb.claims.values() for c in claim.citations}
+    nice, foster = cited["nice2015"], cited["foster1998"]
+    assert nice.pmid is None and nice.doi is None and foster.pmid is None and foster.doi is None
+    assert nice.url == "https://www.nice.org.uk/guidance/ng12"
+    assert "NG12" in nice.reference and "Suspected cancer: recognition and referral" in nice.reference
+    assert foster.url and foster.url.startswith("https://journals.lww.com/acsm-msse/")
+    assert "30(7):1164-1168" in foster.reference
+    for claim in kb.claims.values():
+        for c in claim.citations:
+            if not (c.pmid or c.doi):
+                assert c.url is None or c.url == kb.studies[c.study_key].official_url, c.study_key
+
+
+def test_official_url_must_be_a_page_the_verified_list_names(data_copy: Path) -> None:
+    _edit(data_copy, "studies.tsv", "\thttps://www.nice.org.uk/guidance/ng12\n", "\thttps://example.org/ng12\n")
+    with pytest.raises(BadInputError, match=r"study 'nice2015': official_url .* is not a page the verified list"):
+        load_knowledge_base(data_copy)

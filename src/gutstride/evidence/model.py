@@ -6,8 +6,10 @@ Three data files live in ``gutstride/evidence/data``:
     A copy of the project's verified study list (``../shared/evidence/studies.tsv``) with three added columns:
     ``key`` (how claims refer to the study), ``title`` and ``title_from`` (filled only where a page showing the
     title next to the study's identifier or bibliographic record was seen, named in ``title_from``; otherwise the
-    display text is first author, year and journal). In the free-text columns, the seeds' unconfirmed PMIDs and an
-    unverified candidate DOI are redacted.
+    display text is first author, year and journal), and ``official_url``: for a source with neither identifier
+    verified (a guideline, an unindexed paper), the official page that the shared list's ``verified_from`` or
+    ``finding`` names, so that it is cited by full reference and official page and never by an invented number.
+    In the free-text columns, the seeds' unconfirmed PMIDs and an unverified candidate DOI are redacted.
 ``claims.toml``
     ``[[claim]]`` tables. Each claim is about one outcome and carries a GRADE certainty (Balshem 2011, J Clin
     Epidemiol, DOI 10.1016/j.jclinepi.2010.07.015) with the reasons it is below high (``downgrades``: study design,
@@ -65,9 +67,11 @@ STUDY_COLUMNS = (
     "verified_from",
     "title",
     "title_from",
+    "official_url",
 )
-#: The columns of the shared verified list (``studies.tsv`` without ``key``, ``title`` and ``title_from``).
-SHARED_COLUMNS = STUDY_COLUMNS[1:-2]
+#: The columns of the shared verified list (``studies.tsv`` without ``key``, ``title``, ``title_from`` and
+#: ``official_url``).
+SHARED_COLUMNS = STUDY_COLUMNS[1:-3]
 
 _CLAIM_REQUIRED = (
     "id",
@@ -110,6 +114,7 @@ class Study:
     verified_from: str
     title: str = ""
     title_from: str = ""
+    official_url: str = ""
 
     @property
     def display(self) -> str:
@@ -117,13 +122,19 @@ class Study:
         return self.title or f"{self.first_author} {self.year}, {self.journal}"
 
     @property
+    def reference(self) -> str:
+        """The full reference as verified: "First author (year). Title. Journal volume(issue):pages." """
+        title = f" {self.title.rstrip('.')}." if self.title else ""
+        return f"{self.first_author} ({self.year}).{title} {self.journal}."
+
+    @property
     def url(self) -> str | None:
-        """PubMed page for a verified PMID, else the DOI resolver, else ``None``."""
+        """PubMed page for a verified PMID, else the DOI resolver, else the official page, else ``None``."""
         if self.pmid:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         if self.doi:
             return f"https://doi.org/{self.doi}"
-        return None
+        return self.official_url or None
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,7 @@ class Citation:
     doi: str | None
     title: str
     url: str | None
+    reference: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +156,7 @@ class Citation:
             "pmid": self.pmid,
             "doi": self.doi,
             "title": self.title,
+            "reference": self.reference,
             "url": self.url,
         }
 
@@ -358,6 +371,14 @@ def load_studies(path: Path) -> dict[str, Study]:
                 raise BadInputError(f"{where}: missing {name}")
         if study.title and not study.title_from:
             raise BadInputError(f"{where}: a title needs title_from, the source where it was seen")
+        if study.official_url:
+            page = re.sub(r"^https?://(www\.)?", "", study.official_url)
+            if study.pmid or study.doi:
+                raise BadInputError(f"{where}: official_url is only for a source with no verified PMID or DOI")
+            if page not in f"{study.verified_from} {study.finding}":
+                raise BadInputError(
+                    f"{where}: official_url {study.official_url!r} is not a page the verified list names"
+                )
         if not re.match(r"^(19|20)[0-9]{2}", study.year):
             raise BadInputError(f"{where}: year must start with a 4-digit year, got {study.year!r}")
         studies[study.key] = study
@@ -434,7 +455,8 @@ def _claim(path: Path, entry: Mapping[str, Any], studies: Mapping[str, Study]) -
             if study is None:
                 raise BadInputError(f"{where}: {role} cites unknown study {key!r}")
             citations.append(
-                Citation(key, role, study.pmid or None, study.doi or None, study.display, study.url)  # type: ignore[arg-type]
+                Citation(key, role, study.pmid or None, study.doi or None, study.display, study.url,  # type: ignore[arg-type]
+                         study.reference)
             )
     if not citations:
         raise BadInputError(f"{where}: claim without a citation")

@@ -254,8 +254,10 @@ METHODS = [
     "and below 5 sessions on either side the answer is \"not enough data yet\".",
     "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
     "reports it), compared with the reference cohort by percentile; taxa are relative abundances.",
-    "Evidence is graded with GRADE (high, moderate, low, very low). Only studies whose PMID or DOI was seen next to "
-    "their title are cited.",
+    "Evidence is graded with GRADE (high, moderate, low, very low) for each outcome, with the reasons for "
+    "downgrading, in summary-of-findings tables; statements use GRADE's informative wording (Santesso 2020, "
+    "J Clin Epidemiol, PMID 31711912). A PMID or DOI is shown only where it was seen next to the study's title; "
+    "a source with no verified identifier (a guideline) is cited by its full reference and official page.",
 ]
 
 
