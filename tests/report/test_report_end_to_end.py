@@ -156,3 +156,40 @@ def test_a_few_real_files_and_no_profile_give_an_honest_report(tmp_path: Path) -
     html = (tmp_path / "r.html").read_text()
     assert "not enough data yet" in html.lower()
     assert content["recommendations"] and all(r["kind"] == "info" for r in content["recommendations"])
+
+
+def test_each_recommendation_shows_both_labels_and_its_summary_of_findings(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    advice = [r for r in content["recommendations"] if r["kind"] != "info"]
+    assert advice
+    for rec in advice:
+        assert rec["in_your_data"]["level"] and rec["in_research"]["certainty"] == rec["certainty"]
+        assert rec["summary_of_findings"] and len(rec["summary_of_findings"]) == len(rec["claims"])
+        for row in rec["summary_of_findings"]:
+            assert row["outcome"] in html and row["statement"] in html
+    assert html.count("In your data:</span>") == len(advice)
+    assert html.count("In research:</span>") == len(advice)
+    assert html.count("Summary of findings (GRADE)") == len(advice)
+    # the planted long-run trigger: a strong personal pattern, a low-certainty research claim about symptoms
+    long_runs = next(r for r in advice if r["id"] == "symptoms-after-long-sessions")
+    assert long_runs["in_your_data"]["level"] in ("strong", "moderate")
+    assert long_runs["in_research"] == {"certainty": "low", "claim_id": "prolonged-strenuous-exercise-gi-symptoms"}
+
+
+def test_citations_statement_is_true_as_written(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    assert "Only identifiers (PMID, DOI) that were verified are shown" in html
+    shown_pmids = set(re.findall(r"PMID (\d+)", html))
+    shown_dois = set(re.findall(r"doi:(10\.[^<\s]+)<", html))
+    from gutstride.evidence.engine import default_knowledge_base
+
+    studies = default_knowledge_base().studies.values()
+    assert shown_pmids <= {s.pmid for s in studies if s.pmid}
+    assert shown_dois <= {s.doi for s in studies if s.doi}
+    for rec in content["recommendations"]:
+        for claim in rec["claims"]:
+            for cite in claim["citations"]:
+                if not (cite["pmid"] or cite["doi"]):  # cited by its full reference and official page only
+                    assert cite["reference"] in html
