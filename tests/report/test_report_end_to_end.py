@@ -92,6 +92,37 @@ def test_red_flags_come_first(tmp_path: Path) -> None:
     assert html.index("Red flags: please see a doctor") < html.index("The three things that matter most")
 
 
+def test_a_positive_checklist_answer_puts_the_red_flag_block_first_in_every_output(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", create=True)
+    with ws.session() as session:
+        save_entries(ws, session, ws.person(session),
+                     [LogEntry(day=date(2026, 10, 1), vomiting=True, blood_in_stool=False)], "test")
+    content = write_report(ws, tmp_path / "r.html", json_path=tmp_path / "r.json", today=date(2026, 10, 31))
+    assert [f["id"] for f in content["red_flags"]] == ["red_flag.vomiting"]
+    assert next(iter(json.loads((tmp_path / "r.json").read_text()))) == "red_flags"  # first key of the JSON
+    assert content["recommendations"][0]["category"] == "red_flag"
+    html = (tmp_path / "r.html").read_text()
+    body = html[html.index("<main>"):]
+    assert body.index("Red flags: please see a doctor") < body.index("Not a medical device")
+    assert "Not screened (never recorded)" in html and "Difficulty swallowing" in html
+    out = subprocess.run([sys.executable, "-m", "gutstride", "report", "--workspace", str(tmp_path / "ws"), "-o",
+                          str(tmp_path / "cli.html")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith("RED FLAG: Vomiting")
+
+
+def test_unanswered_red_flags_read_not_screened(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", create=True)
+    with ws.session() as session:
+        save_entries(ws, session, ws.person(session), [LogEntry(day=date(2026, 10, 1), nausea=4)], "test")
+    content = write_report(ws, tmp_path / "r.html", today=date(2026, 10, 31))
+    assert content["red_flags"] == []
+    assert {s["status"] for s in content["red_flag_screening"]} == {"not screened"}
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("not screened: never recorded") == 9
+    assert "gutstride log --checklist" in html
+
+
 def test_empty_workspace_says_not_enough_data_yet(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     content = write_report(ws, tmp_path / "r.html", today=date(2026, 10, 31))

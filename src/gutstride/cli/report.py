@@ -29,7 +29,10 @@ def register(app: typer.Typer) -> None:
         ws = Workspace(workspace_path(workspace))
         json_path = output.with_suffix(".json") if json_out else None
         pdf_path = output.with_suffix(".pdf") if pdf else None
-        write_report(ws, output, json_path=json_path, pdf_path=pdf_path, person_id=person, reference_path=reference)
+        content = write_report(ws, output, json_path=json_path, pdf_path=pdf_path, person_id=person,
+                               reference_path=reference)
+        for flag in content["red_flags"]:  # red flags first, before anything else the command prints
+            typer.echo(f"RED FLAG: {flag['summary']}. {content['red_flag_advice']}")
         for path in (output, json_path, pdf_path):
             if path is not None:
                 typer.echo(f"wrote {path}")

@@ -302,7 +302,12 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
     recommendations = [r.to_dict() for r in recs]
     plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today)
-    return {
+    from gutstride.analysis.symptoms import red_flag_screening
+
+    return {  # red flags first, in the JSON as in every other output
+        "red_flags": [f.to_dict() for f in red_flags],
+        "red_flag_advice": RED_FLAG_ADVICE,
+        "red_flag_screening": red_flag_screening(inputs.log_entries),
         "meta": {
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
             "is_demo": bool(inputs.person.get("is_demo")), "today": inputs.today.isoformat(),
@@ -310,8 +315,6 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
                                                         "resting_hr", "hrmax")},
             "disclaimer": DISCLAIMER,
         },
-        "red_flags": [f.to_dict() for f in red_flags],
-        "red_flag_advice": RED_FLAG_ADVICE,
         "headline": _headline(red_flags, recommendations, training, micro, symptoms),
         "training": training,
         "symptoms": symptoms,
