@@ -327,3 +327,29 @@ def test_claim_ids_exist_in_the_evidence_base() -> None:
     claims = default_knowledge_base().claims
     for claim_id in {t.claim_id for t in TRIGGERS} | {RED_FLAG_CLAIM}:
         assert claim_id in claims, claim_id
+
+
+def test_a_blank_red_flag_field_is_not_screened_never_no() -> None:
+    from gutstride.analysis.symptoms import red_flag_screening
+    from gutstride.model.log_entry import RED_FLAG_CHECKLIST
+
+    day = date(2026, 10, 1)
+    blank = red_flag_screening([LogEntry(day=day, nausea=2)])
+    assert [s["field"] for s in blank] == [name for name, _ in RED_FLAG_CHECKLIST]
+    assert {s["status"] for s in blank} == {"not screened"}
+    assert {s["text"] for s in blank} == {"not screened: never recorded"}
+    answered = red_flag_screening([LogEntry(day=day, black_stool=False),
+                                   LogEntry(day=date(2026, 10, 8), black_stool=False, anaemia=True)])
+    by_field = {s["field"]: s for s in answered}
+    assert by_field["black_stool"]["status"] == "negative" and by_field["black_stool"]["last_answered"] == "2026-10-08"
+    assert by_field["anaemia"]["status"] == "positive" and by_field["anaemia"]["positive_days"] == ["2026-10-08"]
+    assert by_field["vomiting"]["status"] == "not screened"
+
+
+def test_every_positive_checklist_answer_is_a_red_flag() -> None:
+    from gutstride.model.log_entry import RED_FLAG_CHECKLIST
+
+    for name, _question in RED_FLAG_CHECKLIST:
+        flags = screen_red_flags([LogEntry(day=date(2026, 10, 1), **{name: True})])
+        assert flags and all(f.domain == "red_flag" and f.direction == "present" for f in flags), name
+        assert screen_red_flags([LogEntry(day=date(2026, 10, 1), **{name: False})]) == [], name

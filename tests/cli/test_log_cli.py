@@ -131,3 +131,32 @@ def test_export_needs_a_known_extension(tmp_path: Path) -> None:
     assert out.returncode == 2 and "export to a .csv or .json file" in out.stderr
     both = run("--workspace", ws, "--template", "--export", str(tmp_path / "x.csv"))
     assert both.returncode == 2 and "one of" in both.stderr
+
+
+def test_checklist_stores_answers_and_leaves_skipped_signs_not_screened(tmp_path: Path) -> None:
+    from gutstride.analysis.symptoms import red_flag_screening
+    from gutstride.model.log_entry import RED_FLAG_CHECKLIST
+    from gutstride.services.athletes import workspace_athlete
+    from gutstride.store.logs import load_entries
+    from gutstride.store.workspace import Workspace
+
+    ws = str(tmp_path / "ws")
+    # nine questions: no, no, (skip), no, maybe -> retry -> no, no, no, yes, no
+    answers = "n\nno\n\nn\nmaybe\nn\nn\nn\ny\nn\n"
+    out = run("--workspace", ws, "--checklist", "--date", "2026-10-01", stdin=answers)
+    assert out.returncode == 0, out.stderr
+    assert "answer y or n" in out.stdout
+    assert "RED FLAG: gut symptoms that wake you at night (2026-10-01)" in out.stdout
+    workspace = Workspace(Path(ws))
+    (entry,) = load_entries(workspace, workspace_athlete(workspace))
+    assert entry.night_symptoms is True and entry.blood_in_stool is False and entry.weight_loss is None
+    status = {s["field"]: s["status"] for s in red_flag_screening([entry])}
+    assert status["weight_loss"] == "not screened" and status["night_symptoms"] == "positive"
+    assert set(status) == {name for name, _ in RED_FLAG_CHECKLIST}
+    assert sum(s == "negative" for s in status.values()) == 7
+
+
+def test_checklist_with_nothing_answered_stores_nothing(tmp_path: Path) -> None:
+    out = run("--workspace", str(tmp_path / "ws"), "--checklist", stdin="\n" * 9)
+    assert out.returncode == 2 and "not screened" in out.stderr
+    assert out.stderr.count("\n") <= 2

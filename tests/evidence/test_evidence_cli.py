@@ -27,6 +27,12 @@ def test_question_json_returns_the_contested_diversity_claim() -> None:
     assert diversity["certainty"] in ORDER
     for key in ("statement", "plain_wording", "applies_to", "direct_answer", "what_is_known", "what_is_not_known"):
         assert diversity[key], key
+    # the summary-of-findings fields, as in the report
+    sof = diversity["summary_of_findings"]
+    assert sof == load_knowledge_base().claims["exercise-increases-diversity"].summary_of_findings()
+    assert sof["outcome"] and sof["participants"] and sof["effect"] and sof["n_studies"] == 6
+    assert {d["domain"] for d in sof["downgrades"]} == {"inconsistency", "indirectness"}
+    assert sof["statement"] == diversity["plain_wording"]
     cited = {c["doi"] for c in diversity["citations"]}
     assert "10.1038/s41366-019-0440-y" in cited  # Kern 2020, by DOI as in the verified list
     for citation in diversity["citations"]:

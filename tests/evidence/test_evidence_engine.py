@@ -128,9 +128,11 @@ def test_every_recommendation_has_claims_citations_and_personal_evidence() -> No
         payload = rec.to_dict()
         for claim in payload["claims"]:
             for citation in claim["citations"]:
-                assert citation["url"] is None or citation["url"].startswith(
-                    ("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")
-                )
+                if citation["pmid"] or citation["doi"]:
+                    assert citation["url"].startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/"))
+                else:  # no verified identifier: its full reference and, if the verified list names one, official page
+                    assert citation["reference"]
+                    assert citation["url"] == (KB.studies[citation["key"]].official_url or None)
 
 
 def test_not_enough_data_gives_information_not_advice() -> None:
@@ -164,3 +166,47 @@ def test_answer_ranks_the_diversity_claim_first() -> None:
     assert answer("What should I eat before a run?", KB)[0].id == "low-fibre-carb-meal-before-running"
     assert answer("zzzz qqqq", KB) == []
     assert answer("Can exercise improve my gut microbiome?", KB, limit=2) == top[:2]
+
+
+# ------------------------------------------------------------------------------ two labels, summary of findings
+
+
+def _trigger(p_adjusted: float, n: int = 40) -> Finding:
+    return Finding("symptoms.trigger.duration_120", "symptoms", "GI symptoms after long sessions", value=3.1,
+                   threshold=1.0, unit="rate ratio", direction="above", n=n, interval=(1.6, 6.0),
+                   detail={"p_adjusted": p_adjusted})
+
+
+@pytest.mark.parametrize(("p", "level"), [(0.0004, "strong"), (0.004, "moderate"), (0.04, "weak")])
+def test_in_your_data_is_the_strength_of_the_personal_finding(p: float, level: str) -> None:
+    (rec,) = [r for r in recommend([_trigger(p)], KB.claims, KB.rules) if r.kind == "advice"]
+    data = rec.to_dict()
+    assert data["in_your_data"]["level"] == level
+    assert f"p = {p:.2g}" in data["in_your_data"]["text"] and "40 sessions" in data["in_your_data"]["text"]
+    # the research label is the GRADE certainty of the main claim, never the personal strength
+    main = KB.claims[rec.claims[0].id]
+    assert data["in_research"] == {"certainty": main.certainty, "claim_id": main.id}
+    assert main.id == "prolonged-strenuous-exercise-gi-symptoms" and main.certainty == "low"
+
+
+def test_personal_strength_of_measurements_samples_and_missing_data() -> None:
+    from gutstride.evidence.engine import personal_strength
+
+    assert personal_strength([finding("training.heat_sessions", "above", n=9)])["level"] == "measured"
+    assert personal_strength([finding("microbiome.butyrate_producers", "below", n=1)])["level"] == "single sample"
+    assert personal_strength([finding("red_flag.blood_in_stool", "present", n=1)])["level"] == "recorded"
+    assert personal_strength([finding("symptoms.trigger.heat", "not_enough_data", n=3)])["level"] == "not enough data"
+    assert personal_strength([])["level"] == "not enough data"
+
+
+def test_every_recommendation_has_a_summary_of_findings_row_per_outcome() -> None:
+    findings = [finding(fid, d) for fid, d in EMITTED]
+    for rec in recommend(findings, KB.claims, KB.rules):
+        rows = rec.to_dict()["summary_of_findings"]
+        assert [r["claim_id"] for r in rows] == [c.id for c in rec.claims], rec.id
+        assert len({r["outcome"] for r in rows}) == len(rows), rec.id  # one row per outcome
+        for row in rows:
+            claim = KB.claims[row["claim_id"]]
+            assert row == claim.summary_of_findings()
+            assert row["outcome"] and row["participants"] and row["effect"] and row["statement"]
+            assert row["certainty"] == "high" or row["downgrades"], row["claim_id"]

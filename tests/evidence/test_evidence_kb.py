@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gutstride.errors import BadInputError
-from gutstride.evidence.model import default_data_dir, load_knowledge_base
+from gutstride.evidence.model import KnowledgeBase, default_data_dir, load_knowledge_base
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
@@ -66,6 +66,8 @@ def test_every_claim_has_a_citation_with_an_identifier() -> None:
                 assert c.url == f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
             elif c.doi:
                 assert c.url == f"https://doi.org/{c.doi}"
+            else:  # no identifier verified: the full reference and the official page, or nothing to link
+                assert c.reference and c.url == (kb.studies[c.study_key].official_url or None), c.study_key
 
 
 # Hand-written, independent of the validator: the words each certainty must (not) use.
@@ -133,7 +135,7 @@ def test_package_studies_are_a_copy_of_the_verified_list() -> None:
         shared_rows = {tuple(_redact(v, verified_dois) for v in r.values()) for r in shared}
         shared_ids = ({r["doi"] for r in shared} | {r["pmid"] for r in shared}) - {""}
         for row in package:
-            copy = tuple(v for k, v in row.items() if k not in ("key", "title", "title_from"))
+            copy = tuple(v for k, v in row.items() if k not in ("key", "title", "title_from", "official_url"))
             if copy in shared_rows:
                 continue
             assert not ({row["doi"], row["pmid"]} & shared_ids), f"{row['key']} differs from the shared list"
@@ -147,8 +149,15 @@ def _redact(text: str, verified_dois: set[str]) -> str:
     for pmid in SEED_UNCONFIRMED:
         text = text.replace(pmid, "[unconfirmed seed PMID]")
     if text not in verified_dois:
-        text = DOI_RE.sub("[unverified DOI]", text)
+        text = DOI_RE.sub(lambda m: m[0] if _is_verified_doi(m[0], verified_dois) else "[unverified DOI]", text)
     return text
+
+
+def _is_verified_doi(found: str, verified_dois: set[str]) -> bool:
+    """A DOI-like string is verified if it is a verified DOI, or a URL path that starts with one
+    (a publisher page such as ``.../doi/10.1111/x.y/468786``)."""
+    found = found.lower()
+    return found in verified_dois or any(found.startswith(doi.lower() + "/") for doi in verified_dois)
 
 
 WEB_SOURCE_RE = re.compile(r"[a-z0-9-]+\.[a-z]{2,}(?:\.[a-z]{2,})?/\S+")
@@ -178,7 +187,7 @@ def test_every_identifier_in_the_evidence_package_is_verified() -> None:
             doi = doi.rstrip(".")
             while doi.endswith(")") and doi.count(")") > doi.count("("):
                 doi = doi[:-1]
-            assert doi.lower() in dois, f"{path}: unverified DOI {doi}"
+            assert _is_verified_doi(doi, dois), f"{path}: unverified DOI {doi}"
         for pmid in PMID_RE.findall(text):
             assert pmid in pmids, f"{path}: unverified PMID {pmid}"
     for path in (DATA / "claims.toml", DATA / "rules.toml"):
@@ -350,3 +359,174 @@ def test_rule_advice_is_no_stronger_than_its_main_claim() -> None:
         assert not overstating.search(rule.advice), rule.id
         if certainty in ("low", "very_low"):
             assert hedge.search(rule.advice), rule.id
+
+
+# ------------------------------------------------------------------------------- GRADE: outcomes and downgrades
+
+
+def _raw_claims() -> list[dict[str, object]]:
+    with (DATA / "claims.toml").open("rb") as handle:
+        return list(tomllib.load(handle)["claim"])
+
+
+def test_every_claim_below_high_gives_its_reasons_for_downgrading() -> None:
+    domains = {"study_design", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"}
+    for raw in _raw_claims():
+        for key in ("outcome", "participants", "effect"):
+            assert str(raw.get(key, "")).strip(), (raw["id"], key)
+        if raw["certainty"] == "high":
+            continue
+        downgrades = raw.get("downgrades")
+        assert isinstance(downgrades, list) and downgrades, f"{raw['id']}: no reasons for downgrading"
+        for item in downgrades:
+            assert isinstance(item, dict) and item["domain"] in domains and str(item["reason"]).strip(), raw["id"]
+
+
+def test_claim_without_downgrade_reasons_is_rejected(data_copy: Path) -> None:
+    path = data_copy / "claims.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id = "collagen-leaky-gut"')
+    begin = text.index("downgrades = [", start)
+    end = text.index("]\n", begin) + 2
+    path.write_text(text[:begin] + text[end:], encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"claim 'collagen-leaky-gut': a very_low claim needs its reasons"):
+        load_knowledge_base(data_copy)
+
+
+def test_summary_of_findings_counts_the_studies_that_tested_the_claim() -> None:
+    for claim in load_knowledge_base().claims.values():
+        row = claim.summary_of_findings()
+        assert row["n_studies"] == len(set(claim.supports) | set(claim.contradicts)), claim.id
+        assert row["statement"] == claim.plain_wording
+        assert row["certainty"] == claim.certainty
+        assert [d["domain"] for d in row["downgrades"]] == [d.domain for d in claim.downgrades]
+        if row["n_studies"] == 0:
+            assert "no study" in row["participants"].lower(), claim.id
+
+
+ISSUE_15_REGRADES = {
+    "probiotics-marathon-gi-symptoms": "low",
+    "exercise-increases-scfa-lean-not-obese": "low",
+    "training-effects-reverse-on-stopping": "low",
+    "akkermansia-faecalibacterium-running": "low",
+    "butyrate-producers-guild": "low",
+    "low-fibre-carb-meal-before-running": "low",
+    "load-spike-injury-risk": "low",
+    "intensity-70pct-hrmax": "low",
+}
+
+
+def test_issue_15_regrades_carry_their_reason() -> None:
+    claims = load_knowledge_base().claims
+    for cid, previous in ISSUE_15_REGRADES.items():
+        claim = claims[cid]
+        assert claim.certainty == "very_low", cid
+        assert claim.regraded is not None and claim.regraded.previous == previous, cid
+        assert len(claim.regraded.reason) > 30, cid
+        assert re.search(r"very low", claim.direct_answer, re.I), cid  # the change is written in the claim itself
+    probiotic = claims["probiotics-marathon-gi-symptoms"]
+    assert "costa2025" in probiotic.contradicts
+    assert "varghese2024" in probiotic.context and "varghese2024" not in probiotic.supports
+
+
+def test_claims_whose_evidence_differs_by_outcome_are_split() -> None:
+    claims = load_knowledge_base().claims
+    markers = claims["prolonged-strenuous-exercise-gi-injury"]
+    symptoms = claims["prolonged-strenuous-exercise-gi-symptoms"]
+    assert markers.certainty == "moderate" and symptoms.certainty == "low"
+    assert "symptom" not in markers.plain_wording.lower() and "symptom" in symptoms.plain_wording.lower()
+    assert "chantler2021" in markers.supports
+    assert re.search(r"duration was not a significant moderator", markers.direct_answer)
+    assert re.search(r"""["']appears to be["']""", markers.direct_answer)  # Costa 2017's own hedge
+    assert {"tersteege2008", "pfeiffer2012", "snipe2018"} <= set(symptoms.supports)
+    heat_markers, heat_symptoms = claims["exercise-heat-gut-injury-markers"], claims["exercise-heat-gi-symptoms"]
+    assert heat_markers.certainty == "moderate" and heat_symptoms.certainty == "low"
+    assert heat_symptoms.supports == ("snipe2018",)
+    glutamine = claims["l-glutamine-leaky-gut"], claims["l-glutamine-gi-symptoms"]
+    assert "symptom" not in glutamine[0].plain_wording.lower() and "symptom" in glutamine[1].plain_wording.lower()
+
+
+def test_study_record_corrections_reach_the_claims() -> None:
+    kb = load_knowledge_base()
+    assert "about 15 marathon runners" in kb.studies["scheiman2019"].population_n
+    for claim in kb.claims.values():
+        text = " ".join((claim.direct_answer, claim.what_is_known, claim.participants))
+        if "scheiman2019" in claim.supports + claim.context:
+            assert "about 10 runners" not in text, claim.id
+        assert "karl2017" not in claim.supports, f"{claim.id}: a military ski march is context for running"
+    twice = kb.claims["moderate-cardio-30-45min-2x-week"]
+    assert "at least 3 sessions a week" in twice.direct_answer and "8 weeks" in twice.direct_answer
+
+
+def test_statement_and_plain_wording_point_the_same_way() -> None:
+    # claims whose statement asserted the opposite of their plain wording, reworded for issue 15
+    claims = load_knowledge_base().claims
+    assert "not how healthy" in claims["microbiome-reference-ranges"].statement
+    assert "misestimates" in claims["hrmax-age-formula"].statement
+    assert "rather than training" in claims["diet-confounds-athlete-microbiome"].statement
+    assert "falling" not in claims["moderate-exercise-gut-blood-flow"].plain_wording
+
+
+# ------------------------------------------------------------------------- citations in step with the shared list
+
+
+def _cited_without_identifier(kb: KnowledgeBase, shared: list[dict[str, str]]) -> list[str]:
+    """Citations whose study has a PMID or DOI in the shared verified list but is cited without it.
+
+    A citation's study is matched to the shared rows by identifier, or by first author, year and the journal's first
+    word (how a row without identifiers, such as Costa 2025 before its PMID was verified, is found again).
+    """
+    problems = []
+    for claim in kb.claims.values():
+        for citation in claim.citations:
+            study = kb.studies[citation.study_key]
+            journal = study.journal.split()[0]
+            for row in shared:
+                same_id = (row["pmid"] and row["pmid"] == study.pmid) or (row["doi"] and row["doi"] == study.doi)
+                same_paper = (row["first_author"], row["year"][:4], row["journal"].split()[0]) == (
+                    study.first_author, study.year[:4], journal)
+                if not (same_id or same_paper):
+                    continue
+                if row["pmid"] and citation.pmid != row["pmid"]:
+                    problems.append(f"{claim.id}: {citation.study_key} cited without PMID {row['pmid']}")
+                if row["doi"] and citation.doi != row["doi"]:
+                    problems.append(f"{claim.id}: {citation.study_key} cited without DOI {row['doi']}")
+    return problems
+
+
+def test_no_citation_leaves_out_an_identifier_the_shared_list_verifies() -> None:
+    shared = _tsv(SHARED_STUDIES if SHARED_STUDIES.exists() else DATA / "studies.tsv")
+    kb = load_knowledge_base()
+    assert _cited_without_identifier(kb, shared) == []
+    cited = {c.study_key: c for claim in kb.claims.values() for c in claim.citations}
+    for key in ("costa2025", "murray2017", "louis2009", "boytar2023"):  # verified since the last copy (issue 15)
+        assert cited[key].pmid or cited[key].doi, key
+
+
+def test_the_citation_check_catches_a_stale_copy(data_copy: Path) -> None:
+    shared = _tsv(DATA / "studies.tsv")
+    _edit(data_copy, "studies.tsv", "costa2025\t40195264\t10.1007/s40279-025-02186-6\t", "costa2025\t\t\t")
+    problems = _cited_without_identifier(load_knowledge_base(data_copy), shared)
+    assert any("costa2025 cited without PMID 40195264" in p for p in problems)
+    assert any("costa2025 cited without DOI 10.1007/s40279-025-02186-6" in p for p in problems)
+
+
+def test_sources_without_identifiers_are_cited_by_full_reference_and_official_page() -> None:
+    kb = load_knowledge_base()
+    cited = {c.study_key: c for claim in kb.claims.values() for c in claim.citations}
+    nice, foster = cited["nice2015"], cited["foster1998"]
+    assert nice.pmid is None and nice.doi is None and foster.pmid is None and foster.doi is None
+    assert nice.url == "https://www.nice.org.uk/guidance/ng12"
+    assert "NG12" in nice.reference and "Suspected cancer: recognition and referral" in nice.reference
+    assert foster.url and foster.url.startswith("https://journals.lww.com/acsm-msse/")
+    assert "30(7):1164-1168" in foster.reference
+    for claim in kb.claims.values():
+        for c in claim.citations:
+            if not (c.pmid or c.doi):
+                assert c.url is None or c.url == kb.studies[c.study_key].official_url, c.study_key
+
+
+def test_official_url_must_be_a_page_the_verified_list_names(data_copy: Path) -> None:
+    _edit(data_copy, "studies.tsv", "\thttps://www.nice.org.uk/guidance/ng12\n", "\thttps://example.org/ng12\n")
+    with pytest.raises(BadInputError, match=r"study 'nice2015': official_url .* is not a page the verified list"):
+        load_knowledge_base(data_copy)

@@ -89,6 +89,35 @@ def test_red_flags_come_first(tmp_path: Path) -> None:
     assert html.index("Red flags: please see a doctor") < html.index("The three things that matter most")
 
 
+def test_a_positive_checklist_answer_puts_the_red_flag_block_first_in_every_output(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", create=True)
+    add_log_entries(ws, workspace_athlete(ws), [LogEntry(day=date(2026, 10, 1), vomiting=True, blood_in_stool=False)],
+                    "test")
+    content = _report(ws, tmp_path / "r.html", tmp_path / "r.json", date(2026, 10, 31))
+    assert [f["id"] for f in content["red_flags"]] == ["red_flag.vomiting"]
+    assert next(iter(json.loads((tmp_path / "r.json").read_text()))) == "red_flags"  # first key of the JSON
+    assert content["recommendations"][0]["category"] == "red_flag"
+    html = (tmp_path / "r.html").read_text()
+    body = html[html.index("<main>"):]
+    assert body.index("Red flags: please see a doctor") < body.index("Not a medical device")
+    assert "Not screened (never recorded)" in html and "Difficulty swallowing" in html
+    out = subprocess.run([sys.executable, "-m", "gutstride", "report", "--workspace", str(tmp_path / "ws"), "-o",
+                          str(tmp_path / "cli.html")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith("RED FLAG: Vomiting")
+
+
+def test_unanswered_red_flags_read_not_screened(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", create=True)
+    add_log_entries(ws, workspace_athlete(ws), [LogEntry(day=date(2026, 10, 1), nausea=4)], "test")
+    content = _report(ws, tmp_path / "r.html", None, date(2026, 10, 31))
+    assert content["red_flags"] == []
+    assert {s["status"] for s in content["red_flag_screening"]} == {"not screened"}
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("not screened: never recorded") == 9
+    assert "gutstride log --checklist" in html
+
+
 def test_empty_workspace_says_not_enough_data_yet(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     content = _report(ws, tmp_path / "r.html", None, date(2026, 10, 31))
@@ -153,6 +182,43 @@ def test_a_few_real_files_and_no_profile_give_an_honest_report(tmp_path: Path) -
     html = (tmp_path / "r.html").read_text()
     assert "not enough data yet" in html.lower()
     assert content["recommendations"] and all(r["kind"] == "info" for r in content["recommendations"])
+
+
+def test_each_recommendation_shows_both_labels_and_its_summary_of_findings(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    advice = [r for r in content["recommendations"] if r["kind"] != "info"]
+    assert advice
+    for rec in advice:
+        assert rec["in_your_data"]["level"] and rec["in_research"]["certainty"] == rec["certainty"]
+        assert rec["summary_of_findings"] and len(rec["summary_of_findings"]) == len(rec["claims"])
+        for row in rec["summary_of_findings"]:
+            assert row["outcome"] in html and row["statement"] in html
+    assert html.count("In your data:</span>") == len(advice)
+    assert html.count("In research:</span>") == len(advice)
+    assert html.count("Summary of findings (GRADE)") == len(advice)
+    # the planted long-run trigger: a strong personal pattern, a low-certainty research claim about symptoms
+    long_runs = next(r for r in advice if r["id"] == "symptoms-after-long-sessions")
+    assert long_runs["in_your_data"]["level"] in ("strong", "moderate")
+    assert long_runs["in_research"] == {"certainty": "low", "claim_id": "prolonged-strenuous-exercise-gi-symptoms"}
+
+
+def test_citations_statement_is_true_as_written(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    assert "Only identifiers (PMID, DOI) that were verified are shown" in html
+    shown_pmids = set(re.findall(r"PMID (\d+)", html))
+    shown_dois = set(re.findall(r"doi:(10\.[^<\s]+)<", html))
+    from gutstride.evidence.engine import default_knowledge_base
+
+    studies = default_knowledge_base().studies.values()
+    assert shown_pmids <= {s.pmid for s in studies if s.pmid}
+    assert shown_dois <= {s.doi for s in studies if s.doi}
+    for rec in content["recommendations"]:
+        for claim in rec["claims"]:
+            for cite in claim["citations"]:
+                if not (cite["pmid"] or cite["doi"]):  # cited by its full reference and official page only
+                    assert cite["reference"] in html
 
 
 def _report(ws: Workspace, html: Path, json_path: Path | None, today: date) -> dict[str, Any]:

@@ -68,7 +68,7 @@ from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
 from gutstride.model.finding import Direction, Finding
-from gutstride.model.log_entry import SYMPTOMS, LogEntry, format_utc
+from gutstride.model.log_entry import RED_FLAG_CHECKLIST, SYMPTOMS, LogEntry, format_utc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,7 +144,7 @@ def _dehydration(session: dict[str, Any]) -> bool | None:
     return bool(flag) or (fluids is not None and fluids < 1.5)
 
 
-_STRENUOUS = "prolonged-strenuous-exercise-gi-injury"
+_STRENUOUS = "prolonged-strenuous-exercise-gi-symptoms"
 _MEAL = "low-fibre-carb-meal-before-running"
 
 #: The candidate triggers, in reporting order.
@@ -253,7 +253,11 @@ def screen_red_flags(entries: Iterable[LogEntry]) -> list[Finding]:
       3 days with that measure and either its median Bristol score differs by >= 2 from the baseline median, or
       its mean stool frequency is at least double (and >= 1/day more) or at most half (and >= 1/day less) the
       baseline mean. The baseline is every day before the run, and needs at least 14 recorded days. The flag
-      is raised when 3 consecutive weeks (>= 3 weeks) are changed; a week without enough records breaks the run.
+      is raised when 3 consecutive weeks (>= 3 weeks) are changed; a week without enough records breaks the run;
+    - ``red_flag.<field>`` for every other item of the red-flag checklist answered "yes" on any entry
+      (:data:`~gutstride.model.log_entry.RED_FLAG_CHECKLIST`: weight loss, anaemia, vomiting, difficulty swallowing,
+      symptoms at night or on rest days), and ``red_flag.bowel_habit_change_reported`` for a change in bowel habit
+      the person reported.
     """
     entries = sorted(entries, key=lambda e: (e.day, e.activity_ref))
     blood = sorted({e.day for e in entries if e.blood_in_stool})
@@ -274,6 +278,37 @@ def screen_red_flags(entries: Iterable[LogEntry]) -> list[Finding]:
         summary = finding.summary + "; " + "; ".join(run["summary"] for run in runs)
         shown = [{**run, "dates": [d.isoformat() for d in run["dates"]]} for run in runs]
         out.append(replace(finding, summary=summary, detail={**finding.detail, "runs": shown}))
+    for name, question in RED_FLAG_CHECKLIST:
+        if name in ("blood_in_stool", "black_stool"):
+            continue  # flagged above
+        days = sorted({e.day for e in entries if getattr(e, name)})
+        if days:
+            flag_id = "red_flag.bowel_habit_change_reported" if name == "bowel_habit_change" else f"red_flag.{name}"
+            out.append(_flag(flag_id, f"{question} reported", days))
+    return out
+
+
+def red_flag_screening(entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+    """The state of each red-flag checklist item over the whole log: a blank is "not screened", not "no".
+
+    Returns one dict per item of :data:`~gutstride.model.log_entry.RED_FLAG_CHECKLIST`: ``field``, ``question``,
+    ``status`` (``"positive"`` if ever answered yes, ``"negative"`` if answered and never yes, ``"not screened"``
+    if never recorded), ``last_answered`` (ISO date or ``None``), ``positive_days`` and a ``text`` for reports.
+    """
+    entries = list(entries)
+    out = []
+    for name, question in RED_FLAG_CHECKLIST:
+        answered = sorted(e.day for e in entries if getattr(e, name) is not None)
+        positive = sorted({e.day for e in entries if getattr(e, name)})
+        if positive:
+            status, text = "positive", f"yes, recorded on {', '.join(d.isoformat() for d in positive[:5])}"
+        elif answered:
+            status, text = "negative", f"no (last answered {answered[-1].isoformat()})"
+        else:
+            status, text = "not screened", "not screened: never recorded"
+        out.append({"field": name, "question": question, "status": status, "text": text,
+                    "last_answered": answered[-1].isoformat() if answered else None,
+                    "positive_days": [d.isoformat() for d in positive]})
     return out
 
 

@@ -75,6 +75,14 @@ def _print_rich(claims: list[Claim], detailed: bool) -> None:
         body.append("Certainty: ", style="bold")
         body.append(_CERTAINTY_LABEL[claim.certainty], style=_CERTAINTY_STYLE[claim.certainty])
         body.append(f" ({claim.plain_wording})\n")
+        body.append("Outcome: ", style="bold")
+        body.append(f"{claim.outcome}. {claim.n_studies} studies; {claim.participants}. Effect: {claim.effect}\n")
+        if claim.downgrades:
+            body.append("Why not higher: ", style="bold")
+            body.append("; ".join(f"{d.domain.replace('_', ' ')}: {d.reason}" for d in claim.downgrades) + "\n")
+        if claim.regraded:
+            body.append("Regraded: ", style="bold")
+            body.append(f"was {claim.regraded.previous.replace('_', ' ')}: {claim.regraded.reason}\n")
         a = claim.applies_to
         body.append("Applies to: ", style="bold")
         body.append(f"{a.species}; population {a.population}; training status {a.training_status}\n\n")

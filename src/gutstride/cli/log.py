@@ -1,8 +1,8 @@
 """CLI commands of the log area (registered on the root app by :func:`register`).
 
 ``gutstride log`` adds or updates one day's (or one activity's) entry from quick flags or interactive prompts,
-imports a CSV/JSON log, exports the stored log, or prints the template. Any red flag entered is reported at once
-with a "see a doctor" message.
+asks the periodic red-flag checklist (``--checklist``), imports a CSV/JSON log, exports the stored log, or prints
+the template. Any red flag entered is reported at once with a "see a doctor" message.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ RED_FLAG_ADVICE = {
     "red_flag.black_stool": "black, tarry stool (can mean bleeding higher in the gut)",
     "red_flag.gi_bleeding_during_exercise": "blood in the stool on a training day",
     "red_flag.bowel_habit_change": "a change in bowel habit lasting 3 weeks or more",
+    "red_flag.bowel_habit_change_reported": "a change in bowel habit lasting weeks",
+    "red_flag.weight_loss": "weight loss you cannot explain",
+    "red_flag.anaemia": "anaemia",
+    "red_flag.vomiting": "vomiting",
+    "red_flag.difficulty_swallowing": "difficulty swallowing",
+    "red_flag.night_symptoms": "gut symptoms that wake you at night",
+    "red_flag.rest_day_symptoms": "gut symptoms on rest days",
 }
 
 
@@ -83,6 +90,11 @@ def register(app: typer.Typer) -> None:
         antibiotics: bool = _switch("antibiotics"),
         note: str | None = typer.Option(None, QUICK_FLAGS["notes"], help="Free text for the entry."),
         interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt field by field (Enter skips)."),
+        checklist: bool = typer.Option(
+            False, "--checklist",
+            help="Answer the red-flag checklist (blood or black stool, weight loss, bowel-habit change, anaemia, "
+                 "vomiting, difficulty swallowing, symptoms at night or on rest days) for --date; Enter skips.",
+        ),
         import_file: Path | None = typer.Option(None, "--import", help="Validate and store a CSV or JSON log."),
         export_file: Path | None = typer.Option(None, "--export", help="Write the stored log (.csv or .json)."),
         template: bool = typer.Option(False, "--template", help="Print the CSV template, each column documented."),
@@ -106,16 +118,17 @@ def register(app: typer.Typer) -> None:
         }
         given = {k: v for k, v in values.items() if v is not None and v is not False}
         modes = [m for m, on in (("--template", template), ("--import", import_file is not None),
-                                 ("--export", export_file is not None)) if on]
-        if given or interactive or day or activity:
+                                 ("--export", export_file is not None), ("--checklist", checklist)) if on]
+        if given or interactive or activity or (day and not checklist):
             modes.append("an entry")
         if len(modes) > 1:
             raise BadInputError(
-                f"use one of --template, --import, --export or an entry at a time (got {', '.join(modes)})"
+                f"use one of --template, --import, --export, --checklist or an entry at a time "
+                f"(got {', '.join(modes)})"
             )
         if not modes:
             raise BadInputError("nothing to log: give field flags (see gutstride log --help), --interactive, "
-                                "--import FILE, --export FILE or --template")
+                                "--checklist, --import FILE, --export FILE or --template")
         if template:
             from gutstride.ingest.logs import template_csv
 
@@ -124,6 +137,8 @@ def register(app: typer.Typer) -> None:
             _import(workspace, person, import_file, as_json)
         elif export_file is not None:
             _export(workspace, person, export_file, as_json)
+        elif checklist:
+            _checklist(workspace, person, day, as_json)
         else:
             _entry(workspace, person, day, activity, given, interactive, as_json)
 
@@ -210,6 +225,32 @@ def _entry(workspace: str | None, person: int | None, day: str | None, activity:
         shown = ", ".join(f"{k} {_show(v)}" for k, v in final.data().items())
         typer.echo(f"{final.day} ({what}) {status}: {shown}")
     _warn(flags, as_json)
+
+
+def _checklist(workspace: str | None, person: int | None, day: str | None, as_json: bool) -> None:
+    """Ask each red-flag question (y/n; Enter skips, leaving it "not screened") and store the answers for the day."""
+    from gutstride.ingest.logs import parse_value
+    from gutstride.model.log_entry import RED_FLAG_CHECKLIST
+
+    typer.echo("Red-flag checklist: since your last check, have you had any of these? Answer y or n; Enter skips "
+               "(a skipped question stays 'not screened').", err=as_json)
+    answers: dict[str, Any] = {}
+    for name, question in RED_FLAG_CHECKLIST:
+        while True:
+            raw = typer.prompt(f"{question}?", default="", show_default=False, err=as_json)
+            if not raw.strip():
+                break
+            try:
+                answers[name] = parse_value(FIELD_BY_NAME[name], raw)
+            except ValueError as exc:
+                typer.echo(f"  {exc}; answer y or n", err=as_json)
+                continue
+            break
+    if not answers:
+        from gutstride.errors import BadInputError
+
+        raise BadInputError("checklist: no question answered; nothing stored (every sign stays 'not screened')")
+    _entry(workspace, person, day, None, answers, False, as_json)
 
 
 def _show(value: Any) -> str:

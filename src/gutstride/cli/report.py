@@ -28,8 +28,10 @@ def register(app: typer.Typer) -> None:
         ws, athlete = open_athlete(workspace, person)
         json_path = output.with_suffix(".json") if json_out else None
         pdf_path = output.with_suffix(".pdf") if pdf else None
-        write_report(build_report(ws, athlete, reference_path=reference), output, json_path=json_path,
-                     pdf_path=pdf_path)
+        content = build_report(ws, athlete, reference_path=reference)
+        write_report(content, output, json_path=json_path, pdf_path=pdf_path)
+        for flag in content["red_flags"]:  # red flags first, before anything else the command prints
+            typer.echo(f"RED FLAG: {flag['summary']}. {content['red_flag_advice']}")
         for path in (output, json_path, pdf_path):
             if path is not None:
                 typer.echo(f"wrote {path}")

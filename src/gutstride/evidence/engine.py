@@ -8,6 +8,13 @@ Red flags come first, always. The rest are ordered by ``score = expected_benefit
 ``w = 1.0, 0.75, 0.5, 0.25`` for high, moderate, low and very low certainty (the certainty of the rule's main
 claim), then by rule id so that the order is deterministic. Findings whose direction is ``not_enough_data`` never
 trigger advice: each yields an informational item placed after all advice.
+
+Two labels
+----------
+Each recommendation carries two separate labels, so that the literature's rating is never shown on the person's
+own pattern: *in your data*, the strength of the personal finding (:func:`personal_strength`), and *in research*,
+the GRADE certainty of the rule's main claim. Under each recommendation the claims behind it form a GRADE
+summary-of-findings table, one row per outcome (:meth:`~gutstride.evidence.model.Claim.summary_of_findings`).
 """
 
 from __future__ import annotations
@@ -32,12 +39,61 @@ _STOPWORDS = frozenset(
 )
 
 
+#: Order of the personal-strength levels, strongest first (see :func:`personal_strength`).
+STRENGTH_LEVELS = ("recorded", "strong", "moderate", "weak", "measured", "single sample", "cannot be judged",
+                   "not enough data")
+
+
+def personal_strength(findings: Sequence[Finding]) -> dict[str, str]:
+    """How strong the person's own finding is ("in your data"), as a level and a sentence.
+
+    For each finding:
+
+    - a red flag is ``recorded`` (the person wrote it down; its strength is not in question);
+    - ``not_enough_data`` findings are ``not enough data``;
+    - a tested association (``detail["p_adjusted"]``: a within-person trigger, Fisher's exact test, Holm-adjusted)
+      is ``strong`` when the adjusted p < 0.001, ``moderate`` when < 0.01, ``weak`` when < 0.05, otherwise
+      ``cannot be judged``; the sentence gives the rate ratio, its interval and the number of sessions;
+    - a microbiome finding rests on ``single sample`` (one test, no repeat), or ``cannot be judged`` when its
+      detail says so (a change without a within-person reference);
+    - any other finding is ``measured``: a count or share over ``n`` observations, not an inference.
+
+    The strongest level over the findings is returned (order :data:`STRENGTH_LEVELS`).
+    """
+    graded = [_strength_of(f) for f in findings]
+    if not graded:
+        return {"level": "not enough data", "text": "No personal data behind this item."}
+    level, text = min(graded, key=lambda item: STRENGTH_LEVELS.index(item[0]))
+    return {"level": level, "text": text}
+
+
+def _strength_of(finding: Finding) -> tuple[str, str]:
+    if finding.domain == "red_flag" and finding.direction not in ("absent", "not_enough_data"):
+        return "recorded", f"recorded in your log (n={finding.n})"
+    if finding.direction == "not_enough_data":
+        return "not enough data", f"not enough data yet (n={finding.n})"
+    p = finding.detail.get("p_adjusted")
+    if p is not None:
+        level = "strong" if p < 0.001 else "moderate" if p < 0.01 else "weak" if p < 0.05 else "cannot be judged"
+        interval = (f", 95% interval {finding.interval[0]:.2g}-{finding.interval[1]:.2g}"
+                    if finding.interval is not None else "")
+        ratio = f"rate ratio {finding.value:.2g}{interval}, " if finding.value is not None else ""
+        return level, f"an association in your own log: {ratio}Holm-adjusted p = {p:.2g}, {finding.n} sessions"
+    if finding.domain == "microbiome":
+        if finding.detail.get("judged") is False:
+            return "cannot be judged", str(finding.detail.get("why", "no reference to judge it against"))
+        return "single sample", "one microbiome test, not repeated; a single sample says little about you"
+    return "measured", f"measured over {finding.n} observations"
+
+
 @dataclass(frozen=True)
 class Recommendation:
     """One item of advice (or, with ``kind == "info"``, a note that there is not enough data yet).
 
     ``personal_evidence`` holds the triggering findings' summaries with their numbers, ``n`` and dates;
-    ``claims`` the claims behind the advice, each with its citations.
+    ``claims`` the claims behind the advice, each with its citations. ``in_your_data`` is the strength of the
+    personal finding (:func:`personal_strength`); ``certainty`` is the research label, the GRADE certainty of the
+    main claim.
     """
 
     id: str
@@ -53,6 +109,11 @@ class Recommendation:
     what_would_change_it: str
     expected_benefit: int
     score: float
+    in_your_data: dict[str, str] | None = None
+
+    def summary_of_findings(self) -> list[dict[str, Any]]:
+        """GRADE summary-of-findings rows, one per outcome: the claims behind this recommendation."""
+        return [c.summary_of_findings() for c in self.claims]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +130,9 @@ class Recommendation:
             "what_would_change_it": self.what_would_change_it,
             "expected_benefit": self.expected_benefit,
             "score": self.score,
+            "in_your_data": self.in_your_data or personal_strength(self.findings),
+            "in_research": {"certainty": self.certainty, "claim_id": self.claims[0].id if self.claims else None},
+            "summary_of_findings": self.summary_of_findings(),
         }
 
 
@@ -187,6 +251,7 @@ def _build(rule: Rule, matched: list[Finding], claim_map: Mapping[str, Claim]) -
         what_would_change_it=rule.what_would_change_it,
         expected_benefit=rule.expected_benefit,
         score=rule.expected_benefit * CERTAINTY_WEIGHT[main.certainty],
+        in_your_data=personal_strength(matched),
     )
 
 
@@ -210,6 +275,7 @@ def _not_enough_data(finding: Finding, related: list[Rule], claim_map: Mapping[s
         what_would_change_it="More observations.",
         expected_benefit=0,
         score=0.0,
+        in_your_data=personal_strength([finding]),
     )
 
 

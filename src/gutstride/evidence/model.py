@@ -6,12 +6,19 @@ Three data files live in ``gutstride/evidence/data``:
     A copy of the project's verified study list (``../shared/evidence/studies.tsv``) with three added columns:
     ``key`` (how claims refer to the study), ``title`` and ``title_from`` (filled only where a page showing the
     title next to the study's identifier or bibliographic record was seen, named in ``title_from``; otherwise the
-    display text is first author, year and journal). In the free-text columns, the seeds' unconfirmed PMIDs and an
-    unverified candidate DOI are redacted.
+    display text is first author, year and journal), and ``official_url``: for a source with neither identifier
+    verified (a guideline, an unindexed paper), the official page that the shared list's ``verified_from`` or
+    ``finding`` names, so that it is cited by full reference and official page and never by an invented number.
+    In the free-text columns, the seeds' unconfirmed PMIDs and an unverified candidate DOI are redacted.
 ``claims.toml``
-    ``[[claim]]`` tables. Each claim carries a GRADE certainty (Balshem 2011, J Clin Epidemiol, DOI
-    10.1016/j.jclinepi.2010.07.015) and a plain-language wording whose strength must match it:
-    high "reduces/increases", moderate "probably ...", low "may ...", very low "very uncertain whether ...".
+    ``[[claim]]`` tables. Each claim is about one outcome and carries a GRADE certainty (Balshem 2011, J Clin
+    Epidemiol, DOI 10.1016/j.jclinepi.2010.07.015) with the reasons it is below high (``downgrades``: study design,
+    risk of bias, inconsistency, indirectness, imprecision, publication bias), and a plain-language wording whose
+    strength must match it, GRADE's informative statements (Santesso 2020, J Clin Epidemiol, DOI
+    10.1016/j.jclinepi.2019.10.014) in which high is "reduces/increases", moderate "probably ...", low
+    "may ...", very low "very uncertain whether ...". ``participants`` and ``effect`` give the body of evidence
+    as the studies report it, for the summary-of-findings table; the number of studies is counted from
+    ``supports`` and ``contradicts``. A claim whose grade was changed says from what and why (``regraded``).
 ``rules.toml``
     ``[[rule]]`` tables: which findings trigger the rule, the advice, the claims behind it, and what would change it.
 
@@ -41,6 +48,10 @@ POPULATIONS = ("lean", "obese", "any")
 TRAINING_STATUSES = ("sedentary", "trained", "any")
 SPECIES = ("human", "mouse")
 DIRECTIONS = ("above", "below", "within", "present", "absent")
+#: GRADE's reasons for rating a body of evidence below high (``study_design``: observational studies, narrative
+#: reviews or consensus start lower than randomised trials).
+DOWNGRADE_DOMAINS = ("study_design", "risk_of_bias", "inconsistency", "indirectness", "imprecision",
+                     "publication_bias")
 CATEGORIES = ("red_flag", "training", "symptoms", "microbiome", "data", "lifestyle")
 
 STUDY_COLUMNS = (
@@ -56,9 +67,11 @@ STUDY_COLUMNS = (
     "verified_from",
     "title",
     "title_from",
+    "official_url",
 )
-#: The columns of the shared verified list (``studies.tsv`` without ``key``, ``title`` and ``title_from``).
-SHARED_COLUMNS = STUDY_COLUMNS[1:-2]
+#: The columns of the shared verified list (``studies.tsv`` without ``key``, ``title``, ``title_from`` and
+#: ``official_url``).
+SHARED_COLUMNS = STUDY_COLUMNS[1:-3]
 
 _CLAIM_REQUIRED = (
     "id",
@@ -71,8 +84,11 @@ _CLAIM_REQUIRED = (
     "what_is_known",
     "what_is_not_known",
     "direct_answer",
+    "outcome",
+    "participants",
+    "effect",
 )
-_CLAIM_OPTIONAL = ("context", "tags", "seeds")
+_CLAIM_OPTIONAL = ("context", "tags", "seeds", "downgrades", "regraded")
 _APPLIES_KEYS = ("population", "training_status", "species")
 _RULE_REQUIRED = ("id", "title", "category", "triggers", "advice", "claims", "what_would_change_it", "expected_benefit")
 _TRIGGER_KEYS = ("finding", "direction")
@@ -98,6 +114,7 @@ class Study:
     verified_from: str
     title: str = ""
     title_from: str = ""
+    official_url: str = ""
 
     @property
     def display(self) -> str:
@@ -105,13 +122,19 @@ class Study:
         return self.title or f"{self.first_author} {self.year}, {self.journal}"
 
     @property
+    def reference(self) -> str:
+        """The full reference as verified: "First author (year). Title. Journal volume(issue):pages." """
+        title = f" {self.title.rstrip('.')}." if self.title else ""
+        return f"{self.first_author} ({self.year}).{title} {self.journal}."
+
+    @property
     def url(self) -> str | None:
-        """PubMed page for a verified PMID, else the DOI resolver, else ``None``."""
+        """PubMed page for a verified PMID, else the DOI resolver, else the official page, else ``None``."""
         if self.pmid:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         if self.doi:
             return f"https://doi.org/{self.doi}"
-        return None
+        return self.official_url or None
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,7 @@ class Citation:
     doi: str | None
     title: str
     url: str | None
+    reference: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +156,7 @@ class Citation:
             "pmid": self.pmid,
             "doi": self.doi,
             "title": self.title,
+            "reference": self.reference,
             "url": self.url,
         }
 
@@ -149,8 +174,30 @@ class AppliesTo:
 
 
 @dataclass(frozen=True)
+class Downgrade:
+    """One reason the certainty of a claim is below high: a GRADE domain and why it applies."""
+
+    domain: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"domain": self.domain, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Regrade:
+    """A change of a claim's grade: the certainty it had and why it changed."""
+
+    previous: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"from": self.previous, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Claim:
-    """A graded claim: what is asserted, how sure we are, and the studies behind it."""
+    """A graded claim about one outcome: what is asserted, how sure we are, why, and the studies behind it."""
 
     id: str
     statement: str
@@ -162,10 +209,35 @@ class Claim:
     what_is_known: str
     what_is_not_known: str
     direct_answer: str
+    outcome: str = ""
+    participants: str = ""
+    effect: str = ""
+    downgrades: tuple[Downgrade, ...] = ()
+    regraded: Regrade | None = None
     context: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     seeds: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
+
+    @property
+    def n_studies(self) -> int:
+        """How many studies tested the claim (those that support or contradict it; context is not counted)."""
+        return len(self.supports) + len(self.contradicts)
+
+    def summary_of_findings(self) -> dict[str, Any]:
+        """One row of a GRADE summary-of-findings table: outcome, studies and participants, effect as reported,
+        certainty with the reasons for downgrading, and the informative statement (Santesso 2020)."""
+        return {
+            "claim_id": self.id,
+            "outcome": self.outcome,
+            "n_studies": self.n_studies,
+            "participants": self.participants,
+            "effect": self.effect,
+            "certainty": self.certainty,
+            "downgrades": [d.to_dict() for d in self.downgrades],
+            "regraded": self.regraded.to_dict() if self.regraded else None,
+            "statement": self.plain_wording,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +250,7 @@ class Claim:
             "direct_answer": self.direct_answer,
             "what_is_known": self.what_is_known,
             "what_is_not_known": self.what_is_not_known,
+            "summary_of_findings": self.summary_of_findings(),
         }
 
 
@@ -298,6 +371,14 @@ def load_studies(path: Path) -> dict[str, Study]:
                 raise BadInputError(f"{where}: missing {name}")
         if study.title and not study.title_from:
             raise BadInputError(f"{where}: a title needs title_from, the source where it was seen")
+        if study.official_url:
+            page = re.sub(r"^https?://(www\.)?", "", study.official_url)
+            if study.pmid or study.doi:
+                raise BadInputError(f"{where}: official_url is only for a source with no verified PMID or DOI")
+            if page not in f"{study.verified_from} {study.finding}":
+                raise BadInputError(
+                    f"{where}: official_url {study.official_url!r} is not a page the verified list names"
+                )
         if not re.match(r"^(19|20)[0-9]{2}", study.year):
             raise BadInputError(f"{where}: year must start with a 4-digit year, got {study.year!r}")
         studies[study.key] = study
@@ -374,12 +455,17 @@ def _claim(path: Path, entry: Mapping[str, Any], studies: Mapping[str, Study]) -
             if study is None:
                 raise BadInputError(f"{where}: {role} cites unknown study {key!r}")
             citations.append(
-                Citation(key, role, study.pmid or None, study.doi or None, study.display, study.url)  # type: ignore[arg-type]
+                Citation(key, role, study.pmid or None, study.doi or None, study.display, study.url,  # type: ignore[arg-type]
+                         study.reference)
             )
     if not citations:
         raise BadInputError(f"{where}: claim without a citation")
     if not any(c.pmid or c.doi for c in citations):
         raise BadInputError(f"{where}: at least one citation must carry a verified PMID or DOI")
+    downgrades = _downgrades(where, entry.get("downgrades", []))
+    if certainty != "high" and not downgrades:
+        raise BadInputError(f"{where}: a {certainty} claim needs its reasons for downgrading ('downgrades')")
+    regraded = _regrade(where, entry.get("regraded"), certainty)
     return Claim(
         id=cid,
         statement=_text(where, entry, "statement"),
@@ -392,10 +478,40 @@ def _claim(path: Path, entry: Mapping[str, Any], studies: Mapping[str, Study]) -
         what_is_known=_text(where, entry, "what_is_known"),
         what_is_not_known=_text(where, entry, "what_is_not_known"),
         direct_answer=_text(where, entry, "direct_answer"),
+        outcome=_text(where, entry, "outcome"),
+        participants=_text(where, entry, "participants"),
+        effect=_text(where, entry, "effect"),
+        downgrades=downgrades,
+        regraded=regraded,
         tags=tuple(t.lower() for t in _strings(where, entry, "tags")),
         seeds=_strings(where, entry, "seeds"),
         citations=tuple(citations),
     )
+
+
+def _downgrades(where: str, raw: Any) -> tuple[Downgrade, ...]:
+    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
+        raise BadInputError(f"{where}: 'downgrades' must be a list of tables {{ domain, reason }}")
+    out = []
+    for item in raw:
+        _check_keys(f"{where}: downgrade", item, ("domain", "reason"))
+        if item["domain"] not in DOWNGRADE_DOMAINS:
+            raise BadInputError(f"{where}: downgrade domain must be one of {DOWNGRADE_DOMAINS}, got {item['domain']!r}")
+        out.append(Downgrade(item["domain"], _text(f"{where}: downgrade", item, "reason")))
+    return tuple(out)
+
+
+def _regrade(where: str, raw: Any, certainty: str) -> Regrade | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{where}: 'regraded' must be a table {{ from, reason }}")
+    _check_keys(f"{where}: regraded", raw, ("from", "reason"))
+    if raw["from"] not in CERTAINTIES or raw["from"] == certainty:
+        raise BadInputError(
+            f"{where}: regraded.from must be a certainty other than the current one, got {raw['from']!r}"
+        )
+    return Regrade(raw["from"], _text(f"{where}: regraded", raw, "reason"))
 
 
 def _rule(path: Path, entry: Mapping[str, Any], claims: Mapping[str, Claim]) -> Rule:

@@ -5,12 +5,13 @@ Pure: no I/O. The pattern, with the certainty of each part (see the claims in ``
 * at least two moderate sessions of 30-45 min at 50-70% HRmax (``moderate-cardio-30-45min-2x-week``: very low
   certainty for any gut benefit; a sensible minimum nonetheless);
 * most time at or below 70% HRmax: hard minutes are at most 20% of the week and no hard session is longer than
-  45 min (``intensity-70pct-hrmax``, low; ``prolonged-strenuous-exercise-gi-injury``, moderate: gut stress rises
-  with intensity and duration, with about 2 h at 60% VO2max as the reviewed threshold, so no session exceeds 2 h);
+  45 min (``intensity-70pct-hrmax``, very low: an untested threshold; ``prolonged-strenuous-exercise-gi-injury``,
+  moderate: gut injury markers rise with intensity and duration, with a threshold that "appears to be" about 2 h at
+  60% VO2max in one review, so no session exceeds 2 h);
 * one or two rest days (``rest-and-recovery``, very low);
 * a strength or mobility session (``endurance-plus-strength-diversity``, very low);
 * progression: planned minutes <= floor(1.10 x mean weekly minutes of the last 4 complete weeks). This "10% rule"
-  is a coaching convention, not a tested limit (``load-spike-injury-risk``, low).
+  is a coaching convention, not a tested limit (``load-spike-injury-risk``, very low: team-sport injury data).
 
 The plan starts on the Monday after ``today``.
 """

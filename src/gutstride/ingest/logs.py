@@ -20,7 +20,8 @@ columns, out-of-range values, bad dates and duplicate (day, activity) rows are a
 
 In CSV, lines starting with ``#`` are comments (the template documents its columns that way), booleans are
 ``true``/``false`` (also ``yes``/``no``, ``1``/``0``), supplements are separated by ``;`` and an empty cell means
-"not recorded".
+"not recorded". For the red-flag checklist fields (:data:`~gutstride.model.log_entry.RED_FLAG_CHECKLIST`) "not
+recorded" means "not screened", never "no": only an explicit ``false`` is a negative answer.
 """
 
 from __future__ import annotations
@@ -334,7 +335,7 @@ def template_csv() -> str:
         " empty for a day entry",
     ]
     lines += [f"# {spec.name}: {spec.describe()}" for spec in FIELDS]
-    lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,7.5,4,2,2.5,90,low,low,"
+    lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,,,,,,,,7.5,4,2,2.5,90,low,low,"
                  "60,1,25,,0,150,false,iron;vitamin D,true,false,false,,felt fine")
     lines.append(",".join(COLUMNS))
     return "\n".join(line.replace('"', "'") for line in lines) + "\n"

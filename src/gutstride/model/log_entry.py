@@ -36,6 +36,13 @@ class LogEntry:
     stool_frequency: int | None = None
     blood_in_stool: bool | None = None
     black_stool: bool | None = None
+    weight_loss: bool | None = None
+    bowel_habit_change: bool | None = None
+    anaemia: bool | None = None
+    vomiting: bool | None = None
+    difficulty_swallowing: bool | None = None
+    night_symptoms: bool | None = None
+    rest_day_symptoms: bool | None = None
     sleep_hours: float | None = None
     sleep_quality: int | None = None
     stress: int | None = None
@@ -119,6 +126,15 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("stool_frequency", "int", (0, 20), "per day", "Bowel movements that day"),
     FieldSpec("blood_in_stool", "bool", None, "", "Blood in or on the stool (red flag: see a doctor)"),
     FieldSpec("black_stool", "bool", None, "", "Black, tarry stool (red flag: see a doctor)"),
+    FieldSpec("weight_loss", "bool", None, "", "Weight loss you cannot explain (red flag: see a doctor)"),
+    FieldSpec("bowel_habit_change", "bool", None, "",
+              "A change in bowel habit lasting weeks (red flag: see a doctor)"),
+    FieldSpec("anaemia", "bool", None, "", "Told you have anaemia (low iron or haemoglobin) (red flag: see a doctor)"),
+    FieldSpec("vomiting", "bool", None, "", "Vomiting, not just during a hard effort (red flag: see a doctor)"),
+    FieldSpec("difficulty_swallowing", "bool", None, "", "Difficulty swallowing (red flag: see a doctor)"),
+    FieldSpec("night_symptoms", "bool", None, "", "Gut symptoms that wake you at night (red flag: see a doctor)"),
+    FieldSpec("rest_day_symptoms", "bool", None, "",
+              "Gut symptoms on rest days too, not only with training (red flag: see a doctor)"),
     FieldSpec("sleep_hours", "float", (0, 24), "h", "Sleep the night before"),
     FieldSpec("sleep_quality", "int", (1, 5), "score", "Sleep quality the night before, 1 = very poor, 5 = very good"),
     FieldSpec("stress", "int", (1, 5), "score", "Perceived stress, 1 = very low, 5 = very high"),
@@ -142,6 +158,21 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("notes", "text", None, "", "Free text"),
 )
 FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
+
+#: The periodic red-flag checklist (``gutstride log --checklist``): each log field and the question asked. The signs
+#: follow DESIGN.md's red flags and the referral criteria of NICE NG12 (study ``nice2015`` in the evidence base).
+#: A field never answered is "not screened", never "no".
+RED_FLAG_CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("blood_in_stool", "Blood in or on the stool"),
+    ("black_stool", "Black, tarry stool"),
+    ("weight_loss", "Weight loss you cannot explain"),
+    ("bowel_habit_change", "A change in bowel habit lasting weeks"),
+    ("anaemia", "Anaemia (told you have low iron or haemoglobin)"),
+    ("vomiting", "Vomiting (not just at the end of a hard effort)"),
+    ("difficulty_swallowing", "Difficulty swallowing"),
+    ("night_symptoms", "Gut symptoms that wake you at night"),
+    ("rest_day_symptoms", "Gut symptoms on rest days, not only with training"),
+)
 COLUMNS: tuple[str, ...] = (DAY_COLUMNS[0], ACTIVITY_COLUMN, *FIELD_BY_NAME)
 
 

@@ -256,8 +256,10 @@ METHODS = [
     "and below 5 sessions on either side the answer is \"not enough data yet\".",
     "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
     "reports it), compared with the reference cohort by percentile; taxa are relative abundances.",
-    "Evidence is graded with GRADE (high, moderate, low, very low). Only studies whose PMID or DOI was seen next to "
-    "their title are cited.",
+    "Evidence is graded with GRADE (high, moderate, low, very low) for each outcome, with the reasons for "
+    "downgrading, in summary-of-findings tables; statements use GRADE's informative wording (Santesso 2020, "
+    "J Clin Epidemiol, PMID 31711912). A PMID or DOI is shown only where it was seen next to the study's title; "
+    "a source with no verified identifier (a guideline) is cited by its full reference and official page.",
 ]
 
 
@@ -302,7 +304,12 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
     recommendations = [r.to_dict() for r in recs]
     plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today)
-    return {
+    from gutstride.analysis.symptoms import red_flag_screening
+
+    return {  # red flags first, in the JSON as in every other output
+        "red_flags": [f.to_dict() for f in red_flags],
+        "red_flag_advice": RED_FLAG_ADVICE,
+        "red_flag_screening": red_flag_screening(inputs.log_entries),
         "meta": {
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
             "is_demo": bool(inputs.person.get("is_demo")), "today": inputs.today.isoformat(),
@@ -310,8 +317,6 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
                                                         "resting_hr", "hrmax")},
             "disclaimer": DISCLAIMER,
         },
-        "red_flags": [f.to_dict() for f in red_flags],
-        "red_flag_advice": RED_FLAG_ADVICE,
         "headline": _headline(red_flags, recommendations, training, micro, symptoms),
         "training": training,
         "symptoms": symptoms,
