@@ -1,4 +1,4 @@
-"""CLI commands of the activities area: ``inspect`` (decode files, no store) and ``import``.
+"""CLI commands of the activities area: ``inspect`` (decode files, no store), ``import`` and ``activities``.
 
 ``inspect`` uses only numpy and the readers (no pandas, SQLAlchemy or scipy) so that it starts fast.
 """
@@ -197,6 +197,24 @@ def register(app: typer.Typer) -> None:
             print_json([record.to_dict() for record in records])
         else:
             _print_import_table(records, f"Import into {ws.path}")
+
+    @app.command("activities")
+    def activities(
+        remove: int = typer.Option(..., "--remove", help="Delete the stored activity with this id."),
+        workspace: Path | None = WORKSPACE_OPTION,
+        person: int | None = typer.Option(None, "--person", help="Person id (default: the workspace's first)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Remove a stored activity (its stream too); the import records of its files stay."""
+        from gutstride.settings import workspace_path
+        from gutstride.store.activities import remove_activity
+        from gutstride.store.workspace import Workspace
+
+        remove_activity(Workspace(workspace_path(workspace)), person, remove)
+        if as_json:
+            print_json({"removed": remove})
+        else:
+            typer.echo(f"removed activity {remove}")
 
 
 def _import_with_progress(

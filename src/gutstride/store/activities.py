@@ -281,3 +281,22 @@ def load_activities(ws: Workspace, person_id: int | None = None) -> pd.DataFrame
 def load_stream(ws: Workspace, activity_id: int) -> dict[str, np.ndarray]:
     """One activity's stored stream as numpy columns (see :mod:`gutstride.model.activity`)."""
     return ws.read_stream(activity_id)
+
+
+def remove_activity(ws: Workspace, person_id: int | None, activity_id: int) -> None:
+    """Delete one stored activity of ``person_id`` (default: the workspace's first person), its stream and R-R files.
+
+    The import records of its files stay (they say what happened to each file); re-importing the same file is
+    then recorded as a duplicate of that record and adds nothing back. Raises
+    :class:`~gutstride.errors.MissingDataError` when the person has no activity ``activity_id``.
+    """
+    from gutstride.errors import MissingDataError
+
+    with ws.session() as session:
+        person = ws.person(session, person_id)
+        row = session.get(ActivityRow, activity_id)
+        if row is None or row.person_id != person.id:
+            raise MissingDataError(f"no activity {activity_id} in {ws.path}")
+        session.delete(row)
+    for path in (ws.stream_path(activity_id), ws.rr_path(activity_id)):
+        path.unlink(missing_ok=True)
