@@ -24,6 +24,7 @@ import zlib
 from gutstride.ingest.activities.gpx import read_gpx
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
 from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.ingest.activities.xmlstream import document_start
 from gutstride.model.activity import DecodedFile
 
 #: Largest decompressed size accepted from a .gz activity file (1 GiB).
@@ -55,7 +56,7 @@ def sniff_activity_format(head: bytes, name: str) -> str | None:
     if len(head) >= 12 and head[8:12] == b".FIT":
         return "fit"
     text = _xml_text(head[:_SNIFF_BYTES])
-    stripped = text.lstrip()
+    stripped = text[document_start(text):]
     if stripped.startswith(b"<"):
         match = _XML_ROOT.search(text)
         if match:
