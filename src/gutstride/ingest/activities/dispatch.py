@@ -27,8 +27,12 @@ from gutstride.ingest.activities.tcx import read_tcx
 from gutstride.ingest.activities.xmlstream import document_start
 from gutstride.model.activity import DecodedFile
 
-#: Largest decompressed size accepted from a .gz activity file (1 GiB).
-MAX_DECOMPRESSED = 1 << 30
+#: Largest activity file read (after gzip decompression): 64 MiB. The largest real activity files are far
+#: smaller (a day of 1-second records is about 4 MB as FIT and 25 MB as GPX), and decoding one of this size
+#: stays within a few hundred MB, which keeps an import's memory bounded however large or hostile its input.
+MAX_ACTIVITY_BYTES = 64 << 20
+#: Largest decompressed size accepted from a .gz activity file.
+MAX_DECOMPRESSED = MAX_ACTIVITY_BYTES
 GZIP_MAGIC = b"\x1f\x8b"
 NOT_ACTIVITY = "not an activity file (FIT, GPX, TCX or CSV summary)"
 #: Why a file with an activity that has no absolute start time is "partial".
