@@ -127,11 +127,33 @@ def test_import_missing_path_and_empty_folder(tmp_path: Path) -> None:
     assert out.returncode == 0 and json.loads(out.stdout) == []
 
 
-def test_inspect_file_with_several_activities_describes_the_first() -> None:
+def test_inspect_file_with_several_activities_gives_one_object_each() -> None:
     chained = ACT / "fit-fitparse" / "activity-activity-filecrc.fit"
     with fitdecode.FitReader(str(chained), check_crc=fitdecode.CrcCheck.DISABLED) as reader:
         n_files = sum(isinstance(frame, fitdecode.FitHeader) for frame in reader)
-    (row,) = json.loads(run_cli("inspect", chained, "--json").stdout)
-    assert n_files == 2
-    assert f"holds {n_files} activities; the first is described" in row["message"]
-    assert row["status"] != "error" and row["n_records"] > 0
+    rows = json.loads(run_cli("inspect", chained, "--json").stdout)
+    assert n_files == 2 and len(rows) == n_files
+    assert all(row["path"] == str(chained) and row["status"] != "error" and row["n_records"] > 0 for row in rows)
+
+
+def test_inspect_tcx_with_four_activities(tmp_path: Path) -> None:
+    """Issue 12, defect 11: ``inspect`` described only the first of 4 activities that ``import`` stores."""
+    import xml.etree.ElementTree as ET
+
+    text = TCX.read_text()
+    start, end = text.index("<Activity "), text.index("</Activity>") + len("</Activity>")
+    block = text[start:end]
+    sports = ["Running", "Biking", "Other", "Running"]
+    blocks = [block.replace('Sport="Running"', f'Sport="{sport}"', 1) for sport in sports]
+    four = tmp_path / "four.tcx"
+    four.write_text(text[:start] + "\n".join(blocks) + text[end:])
+    ns = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
+    n_activities = len(ET.parse(four).getroot().findall("t:Activities/t:Activity", ns))
+    (single,) = json.loads(run_cli("inspect", TCX, "--json").stdout)
+    rows = json.loads(run_cli("inspect", four, TCX, "--json").stdout)
+    assert n_activities == 4 and len(rows) == 5
+    assert [row["path"] for row in rows] == [str(four)] * 4 + [str(TCX)]
+    assert [row["sport"] for row in rows[:4]] == ["running", "cycling", "other", "running"]
+    for row in rows[:4]:
+        assert {k: v for k, v in row.items() if k not in ("path", "sport")} == {
+            k: v for k, v in single.items() if k not in ("path", "sport")}

@@ -213,19 +213,21 @@ def test_microbiome_tables_and_logs_are_routed(ws: Workspace, tmp_path: Path) ->
     assert [r.status for r in again] == ["error", "duplicate", "duplicate"]
 
 
-def test_large_files_hashed_in_chunks_give_the_same_records(
+def test_small_chunks_give_the_same_records(
     ws: Workspace, tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import gutstride.ingest.activities.dispatch as dispatch
     import gutstride.services.importing as pipeline
 
     (mixed / "log.csv").write_text("date,bloating\n2025-01-02,2\n")
     whole = import_files(w1 := Workspace(tmp_path / "ws1", create=True), workspace_athlete(w1), [mixed], workers=1)
-    monkeypatch.setattr(pipeline, "WHOLE_FILE_BYTES", 100)
+    monkeypatch.setattr(pipeline, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(pipeline, "START_BYTES", 300)
     chunked = import_files(ws, workspace_athlete(ws), [mixed], workers=1)
     assert [(r.path, r.status, r.message, r.sha256) for r in chunked] == [
         (r.path, r.status, r.message, r.sha256) for r in whole
     ]
-    monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(dispatch, "MAX_ACTIVITY_BYTES", 1000)
     (mixed / "big.fit").write_bytes(b"\x0e\x10" + FIT_A.read_bytes()[2:])  # a different hash, same activity
     (record,) = [r for r in import_files(ws, workspace_athlete(ws), [mixed], workers=1) if r.path.endswith("big.fit")]
     assert record.status == "error" and "larger than" in record.message

@@ -1,4 +1,4 @@
-"""CLI commands of the activities area: ``inspect`` (decode files, no store) and ``import``.
+"""CLI commands of the activities area: ``inspect`` (decode files, no store), ``import`` and ``activities``.
 
 ``inspect`` uses only numpy and the readers (no pandas, SQLAlchemy or scipy) so that it starts fast.
 """
@@ -45,8 +45,10 @@ def _number(value: Any) -> float | None:
     return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
-def describe_file(path: Path) -> dict[str, Any]:
-    """The ``inspect`` object of one file (see :data:`INSPECT_FIELDS`); never raises for bad input."""
+def describe_file(path: Path) -> list[dict[str, Any]]:
+    """The ``inspect`` objects of one file (see :data:`INSPECT_FIELDS`): one per activity it holds, in file order,
+    each with the file's path (a TCX file with 4 activities gives 4 objects); one object when the file holds no
+    activity or cannot be read. Never raises for bad input."""
     from gutstride.errors import GutstrideError
     from gutstride.ingest.activities.dispatch import decode_activity
 
@@ -56,33 +58,33 @@ def describe_file(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         out["message"] = f"cannot read: {exc.strerror or exc}"
-        return out
+        return [out]
     try:
         decoded = decode_activity(data, path.name)
     except GutstrideError as exc:
         out["message"] = str(exc)
-        return out
+        return [out]
     out.update(status=decoded.status, message=decoded.message, format=decoded.format)
     if not decoded.activities:
         if decoded.status != "error":
             out["message"] = decoded.message or "no activity in this file"
-        return out
-    activity = decoded.activities[0]
-    summary = activity.summary
-    if len(decoded.activities) > 1:
-        note = f"the file holds {len(decoded.activities)} activities; the first is described"
-        out["message"] = f"{decoded.message}; {note}" if decoded.message else note
-    out.update(
-        sport=summary.sport,
-        start_time=iso_utc(summary.start_time),
-        end_time=iso_utc(summary.end_time),
-        duration_s=_number(summary.duration_s),
-        n_records=int(summary.n_records or 0),
-        n_hr=int(summary.n_hr or 0),
-        distance_m=_number(summary.distance_m),
-    )
-    out["avg_hr"], out["max_hr"] = _sample_hr(activity.stream.get("hr"), summary.avg_hr, summary.max_hr)
-    return out
+        return [out]
+    rows = []
+    for activity in decoded.activities:
+        summary = activity.summary
+        row = dict(out)
+        row.update(
+            sport=summary.sport,
+            start_time=iso_utc(summary.start_time),
+            end_time=iso_utc(summary.end_time),
+            duration_s=_number(summary.duration_s),
+            n_records=int(summary.n_records or 0),
+            n_hr=int(summary.n_hr or 0),
+            distance_m=_number(summary.distance_m),
+        )
+        row["avg_hr"], row["max_hr"] = _sample_hr(activity.stream.get("hr"), summary.avg_hr, summary.max_hr)
+        rows.append(row)
+    return rows
 
 
 def _sample_hr(hr: Any, avg: float | None, top: float | None) -> tuple[float | None, float | None]:
@@ -155,10 +157,12 @@ def register(app: typer.Typer) -> None:
     @app.command("inspect")
     def inspect(
         files: list[Path] = typer.Argument(..., help="FIT, GPX, TCX or CSV files (optionally .gz)."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON array, an object per file."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print one JSON array: an object per activity (a file with several gives several, "
+            "each with the file's path), or one per file without an activity."),
     ) -> None:
-        """Decode activity files and summarise each one. Stores nothing."""
-        rows = [describe_file(path) for path in files]
+        """Decode activity files and summarise each activity. Stores nothing."""
+        rows = [row for path in files for row in describe_file(path)]
         if as_json:
             print_json(rows)
         else:
@@ -166,7 +170,7 @@ def register(app: typer.Typer) -> None:
         if rows and all(row["status"] == "error" for row in rows):
             from gutstride.errors import BadInputError
 
-            raise BadInputError(f"none of the {len(rows)} files could be read")  # exit code 2
+            raise BadInputError(f"none of the {len(files)} files could be read")  # exit code 2
 
     @app.command("import")
     def import_(

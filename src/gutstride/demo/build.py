@@ -7,7 +7,7 @@
 - ``DIR/demo-files/log.csv``: the daily log, in the ``gutstride log --template`` format;
 - ``DIR/demo-files/microbiome.biom``: three real American Gut faecal profiles (shipped in ``demo/data``) with
   demo collection dates;
-- ``DIR/workspace/``: the workspace those files were imported into with ``import_paths``;
+- ``DIR/workspace/``: the workspace those files were imported into with ``import_files``;
 - ``DIR/report.html`` and ``DIR/report.json``.
 """
 

@@ -7,7 +7,9 @@ and an ``activities/`` folder of ``.fit.gz``, ``.gpx.gz``, ``.tcx.gz`` and plain
 
 :func:`iter_export` yields every leaf member of such a zip, at any nesting depth up to a limit, as an
 :class:`ExportMember` with its bytes, or with the reason it was not read. Nothing is extracted: members are read
-into memory, and only a large nested zip is spilled to an anonymous temporary file.
+into memory, and only a large nested zip is spilled to an anonymous temporary file. With ``lazy=True`` a member
+is not read at all until its consumer iterates :attr:`ExportMember.chunks` (the import pipeline does, and decides
+from the first bytes what to keep), so memory stays bounded by one chunk however large the member.
 
 Zip safety
 ----------
@@ -16,7 +18,8 @@ the sizes the zip headers claim (headers can lie):
 
 * a member whose name is absolute (``/etc/passwd``, ``C:\\...``) or climbs out with ``..`` is skipped, never read;
 * at most :attr:`ZipLimits.max_members` members in total, counted over all nested zips;
-* at most :attr:`ZipLimits.max_total_bytes` decompressed bytes in total;
+* at most :attr:`ZipLimits.max_total_bytes` decompressed bytes in total (a :class:`Budget` can be shared by
+  several exports, e.g. all those of one import);
 * each member is read in chunks and abandoned as soon as its decompressed size exceeds
   :attr:`ZipLimits.max_ratio` times its compressed size (a "zip bomb"), or the remaining total budget;
 * a single file may be at most :attr:`ZipLimits.max_member_bytes` long;
@@ -35,7 +38,7 @@ import lzma
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -85,15 +88,20 @@ class ExportMember:
     meta: dict[str, Any] = field(default_factory=dict)
     packed_size: int = 0
     strava_rows: int | None = None
+    #: In lazy mode: the member's decompressed content, chunk by chunk, with every limit applied (a limit hit
+    #: raises :class:`~gutstride.errors.BadInputError`). Valid only until the walk moves on to the next member.
+    chunks: Callable[[], Iterator[bytes]] | None = None
 
 
-class _Budget:
-    """Counters shared by the outer zip and all nested zips."""
+class Budget:
+    """Counters shared by the outer zip and all nested zips (and by several exports, if given to each)."""
 
     def __init__(self, limits: ZipLimits) -> None:
         self.limits = limits
         self.members = 0
         self.bytes = 0
+        #: Set when the total limit was hit while a lazy member was read; the walk stops at its next step.
+        self.exhausted = ""
 
 
 class _LimitExceeded(Exception):
@@ -115,24 +123,25 @@ def is_zip(head: bytes) -> bool:
     return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def iter_export(source: Path | bytes, label: str | None = None, limits: ZipLimits | None = None) -> Iterator[
-    ExportMember
-]:
+def iter_export(
+    source: Path | bytes, label: str | None = None, limits: ZipLimits | None = None, lazy: bool = False,
+    budget: Budget | None = None,
+) -> Iterator[ExportMember]:
     """Yield every leaf member of the export zip ``source`` (a path or the zip's bytes).
 
     Nested ``.zip`` members are expanded recursively. Strava ``activities.csv`` rows are joined to the members
     named in their ``Filename`` column (see :func:`read_strava_csv`); the csv itself is yielded too, as a normal
     member, so it gets an import record. Raises :class:`~gutstride.errors.BadInputError` if ``source`` is not a
-    readable zip.
+    readable zip. With ``lazy``, members come with :attr:`ExportMember.chunks` instead of ``data``. ``budget``
+    (default: a new one from ``limits``) carries the member count and decompressed total across calls.
     """
-    limits = limits or ZipLimits()
-    budget = _Budget(limits)
+    budget = budget or Budget(limits or ZipLimits())
     if label is None:
         label = str(source) if isinstance(source, Path) else "<zip>"
     handle: BinaryIO = open(source, "rb") if isinstance(source, Path) else io.BytesIO(source)  # noqa: SIM115
     with handle:
         try:
-            yield from _walk(handle, label, budget, depth=0)
+            yield from _walk(handle, label, budget, depth=0, lazy=lazy)
         except _LimitExceeded as exc:
             yield ExportMember(label, None, skip_reason=str(exc))
 
@@ -144,8 +153,10 @@ def _open_zip(handle: BinaryIO, label: str) -> zipfile.ZipFile:
         raise BadInputError(f"{label}: not a readable zip archive ({exc})") from exc
 
 
-def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator[ExportMember]:
+def _walk(handle: BinaryIO, label: str, budget: Budget, depth: int, lazy: bool) -> Iterator[ExportMember]:
     limits = budget.limits
+    if budget.exhausted:
+        raise _LimitExceeded(budget.exhausted)
     with _open_zip(handle, label) as archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         budget.members += len(infos)
@@ -155,6 +166,8 @@ def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator
             )
         strava = _strava_metadata(archive, infos, label, budget)
         for info in infos:
+            if budget.exhausted:
+                raise _LimitExceeded(budget.exhausted)
             member_label = f"{label}{MEMBER_SEP}{info.filename}"
             unsafe = unsafe_member_reason(info.filename)
             if unsafe is not None:
@@ -176,20 +189,27 @@ def _walk(handle: BinaryIO, label: str, budget: _Budget, depth: int) -> Iterator
                         packed_size=info.compress_size,
                     )
                     continue
-                yield from _walk_nested(archive, info, member_label, budget, depth + 1)
+                yield from _walk_nested(archive, info, member_label, budget, depth + 1, lazy)
+                continue
+            meta = strava.get(_strava_key(info.filename), {})
+            rows = len(strava) if strava and info.filename.lower() == "activities.csv" else None
+            if lazy:
+                def chunks(info: zipfile.ZipInfo = info) -> Iterator[bytes]:
+                    return iter_member(archive, info, budget, max_bytes=limits.max_member_bytes)
+
+                yield ExportMember(member_label, None, meta=meta, packed_size=info.compress_size, strava_rows=rows,
+                                   chunks=chunks)
                 continue
             try:
                 data = read_member(archive, info, budget, max_bytes=limits.max_member_bytes)
             except BadInputError as exc:
                 yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
                 continue
-            meta = strava.get(_strava_key(info.filename), {})
-            rows = len(strava) if strava and info.filename.lower() == "activities.csv" else None
             yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size, strava_rows=rows)
 
 
 def _walk_nested(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, budget: _Budget, depth: int
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, budget: Budget, depth: int, lazy: bool
 ) -> Iterator[ExportMember]:
     """Walk a zip inside ``archive``: in memory if small, else spilled to a temporary file (bounded memory)."""
     skipped = ExportMember(label, None, packed_size=info.compress_size)
@@ -203,26 +223,47 @@ def _walk_nested(
                 skipped.skip_reason = "named .zip but not a zip archive"
                 yield skipped
                 return
-            yield from _walk(spill, label, budget, depth)  # type: ignore[arg-type]
+            yield from _walk(spill, label, budget, depth, lazy)  # type: ignore[arg-type]
         except BadInputError as exc:
             skipped.skip_reason = str(exc)
             yield skipped
 
 
 def read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, sink: BinaryIO | None = None,
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, sink: BinaryIO | None = None,
     max_bytes: int | None = None,
 ) -> bytes:
-    """Read one member with caps on its decompressed size: ratio, remaining total budget and ``max_bytes``.
+    """Read one member with caps on its decompressed size (see :func:`iter_member`).
+
+    With a ``sink`` (a temporary file), the bytes go there and ``b""`` is returned, so memory stays bounded by one
+    chunk. Hitting the total limit raises ``_LimitExceeded`` (the walk stops); any other cap ``BadInputError``.
+    """
+    chunks: list[bytes] = []
+    try:
+        for chunk in iter_member(archive, info, budget, max_bytes):
+            if sink is None:
+                chunks.append(chunk)
+            else:
+                sink.write(chunk)
+    except BadInputError:
+        if budget.exhausted:
+            raise _LimitExceeded(budget.exhausted) from None
+        raise
+    return b"".join(chunks)
+
+
+def iter_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, max_bytes: int | None = None
+) -> Iterator[bytes]:
+    """One member's decompressed content in chunks, with caps: ratio, remaining total budget and ``max_bytes``.
 
     The caps are checked on the bytes actually produced by the decompressor, chunk by chunk, so a member whose
-    header understates its size is still stopped. With a ``sink`` (a temporary file), the bytes go there and
-    ``b""`` is returned, so memory stays bounded by one chunk.
+    header understates its size is still stopped. A cap raises :class:`~gutstride.errors.BadInputError`; for the
+    total budget, ``budget.exhausted`` is set too, so the walk stops.
     """
     limits = budget.limits
     ratio_cap = max(limits.ratio_floor_bytes, int(info.compress_size * limits.max_ratio))
     remaining = limits.max_total_bytes - budget.bytes
-    chunks: list[bytes] = []
     size = 0
     try:
         with archive.open(info) as stream:
@@ -239,18 +280,16 @@ def read_member(
                     raise BadInputError(f"member larger than {max_bytes / 1024**2:g} MiB; not read")
                 if size > remaining:
                     budget.bytes = limits.max_total_bytes
-                    raise _LimitExceeded(
+                    budget.exhausted = (
                         f"export exceeds {limits.max_total_bytes / 1024**3:g} GiB uncompressed; nothing more was read"
                     )
-                if sink is None:
-                    chunks.append(chunk)
-                else:
-                    sink.write(chunk)
+                    raise BadInputError(budget.exhausted)
+                yield chunk
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error,
             lzma.LZMAError) as exc:
         raise BadInputError(f"unreadable zip member ({exc})") from exc
-    budget.bytes += size
-    return b"".join(chunks)
+    finally:
+        budget.bytes += size
 
 
 # -- Strava ---------------------------------------------------------------------------------------------------
@@ -270,7 +309,7 @@ def _strava_key(name: str) -> str:
 
 
 def _strava_metadata(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str, budget: _Budget
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str, budget: Budget
 ) -> dict[str, dict[str, Any]]:
     """The rows of a Strava ``activities.csv`` at the root of ``archive``, keyed by member name (lower case)."""
     for info in infos:

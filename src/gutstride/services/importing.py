@@ -1,12 +1,22 @@
 """The import pipeline: files, folders and export zips in; workspace rows, Parquet streams and records out.
 
-:func:`import_paths` walks folders recursively, expands export zips (:mod:`gutstride.ingest.exports`), hashes
+:func:`import_files` walks folders recursively, expands export zips (:mod:`gutstride.ingest.exports`), hashes
 every file (SHA-256) and routes it: activity formats first (sniffed by the activity dispatcher), then microbiome
 tables, then log files; anything else is recorded as skipped. Activity files are decoded in a process pool
 (the first one in this process, which loads the readers before the workers are forked from it on Linux); the
-workers also encode each stream as Parquet. At most :data:`WINDOW_PER_WORKER` files per worker are in flight at
-any time, so memory stays bounded however large the export, and results are stored in input order, which keeps
-deduplication deterministic. Decoded files are stored :data:`BATCH_FILES` to a transaction; if storing one of
+workers also encode each stream as Parquet. Results are stored in input order, which keeps deduplication
+deterministic.
+
+Memory is bounded by the limits, never by the content. Every input, a file or an export member, is read as a
+stream of chunks: its format is sniffed from the first :data:`START_BYTES` (a gzip head is decompressed for
+that), and only then is it decided what to keep. Activity and log files are kept in memory up to
+:data:`~gutstride.ingest.activities.dispatch.MAX_ACTIVITY_BYTES`, gzip being decompressed here as a stream with
+that running limit; a microbiome table inside an export is spilled to a temporary file; anything else is only
+hashed. Export members are decompressed with the running limits of :class:`~gutstride.ingest.exports.ZipLimits`,
+whose total counts over the whole import. At most :data:`WINDOW_PER_WORKER` files per worker, and at most
+:data:`IN_FLIGHT_BYTES` of their content (or one file alone), are in flight at any time.
+
+Decoded files are stored :data:`BATCH_FILES` to a transaction; if storing one of
 them fails, the batch is rolled back and stored file by file, so only that file gets an error.
 
 Every input file gets exactly one :class:`~gutstride.model.import_record.ImportRecord` (one per member for zips), and
@@ -33,8 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gutstride.errors import BadInputError, GutstrideError, MissingDataError
-from gutstride.ingest.exports import ZipLimits, apply_strava_meta, is_zip, iter_export
-from gutstride.model.import_record import ImportRecord
+from gutstride.ingest.exports import Budget, ZipLimits, apply_strava_meta, is_zip, iter_export
+from gutstride.model.import_record import ImportRecord, Kind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,11 +60,10 @@ WINDOW_PER_WORKER = 4
 #: Decoded files stored per transaction (at most), and the longest a decoded file waits to be stored.
 BATCH_FILES = 32
 BATCH_SECONDS = 0.5
-#: Files up to this size are read whole at once; larger ones are hashed in chunks and read only if a reader
-#: needs them (bounded memory for stray videos and disk images in a folder).
-WHOLE_FILE_BYTES = 16 << 20
-#: Largest file given to the activity or log readers.
-MAX_FILE_BYTES = 1 << 30
+#: Content of the activity files in flight (read, not yet stored); one file larger than this runs alone.
+IN_FLIGHT_BYTES = 64 << 20
+#: Bytes read from disk at a time.
+CHUNK_BYTES = 1 << 20
 #: Bytes from the start of a file kept for sniffing (gzip heads are decompressed from these).
 START_BYTES = 1 << 16
 #: Bytes of (decompressed) head given to the format sniffers.
@@ -76,6 +85,19 @@ class _Item:
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
     strava_rows: int | None = None
+    size_in_flight: int = 0
+    #: An export member's content, chunk by chunk (see :attr:`~gutstride.ingest.exports.ExportMember.chunks`).
+    chunks: Callable[[], Iterator[bytes]] | None = None
+
+    def read(self) -> Iterator[bytes]:
+        """The content in chunks: of the export member, or of the file on disk."""
+        if self.chunks is not None:
+            yield from self.chunks()
+            return
+        assert self.path is not None
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                yield chunk
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -99,7 +121,7 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
+def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
     for path in files:
         try:
             with open(path, "rb") as handle:
@@ -110,10 +132,10 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
             continue
         if path.suffix.lower() == ".zip" and is_zip(head):
             try:
-                for member in iter_export(path, str(path), limits):
+                for member in iter_export(path, str(path), lazy=True, budget=budget):
                     yield _Item(
-                        member.label, data=member.data, size=member.packed_size, meta=member.meta,
-                        skip_reason=member.skip_reason, strava_rows=member.strava_rows,
+                        member.label, size=member.packed_size, meta=member.meta, skip_reason=member.skip_reason,
+                        strava_rows=member.strava_rows, chunks=member.chunks,
                     )
             except GutstrideError as exc:
                 yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
@@ -124,31 +146,94 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
         yield _Item(str(path), path=path, size=size)
 
 
-def _content(item: _Item) -> tuple[bytes | None, bytes, str]:
-    """``(data, start, sha256)`` of an item. A large file on disk is hashed in chunks and not held in memory:
-    then ``data`` is ``None`` and ``start`` its first :data:`START_BYTES` bytes."""
-    if item.data is not None:
-        return item.data, item.data[:START_BYTES], hashlib.sha256(item.data).hexdigest()
-    assert item.path is not None
-    if item.size <= WHOLE_FILE_BYTES:
-        data = item.path.read_bytes()
-        return data, data[:START_BYTES], hashlib.sha256(data).hexdigest()
+@dataclass
+class _Content:
+    """What reading an item gave: its hash, its sniffed head and name, and what was kept of it.
+
+    ``data`` is the whole content (gzip decompressed, then ``name`` lost its ``.gz``) when a reader needs it in
+    memory; ``spill`` a temporary file holding an export member for a microbiome reader; ``error`` why the
+    content was not kept (too large, corrupt gzip); ``sha`` is empty when reading stopped early.
+    """
+
+    sha: str
+    head: bytes
+    name: str
+    route: Kind  # "unknown" when no reader claims the file
+    fmt: str | None = None
+    data: bytes | None = None
+    spill: Path | None = None
+    error: str = ""
+
+
+def _route(head: bytes, name: str) -> tuple[Kind, str | None]:
+    """``(route, format)`` of a file from its (decompressed) head and name: activity, microbiome, log or unknown."""
+    from gutstride.ingest.activities.dispatch import sniff_activity_format
+    from gutstride.ingest.logs import sniff_log
+    from gutstride.ingest.microbiome.read import sniff_microbiome_format
+
+    fmt = sniff_activity_format(head, name)
+    if fmt is not None:
+        return "activity", fmt
+    fmt = sniff_microbiome_format(head, name)
+    if fmt is not None:
+        return "microbiome", fmt
+    if sniff_log(head, name):
+        return "log", "json" if head.lstrip()[:1] in (b"[", b"{") else "csv"
+    return "unknown", None
+
+
+def _read(item: _Item, spill_dir: Path) -> _Content:
+    """Read ``item`` as a stream: sniff its first bytes, then keep what its reader needs (see the module docstring).
+
+    Raises :class:`OSError` when the file cannot be read and :class:`~gutstride.errors.BadInputError` when an
+    export member breaks a zip limit.
+    """
+    from gutstride.ingest.activities.dispatch import MAX_ACTIVITY_BYTES, gunzip_bounded
+
+    name = item.label.rsplit("/", 1)[-1]
     digest = hashlib.sha256()
-    start = b""
-    with open(item.path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            if not start:
-                start = chunk[:START_BYTES]
+    chunks = item.read()
+    start = bytearray()
+    for chunk in chunks:
+        digest.update(chunk)
+        start += chunk
+        if len(start) >= START_BYTES:
+            break
+    head, sniff_name = sniff_head(bytes(start[:START_BYTES]), name)
+    route, fmt = _route(head, sniff_name)
+    content = _Content("", head, sniff_name, route, fmt)
+    if route in ("activity", "log"):
+        kept = [bytes(start)]
+        size = len(start)
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_ACTIVITY_BYTES:
+                content.error = f"file larger than {MAX_ACTIVITY_BYTES >> 20} MiB: not read"
+                return content
             digest.update(chunk)
-    return None, start, digest.hexdigest()
-
-
-def _read_whole(item: _Item) -> bytes:
-    """The whole content of a large file on disk that a reader needs, up to :data:`MAX_FILE_BYTES`."""
-    assert item.path is not None
-    if item.size > MAX_FILE_BYTES:
-        raise BadInputError(f"file larger than {MAX_FILE_BYTES / 1024**3:g} GiB: not read")
-    return item.path.read_bytes()
+            kept.append(chunk)
+        data = b"".join(kept)
+        del kept
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gunzip_bounded(data, MAX_ACTIVITY_BYTES)
+            except ValueError as exc:
+                content.error = str(exc)
+                data = b""
+            name = sniff_name
+        content.data, content.name = data, name
+    elif route == "microbiome" and item.path is None:
+        content.spill = spill_dir / f"{len(list(spill_dir.iterdir()))}-{name}"
+        with open(content.spill, "wb") as out:
+            out.write(start)
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+    else:
+        for chunk in chunks:
+            digest.update(chunk)
+    content.sha = digest.hexdigest()
+    return content
 
 
 def sniff_head(data: bytes, name: str) -> tuple[bytes, str]:
@@ -224,7 +309,8 @@ def import_files(
         Called after each file as ``progress(files_done, bytes_done, bytes_total)``; bytes are on-disk
         (compressed) sizes.
     limits
-        Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`).
+        Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`); the total applies to
+        all the exports of this import together.
     """
     files = collect_files(paths)
     bytes_total = sum(path.stat().st_size for path in files)
@@ -232,7 +318,7 @@ def import_files(
         workers = min(os.cpu_count() or 1, 8)
     run = _Run(ws, athlete_id, workers, progress, bytes_total)
     try:
-        for item in _iter_items(files, limits or ZipLimits()):
+        for item in _iter_items(files, Budget(limits or ZipLimits())):
             run.add(item)
         run.drain()
     finally:
@@ -260,6 +346,8 @@ class _Run:
         self.pool: ProcessPoolExecutor | None = None
         self.warmed = False
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
+        self.in_flight = 0  # bytes of content in the pending jobs
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
         self.batch: list[tuple[int, _Item, str, _Decoded | str]] = []  # decoded, not yet stored
         self.batch_started = time.monotonic()
         #: While a batch transaction runs: (sha256, previous known path, retried row id) to undo on rollback.
@@ -303,10 +391,14 @@ class _Run:
             self._done(slot, ImportRecord(item.label, status, message), item)  # type: ignore[arg-type]
             return
         try:
-            data, start, sha = _content(item)
+            content = _read(item, self.spill_dir())
         except OSError as exc:
             self._done(slot, ImportRecord(item.label, "error", f"cannot read ({exc.strerror or exc})"), item)
             return
+        except BadInputError as exc:  # an export member broke a zip limit while it was read
+            self._done(slot, ImportRecord(item.label, "error", str(exc)), item)
+            return
+        sha = content.sha
         if sha in self.known:
             record = ImportRecord(item.label, "duplicate", f"already imported from {self.known[sha]}", sha256=sha)
             self._done(slot, record, item)
@@ -315,50 +407,49 @@ class _Run:
             record = ImportRecord(item.label, "duplicate", f"same content as {self.seen[sha]}", sha256=sha)
             self._done(slot, record, item)
             return
-        self.seen[sha] = item.label
+        if sha:
+            self.seen[sha] = item.label
         if item.strava_rows is not None:
             message = f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"
             record = ImportRecord(item.label, "ok", message, "activity", "strava-csv", sha)
-            self._store_record(record)
-            self._done(slot, record, item)
+        elif content.error:
+            record = ImportRecord(item.label, "error", content.error, content.route, content.fmt, sha or None)
+        elif content.route == "activity":
+            assert content.data is not None
+            self._keep_original(item, content)
+            self._submit(slot, item, sha, content.data, content.name)
             return
-        name = item.label.rsplit("/", 1)[-1]
-        head, sniff_name = sniff_head(start, name)
-        try:
-            from gutstride.ingest.activities.dispatch import sniff_activity_format
-        except ImportError:
-            fmt = None
         else:
-            fmt = sniff_activity_format(head, sniff_name)
-        if fmt is not None:
-            try:
-                data = data if data is not None else _read_whole(item)
-            except (OSError, BadInputError) as exc:
-                record = ImportRecord(item.label, "error", str(exc), "activity", fmt, sha)
-                self._store_record(record)
-                self._done(slot, record, item)
-                return
-            self._keep_original(item, data, sha, name)
-            self._submit(slot, item, sha, data, name)
-            return
-        record = self._other(item, data, head, sniff_name, sha)
-        if record.status in ("ok", "partial"):
-            self._keep_original(item, data, sha, name)
+            record = self._other(item, content)
+            if record.status in ("ok", "partial"):
+                self._keep_original(item, content)
         self._store_record(record)
         self._done(slot, record, item)
+        if content.spill is not None:
+            content.spill.unlink(missing_ok=True)
 
-    def _keep_original(self, item: _Item, data: bytes | None, sha: str, name: str) -> None:
-        """Keep the file as read under the athlete's ``uploads/`` prefix (see :meth:`Workspace.upload_key`)."""
-        key = self.ws.upload_key(self.person_id, sha, name)
+    def spill_dir(self) -> Path:
+        """A temporary folder for export members a reader needs as a file (removed when the import ends)."""
+        if self._spill is None:
+            self._spill = tempfile.TemporaryDirectory(prefix="gutstride-")
+        return Path(self._spill.name)
+
+    def _keep_original(self, item: _Item, content: _Content) -> None:
+        """Keep the file as read (gzip decompressed) under the athlete's ``uploads/`` prefix (see
+        :meth:`Workspace.upload_key`)."""
+        key = self.ws.upload_key(self.person_id, content.sha, content.name)
         if self.ws.storage.exists(key):
             return
-        if data is not None:
-            self.ws.storage.write_bytes(key, data)
-        elif item.path is not None:
-            self.ws.storage.put_file(key, item.path)
+        if content.data is not None:
+            self.ws.storage.write_bytes(key, content.data)
+        elif content.spill is not None or item.path is not None:
+            self.ws.storage.put_file(key, content.spill or item.path)  # type: ignore[arg-type]
 
     def _submit(self, slot: int, item: _Item, sha: str, data: bytes, name: str) -> None:
         future: Future[Any]
+        while self.pending and self.in_flight + len(data) > IN_FLIGHT_BYTES:
+            self._finish_one()
+        self.in_flight += len(data)
         if self.workers <= 1 or not self.warmed:
             # The first file is decoded here: it loads the readers (and their compiled kernels) once, and on
             # Linux the workers are forked from this warm process instead of each loading them again.
@@ -374,7 +465,7 @@ class _Run:
                 self._restart_pool()
                 future = Future()
                 future.set_result("a decoding process died; file not read")
-        item.data = None  # the bytes live in the job now; don't keep a second copy
+        item.size_in_flight = len(data)
         self.pending.append((slot, item, sha, future))
         while len(self.pending) >= WINDOW_PER_WORKER * self.workers:
             self._finish_one()
@@ -393,9 +484,13 @@ class _Run:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
 
     def _finish_one(self) -> None:
         slot, item, sha, future = self.pending.popleft()
+        self.in_flight -= item.size_in_flight
         try:
             result = future.result()
         except BrokenProcessPool:
@@ -523,57 +618,48 @@ class _Run:
             raise MissingDataError(f"person {self.person_id} is no longer in the workspace")
         return person
 
-    def _other(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord:
+    def _other(self, item: _Item, content: _Content) -> ImportRecord:
         """Route a file that is not an activity: microbiome table, then log, else skipped."""
+        sha = content.sha
         try:
-            return self._microbiome(item, data, head, name, sha) or self._log(item, data, head, name, sha) or (
-                ImportRecord(
-                    item.label, "skipped", f"not a file gutstride reads ({_guess(head, name)})", sha256=sha
-                )
+            if content.route == "microbiome":
+                return self._microbiome(item, content)
+            if content.route == "log":
+                return self._log(item, content)
+            return ImportRecord(
+                item.label, "skipped", f"not a file gutstride reads ({_guess(content.head, content.name)})",
+                sha256=sha,
             )
         except GutstrideError as exc:
-            return ImportRecord(item.label, "error", str(exc), sha256=sha)
+            return ImportRecord(item.label, "error", str(exc), content.route, content.fmt, sha)
         except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the batch
             log.exception("reading %s failed", item.label)
             return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
 
-    def _microbiome(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
-        from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format
+    def _microbiome(self, item: _Item, content: _Content) -> ImportRecord:
+        from gutstride.ingest.microbiome.read import read_table
         from gutstride.store.microbiome import save_table
 
-        fmt = sniff_microbiome_format(head, name)
-        if fmt is None:
-            return None
-        try:
-            if item.path is not None:
-                table = read_table(item.path)
-            else:
-                with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
-                    target = Path(tmp) / name
-                    target.write_bytes(data or b"")
-                    table = read_table(target)
-            with self.ws.session() as session:
-                n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
-        except GutstrideError as exc:
-            return ImportRecord(item.label, "error", str(exc), "microbiome", fmt, sha)
+        fmt, sha = content.fmt, content.sha
+        path = item.path or content.spill
+        assert path is not None and fmt is not None
+        table = read_table(path)
+        with self.ws.session() as session:
+            n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
         n_samples = len(table.sample_ids)
         message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
 
-    def _log(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
-        from gutstride.ingest.logs import read_log, sniff_log
+    def _log(self, item: _Item, content: _Content) -> ImportRecord:
+        from gutstride.ingest.logs import read_log
         from gutstride.store.logs import save_entries
 
-        if not sniff_log(head, name):
-            return None
-        fmt = "json" if head.lstrip()[:1] in (b"[", b"{") else "csv"
-        try:
-            entries = read_log(data if data is not None else _read_whole(item), name)
-            with self.ws.session() as session:
-                n = save_entries(self.ws, session, self._person(session), entries, item.label)
-        except GutstrideError as exc:
-            return ImportRecord(item.label, "error", str(exc), "log", fmt, sha)
-        return ImportRecord(item.label, "ok", f"{n} of {len(entries)} entries stored", "log", fmt, sha, n)
+        assert content.data is not None
+        entries = read_log(content.data, content.name)
+        with self.ws.session() as session:
+            n = save_entries(self.ws, session, self._person(session), entries, item.label)
+        message = f"{n} of {len(entries)} entries stored"
+        return ImportRecord(item.label, "ok", message, "log", content.fmt, content.sha, n)
 
 
 def _guess(head: bytes, name: str) -> str:

@@ -213,7 +213,11 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
 
 def _data_used(inputs: ReportInputs, training: dict[str, Any]) -> dict[str, Any]:
     acts = inputs.activities
-    starts = pd.to_datetime(acts["start_time"], utc=True) if len(acts) else pd.Series(dtype="datetime64[ns, UTC]")
+    starts = pd.to_datetime(acts["start_time"], utc=True).dropna() if len(acts) else pd.Series(
+        dtype="datetime64[ns, UTC]")
+    undated = len(acts) - len(starts)
+    undated_note = (f" ({undated} activit{'y' if undated == 1 else 'ies'} without a start time, left out of the "
+                    "time-based analyses)" if undated else "")
     days = [d for d in ([s.date() for s in starts] + [e.day for e in inputs.log_entries]
                         + [d for d in inputs.sample_dates if d]) if d]
     counts: dict[str, int] = {}
@@ -226,7 +230,7 @@ def _data_used(inputs: ReportInputs, training: dict[str, Any]) -> dict[str, Any]
         return f" ({min(values)} to {max(values)})" if values else ""
 
     summary = (f"{len(inputs.imports)} files read ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
-               f"{len(acts)} activities{span([s.date() for s in starts])}, "
+               f"{len(acts)} activities{span([s.date() for s in starts])}{undated_note}, "
                f"{n_entries} log entries{span([e.day for e in inputs.log_entries])}, "
                f"{n_samples} microbiome samples{span([d for d in inputs.sample_dates if d])}.")
     if hr_cov:
@@ -235,8 +239,8 @@ def _data_used(inputs: ReportInputs, training: dict[str, Any]) -> dict[str, Any]
         "summary": summary,
         "first_day": _fmt_date(min(days)) if days else None,
         "last_day": _fmt_date(max(days)) if days else None,
-        "activities": {"n": int(len(acts)), "first": _fmt_date(min(starts).date()) if len(acts) else None,
-                       "last": _fmt_date(max(starts).date()) if len(acts) else None},
+        "activities": {"n": int(len(acts)), "first": _fmt_date(min(starts).date()) if len(starts) else None,
+                       "last": _fmt_date(max(starts).date()) if len(starts) else None, "undated": undated},
         "log_entries": n_entries,
         "microbiome_samples": n_samples,
         "import_counts": counts,

@@ -7,9 +7,10 @@ TCX file from a Strava export. Two activities of one person are taken to be the 
 
 * their start times differ by at most :data:`START_TOLERANCE_S` (60 s): devices and platforms round or shift the
   start a little, but two separate workouts do not start within a minute of each other; and
-* their durations differ by at most :data:`DURATION_TOLERANCE` (5 %) of the longer one:
-  ``|d1 - d2| <= 0.05 * max(d1, d2)``. Platforms trim the ends differently, but a warm-up and the run after it
-  do not pass this test.
+* their durations differ by at most :data:`DURATION_TOLERANCE` (5 %) of the longer one or
+  :data:`DURATION_TOLERANCE_S` (20 s), whichever is larger: ``|d1 - d2| <= max(0.05 * max(d1, d2), 20)``.
+  Platforms trim the ends differently (a 2-minute ride was 113 s as FIT and 126 s as TCX: 10 %, but 13 s), but a
+  warm-up and the run after it do not pass this test.
 
 An activity without a start time or a duration is never matched (it is kept; nothing is dropped on a guess).
 Of a matching pair the richer is kept, by :func:`richness`: more heart-rate samples, then more records, then the
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 START_TOLERANCE_S = 60.0
 DURATION_TOLERANCE = 0.05
+DURATION_TOLERANCE_S = 20.0
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1, "csv": 0}
 
 #: Summary fields copied from the other file when the kept activity lacks them.
@@ -113,7 +115,7 @@ def same_activity(start_a: datetime, dur_a: float, start_b: datetime, dur_b: flo
     """The deduplication rule of the module docstring."""
     if abs((start_a - start_b).total_seconds()) > START_TOLERANCE_S:
         return False
-    return abs(dur_a - dur_b) <= DURATION_TOLERANCE * max(dur_a, dur_b)
+    return abs(dur_a - dur_b) <= max(DURATION_TOLERANCE * max(dur_a, dur_b), DURATION_TOLERANCE_S)
 
 
 def find_duplicate(session: Session, person_id: int, summary: ActivitySummary) -> ActivityRow | None:

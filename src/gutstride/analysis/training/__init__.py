@@ -96,11 +96,14 @@ def analyse_training(
 
     Notes
     -----
+    Activities without a start time (``start_time`` missing) cannot be placed in a day, week or load series and
+    are left out of every measure here; the caller reports how many there were.
     HR is cleaned once (:func:`clean_hr`); HRmax comes from :func:`resolve_hrmax` over the sessions started in the
     365 days up to ``today``; then each session is analysed with it and sessions without HR are classified from
     pace where the person's HR sessions allow (:func:`classify_from_pace`).
     """
-    rows = activities_df.to_dict("records")
+    dated = activities_df["start_time"].notna() if "start_time" in activities_df else []
+    rows = activities_df[dated].to_dict("records") if len(activities_df) else []
     cleaned: list[tuple[np.ndarray, np.ndarray, HRQuality]] = []
     recent_hr: list[np.ndarray] = []
     year_ago = pd.Timestamp(today - timedelta(days=365), tz="UTC")

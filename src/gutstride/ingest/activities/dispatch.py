@@ -10,6 +10,10 @@ Sniffing looks at the content first and uses the file name only as a tie-breaker
 * otherwise, a ``.fit``/``.gpx``/``.tcx`` name is trusted so the reader can say what is wrong with the file.
 
 Gzip (``\\x1f\\x8b`` magic) is decompressed first, refusing output above :data:`MAX_DECOMPRESSED` bytes.
+
+An activity without an absolute start time (a FIT file holding only relative timestamps, such as a device's
+ANT-FS dump) is kept, but the file's status becomes "partial" with :data:`UNDATED` as the reason: it cannot be
+placed in time, so the time-based analyses leave it out.
 """
 
 from __future__ import annotations
@@ -20,12 +24,19 @@ import zlib
 from gutstride.ingest.activities.gpx import read_gpx
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
 from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.ingest.activities.xmlstream import document_start
 from gutstride.model.activity import DecodedFile
 
-#: Largest decompressed size accepted from a .gz activity file (1 GiB).
-MAX_DECOMPRESSED = 1 << 30
+#: Largest activity file read (after gzip decompression): 64 MiB. The largest real activity files are far
+#: smaller (a day of 1-second records is about 4 MB as FIT and 25 MB as GPX), and decoding one of this size
+#: stays within a few hundred MB, which keeps an import's memory bounded however large or hostile its input.
+MAX_ACTIVITY_BYTES = 64 << 20
+#: Largest decompressed size accepted from a .gz activity file.
+MAX_DECOMPRESSED = MAX_ACTIVITY_BYTES
 GZIP_MAGIC = b"\x1f\x8b"
 NOT_ACTIVITY = "not an activity file (FIT, GPX, TCX or CSV summary)"
+#: Why a file with an activity that has no absolute start time is "partial".
+UNDATED = "no absolute start time (only relative timestamps): kept out of the time-based analyses"
 _SNIFF_BYTES = 4096
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(gpx|TrainingCenterDatabase)\b")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -49,7 +60,7 @@ def sniff_activity_format(head: bytes, name: str) -> str | None:
     if len(head) >= 12 and head[8:12] == b".FIT":
         return "fit"
     text = _xml_text(head[:_SNIFF_BYTES])
-    stripped = text.lstrip()
+    stripped = text[document_start(text):]
     if stripped.startswith(b"<"):
         match = _XML_ROOT.search(text)
         if match:
@@ -108,11 +119,24 @@ def decode_activity(data: bytes, name: str) -> DecodedFile:
     if fmt == "fit":
         from gutstride.ingest.activities.fit import read_fit
 
-        return read_fit(data, name)
-    if fmt == "gpx":
-        return read_gpx(data, name)
-    if fmt == "tcx":
-        return read_tcx(data, name)
-    if fmt == "csv":
-        return read_summary_csv(data, name)
-    return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)
+        decoded = read_fit(data, name)
+    elif fmt == "gpx":
+        decoded = read_gpx(data, name)
+    elif fmt == "tcx":
+        decoded = read_tcx(data, name)
+    elif fmt == "csv":
+        decoded = read_summary_csv(data, name)
+    else:
+        return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)
+    return _mark_undated(decoded)
+
+
+def _mark_undated(decoded: DecodedFile) -> DecodedFile:
+    """Make ``decoded`` "partial" with :data:`UNDATED` when any of its activities has no start time."""
+    undated = sum(activity.summary.start_time is None for activity in decoded.activities)
+    if undated and decoded.status != "error":
+        n = len(decoded.activities)
+        reason = UNDATED if n == 1 else f"{undated} of {n} activities: {UNDATED}"
+        decoded.status = "partial"
+        decoded.message = f"{decoded.message}; {reason}" if decoded.message else reason
+    return decoded

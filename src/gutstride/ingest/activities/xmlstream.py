@@ -9,6 +9,10 @@ defusedxml; any entity declaration (billion laughs, external entities, parameter
 an undeclared entity is a well-formedness error). The defused parser's Python callbacks would otherwise cost
 about 2 us per element, most of the time of a GPX read.
 
+Leading bytes. Strava writes TCX and GPX files with spaces before the ``<?xml`` declaration, which XML forbids
+(the declaration must be the first thing in the document); :func:`document_start` skips ASCII whitespace and UTF-8
+byte order marks before the first ``<``, so those files read like any other.
+
 Faults. ``iterparse`` yields every element completed before a well-formedness fault (truncated file, bad byte),
 then raises :class:`xml.etree.ElementTree.ParseError`; :func:`fault_message` turns it into a reason for a
 "partial" status. Callers clear elements once used, so memory stays bounded by one track point.
@@ -42,13 +46,13 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2].rpartition(":")[2].lower()
 
 
-def check_prolog(data: bytes) -> None:
+def check_prolog(stream: io.BytesIO) -> None:
     """Run defusedxml over the prolog, up to the start of the root element; raise UnsafeXml on entities.
 
     A fault in the prolog itself is left for the main parse to report.
     """
     try:
-        for _event in defused_iterparse(io.BytesIO(data), events=("start",)):
+        for _event in defused_iterparse(stream, events=("start",)):
             return
     except DefusedXmlException as exc:
         raise UnsafeXml(UNSAFE_XML_MESSAGE) from exc
@@ -56,10 +60,36 @@ def check_prolog(data: bytes) -> None:
         return
 
 
+_LEADING = b" \t\r\n"
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def document_start(data: bytes) -> int:
+    """Offset of the first byte after any leading ASCII whitespace and UTF-8 byte order marks (in any order).
+
+    A UTF-16 document (starting with its BOM) is left as it is: offset 0.
+    """
+    start = 0
+    while True:
+        while start < len(data) and data[start] in _LEADING:
+            start += 1
+        if data.startswith(_UTF8_BOM, start):
+            start += len(_UTF8_BOM)
+            continue
+        return start
+
+
 def end_events(data: bytes, events: tuple[Literal["start", "end"], ...] = ("end",)) -> Iterator[tuple[str, Element]]:
-    """``(event, element)`` at the end (or also start) of each element; raises UnsafeXml first when unsafe."""
-    check_prolog(data)
-    return fast_iterparse(io.BytesIO(data), events=events)
+    """``(event, element)`` at the end (or also start) of each element; raises UnsafeXml first when unsafe.
+
+    Leading whitespace and byte order marks are skipped (:func:`document_start`).
+    """
+    start = document_start(data)
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    check_prolog(stream)
+    stream.seek(start)
+    return fast_iterparse(stream, events=events)
 
 
 def fault_message(exc: BaseException) -> str:

@@ -21,6 +21,10 @@ from gutstride.model.feature_table import FeatureTable, ValueKind
 
 log = logging.getLogger(__name__)
 
+#: Largest count (and sample total) accepted: 2**53, the last integer a float64 holds exactly; it also fits the
+#: int64 that rarefaction and the diversity kernels use. A count above it is a corrupt or synthetic file.
+MAX_COUNT = 2**53
+
 
 def check_ids(ids: Sequence[str], what: str, source: str) -> list[str]:
     """Return ``ids`` as strings, or raise :class:`BadInputError` naming an empty or duplicated one."""
@@ -50,6 +54,19 @@ def close_rows(data: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(sp.diags_array(scale) @ data)
 
 
+def _refuse_first(matrix: sp.csr_array, bad: np.ndarray, samples: list[str], features: list[str], source: str,
+                  what: str) -> None:
+    """Raise :class:`BadInputError` naming the sample and feature of the first stored value flagged in ``bad``."""
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    row = int(np.searchsorted(matrix.indptr, k, side="right") - 1)
+    raise BadInputError(
+        f"{source}: sample {samples[row]!r}, feature {features[int(matrix.indices[k])]!r}: value {matrix.data[k]:g} "
+        f"{what}"
+    )
+
+
 def build_table(
     data: sp.spmatrix | sp.sparray | np.ndarray,
     sample_ids: Sequence[str],
@@ -77,7 +94,8 @@ def build_table(
     Raises
     ------
     BadInputError
-        Empty table, duplicated ids, or a NaN, infinite or negative value (the error names the sample and feature).
+        Empty table, duplicated ids, a NaN, infinite or negative value, or a count (or sample total of counts)
+        above :data:`MAX_COUNT` (the error names the sample and feature).
     """
     matrix = sp.csr_array(data, dtype=np.float64)
     matrix.sum_duplicates()
@@ -87,17 +105,18 @@ def build_table(
         raise BadInputError(f"{source}: {matrix.shape} values for {len(samples)} samples x {len(features)} features")
     if not samples or not features:
         raise BadInputError(f"{source}: the table holds no samples or no features ({len(samples)} x {len(features)})")
-    bad = ~np.isfinite(matrix.data) | (matrix.data < 0)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        row = int(np.searchsorted(matrix.indptr, k, side="right") - 1)
-        col = int(matrix.indices[k])
-        raise BadInputError(
-            f"{source}: sample {samples[row]!r}, feature {features[col]!r}: value {matrix.data[k]} "
-            "is not a non-negative number"
-        )
+    _refuse_first(matrix, ~np.isfinite(matrix.data) | (matrix.data < 0), samples, features, source,
+                  "is not a non-negative number")
     matrix.eliminate_zeros()
     kind = value_kind or value_kind_of(matrix)
+    if kind == "counts":
+        _refuse_first(matrix, matrix.data > MAX_COUNT, samples, features, source,
+                      f"is larger than the largest count accepted ({MAX_COUNT})")
+    totals = np.asarray(matrix.sum(axis=1)).ravel()
+    over = np.flatnonzero(~np.isfinite(totals) | (totals > MAX_COUNT if kind == "counts" else False))
+    if over.size:
+        raise BadInputError(f"{source}: sample {samples[int(over[0])]!r}: the total of its values "
+                            f"({totals[int(over[0])]:g}) is larger than the largest accepted ({MAX_COUNT})")
     if kind == "proportions":
         totals = np.asarray(matrix.sum(axis=1)).ravel()
         nonzero = totals[totals > 0]

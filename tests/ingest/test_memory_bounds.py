@@ -1,0 +1,44 @@
+"""Issue 12, defect 3: memory is bounded by the limits, never by the content.
+
+One bomb of each kind the trial found (a zip of large members under the ratio limit, a GPX gzip bomb, a zip of
+zeros, a folder of FIT gzip bombs) is refused with a reason, and the peak resident memory of the whole import,
+workers included, stays under 1 GB. The bombs here are half the trial's sizes to keep the test short; the
+full sizes run in bench/bench_memory.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from gutstride.ingest.activities.dispatch import MAX_ACTIVITY_BYTES
+
+from .bombs import write_bombs
+from .memtree import run_measured
+
+GB = 10**9
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bombs")
+    write_bombs(folder, gib=0.5)
+    return folder
+
+
+def test_bombs_are_refused_and_peak_memory_of_the_whole_import_stays_under_1_gb(bombs: Path, tmp_path: Path) -> None:
+    run = run_measured([sys.executable, "-m", "gutstride", "import", str(bombs), "--workspace", str(tmp_path / "ws"),
+                        "--workers", "2", "--json"], limit_bytes=GB, timeout=120)
+    assert not run.killed, f"killed at {run.peak_rss / 1e6:.0f} MB of RSS"
+    assert run.peak_rss < GB
+    records = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(run.stdout)}
+    assert len(records) == 10 and {r["status"] for r in records.values()} == {"error"}
+    limit = f"{MAX_ACTIVITY_BYTES >> 20} MiB"
+    for i in range(4):
+        assert limit in records[f"m{i}.fit"]["message"]
+    for name in ["track.gpx.gz", *(f"fit-bomb-{i}.fit.gz" for i in range(1, 5))]:
+        assert f"{MAX_ACTIVITY_BYTES} byte limit" in records[name]["message"]
+    assert "ratio" in records["zeros.bin"]["message"]
