@@ -17,9 +17,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from gutstride.ingest.activities.gpx import read_gpx
-from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
-from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.ingest.activities.summary_csv import looks_like_summary_header
 from gutstride.model.activity import DecodedFile
 
 #: Largest decompressed size accepted from a .gz activity file (1 GiB).
@@ -110,9 +108,15 @@ def decode_activity(data: bytes, name: str) -> DecodedFile:
 
         return read_fit(data, name)
     if fmt == "gpx":
+        from gutstride.ingest.activities.gpx import read_gpx
+
         return read_gpx(data, name)
     if fmt == "tcx":
+        from gutstride.ingest.activities.tcx import read_tcx
+
         return read_tcx(data, name)
     if fmt == "csv":
+        from gutstride.ingest.activities.summary_csv import read_summary_csv
+
         return read_summary_csv(data, name)
     return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)
