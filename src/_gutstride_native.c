@@ -5,7 +5,8 @@
  *
  * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
  * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
- * - parse_rows: distance-matrix TSV text into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
+ * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
+ *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -184,6 +185,192 @@ done:
 
 /* ------------------------------------------------------------------------------------------------- TSV text */
 
+typedef unsigned __int128 u128;
+
+static const uint64_t POW10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+    10000000000000000000ULL};
+
+static uint64_t pow5(int s) {
+    uint64_t r = 1;
+    while (s-- > 0) r *= 5;
+    return r;
+}
+
+/* The shortest decimal that reads back to x > 0, written as Python's repr writes it (fixed notation), for
+ * 1e-4 <= x < 1e15 (float32: < 1e6); returns its length, or -1 when the caller must use the general path (other
+ * ranges, a power of two, an exact tie in rounding).
+ *
+ * With x = m 2^e exactly (m < 2^b, b = 53 or 24 bits), the decimal with p significant digits nearest to x is
+ * q = round(m 5^s / 2^D) with s = p - 1 - E (E = floor(log10 x)) and D = -(s + e), all in exact 128-bit integers;
+ * q 10^-s reads back to x when it lies within half a unit in the last place, i.e. 2 |q 2^D - m 5^s| < 5^s. The
+ * first p from DBL_DIG (FLT_DIG) up that reads back gives the shortest digits (any shorter decimal that reads back
+ * lies on the p-digit grid and is the nearest point of it), and the nearest one among them, as Python's repr. */
+static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
+    const int bits = single ? 24 : 53, pmin = single ? 6 : 15, pmax = single ? 9 : 17;
+    if (!(x >= 1e-4 && x < (single ? 1e6 : 1e15))) return -1;
+    int e2;
+    double fraction = frexp(x, &e2);
+    uint64_t m = (uint64_t)ldexp(fraction, bits);
+    int e = e2 - bits;
+    if (m == (1ULL << (bits - 1))) return -1;  /* a power of two: the gap below is half the gap above */
+    int E = (int)floor(log10(x));
+    for (int p = pmin; p <= pmax; p++) {
+        int s, D;
+        u128 A, q;
+        for (int tries = 0;; tries++) {  /* settle E so that q has p digits */
+            s = p - 1 - E;
+            D = -(s + e);
+            if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 100) return -1;
+            A = (u128)m * pow5(s);
+            q = A >> D;
+            if (q < POW10[p - 1]) E--;
+            else if (q >= POW10[p]) E++;
+            else break;
+        }
+        u128 r = A - (q << D), half = (u128)1 << (D - 1);
+        if (r == half) return -1;
+        if (r > half) q++;
+        u128 scaled = q << D, diff = scaled > A ? scaled - A : A - scaled;
+        if (2 * diff >= (u128)pow5(s)) continue;
+        int decpt = E + 1;
+        if (q == POW10[p]) { q = POW10[p - 1]; decpt++; }
+        char digits[24];
+        int nd = p;
+        uint64_t v = (uint64_t)q;
+        for (int k = p - 1; k >= 0; k--) { digits[k] = (char)('0' + v % 10); v /= 10; }
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
+        char *o = dst;
+        if (decpt <= 0) {
+            *o++ = '0'; *o++ = '.';
+            for (int k = 0; k < -decpt; k++) *o++ = '0';
+            memcpy(o, digits, (size_t)nd); o += nd;
+        } else if (decpt < nd) {
+            memcpy(o, digits, (size_t)decpt); o += decpt;
+            *o++ = '.';
+            memcpy(o, digits + decpt, (size_t)(nd - decpt)); o += nd - decpt;
+        } else {
+            memcpy(o, digits, (size_t)nd); o += nd;
+            for (int k = 0; k < decpt - nd; k++) *o++ = '0';
+            *o++ = '.'; *o++ = '0';
+        }
+        return o - dst;
+    }
+    return -1;
+}
+
+/* format_fast: shortest_fixed for any sign, "0.0" for zero; -1 where the general path is needed (no GIL needed). */
+static Py_ssize_t format_fast(double x, int single, char *dst) {
+    if (x == 0.0) { memcpy(dst, "0.0", 3); return 3; }
+    if (x > 0) return shortest_fixed(x, single, dst);
+    Py_ssize_t n = x < 0 ? shortest_fixed(-x, single, dst + 1) : -1;
+    if (n < 0) return -1;
+    dst[0] = '-';
+    return n + 1;
+}
+
+/* Shortest text that reads back to x, as Python's repr writes it; for float32 values (single), the shortest that
+ * reads back to the same float32 (the general path, through Python's float formatting: needs the GIL). Returns the
+ * length written (at most 32), -1 on error. */
+static Py_ssize_t format_value(double x, int single, char *dst) {
+    Py_ssize_t n = format_fast(x, single, dst);
+    if (n >= 0) return n;
+    char *text = NULL;
+    if (single) {
+        for (int digits = 1; digits <= 9; digits++) {
+            text = PyOS_double_to_string(x, 'g', digits, Py_DTSF_ADD_DOT_0, NULL);
+            if (!text) return -1;
+            if (digits == 9 || (float)PyOS_string_to_double(text, NULL, NULL) == (float)x) break;
+            PyMem_Free(text);
+        }
+    } else {
+        text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        if (!text) return -1;
+    }
+    Py_ssize_t len = (Py_ssize_t)strlen(text);
+    if (len > 32) len = 32;
+    memcpy(dst, text, (size_t)len);
+    PyMem_Free(text);
+    return len;
+}
+
+/* One row: "id<TAB>v1<TAB>...<TAB>vn<LF>" into dst; with fast_only, -1 when a value needs the general path. */
+static Py_ssize_t format_row(const char *id, Py_ssize_t id_len, const void *rows, Py_ssize_t r, Py_ssize_t n_cols,
+                             int single, int fast_only, char *dst) {
+    Py_ssize_t pos = id_len;
+    memcpy(dst, id, (size_t)id_len);
+    for (Py_ssize_t c = 0; c < n_cols; c++) {
+        double x = single ? (double)((const float *)rows)[r * n_cols + c] : ((const double *)rows)[r * n_cols + c];
+        dst[pos++] = '\t';
+        Py_ssize_t len = fast_only ? format_fast(x, single, dst + pos) : format_value(x, single, dst + pos);
+        if (len < 0) return -1;
+        pos += len;
+    }
+    dst[pos++] = '\n';
+    return pos;
+}
+
+/* format_rows(ids: list[bytes], rows: float64 or float32 buffer (n_rows x n_cols, C order), n_cols, single) ->
+ * bytes of "id<TAB>v1<TAB>...<TAB>vn<LF>" for each row. Rows are formatted in parallel (OpenMP, without the GIL);
+ * the rare row holding a value outside the fast path is then formatted again with the GIL. */
+static PyObject *format_rows(PyObject *self, PyObject *args) {
+    PyObject *ids;
+    Py_buffer rows_b;
+    Py_ssize_t n_cols;
+    int single;
+    if (!PyArg_ParseTuple(args, "O!y*np", &PyList_Type, &ids, &rows_b, &n_cols, &single)) return NULL;
+    Py_ssize_t n_rows = PyList_GET_SIZE(ids), item = single ? 4 : 8, max_id = 0;
+    PyObject *result = NULL;
+    char *out = NULL;
+    Py_ssize_t *lengths = NULL;
+    const char **id_text = NULL;
+    Py_ssize_t *id_len = NULL;
+    if (check_buffer(&rows_b, item, n_rows * n_cols, "rows") < 0) goto done;
+    id_text = PyMem_Malloc(sizeof(char *) * (size_t)(n_rows + 1));
+    id_len = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_rows + 1));
+    lengths = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_rows + 1));
+    if (!id_text || !id_len || !lengths) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        PyObject *id = PyList_GET_ITEM(ids, r);
+        if (!PyBytes_Check(id)) { PyErr_SetString(PyExc_TypeError, "ids must be bytes"); goto done; }
+        id_text[r] = PyBytes_AS_STRING(id);
+        id_len[r] = PyBytes_GET_SIZE(id);
+        if (id_len[r] > max_id) max_id = id_len[r];
+    }
+    Py_ssize_t stride = max_id + n_cols * 33 + 1;  /* a value is at most 32 bytes, after its tab */
+    out = PyMem_Malloc((size_t)(stride * (n_rows > 0 ? n_rows : 1)));
+    if (!out) { PyErr_NoMemory(); goto done; }
+    const void *rows = rows_b.buf;
+    Py_BEGIN_ALLOW_THREADS
+    #pragma omp parallel for schedule(dynamic, 4)
+    for (Py_ssize_t r = 0; r < n_rows; r++)
+        lengths[r] = format_row(id_text[r], id_len[r], rows, r, n_cols, single, 1, out + r * stride);
+    Py_END_ALLOW_THREADS
+    Py_ssize_t total = 0;
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        if (lengths[r] < 0) {
+            lengths[r] = format_row(id_text[r], id_len[r], rows, r, n_cols, single, 0, out + r * stride);
+            if (lengths[r] < 0) goto done;
+        }
+        total += lengths[r];
+    }
+    result = PyBytes_FromStringAndSize(NULL, total);
+    if (!result) goto done;
+    char *dst = PyBytes_AS_STRING(result);
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        memcpy(dst, out + r * stride, (size_t)lengths[r]);
+        dst += lengths[r];
+    }
+done:
+    PyMem_Free(out);
+    PyMem_Free(lengths);
+    PyMem_Free(id_text);
+    PyMem_Free(id_len);
+    PyBuffer_Release(&rows_b);
+    return result;
+}
+
 /* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n) -> (ids: list[bytes], status, line)
  * Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: all rows parsed (len(ids)
  * may differ from n when there are fewer lines); 1: line `line` (0-based within body) has a number of values
@@ -257,6 +444,7 @@ static PyMethodDef methods[] = {
     {"fit_scan", fit_scan, METH_VARARGS, "Walk FIT data messages; returns (n, pos, reason)."},
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
+    {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
     {"parse_rows", parse_rows, METH_VARARGS, "Parse distance-matrix TSV rows into a preallocated array."},
     {NULL, NULL, 0, NULL},
 };
