@@ -28,7 +28,7 @@ SEEDS = [(FITPARSE / name).read_bytes() for name in (
 
 @pytest.fixture(scope="module", autouse=True)
 def _compiled() -> None:
-    """Compile (or load from numba's cache) the decoder's kernels before any timing bound applies."""
+    """Read each seed once (imports, profile tables) before any timing bound applies."""
     for seed in SEEDS:
         read_fit(seed)
 

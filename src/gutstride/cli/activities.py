@@ -1,131 +1,19 @@
-"""CLI commands of the activities area: ``inspect`` (decode files, no store), ``import`` and ``activities``.
-
-``inspect`` uses only numpy and the readers (no pandas, SQLAlchemy or scipy) so that it starts fast.
-"""
+"""CLI commands of the activities area: ``inspect`` (decode files, no store; see :mod:`.inspect_files`) and
+``import``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION, open_athlete, print_json
+from gutstride.cli.inspect_files import STATUS_STYLE, inspect_files
 
 if TYPE_CHECKING:
     from gutstride.model.import_record import ImportRecord
     from gutstride.store.workspace import Workspace
-
-INSPECT_FIELDS = (
-    "path", "status", "message", "format", "sport", "start_time", "end_time", "duration_s", "n_records", "n_hr",
-    "avg_hr", "max_hr", "distance_m",
-)
-
-_STATUS_STYLE = {
-    "ok": "green", "imported": "green", "partial": "yellow", "duplicate": "cyan", "skipped": "dim", "error": "red",
-}
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """``moment`` as ISO 8601 in UTC with a ``Z`` (``2019-02-17T06:26:44Z``; fractions only if present)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    timespec = "microseconds" if moment.microsecond else "seconds"
-    return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
-
-
-def describe_file(path: Path) -> list[dict[str, Any]]:
-    """The ``inspect`` objects of one file (see :data:`INSPECT_FIELDS`): one per activity it holds, in file order,
-    each with the file's path (a TCX file with 4 activities gives 4 objects); one object when the file holds no
-    activity or cannot be read. Never raises for bad input."""
-    from gutstride.errors import GutstrideError
-    from gutstride.ingest.activities.dispatch import decode_activity
-
-    out: dict[str, Any] = dict.fromkeys(INSPECT_FIELDS)
-    out.update(path=str(path), status="error", message="", n_records=0, n_hr=0)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        out["message"] = f"cannot read: {exc.strerror or exc}"
-        return [out]
-    try:
-        decoded = decode_activity(data, path.name)
-    except GutstrideError as exc:
-        out["message"] = str(exc)
-        return [out]
-    out.update(status=decoded.status, message=decoded.message, format=decoded.format)
-    if not decoded.activities:
-        if decoded.status != "error":
-            out["message"] = decoded.message or "no activity in this file"
-        return [out]
-    rows = []
-    for activity in decoded.activities:
-        summary = activity.summary
-        row = dict(out)
-        row.update(
-            sport=summary.sport,
-            start_time=iso_utc(summary.start_time),
-            end_time=iso_utc(summary.end_time),
-            duration_s=_number(summary.duration_s),
-            n_records=int(summary.n_records or 0),
-            n_hr=int(summary.n_hr or 0),
-            distance_m=_number(summary.distance_m),
-        )
-        row["avg_hr"], row["max_hr"] = _sample_hr(activity.stream.get("hr"), summary.avg_hr, summary.max_hr)
-        rows.append(row)
-    return rows
-
-
-def _sample_hr(hr: Any, avg: float | None, top: float | None) -> tuple[float | None, float | None]:
-    """Mean and maximum over the recorded heart-rate samples above 0 (the summary's values without a stream)."""
-    import numpy as np
-
-    if hr is None or len(hr) == 0:
-        return _number(avg), _number(top)
-    values = np.asarray(hr, dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size == 0:
-        return None, None
-    return float(values.mean()), float(values.max())
-
-
-def _fmt(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _print_inspect_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Activity files")
-    for name in ("file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
-                 "distance km", "message"):
-        table.add_column(name, overflow="fold")
-    for row in rows:
-        minutes = "" if row["duration_s"] is None else f"{row['duration_s'] / 60:.1f} min"
-        km = "" if row["distance_m"] is None else f"{row['distance_m'] / 1000:.2f}"
-        hr = "" if row["max_hr"] is None else f"{_fmt(row['avg_hr'])}/{_fmt(row['max_hr'])}"
-        style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(
-            Path(row["path"]).name, f"[{style}]{row['status']}[/]", _fmt(row["format"]), _fmt(row["sport"]),
-            _fmt(row["start_time"]), minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
-        )
-    Console().print(table)
 
 
 def _print_import_table(records: list[ImportRecord], title: str) -> None:
@@ -139,7 +27,7 @@ def _print_import_table(records: list[ImportRecord], title: str) -> None:
         table.add_column(name, overflow="fold")
     for record in records:
         shown = "imported" if record.status == "ok" else record.status
-        style = _STATUS_STYLE.get(shown, "")
+        style = STATUS_STYLE.get(shown, "")
         table.add_row(
             record.path, f"[{style}]{shown}[/]", record.kind, record.format or "", str(record.n_items),
             record.message,
@@ -157,20 +45,10 @@ def register(app: typer.Typer) -> None:
     @app.command("inspect")
     def inspect(
         files: list[Path] = typer.Argument(..., help="FIT, GPX, TCX or CSV files (optionally .gz)."),
-        as_json: bool = typer.Option(
-            False, "--json", help="Print one JSON array: an object per activity (a file with several gives several, "
-            "each with the file's path), or one per file without an activity."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON array, an object per file."),
     ) -> None:
-        """Decode activity files and summarise each activity. Stores nothing."""
-        rows = [row for path in files for row in describe_file(path)]
-        if as_json:
-            print_json(rows)
-        else:
-            _print_inspect_table(rows)
-        if rows and all(row["status"] == "error" for row in rows):
-            from gutstride.errors import BadInputError
-
-            raise BadInputError(f"none of the {len(files)} files could be read")  # exit code 2
+        """Decode activity files and summarise each one. Stores nothing."""
+        inspect_files(files, as_json)  # a plain `inspect FILE... [--json]` reaches it without typer: see cli.main
 
     @app.command("import")
     def import_(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import _gutstride_native as native
+
 from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -15,9 +17,11 @@ def write_distance_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> Non
     """Write a square distance matrix as TSV in the scikit-bio / QIIME 2 layout.
 
     The first line is a tab followed by the sample ids; each following line is a sample id and its row of
-    distances, tab-separated. Values are written in the shortest form that reads back to the same number (float32
-    matrices in float32's shortest form). The file is read by :func:`skbio.DistanceMatrix.read`, QIIME 2's
-    ``DistanceMatrix`` import and :func:`gutstride.ingest.microbiome.distance_matrix.read_distance_matrix`.
+    distances, tab-separated. Values are written as Python's ``repr`` writes them, as scikit-bio does (the shortest
+    text that reads back to the same number; ``0.0`` for zero), so the file is byte for byte scikit-bio's; float32
+    matrices in float32's shortest form. Blocks of rows are formatted by compiled code (``_gutstride_native``,
+    rows in parallel). The file is read by :func:`skbio.DistanceMatrix.read`, QIIME 2's ``DistanceMatrix`` import
+    and :func:`gutstride.ingest.microbiome.distance_matrix.read_distance_matrix`.
 
     Raises
     ------
@@ -35,29 +39,14 @@ def write_distance_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> Non
         raise BadInputError(f"sample id {bad!r} contains a tab or line break and cannot be written to TSV")
     if matrix.dtype not in (np.float32, np.float64):
         matrix = matrix.astype(np.float64)
+    single = matrix.dtype == np.float32
+    encoded = [str(i).encode("utf-8") for i in ids]
     with Path(path).open("wb") as handle:
-        handle.write(("\t" + "\t".join(str(i) for i in ids) + "\n").encode("utf-8"))
+        handle.write(b"\t" + b"\t".join(encoded) + b"\n")
         for start in range(0, n, _ROWS_PER_BLOCK):
             stop = min(n, start + _ROWS_PER_BLOCK)
-            handle.write(_tsv_lines([str(i) for i in ids[start:stop]], matrix[start:stop]))
+            handle.write(native.format_rows(encoded[start:stop], np.ascontiguousarray(matrix[start:stop]), n, single))
 
 
-#: Rows formatted per block by :func:`write_distance_matrix`.
+#: Rows formatted per block by :func:`write_distance_matrix` (about 25 MB of text at 5,000 samples).
 _ROWS_PER_BLOCK = 256
-
-
-def _tsv_lines(ids: list[str], rows: np.ndarray) -> bytes:
-    """``id<TAB>v1<TAB>...<TAB>vn<LF>`` for each row, formatted by Arrow's shortest round-trip float formatting."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n_rows, n_cols = rows.shape
-    text = pa.large_string()
-    values = pc.cast(pa.array(np.ascontiguousarray(rows).ravel()), text)
-    offsets = pa.array(np.arange(0, n_rows * n_cols + 1, n_cols, dtype=np.int64))
-    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar("\t", text))
-    lines = pc.binary_join_element_wise(pa.array(ids, type=text), joined, pa.scalar("\t", text))
-    lines = pc.binary_join_element_wise(lines, pa.scalar("", text), pa.scalar("\n", text))
-    bounds = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + n_rows + 1]
-    return lines.buffers()[2].to_pybytes()[int(bounds[0]) : int(bounds[-1])]

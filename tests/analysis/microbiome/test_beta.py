@@ -84,11 +84,15 @@ def test_random_tables_match_references(
     ids = [f"s{k}" for k in range(n_samples)]
     table = FeatureTable(sp.csr_matrix(counts), ids, [f"f{k}" for k in range(n_features)])
     chunk = int(rng.integers(1, n_samples + 1))
-    for metric in ("braycurtis", "jaccard"):
+    references = {metric: sk_beta(metric, counts, ids=ids).data for metric in ("braycurtis", "jaccard")}
+    references["aitchison"] = squareform(pdist(robust_clr_reference(counts)))
+    for metric, reference in references.items():
+        if not reference.any():  # identical samples: an error, never a silent matrix of zeros
+            with pytest.raises(BadInputError, match="is 0"):
+                beta_diversity(table, metric, chunk_size=chunk)
+            continue
         ours, _, _ = beta_diversity(table, metric, chunk_size=chunk)
-        np.testing.assert_allclose(ours, sk_beta(metric, counts, ids=ids).data, rtol=0, atol=1e-6)
-    ours, _, _ = beta_diversity(table, "aitchison", chunk_size=chunk)
-    np.testing.assert_allclose(ours, squareform(pdist(robust_clr_reference(counts))), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6)
 
 
 def test_aitchison_is_zero_for_proportional_samples_and_symmetric() -> None:
@@ -136,6 +140,66 @@ def test_distance_matrix_tsv_round_trip(tmp_path: Path, ag_table: FeatureTable) 
     again, again_ids = read_distance_matrix(tmp_path / "skbio.tsv")
     assert again_ids == ids
     np.testing.assert_array_equal(again, dm)
+
+
+def test_distance_matrix_tsv_is_byte_for_byte_scikit_bio(tmp_path: Path, ag_table: FeatureTable) -> None:
+    dm, ids, _ = beta_diversity(ag_table, "braycurtis")
+    write_distance_matrix(tmp_path / "ours.tsv", dm, ids)
+    skbio.DistanceMatrix(dm, ids).write(str(tmp_path / "skbio.tsv"))
+    assert (tmp_path / "ours.tsv").read_bytes() == (tmp_path / "skbio.tsv").read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1, max_size=40))
+def test_values_are_written_as_python_repr(tmp_path_factory: pytest.TempPathFactory, values: list[float]) -> None:
+    """Every float64, whatever its size or sign, is written as Python's repr (scikit-bio's text)."""
+    n = len(values)
+    matrix = np.tile(np.asarray(values), (n, 1))
+    path = tmp_path_factory.mktemp("dm") / "dm.tsv"
+    write_distance_matrix(path, matrix, [f"s{k}" for k in range(n)])
+    rows = path.read_text().splitlines()[1:]
+    assert rows[0].split("\t")[1:] == [repr(v) for v in values]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=40))
+def test_float32_values_are_shortest_and_read_back(
+    tmp_path_factory: pytest.TempPathFactory, values: list[float]
+) -> None:
+    """float32 values: as few significant digits as numpy's shortest unique form, and read back exactly."""
+    n = len(values)
+    matrix = np.tile(np.asarray(values, dtype=np.float32), (n, 1))
+    path = tmp_path_factory.mktemp("dm") / "dm.tsv"
+    write_distance_matrix(path, matrix, [f"s{k}" for k in range(n)])
+    texts = path.read_text().splitlines()[1].split("\t")[1:]
+
+    def digits(text: str) -> int:
+        return len(text.lstrip("-").split("e")[0].replace(".", "").strip("0")) or 1
+
+    for text, value in zip(texts, matrix[0], strict=True):
+        assert np.float32(float(text)) == value
+        assert digits(text) <= digits(np.format_float_scientific(value, unique=True))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 30), seed=st.integers(0, 2**32 - 1), crlf=st.booleans())
+def test_reader_equals_scikit_bio(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, crlf: bool) -> None:
+    """A matrix written by scikit-bio (optionally with CR LF line ends and blank lines) reads back to exactly the
+    values scikit-bio reads."""
+    rng = np.random.default_rng(seed)
+    values = rng.random((n, n)) * 10 ** rng.uniform(-8, 8)
+    values = np.triu(values, 1) + np.triu(values, 1).T
+    ids = [f"sample {k}" for k in range(n)]
+    folder = tmp_path_factory.mktemp("dm")
+    skbio.DistanceMatrix(values, ids).write(str(folder / "sk.tsv"))
+    text = (folder / "sk.tsv").read_bytes()
+    if crlf:
+        text = text.replace(b"\n", b"\r\n") + b"\r\n\n"
+    (folder / "dm.tsv").write_bytes(text)
+    ours, our_ids = read_distance_matrix(folder / "dm.tsv")
+    reference = skbio.DistanceMatrix.read(str(folder / "sk.tsv"))
+    assert our_ids == list(reference.ids)
+    np.testing.assert_array_equal(ours, reference.data)
 
 
 def test_float32_matrix_round_trips_in_float32(tmp_path: Path) -> None:

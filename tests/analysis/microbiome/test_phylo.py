@@ -19,39 +19,45 @@ from skbio.diversity import alpha_diversity
 from skbio.diversity import beta_diversity as sk_beta
 
 from gutstride.analysis.microbiome.beta import beta_diversity
-from gutstride.analysis.microbiome.phylo import faith_pd, index_tree
+from gutstride.analysis.microbiome.phylo import as_tree, faith_pd, index_tree
 from gutstride.errors import BadInputError
-from gutstride.ingest.microbiome.newick import read_tree
+from gutstride.ingest.microbiome.newick import parse_newick, read_tree
 from gutstride.model.feature_table import FeatureTable
+from gutstride.model.tree import Tree
 
 AG = Path(__file__).resolve().parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"
 
 
 @pytest.fixture(scope="module")
-def ag_subset() -> tuple[FeatureTable, skbio.TreeNode]:
-    """40 American Gut samples, restricted to the features they hold, and the matching Greengenes tree."""
+def ag_subset() -> tuple[FeatureTable, Tree, skbio.TreeNode]:
+    """40 American Gut samples, restricted to the features they hold, and the matching Greengenes tree (ours, and
+    scikit-bio's reading of it for the references)."""
     with gzip.open(AG / "AG_100nt.biom.gz", "rb") as handle:
         loaded = biom.Table.from_json(__import__("json").loads(handle.read()))
     data = sp.csr_matrix(loaded.matrix_data.T)[:40]
     used = np.flatnonzero(np.asarray(data.sum(axis=0)).ravel() > 0)
     features = [str(f) for f in loaded.ids("observation")]
     table = FeatureTable(sp.csr_matrix(data[:, used]), [str(s) for s in loaded.ids()[:40]], [features[k] for k in used])
-    return table, read_tree(AG / "AG_100nt_gg13_8_97_pruned.tre")
+    path = AG / "AG_100nt_gg13_8_97_pruned.tre"
+    return table, read_tree(path), skbio.TreeNode.read(str(path), convert_underscores=False)
 
 
-def test_faith_pd_matches_skbio_on_american_gut(ag_subset: tuple[FeatureTable, skbio.TreeNode]) -> None:
-    table, tree = ag_subset
+def test_faith_pd_matches_skbio_on_american_gut(ag_subset: tuple[FeatureTable, Tree, skbio.TreeNode]) -> None:
+    table, tree, reference = ag_subset
     ours = faith_pd(table, tree)
-    ref = alpha_diversity("faith_pd", table.data.toarray(), ids=table.sample_ids, taxa=table.feature_ids, tree=tree)
+    ref = alpha_diversity("faith_pd", table.data.toarray(), ids=table.sample_ids, taxa=table.feature_ids,
+                          tree=reference)
     assert list(ours.index) == table.sample_ids
     np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac"])
-def test_unifrac_matches_skbio_on_american_gut(ag_subset: tuple[FeatureTable, skbio.TreeNode], metric: str) -> None:
-    table, tree = ag_subset
+def test_unifrac_matches_skbio_on_american_gut(
+    ag_subset: tuple[FeatureTable, Tree, skbio.TreeNode], metric: str
+) -> None:
+    table, tree, reference = ag_subset
     ours, ids, warns = beta_diversity(table, metric, tree=tree)
-    ref = sk_beta(metric, table.data.toarray(), ids=table.sample_ids, taxa=table.feature_ids, tree=tree)
+    ref = sk_beta(metric, table.data.toarray(), ids=table.sample_ids, taxa=table.feature_ids, tree=reference)
     assert ids == list(ref.ids) and warns == []
     np.testing.assert_allclose(ours, ref.data, rtol=0, atol=1e-6)
     ours32, _, _ = beta_diversity(table, metric, tree=tree, dtype=np.float32, chunk_size=7)
@@ -95,8 +101,12 @@ def test_unifrac_and_faith_pd_match_skbio_on_random_trees(
     ids = [f"s{k}" for k in range(n_samples)]
     table = FeatureTable(sp.csr_matrix(counts), ids, names)
     for metric in ("unweighted_unifrac", "weighted_unifrac"):
-        ours, _, warns = beta_diversity(table, metric, tree=tree, chunk_size=int(rng.integers(1, n_samples + 1)))
         ref = sk_beta(metric, counts, ids=ids, taxa=names, tree=tree)
+        try:
+            ours, _, warns = beta_diversity(table, metric, tree=tree, chunk_size=int(rng.integers(1, n_samples + 1)))
+        except BadInputError as exc:  # every distance 0 (identical samples): an error, never a zero matrix
+            assert not ref.data.any() and "is 0" in str(exc)
+            continue
         assert warns == []
         np.testing.assert_allclose(ours, ref.data, rtol=0, atol=1e-6)
     ref_pd = alpha_diversity("faith_pd", counts, ids=ids, taxa=names, tree=tree)
@@ -141,8 +151,8 @@ def test_read_tree_from_newick_files(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"tree{suffix}"
     path.write_text("((a:1,b:2)x:0.5,c:3);\n")
     tree = read_tree(path)
-    assert sorted(t.name for t in tree.tips()) == ["a", "b", "c"]
-    assert tree.find("b").length == 2.0
+    assert sorted(tree.tip_names()) == ["a", "b", "c"]  # type: ignore[type-var]
+    assert tree.lengths[tree.names.index("b")] == 2.0
 
 
 def test_read_tree_from_qza(tmp_path: Path) -> None:
@@ -151,18 +161,110 @@ def test_read_tree_from_qza(tmp_path: Path) -> None:
         archive.writestr("0f3c/metadata.yaml", "uuid: 0f3c\ntype: Phylogeny[Rooted]\nformat: NewickDirectoryFormat\n")
         archive.writestr("0f3c/data/tree.nwk", "((a:1,b:2):0.5,c:3);\n")
     tree = read_tree(path)
-    assert sorted(t.name for t in tree.tips()) == ["a", "b", "c"]
+    assert sorted(tree.tip_names()) == ["a", "b", "c"]  # type: ignore[type-var]
 
 
-def test_real_tree_reads_with_every_tip(tmp_path: Path) -> None:
+def test_real_tree_equals_skbio_node_for_node() -> None:
     tree = read_tree(AG / "AG_100nt_gg13_8_97_pruned.tre")
-    reference = skbio.TreeNode.read(str(AG / "AG_100nt_gg13_8_97_pruned.tre"))
-    assert tree.count(tips=True) == reference.count(tips=True)
+    reference = as_tree(skbio.TreeNode.read(str(AG / "AG_100nt_gg13_8_97_pruned.tre"), convert_underscores=False))
+    assert tree.names == reference.names
+    np.testing.assert_array_equal(tree.parent, reference.parent)
+    np.testing.assert_array_equal(tree.lengths, reference.lengths)
+
+
+LABEL = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=8)
+
+
+def to_newick(tree: Tree, quote_all: bool) -> str:
+    """Standard Newick for ``tree``: a label is quoted when it holds a blank, an underscore, a quote or
+    punctuation (or always, with ``quote_all``), with ``''`` for a quote inside it; lengths in ``repr`` form."""
+    children: dict[int, list[int]] = {}
+    for k, p in enumerate(tree.parent):
+        children.setdefault(int(p), []).append(k)
+
+    def label(k: int) -> str:
+        name = tree.names[k]
+        text = ""
+        if name is not None:
+            plain = not quote_all and not any(c in name for c in " _'()[]:;,") and not any(c.isspace() for c in name)
+            text = name if plain else "'" + name.replace("'", "''") + "'"
+        return text + ("" if np.isnan(tree.lengths[k]) else f":{float(tree.lengths[k])!r}")
+
+    def node(k: int) -> str:
+        inner = ",".join(node(c) for c in children.get(k, []))
+        return (f"({inner})" if k in children else "") + label(k)
+
+    return node(len(tree.names) - 1) + ";"
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), names=st.lists(LABEL, min_size=2, max_size=12, unique=True),
+       inner=st.lists(st.one_of(st.none(), LABEL), min_size=11, max_size=11), quote_all=st.booleans())
+def test_newick_labels_are_read_as_written(
+    seed: int, names: list[str], inner: list[str | None], quote_all: bool
+) -> None:
+    """Any labels (quotes, underscores, blanks, punctuation) read back exactly as written; and as scikit-bio reads
+    them with ``convert_underscores=False`` (QIIME 2's reading) where scikit-bio follows the Newick rules (it does
+    not read parentheses or brackets inside quotes, and keeps a doubled quote doubled)."""
+    generated = random_tree(names, np.random.default_rng(seed))
+    for node, name in zip(generated.non_tips(include_self=True), inner, strict=False):
+        node.name = name
+    truth = as_tree(generated)
+    text = to_newick(truth, quote_all)
+    ours = parse_newick(text.encode("utf-8"))
+    assert ours.names == truth.names
+    np.testing.assert_array_equal(ours.parent, truth.parent)
+    np.testing.assert_array_equal(ours.lengths, truth.lengths)
+    if not any(c in (name or "") for name in truth.names for c in "'()[]"):
+        reference = as_tree(skbio.TreeNode.read(io.StringIO(text), format="newick", convert_underscores=False))
+        assert ours.names == reference.names
+        np.testing.assert_array_equal(ours.parent, reference.parent)
+        np.testing.assert_array_equal(ours.lengths, reference.lengths)
+
+
+def test_underscored_tip_names_match_the_table(tmp_path: Path) -> None:
+    """Issue 17, defect 1: ``Methanobrevibacter_smithii`` stays as written and matches the table's feature id."""
+    path = tmp_path / "tree.nwk"
+    path.write_text("((Methanobrevibacter_smithii:1,'Bacteroides_fragilis':2):0.5,Akkermansia_muciniphila:3);\n")
+    tree = read_tree(path)
+    names = ["Methanobrevibacter_smithii", "Bacteroides_fragilis", "Akkermansia_muciniphila"]
+    assert sorted(tree.tip_names()) == sorted(names)  # type: ignore[type-var]
+    counts = np.array([[5.0, 0.0, 1.0], [0.0, 4.0, 2.0], [1.0, 1.0, 1.0]])
+    table = FeatureTable(sp.csr_matrix(counts), ["s1", "s2", "s3"], names)
+    reference_tree = skbio.TreeNode.read(str(path), convert_underscores=False)
+    for metric in ("unweighted_unifrac", "weighted_unifrac"):
+        ours, _, warns = beta_diversity(table, metric, tree=tree)
+        assert warns == []
+        ref = sk_beta(metric, counts, ids=table.sample_ids, taxa=names, tree=reference_tree)
+        np.testing.assert_allclose(ours, ref.data, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac"])
+def test_no_feature_in_the_tree_is_an_error_not_a_zero_matrix(metric: str) -> None:
+    tree = parse_newick(b"(('Methanobrevibacter smithii':1,b:2):0.5,c:3);")
+    table = FeatureTable(sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 0.0]])), ["s1", "s2"],
+                         ["Methanobrevibacter_smithii", "d"])
+    with pytest.raises(BadInputError, match="none of the table's 2 features is a tip of the tree"):
+        beta_diversity(table, metric, tree=tree)
+    with pytest.raises(BadInputError, match="none of the table's 2 features"):
+        faith_pd(table, tree)
+
+
+@pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac", "braycurtis", "jaccard"])
+def test_all_zero_distances_are_an_error(metric: str) -> None:
+    """Samples empty on the tree (features only on zero-length branches), or identical: no silent zero matrix."""
+    tree = parse_newick(b"((a:0,b:0):0,c:1);")
+    table = FeatureTable(sp.csr_matrix(np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 0.0]])), ["s1", "s2"], ["a", "b", "c"])
+    if metric in ("braycurtis", "jaccard"):
+        table = FeatureTable(sp.csr_matrix(np.array([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0]])), ["s1", "s2"], ["a", "b", "c"])
+    with pytest.raises(BadInputError, match=f"every {metric} distance between the 2 samples is 0"):
+        beta_diversity(table, metric, tree=tree)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["((a:1,b:2):1,c:3", "(a,b;", ")(;", "((a:x,b):1);", "", "   \n", "lonely;", "((a,a));", "((a,b),);", "\xff\xfe"],
+    ["((a:1,b:2):1,c:3", "(a,b;", ")(;", "((a:x,b):1);", "", "   \n", "lonely;", "((a,a));", "((a,b),);", "\xff\xfe",
+     "((a,b));x", "(a,'b);", "(a,b[c);", "(a,b]);", "(a:1:2,b);", "(a b,c);", "a(b,c);", "(a:1 x,b);", "(a,b):;"],
 )
 def test_malformed_newick_is_a_bad_input_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.nwk"

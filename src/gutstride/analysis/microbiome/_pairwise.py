@@ -1,4 +1,4 @@
-"""Compiled pairwise kernels shared by the beta-diversity metrics (numba, cached, parallel over rows).
+"""Pairwise kernels shared by the beta-diversity metrics (compiled C in ``_gutstride_native``, parallel over tiles).
 
 Every metric in :mod:`~gutstride.analysis.microbiome.beta` and :mod:`~gutstride.analysis.microbiome.phylo` is
 reduced to one sparse quantity, the sum of element-wise minima of two rows of a CSR matrix:
@@ -17,37 +17,9 @@ rather than the number of features, and the table is streamed from memory once p
 
 from __future__ import annotations
 
+import _gutstride_native as native
 import numpy as np
 import scipy.sparse as sp
-from numba import njit, prange
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def _min_sums_tiles(indptr, indices, data, n_cols, tile_starts, tile, stop, start, out):  # pragma: no cover
-    """out[i - start, j - start] = sum min(X[i], X[j]) for i in each tile [t, min(t + tile, stop)) and j > i.
-
-    The tile's rows are scattered into a dense (n_cols x tile) buffer; each later row j is then read once for the
-    whole tile, and its non-zeros update ``tile`` running sums at a time (contiguous, vectorised).
-    """
-    n_rows = indptr.shape[0] - 1
-    for b in prange(tile_starts.shape[0]):
-        i0 = tile_starts[b]
-        m = min(i0 + tile, stop) - i0
-        buf = np.zeros((n_cols, tile))
-        for r in range(m):
-            for p in range(indptr[i0 + r], indptr[i0 + r + 1]):
-                buf[indices[p], r] = data[p]
-        acc = np.empty(tile)
-        for j in range(i0 + 1, n_rows):
-            acc[:] = 0.0
-            for p in range(indptr[j], indptr[j + 1]):
-                v = data[p]
-                k = indices[p]
-                for r in range(tile):
-                    x = buf[k, r]
-                    acc[r] += x if x < v else v
-            for r in range(min(m, j - i0)):
-                out[i0 + r - start, j - start] = acc[r]
 
 
 def _tile_rows(n_cols: int) -> int:
@@ -82,18 +54,15 @@ def pairwise_min_sums(matrix: sp.csr_array | sp.csr_matrix, row_block: slice) ->
     order = np.empty_like(starts)
     order[0::2] = starts[:half]
     order[1::2] = starts[half:][::-1]
-    _min_sums_tiles(csr.indptr, csr.indices, csr.data, csr.shape[1], order, tile, stop, start, out)
+    indptr, indices = csr.indptr.astype(np.int64, copy=False), csr.indices.astype(np.int64, copy=False)
+    native.min_sums_tiles(indptr, indices, csr.data, csr.shape[1], order, tile, stop, start, out)
     return out
 
 
 def _canonical(matrix: sp.csr_array | sp.csr_matrix) -> sp.csr_matrix:
-    """CSR with sorted, summed indices and int64/float64 arrays (no copy when it already is)."""
+    """CSR with sorted, summed indices and float64 values (no copy when it already is)."""
     csr = sp.csr_matrix(matrix, dtype=np.float64)
     csr.sum_duplicates()
-    if csr.indptr.dtype != np.int64 or csr.indices.dtype != np.int64:
-        csr = sp.csr_matrix(
-            (csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64)), shape=csr.shape, copy=False
-        )
     return csr
 
 

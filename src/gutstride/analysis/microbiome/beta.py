@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import skbio
 
     from gutstride.model.feature_table import FeatureTable
+    from gutstride.model.tree import Tree
 
 #: Metric names accepted by :func:`beta_diversity` (and ``gutstride beta --metric``).
 METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")
@@ -44,7 +45,7 @@ PHYLOGENETIC = ("unweighted_unifrac", "weighted_unifrac")
 def beta_diversity(
     table: FeatureTable,
     metric: str,
-    tree: skbio.TreeNode | None = None,
+    tree: Tree | skbio.TreeNode | None = None,
     dtype: type = np.float64,
     chunk_size: int | None = None,
 ) -> tuple[np.ndarray, list[str], list[str]]:
@@ -71,7 +72,9 @@ def beta_diversity(
     Raises
     ------
     BadInputError
-        Unknown metric or dtype, negative or non-finite values, ``chunk_size < 1``.
+        Unknown metric or dtype, negative or non-finite values, ``chunk_size < 1``, no feature in the tree
+        (UniFrac), or every distance is 0 (two or more samples, all empty or identical): a matrix of zeros is
+        never returned in silence.
     MissingDataError
         A UniFrac metric without a tree.
     """
@@ -89,20 +92,27 @@ def beta_diversity(
         raise BadInputError("beta diversity needs finite, non-negative values")
     data.eliminate_zeros()
     ids = list(table.sample_ids)
+    warnings: list[str] = []
     if metric in PHYLOGENETIC:
         if tree is None:
             raise MissingDataError(f"{metric} needs a phylogenetic tree (--tree)")
         from gutstride.analysis.microbiome.phylo import unifrac
 
         dm, warnings = unifrac(table, tree, weighted=metric == "weighted_unifrac", dtype=dtype, chunk_size=chunk_size)
-        return dm, ids, warnings
-    if metric == "braycurtis":
-        return minsum_distances(data, ratio=True, dtype=dtype, chunk_size=chunk_size), ids, []
-    if metric == "jaccard":
+    elif metric == "braycurtis":
+        dm = minsum_distances(data, ratio=True, dtype=dtype, chunk_size=chunk_size)
+    elif metric == "jaccard":
         data.data[:] = 1.0
         dm = minsum_distances(data, ratio=True, shared_in_denominator=True, dtype=dtype, chunk_size=chunk_size)
-        return dm, ids, []
-    return aitchison(robust_clr(data), dtype=dtype, chunk_size=chunk_size), ids, []
+    else:
+        dm = aitchison(robust_clr(data), dtype=dtype, chunk_size=chunk_size)
+    if len(ids) > 1 and not dm.any():
+        where = " on the tree's branches" if metric in PHYLOGENETIC else ""
+        raise BadInputError(
+            f"every {metric} distance between the {len(ids)} samples is 0: the samples are empty or identical"
+            f"{where}; " + "; ".join(warnings + ["no matrix written"])
+        )
+    return dm, ids, warnings
 
 
 def robust_clr(data: sp.csr_matrix) -> sp.csr_matrix:

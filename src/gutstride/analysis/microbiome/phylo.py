@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gutstride.errors import BadInputError
+from gutstride.model.tree import Tree
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +80,21 @@ class NodeTable:
     warnings: list[str]
 
 
-def index_tree(tree: skbio.TreeNode) -> TreeIndex:
+def as_tree(tree: Tree | skbio.TreeNode) -> Tree:
+    """``tree`` as a flat :class:`~gutstride.model.tree.Tree` (a scikit-bio ``TreeNode`` is flattened in
+    post-order; its missing lengths become NaN)."""
+    if isinstance(tree, Tree):
+        return tree
+    nodes = list(tree.postorder(include_self=True))
+    position = {id(node): k for k, node in enumerate(nodes)}
+    return Tree(
+        names=[None if node.name is None else str(node.name) for node in nodes],
+        lengths=np.array([np.nan if node.length is None else node.length for node in nodes], dtype=np.float64),
+        parent=np.array([-1 if node.parent is None else position[id(node.parent)] for node in nodes], dtype=np.int64),
+    )
+
+
+def index_tree(tree: Tree | skbio.TreeNode) -> TreeIndex:
     """Flatten ``tree`` into branch lengths and a tips-by-nodes incidence matrix.
 
     Raises
@@ -87,31 +102,26 @@ def index_tree(tree: skbio.TreeNode) -> TreeIndex:
     BadInputError
         A non-root branch has no length, a length is negative or not finite, or tip names repeat.
     """
-    nodes = list(tree.postorder(include_self=True))
-    position = {id(node): k for k, node in enumerate(nodes)}
-    n_nodes = len(nodes)
-    lengths = np.zeros(n_nodes, dtype=np.float64)
-    parent = np.full(n_nodes, -1, dtype=np.int64)
-    tip_nodes: list[int] = []
-    tip_position: dict[str, int] = {}
-    for k, node in enumerate(nodes):
-        if node.parent is not None:
-            parent[k] = position[id(node.parent)]
-            if node.length is None:
-                raise BadInputError(f"tree: branch above node {node.name!r} has no length; UniFrac and PD need lengths")
-        if node.length is not None:
-            lengths[k] = float(node.length)
-        if not node.children and node.parent is not None:
-            if node.name in tip_position:
-                raise BadInputError(f"tree: tip name {node.name!r} appears more than once")
-            tip_position[str(node.name)] = len(tip_nodes)
-            tip_nodes.append(k)
+    flat = as_tree(tree)
+    parent = flat.parent
+    missing = np.isnan(flat.lengths) & (parent >= 0)
+    if missing.any():
+        name = flat.names[int(np.argmax(missing))]
+        raise BadInputError(f"tree: branch above node {name!r} has no length; UniFrac and PD need lengths")
+    lengths = np.where(np.isnan(flat.lengths), 0.0, flat.lengths)
     if not np.all(np.isfinite(lengths)) or np.any(lengths < 0):
         raise BadInputError("tree: branch lengths must be finite and non-negative")
+    tip_nodes = np.flatnonzero(flat.is_tip())
+    tip_position: dict[str, int] = {}
+    for k, node in enumerate(tip_nodes):
+        name = str(flat.names[node])
+        if name in tip_position:
+            raise BadInputError(f"tree: tip name {name!r} appears more than once")
+        tip_position[name] = k
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    tips = np.arange(len(tip_nodes), dtype=np.int64)
-    current = np.asarray(tip_nodes, dtype=np.int64)
+    tips = np.arange(tip_nodes.size, dtype=np.int64)
+    current = tip_nodes.astype(np.int64)
     while current.size:  # walk every tip up to the root, one level per step for all tips at once
         rows.append(tips)
         cols.append(current)
@@ -120,19 +130,31 @@ def index_tree(tree: skbio.TreeNode) -> TreeIndex:
         tips, current = tips[keep], current[keep]
     row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    incidence = sp.csr_matrix((np.ones(row.size), (row, col)), shape=(len(tip_nodes), n_nodes))
+    incidence = sp.csr_matrix((np.ones(row.size), (row, col)), shape=(tip_nodes.size, len(flat.names)))
     return TreeIndex(lengths=lengths, tip_position=tip_position, incidence=incidence)
 
 
-def node_table(table: FeatureTable, tree: skbio.TreeNode | TreeIndex) -> NodeTable:
+def node_table(table: FeatureTable, tree: Tree | skbio.TreeNode | TreeIndex) -> NodeTable:
     """Totals of ``table`` on every branch of ``tree`` (the node-by-sample matrix, transposed).
 
     Features missing from the tree are left out; ``warnings`` then says how many and what share of the table's
     total they hold.
+
+    Raises
+    ------
+    BadInputError
+        No feature of the table is a tip of the tree (every value would be 0).
     """
     index = tree if isinstance(tree, TreeIndex) else index_tree(tree)
     data = sp.csr_matrix(table.data, dtype=np.float64)
     in_tree = [k for k, fid in enumerate(table.feature_ids) if fid in index.tip_position]
+    if not in_tree:
+        features = ", ".join(repr(f) for f in table.feature_ids[:3]) or "none"
+        tips = ", ".join(repr(t) for t in list(index.tip_position)[:3])
+        raise BadInputError(
+            f"none of the table's {len(table.feature_ids)} features is a tip of the tree (features: {features}, ...; "
+            f"tips: {tips}, ...); the feature ids must be the tree's tip names"
+        )
     messages: list[str] = []
     n_missing = len(table.feature_ids) - len(in_tree)
     if n_missing:
@@ -156,7 +178,7 @@ def node_table(table: FeatureTable, tree: skbio.TreeNode | TreeIndex) -> NodeTab
     )
 
 
-def faith_pd(table: FeatureTable, tree: skbio.TreeNode) -> pd.Series:
+def faith_pd(table: FeatureTable, tree: Tree | skbio.TreeNode) -> pd.Series:
     """Faith's phylogenetic diversity of each sample: the total length of the branches it covers.
 
     ``PD(A) = sum_b l_b [N_Ab > 0]`` over every branch ``b`` with at least one feature of ``A`` below it
@@ -181,7 +203,7 @@ def faith_pd(table: FeatureTable, tree: skbio.TreeNode) -> pd.Series:
 
 def unifrac(
     table: FeatureTable,
-    tree: skbio.TreeNode,
+    tree: Tree | skbio.TreeNode,
     *,
     weighted: bool,
     dtype: type = np.float64,

@@ -21,10 +21,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from gutstride.ingest.activities.gpx import read_gpx
-from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
-from gutstride.ingest.activities.tcx import read_tcx
-from gutstride.ingest.activities.xmlstream import document_start
+from gutstride.ingest.activities.summary_csv import looks_like_summary_header
 from gutstride.model.activity import DecodedFile
 
 #: Largest activity file read (after gzip decompression): 64 MiB. The largest real activity files are far
@@ -60,6 +57,8 @@ def sniff_activity_format(head: bytes, name: str) -> str | None:
     if len(head) >= 12 and head[8:12] == b".FIT":
         return "fit"
     text = _xml_text(head[:_SNIFF_BYTES])
+    from gutstride.ingest.activities.xmlstream import document_start
+
     stripped = text[document_start(text):]
     if stripped.startswith(b"<"):
         match = _XML_ROOT.search(text)
@@ -121,10 +120,16 @@ def decode_activity(data: bytes, name: str) -> DecodedFile:
 
         decoded = read_fit(data, name)
     elif fmt == "gpx":
+        from gutstride.ingest.activities.gpx import read_gpx
+
         decoded = read_gpx(data, name)
     elif fmt == "tcx":
+        from gutstride.ingest.activities.tcx import read_tcx
+
         decoded = read_tcx(data, name)
     elif fmt == "csv":
+        from gutstride.ingest.activities.summary_csv import read_summary_csv
+
         decoded = read_summary_csv(data, name)
     else:
         return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)

@@ -2,9 +2,9 @@
 
 The decoder works in two passes over the bytes:
 
-1. **Scan.** A compiled loop (numba) walks the record headers to find where every data message starts and
-   which definition it uses. Definition messages stop the loop and are parsed in Python (once per distinct
-   definition: files often repeat the same one).
+1. **Scan.** A compiled loop (C, in ``_gutstride_native``, built at install) walks the record headers to find
+   where every data message starts and which definition it uses. Definition messages stop the loop and are
+   parsed in Python (once per distinct definition: files often repeat the same one).
 2. **Decode.** For every distinct definition, all its data messages are taken at once as an (n, size) byte
    matrix (a strided view of the file when they are evenly spaced, else one gather), and each wanted field is a
    column slice viewed as the definition's base type and byte order. Invalid sentinels become NaN; scale and
@@ -33,8 +33,8 @@ import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import _gutstride_native as native
 import numpy as np
-from numba import njit
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.activities import fit_profile as prof
@@ -143,76 +143,18 @@ def _crc_tables() -> np.ndarray:
 _CRC_TABLES = _crc_tables()
 
 
-@njit(cache=True, nogil=True)
-def _crc16(buf: np.ndarray, start: int, stop: int, t: np.ndarray) -> np.int64:  # pragma: no cover - compiled
-    crc = np.int64(0)
-    i = start
-    while i + 8 <= stop:
-        crc ^= np.int64(buf[i]) | (np.int64(buf[i + 1]) << 8)
-        crc = (t[7, crc & 0xFF] ^ t[6, crc >> 8] ^ t[5, buf[i + 2]] ^ t[4, buf[i + 3]]
-               ^ t[3, buf[i + 4]] ^ t[2, buf[i + 5]] ^ t[1, buf[i + 6]] ^ t[0, buf[i + 7]])
-        i += 8
-    while i < stop:
-        crc = (crc >> 8) ^ t[0, (crc ^ buf[i]) & 0xFF]
-        i += 1
-    return crc
-
-
 def fit_crc(data: bytes | np.ndarray, start: int = 0, stop: int | None = None) -> int:
     """The FIT CRC-16 of ``data[start:stop]`` (the FIT protocol's CRC-16, initial value 0)."""
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
-    return int(_crc16(buf, start, len(buf) if stop is None else stop, _CRC_TABLES))
+    return int(native.fit_crc16(buf, start, len(buf) if stop is None else stop, _CRC_TABLES))
 
 
 # --------------------------------------------------------------------------------------------------- scan
 
+#: Why ``native.fit_scan`` stopped: the end, a definition message, an undefined local message type, a message cut
+#: off, or its output arrays full. It walks the data messages from a position, recording each one's content
+#: offset, definition id and compressed-timestamp offset (-1 for a normal header).
 _SCAN_END, _SCAN_DEFINITION, _SCAN_UNDEFINED, _SCAN_TRUNCATED, _SCAN_FULL = 0, 1, 2, 3, 4
-
-
-@njit(cache=True, nogil=True)
-def _scan(buf: np.ndarray, pos: int, end: int, sizes: np.ndarray, ids: np.ndarray, off: np.ndarray,
-          did: np.ndarray, cts: np.ndarray, n: int) -> tuple[int, int, int]:  # pragma: no cover - compiled
-    """Walk data messages from ``pos``; stop at a definition, a fault, the end, or when the outputs are full."""
-    cap = off.shape[0]
-    while pos < end:
-        if n >= cap:
-            return n, pos, 4
-        h = buf[pos]
-        if h & 0x80:
-            loc = (h >> 5) & 0x3
-            t = h & 0x1F
-        elif h & 0x40:
-            return n, pos, 1
-        else:
-            loc = h & 0xF
-            t = -1
-        size = sizes[loc]
-        if size < 0:
-            return n, pos, 2
-        if pos + 1 + size > end:
-            return n, pos, 3
-        off[n] = pos + 1
-        did[n] = ids[loc]
-        cts[n] = t
-        n += 1
-        pos += 1 + size
-    return n, pos, 0
-
-
-@njit(cache=True, nogil=True)
-def _resolve_compressed(ts: np.ndarray, cts: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Fill the times of compressed-timestamp messages from the last full timestamp (in place)."""
-    last = -1
-    for i in range(ts.shape[0]):
-        if cts[i] >= 0:
-            if last >= 0:
-                t = (last & ~0x1F) + cts[i]
-                if cts[i] < (last & 0x1F):
-                    t += 0x20
-                ts[i] = t
-                last = t
-        elif ts[i] >= 0:
-            last = ts[i]
 
 
 @dataclass(frozen=True)
@@ -303,7 +245,7 @@ def _scan_segment(data: bytes, buf: np.ndarray, start: int, end: int, defs: list
     off, did, cts = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int8)
     n, pos, fault = 0, start, None
     while True:
-        n, pos, reason = _scan(buf, pos, end, sizes, ids, off, did, cts, n)
+        n, pos, reason = native.fit_scan(buf, pos, end, sizes, ids, off, did, cts, n)
         if reason == _SCAN_FULL:
             chunks.append((off, did, cts))
             off, did, cts = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int8)
@@ -490,7 +432,7 @@ def _decode_segment(data: bytes, buf: np.ndarray, seg: _Segment, defs: list[_Def
         if definition.global_num == _RECORD and definition.dev_fields:
             dev_parts.append((definition, rows, mat))
     if compressed:
-        _resolve_compressed(ts, seg.cts)
+        native.fit_resolve_compressed(ts, seg.cts)  # from the last full timestamp, as described above
     tables = {num: _merge(p) for num, p in parts.items()}
     for table in tables.values():
         t = ts[table.rows].astype(np.float64)

@@ -67,49 +67,43 @@ def read_distance_matrix(path: Path) -> tuple[np.ndarray, list[str]]:
     if np.any(diag > tol):
         k = int(np.argmax(diag))
         raise BadInputError(f"{source}: the distance of {ids[k]!r} to itself is {matrix[k, k]}, not 0")
-    asym = np.abs(matrix - matrix.T)
-    if np.any(asym > tol):
-        row, col = np.unravel_index(int(np.argmax(asym)), asym.shape)
-        raise BadInputError(
-            f"{source}: not symmetric: {ids[row]!r}-{ids[col]!r} is {matrix[row, col]} "
-            f"but {ids[col]!r}-{ids[row]!r} is {matrix[col, row]}"
-        )
+    step = max(1, 4_000_000 // max(n, 1))  # the symmetry check in blocks of rows: no n x n temporaries
+    for start in range(0, n, step):
+        asym = np.abs(matrix[start : start + step] - matrix[:, start : start + step].T)
+        if np.any(asym > tol):
+            row, col = np.unravel_index(int(np.argmax(asym)), asym.shape)
+            row += start
+            raise BadInputError(
+                f"{source}: not symmetric: {ids[row]!r}-{ids[col]!r} is {matrix[row, col]} "
+                f"but {ids[col]!r}-{ids[row]!r} is {matrix[col, row]}"
+            )
     return matrix, ids
 
 
 def _parse_rows(body: bytes, n: int, source: str) -> tuple[list[str], np.ndarray]:
-    """Row ids and values of the lines after the header, parsed by pandas' C reader."""
-    import io
-
+    """Row ids and values of the lines after the header, parsed by compiled code (``_gutstride_native``) straight
+    into a preallocated ``n x n`` float64 array. Blank lines are skipped; a line may end in CR LF."""
+    import _gutstride_native as native
     import numpy as np
-    import pandas as pd
 
-    if not body.strip():
-        return [], np.zeros((0, n))
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(body),
-            sep="\t",
-            header=None,
-            dtype={0: str},
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=True,
-            engine="c",
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError):
-        frame = None
-    if frame is None or frame.shape[1] != n + 1:
+    matrix = np.empty((n, n), dtype=np.float64)
+    raw_ids, status, line = native.parse_rows(body, n, matrix)
+    if status == _WRONG_COUNT:
         _raise_first_bad_line(body, n, source)
-    values = frame.iloc[:, 1:]
-    bad_columns = [c for c in values.columns if not pd.api.types.is_float_dtype(values[c])]
-    if bad_columns:
-        values = values.apply(pd.to_numeric, errors="coerce")
-    matrix = values.to_numpy(dtype=np.float64)
-    if np.isnan(matrix).any():
-        row = int(np.argwhere(np.isnan(matrix))[0][0])
-        _raise_first_bad_line(body, n, source, f"line {row + 2} has a missing or non-numeric value")
-    return [str(i) for i in frame.iloc[:, 0]], matrix
+    if status == _NOT_A_NUMBER:
+        _raise_first_bad_line(body, n, source, f"line {line + 2} has a missing or non-numeric value")
+    if status == _TOO_MANY_ROWS:
+        raise BadInputError(f"{source}: {n} ids in the header but more than {n} rows; the matrix must be square")
+    try:
+        row_ids = [i.decode("utf-8") for i in raw_ids]
+    except UnicodeDecodeError:
+        _raise_first_bad_line(body, n, source)
+    return row_ids, matrix[: len(row_ids)]
+
+
+#: Status codes of ``_gutstride_native.parse_rows``: a line with a number of values other than n, a value that is
+#: not a number, more rows than ids in the header.
+_WRONG_COUNT, _NOT_A_NUMBER, _TOO_MANY_ROWS = 1, 2, 3
 
 
 def _raise_first_bad_line(body: bytes, n: int, source: str, otherwise: str = "malformed distance matrix") -> None:

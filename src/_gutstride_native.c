@@ -1,0 +1,455 @@
+/* Compiled kernels of gutstride, built at install (setup.py ext_modules) so that no JIT runs while a user waits.
+ *
+ * Arrays come in through the buffer protocol (numpy arrays, bytes), so the module needs no numpy headers.
+ * Every kernel releases the GIL while it runs.
+ *
+ * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
+ * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
+ * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
+ *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+/* ------------------------------------------------------------------------------------------------- helpers */
+
+static int check_buffer(Py_buffer *b, Py_ssize_t itemsize, Py_ssize_t min_items, const char *name) {
+    if (b->len % itemsize != 0 || b->len / itemsize < min_items) {
+        PyErr_Format(PyExc_ValueError, "%s: expected at least %zd items of %zd bytes", name, min_items, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------- FIT */
+
+/* The FIT CRC-16 of buf[start:stop], eight bytes per step with tables t[8][256] ("slicing by 8"). */
+static PyObject *fit_crc16(PyObject *self, PyObject *args) {
+    Py_buffer buf, tab;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "y*nny*", &buf, &start, &stop, &tab)) return NULL;
+    if (check_buffer(&tab, 8, 8 * 256, "crc tables") < 0 || start < 0 || stop > buf.len || start > stop) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "crc range out of the buffer");
+        PyBuffer_Release(&buf);
+        PyBuffer_Release(&tab);
+        return NULL;
+    }
+    const uint8_t *b = (const uint8_t *)buf.buf;
+    const int64_t *t = (const int64_t *)tab.buf;
+    int64_t crc = 0;
+    Py_ssize_t i = start;
+    Py_BEGIN_ALLOW_THREADS
+    for (; i + 8 <= stop; i += 8) {
+        crc ^= (int64_t)b[i] | ((int64_t)b[i + 1] << 8);
+        crc = t[7 * 256 + (crc & 0xFF)] ^ t[6 * 256 + (crc >> 8)] ^ t[5 * 256 + b[i + 2]] ^ t[4 * 256 + b[i + 3]]
+              ^ t[3 * 256 + b[i + 4]] ^ t[2 * 256 + b[i + 5]] ^ t[1 * 256 + b[i + 6]] ^ t[b[i + 7]];
+    }
+    for (; i < stop; i++) crc = (crc >> 8) ^ t[(crc ^ b[i]) & 0xFF];
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&tab);
+    return PyLong_FromLongLong(crc);
+}
+
+/* Walk data messages from pos; stop at a definition (1), an undefined local type (2), a cut-off message (3), full
+ * outputs (4) or the end (0). Returns (n, pos, reason). */
+static PyObject *fit_scan(PyObject *self, PyObject *args) {
+    Py_buffer buf, sizes_b, ids_b, off_b, did_b, cts_b;
+    Py_ssize_t pos, end, n;
+    if (!PyArg_ParseTuple(args, "y*nny*y*w*w*w*n", &buf, &pos, &end, &sizes_b, &ids_b, &off_b, &did_b, &cts_b, &n))
+        return NULL;
+    PyObject *result = NULL;
+    if (check_buffer(&sizes_b, 8, 16, "sizes") < 0 || check_buffer(&ids_b, 8, 16, "ids") < 0
+        || check_buffer(&off_b, 8, 0, "off") < 0 || check_buffer(&did_b, 8, off_b.len / 8, "did") < 0
+        || check_buffer(&cts_b, 1, off_b.len / 8, "cts") < 0 || end > buf.len || pos < 0 || n < 0)
+        goto done;
+    {
+        const uint8_t *b = (const uint8_t *)buf.buf;
+        const int64_t *sizes = (const int64_t *)sizes_b.buf, *ids = (const int64_t *)ids_b.buf;
+        int64_t *off = (int64_t *)off_b.buf, *did = (int64_t *)did_b.buf;
+        int8_t *cts = (int8_t *)cts_b.buf;
+        Py_ssize_t cap = off_b.len / 8;
+        int reason = 0;
+        Py_BEGIN_ALLOW_THREADS
+        while (pos < end) {
+            if (n >= cap) { reason = 4; break; }
+            uint8_t h = b[pos];
+            int loc, t;
+            if (h & 0x80) { loc = (h >> 5) & 0x3; t = h & 0x1F; }
+            else if (h & 0x40) { reason = 1; break; }
+            else { loc = h & 0xF; t = -1; }
+            int64_t size = sizes[loc];
+            if (size < 0) { reason = 2; break; }
+            if (pos + 1 + size > end) { reason = 3; break; }
+            off[n] = pos + 1;
+            did[n] = ids[loc];
+            cts[n] = (int8_t)t;
+            n++;
+            pos += 1 + size;
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("nni", n, pos, reason);
+    }
+done:
+    PyBuffer_Release(&buf); PyBuffer_Release(&sizes_b); PyBuffer_Release(&ids_b);
+    PyBuffer_Release(&off_b); PyBuffer_Release(&did_b); PyBuffer_Release(&cts_b);
+    return result;
+}
+
+/* Fill the times (int64, -1 = none) of compressed-timestamp messages (cts >= 0) from the last full timestamp. */
+static PyObject *fit_resolve_compressed(PyObject *self, PyObject *args) {
+    Py_buffer ts_b, cts_b;
+    if (!PyArg_ParseTuple(args, "w*y*", &ts_b, &cts_b)) return NULL;
+    if (check_buffer(&ts_b, 8, 0, "ts") < 0 || check_buffer(&cts_b, 1, ts_b.len / 8, "cts") < 0) {
+        PyBuffer_Release(&ts_b); PyBuffer_Release(&cts_b);
+        return NULL;
+    }
+    int64_t *ts = (int64_t *)ts_b.buf;
+    const int8_t *cts = (const int8_t *)cts_b.buf;
+    Py_ssize_t count = ts_b.len / 8;
+    int64_t last = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (cts[i] >= 0) {
+            if (last >= 0) {
+                int64_t t = (last & ~(int64_t)0x1F) + cts[i];
+                if (cts[i] < (last & 0x1F)) t += 0x20;
+                ts[i] = t;
+                last = t;
+            }
+        } else if (ts[i] >= 0) {
+            last = ts[i];
+        }
+    }
+    PyBuffer_Release(&ts_b); PyBuffer_Release(&cts_b);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------------------------------- pairwise */
+
+/* out[i - start, j - start] = sum_k min(X[i, k], X[j, k]) for i in each tile [t, min(t + tile, stop)) and j > i.
+ * The tile's rows are scattered into a dense (n_cols x tile) buffer; each later row j is read once for the whole
+ * tile, each of its non-zeros updating the tile's running sums together. Tiles run in parallel (OpenMP). */
+static PyObject *min_sums_tiles(PyObject *self, PyObject *args) {
+    Py_buffer ip_b, ix_b, d_b, ts_b, out_b;
+    Py_ssize_t n_cols, tile, stop, start;
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*nnnw*", &ip_b, &ix_b, &d_b, &n_cols, &ts_b, &tile, &stop, &start, &out_b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_rows = ip_b.len / 8 - 1;
+    if (check_buffer(&ip_b, 8, 1, "indptr") < 0 || check_buffer(&ix_b, 8, 0, "indices") < 0
+        || check_buffer(&d_b, 8, ix_b.len / 8, "data") < 0 || check_buffer(&ts_b, 8, 0, "tile_starts") < 0
+        || check_buffer(&out_b, 8, (stop - start) * (n_rows - start), "out") < 0 || tile < 1 || tile > 64)
+        goto done;
+    {
+        const int64_t *indptr = (const int64_t *)ip_b.buf, *indices = (const int64_t *)ix_b.buf;
+        const int64_t *tile_starts = (const int64_t *)ts_b.buf;
+        const double *data = (const double *)d_b.buf;
+        double *out = (double *)out_b.buf;
+        Py_ssize_t n_tiles = ts_b.len / 8, width = n_rows - start;
+        int failed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        #pragma omp parallel for schedule(dynamic, 1)
+        for (Py_ssize_t b = 0; b < n_tiles; b++) {
+            Py_ssize_t i0 = tile_starts[b];
+            Py_ssize_t m = (i0 + tile < stop ? i0 + tile : stop) - i0;
+            double *buf = calloc((size_t)n_cols * tile, sizeof(double));
+            double acc[64];
+            if (!buf) { failed = 1; continue; }
+            for (Py_ssize_t r = 0; r < m; r++)
+                for (int64_t p = indptr[i0 + r]; p < indptr[i0 + r + 1]; p++) buf[indices[p] * tile + r] = data[p];
+            for (Py_ssize_t j = i0 + 1; j < n_rows; j++) {
+                for (Py_ssize_t r = 0; r < tile; r++) acc[r] = 0.0;
+                for (int64_t p = indptr[j]; p < indptr[j + 1]; p++) {
+                    const double v = data[p];
+                    const double *x = buf + indices[p] * tile;
+                    for (Py_ssize_t r = 0; r < tile; r++) acc[r] += x[r] < v ? x[r] : v;
+                }
+                Py_ssize_t upto = m < j - i0 ? m : j - i0;
+                for (Py_ssize_t r = 0; r < upto; r++) out[(i0 + r - start) * width + (j - start)] = acc[r];
+            }
+            free(buf);
+        }
+        Py_END_ALLOW_THREADS
+        if (failed) PyErr_NoMemory();
+        else result = Py_NewRef(Py_None);
+    }
+done:
+    PyBuffer_Release(&ip_b); PyBuffer_Release(&ix_b); PyBuffer_Release(&d_b);
+    PyBuffer_Release(&ts_b); PyBuffer_Release(&out_b);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------- TSV text */
+
+typedef unsigned __int128 u128;
+
+static const uint64_t POW10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+    10000000000000000000ULL};
+
+static uint64_t pow5(int s) {
+    uint64_t r = 1;
+    while (s-- > 0) r *= 5;
+    return r;
+}
+
+/* The shortest decimal that reads back to x > 0, written as Python's repr writes it (fixed notation), for
+ * 1e-4 <= x < 1e15 (float32: < 1e6); returns its length, or -1 when the caller must use the general path (other
+ * ranges, a power of two, an exact tie in rounding).
+ *
+ * With x = m 2^e exactly (m < 2^b, b = 53 or 24 bits), the decimal with p significant digits nearest to x is
+ * q = round(m 5^s / 2^D) with s = p - 1 - E (E = floor(log10 x)) and D = -(s + e), all in exact 128-bit integers;
+ * q 10^-s reads back to x when it lies within half a unit in the last place, i.e. 2 |q 2^D - m 5^s| < 5^s. The
+ * first p from DBL_DIG (FLT_DIG) up that reads back gives the shortest digits (any shorter decimal that reads back
+ * lies on the p-digit grid and is the nearest point of it), and the nearest one among them, as Python's repr. */
+static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
+    const int bits = single ? 24 : 53, pmin = single ? 6 : 15, pmax = single ? 9 : 17;
+    if (!(x >= 1e-4 && x < (single ? 1e6 : 1e15))) return -1;
+    int e2;
+    double fraction = frexp(x, &e2);
+    uint64_t m = (uint64_t)ldexp(fraction, bits);
+    int e = e2 - bits;
+    if (m == (1ULL << (bits - 1))) return -1;  /* a power of two: the gap below is half the gap above */
+    int E = (int)floor(log10(x));
+    for (int p = pmin; p <= pmax; p++) {
+        int s, D;
+        u128 A, q;
+        for (int tries = 0;; tries++) {  /* settle E so that q has p digits */
+            s = p - 1 - E;
+            D = -(s + e);
+            if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 100) return -1;
+            A = (u128)m * pow5(s);
+            q = A >> D;
+            if (q < POW10[p - 1]) E--;
+            else if (q >= POW10[p]) E++;
+            else break;
+        }
+        u128 r = A - (q << D), half = (u128)1 << (D - 1);
+        if (r == half) return -1;
+        if (r > half) q++;
+        u128 scaled = q << D, diff = scaled > A ? scaled - A : A - scaled;
+        if (2 * diff >= (u128)pow5(s)) continue;
+        int decpt = E + 1;
+        if (q == POW10[p]) { q = POW10[p - 1]; decpt++; }
+        char digits[24];
+        int nd = p;
+        uint64_t v = (uint64_t)q;
+        for (int k = p - 1; k >= 0; k--) { digits[k] = (char)('0' + v % 10); v /= 10; }
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
+        char *o = dst;
+        if (decpt <= 0) {
+            *o++ = '0'; *o++ = '.';
+            for (int k = 0; k < -decpt; k++) *o++ = '0';
+            memcpy(o, digits, (size_t)nd); o += nd;
+        } else if (decpt < nd) {
+            memcpy(o, digits, (size_t)decpt); o += decpt;
+            *o++ = '.';
+            memcpy(o, digits + decpt, (size_t)(nd - decpt)); o += nd - decpt;
+        } else {
+            memcpy(o, digits, (size_t)nd); o += nd;
+            for (int k = 0; k < decpt - nd; k++) *o++ = '0';
+            *o++ = '.'; *o++ = '0';
+        }
+        return o - dst;
+    }
+    return -1;
+}
+
+/* format_fast: shortest_fixed for any sign, "0.0" for zero; -1 where the general path is needed (no GIL needed). */
+static Py_ssize_t format_fast(double x, int single, char *dst) {
+    if (x == 0.0) { memcpy(dst, "0.0", 3); return 3; }
+    if (x > 0) return shortest_fixed(x, single, dst);
+    Py_ssize_t n = x < 0 ? shortest_fixed(-x, single, dst + 1) : -1;
+    if (n < 0) return -1;
+    dst[0] = '-';
+    return n + 1;
+}
+
+/* Shortest text that reads back to x, as Python's repr writes it; for float32 values (single), the shortest that
+ * reads back to the same float32 (the general path, through Python's float formatting: needs the GIL). Returns the
+ * length written (at most 32), -1 on error. */
+static Py_ssize_t format_value(double x, int single, char *dst) {
+    Py_ssize_t n = format_fast(x, single, dst);
+    if (n >= 0) return n;
+    char *text = NULL;
+    if (single) {
+        for (int digits = 1; digits <= 9; digits++) {
+            text = PyOS_double_to_string(x, 'g', digits, Py_DTSF_ADD_DOT_0, NULL);
+            if (!text) return -1;
+            if (digits == 9 || (float)PyOS_string_to_double(text, NULL, NULL) == (float)x) break;
+            PyMem_Free(text);
+        }
+    } else {
+        text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        if (!text) return -1;
+    }
+    Py_ssize_t len = (Py_ssize_t)strlen(text);
+    if (len > 32) len = 32;
+    memcpy(dst, text, (size_t)len);
+    PyMem_Free(text);
+    return len;
+}
+
+/* One row: "id<TAB>v1<TAB>...<TAB>vn<LF>" into dst; with fast_only, -1 when a value needs the general path. */
+static Py_ssize_t format_row(const char *id, Py_ssize_t id_len, const void *rows, Py_ssize_t r, Py_ssize_t n_cols,
+                             int single, int fast_only, char *dst) {
+    Py_ssize_t pos = id_len;
+    memcpy(dst, id, (size_t)id_len);
+    for (Py_ssize_t c = 0; c < n_cols; c++) {
+        double x = single ? (double)((const float *)rows)[r * n_cols + c] : ((const double *)rows)[r * n_cols + c];
+        dst[pos++] = '\t';
+        Py_ssize_t len = fast_only ? format_fast(x, single, dst + pos) : format_value(x, single, dst + pos);
+        if (len < 0) return -1;
+        pos += len;
+    }
+    dst[pos++] = '\n';
+    return pos;
+}
+
+/* format_rows(ids: list[bytes], rows: float64 or float32 buffer (n_rows x n_cols, C order), n_cols, single) ->
+ * bytes of "id<TAB>v1<TAB>...<TAB>vn<LF>" for each row. Rows are formatted in parallel (OpenMP, without the GIL);
+ * the rare row holding a value outside the fast path is then formatted again with the GIL. */
+static PyObject *format_rows(PyObject *self, PyObject *args) {
+    PyObject *ids;
+    Py_buffer rows_b;
+    Py_ssize_t n_cols;
+    int single;
+    if (!PyArg_ParseTuple(args, "O!y*np", &PyList_Type, &ids, &rows_b, &n_cols, &single)) return NULL;
+    Py_ssize_t n_rows = PyList_GET_SIZE(ids), item = single ? 4 : 8, max_id = 0;
+    PyObject *result = NULL;
+    char *out = NULL;
+    Py_ssize_t *lengths = NULL;
+    const char **id_text = NULL;
+    Py_ssize_t *id_len = NULL;
+    if (check_buffer(&rows_b, item, n_rows * n_cols, "rows") < 0) goto done;
+    id_text = PyMem_Malloc(sizeof(char *) * (size_t)(n_rows + 1));
+    id_len = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_rows + 1));
+    lengths = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_rows + 1));
+    if (!id_text || !id_len || !lengths) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        PyObject *id = PyList_GET_ITEM(ids, r);
+        if (!PyBytes_Check(id)) { PyErr_SetString(PyExc_TypeError, "ids must be bytes"); goto done; }
+        id_text[r] = PyBytes_AS_STRING(id);
+        id_len[r] = PyBytes_GET_SIZE(id);
+        if (id_len[r] > max_id) max_id = id_len[r];
+    }
+    Py_ssize_t stride = max_id + n_cols * 33 + 1;  /* a value is at most 32 bytes, after its tab */
+    out = PyMem_Malloc((size_t)(stride * (n_rows > 0 ? n_rows : 1)));
+    if (!out) { PyErr_NoMemory(); goto done; }
+    const void *rows = rows_b.buf;
+    Py_BEGIN_ALLOW_THREADS
+    #pragma omp parallel for schedule(dynamic, 4)
+    for (Py_ssize_t r = 0; r < n_rows; r++)
+        lengths[r] = format_row(id_text[r], id_len[r], rows, r, n_cols, single, 1, out + r * stride);
+    Py_END_ALLOW_THREADS
+    Py_ssize_t total = 0;
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        if (lengths[r] < 0) {
+            lengths[r] = format_row(id_text[r], id_len[r], rows, r, n_cols, single, 0, out + r * stride);
+            if (lengths[r] < 0) goto done;
+        }
+        total += lengths[r];
+    }
+    result = PyBytes_FromStringAndSize(NULL, total);
+    if (!result) goto done;
+    char *dst = PyBytes_AS_STRING(result);
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        memcpy(dst, out + r * stride, (size_t)lengths[r]);
+        dst += lengths[r];
+    }
+done:
+    PyMem_Free(out);
+    PyMem_Free(lengths);
+    PyMem_Free(id_text);
+    PyMem_Free(id_len);
+    PyBuffer_Release(&rows_b);
+    return result;
+}
+
+/* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n) -> (ids: list[bytes], status, line)
+ * Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: all rows parsed (len(ids)
+ * may differ from n when there are fewer lines); 1: line `line` (0-based within body) has a number of values
+ * other than n; 2: a value on line `line` is not a number; 3: more than n rows. */
+static PyObject *parse_rows(PyObject *self, PyObject *args) {
+    Py_buffer body_b, out_b;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*nw*", &body_b, &n, &out_b)) return NULL;
+    PyObject *ids = NULL, *result = NULL;
+    if (check_buffer(&out_b, 8, n * n, "out") < 0) goto done;
+    ids = PyList_New(0);
+    if (!ids) goto done;
+    {
+        const char *s = (const char *)body_b.buf, *end = s + body_b.len;
+        double *out = (double *)out_b.buf;
+        Py_ssize_t line = -1, row = 0;
+        int status = 0;
+        const char *p = s;
+        while (p < end && status == 0) {
+            line++;
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol) eol = end;
+            const char *stop = eol;
+            if (stop > p && stop[-1] == '\r') stop--;
+            const char *q = p;
+            while (q < stop && (*q == ' ' || *q == '\t')) q++;
+            if (q == stop) { p = eol + 1; continue; }  /* blank line */
+            if (row >= n) { status = 3; break; }
+            const char *tab = memchr(p, '\t', (size_t)(stop - p));
+            if (!tab) { status = 1; break; }
+            PyObject *id = PyBytes_FromStringAndSize(p, tab - p);
+            if (!id || PyList_Append(ids, id) < 0) { Py_XDECREF(id); goto done; }
+            Py_DECREF(id);
+            double *dst = out + row * n;
+            const char *v = tab + 1;
+            Py_ssize_t k = 0;
+            for (;;) {
+                const char *next = memchr(v, '\t', (size_t)(stop - v));
+                const char *cell_end = next ? next : stop;
+                if (k >= n) { status = 1; break; }
+                char cell[64];
+                Py_ssize_t len = cell_end - v;
+                while (len > 0 && (*v == ' ')) { v++; len--; }
+                while (len > 0 && v[len - 1] == ' ') len--;
+                if (len == 0 || len >= (Py_ssize_t)sizeof(cell)) { status = 2; break; }
+                memcpy(cell, v, (size_t)len);
+                cell[len] = '\0';
+                char *parsed_end;
+                double x = strtod(cell, &parsed_end);
+                if (parsed_end != cell + len) { status = 2; break; }
+                dst[k++] = x;
+                if (!next) break;
+                v = next + 1;
+            }
+            if (status == 0 && k != n) status = 1;
+            if (status) break;
+            row++;
+            p = eol + 1;
+        }
+        result = Py_BuildValue("Oin", ids, status, line < 0 ? 0 : line);
+    }
+done:
+    Py_XDECREF(ids);
+    PyBuffer_Release(&body_b);
+    PyBuffer_Release(&out_b);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"fit_crc16", fit_crc16, METH_VARARGS, "FIT CRC-16 of buf[start:stop] with the slicing-by-8 tables."},
+    {"fit_scan", fit_scan, METH_VARARGS, "Walk FIT data messages; returns (n, pos, reason)."},
+    {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
+    {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
+    {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
+    {"parse_rows", parse_rows, METH_VARARGS, "Parse distance-matrix TSV rows into a preallocated array."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_gutstride_native", "gutstride's compiled kernels.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__gutstride_native(void) { return PyModule_Create(&module); }
