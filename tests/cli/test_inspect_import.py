@@ -135,3 +135,25 @@ def test_inspect_file_with_several_activities_describes_the_first() -> None:
     assert n_files == 2
     assert f"holds {n_files} activities; the first is described" in row["message"]
     assert row["status"] != "error" and row["n_records"] > 0
+
+
+DAYLIO = "full_date,date,weekday,time,mood,activities,note_title,note\n2024-05-10,May 10,Friday,21:13,good,run,,\n"
+
+
+def test_import_exits_2_when_every_file_was_skipped_naming_why(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "daylio_export.csv").write_text(DAYLIO)
+    (folder / "LICENSE").write_bytes(LICENSE.read_bytes())
+    out = run_cli("import", folder, "--workspace", tmp_path / "ws", "--json", "--workers", "1")
+    assert out.returncode == 2, out.stderr
+    records = json.loads(out.stdout)
+    assert [r["status"] for r in records] == ["skipped", "skipped"]
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "daylio_export.csv: not a file gutstride reads (a Daylio mood diary (CSV))" in out.stderr
+    assert "LICENSE: not a file gutstride reads (text)" in out.stderr
+    # The same file through alpha: the same reason.
+    alpha = run_cli("alpha", folder / "daylio_export.csv", "--json")
+    assert alpha.returncode == 2
+    reason = next(r["message"] for r in records if r["path"].endswith("daylio_export.csv"))
+    assert alpha.stderr.strip() == f"error: daylio_export.csv: {reason}"

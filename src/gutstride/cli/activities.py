@@ -197,6 +197,13 @@ def register(app: typer.Typer) -> None:
             print_json([record.to_dict() for record in records])
         else:
             _print_import_table(records, f"Import into {ws.path}")
+        refused = [r for r in records if r.status in ("skipped", "error")]
+        if records and len(refused) == len(records):
+            from gutstride.errors import BadInputError
+
+            reasons = "; ".join(f"{Path(r.path).name}: {r.message}" for r in refused[:5])
+            more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+            raise BadInputError(f"nothing imported: none of the {len(records)} files could be read ({reasons}{more})")
 
 
 def _import_with_progress(

@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
         from gutstride.ingest.microbiome.read import read_table
 
         table = read_table(table_path)
+        for note in table.notes:
+            typer.echo(f"note: {note}", err=True)
         dropped: list[str] = []
         if rarefy_depth is not None:
             from gutstride.analysis.microbiome.rarefy import rarefy

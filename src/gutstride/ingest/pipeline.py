@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from gutstride.errors import BadInputError, GutstrideError, MissingDataError
 from gutstride.ingest.exports import ZipLimits, apply_strava_meta, is_zip, iter_export
+from gutstride.ingest.identify import refusal
 from gutstride.model.import_record import ImportRecord
 
 if TYPE_CHECKING:
@@ -170,13 +171,16 @@ class _Decoded:
     encoded: list[bytes | None]
 
 
-def _decode_job(data: bytes, name: str) -> _Decoded | str:
-    """Run in a worker: decode one activity file and encode its streams; a string is the error message."""
+def _decode_job(data: bytes, name: str, zone: str = "") -> _Decoded | str:
+    """Run in a worker: decode one activity file and encode its streams; a string is the error message.
+
+    ``zone`` names the workspace time zone of local times ("" = the machine's)."""
     from gutstride.ingest.activities.dispatch import decode_activity
+    from gutstride.settings import local_zone
     from gutstride.store.workspace import encode_stream
 
     try:
-        decoded = decode_activity(data, name)
+        decoded = decode_activity(data, name, local_zone(zone))
         encoded = [
             encode_stream(a.stream) if len(a.stream.get("time", ())) else None for a in decoded.activities
         ]
@@ -248,6 +252,7 @@ class _Run:
         from gutstride.store.schema import ImportRow
 
         self.ws = ws
+        self.zone: str = ws.settings["time_zone"]
         self.workers = workers
         self.progress = progress
         self.bytes_total = bytes_total
@@ -348,12 +353,12 @@ class _Run:
             # Linux the workers are forked from this warm process instead of each loading them again.
             self.warmed = True
             future = Future()
-            future.set_result(_decode_job(data, name))
+            future.set_result(_decode_job(data, name, self.zone))
         else:
             if self.pool is None:
                 self.pool = _new_pool(self.workers)
             try:
-                future = self.pool.submit(_decode_job, data, name)
+                future = self.pool.submit(_decode_job, data, name, self.zone)
             except BrokenProcessPool:
                 self._restart_pool()
                 future = Future()
@@ -511,9 +516,7 @@ class _Run:
         """Route a file that is not an activity: microbiome table, then log, else skipped."""
         try:
             return self._microbiome(item, data, head, name, sha) or self._log(item, data, head, name, sha) or (
-                ImportRecord(
-                    item.label, "skipped", f"not a file gutstride reads ({_guess(head, name)})", sha256=sha
-                )
+                ImportRecord(item.label, "skipped", refusal(head, name), sha256=sha)
             )
         except GutstrideError as exc:
             return ImportRecord(item.label, "error", str(exc), sha256=sha)
@@ -542,6 +545,7 @@ class _Run:
             return ImportRecord(item.label, "error", str(exc), "microbiome", fmt, sha)
         n_samples = len(table.sample_ids)
         message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
+        message = "; ".join([message, *table.notes])
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
 
     def _log(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
@@ -558,19 +562,3 @@ class _Run:
         except GutstrideError as exc:
             return ImportRecord(item.label, "error", str(exc), "log", fmt, sha)
         return ImportRecord(item.label, "ok", f"{n} of {len(entries)} entries stored", "log", fmt, sha, n)
-
-
-def _guess(head: bytes, name: str) -> str:
-    """A short guess at what a file is, for the 'not a file gutstride reads' message."""
-    if is_zip(head):
-        return "a zip archive that is not an export"
-    if head[:4] == b"%PDF":
-        return "PDF document"
-    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image"
-    suffix = Path(name).suffix.lower()
-    try:
-        head[: max(0, len(head) - 3)].decode("utf-8")
-    except UnicodeDecodeError:
-        return f"binary data{f', {suffix} file' if suffix else ''}"
-    return f"text{f', {suffix} file' if suffix else ''}"

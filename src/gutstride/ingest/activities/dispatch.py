@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import tzinfo
 
 from gutstride.ingest.activities.gpx import read_gpx
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header, read_summary_csv
@@ -93,10 +94,11 @@ def gunzip_bounded(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     return bytes(out)
 
 
-def decode_activity(data: bytes, name: str) -> DecodedFile:
+def decode_activity(data: bytes, name: str, zone: tzinfo | None = None) -> DecodedFile:
     """Decode one activity file (FIT, GPX, TCX or CSV summary, optionally gzipped) of any origin.
 
-    Never raises for bad content: the reason is in the returned :class:`DecodedFile` (status "error").
+    ``zone`` is the time zone of local times written without an offset (CSV summaries); by default the
+    machine's. Never raises for bad content: the reason is in the returned :class:`DecodedFile` (status "error").
     """
     if data[:2] == GZIP_MAGIC:
         try:
@@ -114,5 +116,9 @@ def decode_activity(data: bytes, name: str) -> DecodedFile:
     if fmt == "tcx":
         return read_tcx(data, name)
     if fmt == "csv":
-        return read_summary_csv(data, name)
-    return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)
+        return read_summary_csv(data, name, zone)
+    from gutstride.ingest.identify import describe, is_known_other
+
+    head = data[:_SNIFF_BYTES]
+    message = f"{NOT_ACTIVITY}: {describe(head, name)}" if is_known_other(head, name) else NOT_ACTIVITY
+    return DecodedFile(format="unknown", status="error", message=message)

@@ -58,6 +58,8 @@ def _sniff_text(text: str) -> str | None:
     first_cell = cells[0].lstrip("#").strip().lower()
     if len(cells) >= 2 and first_cell in _STRONG_FIRST:  # "#OTU ID", "Feature ID", "taxon"...
         return "text"
+    if first_cell == "index" and any(looks_like_feature(c) for c in cells[1:]):  # QIIME 2 level-N.csv
+        return "text"
     data = [line for line in lines if not line.startswith("#")]
     if not data:
         return None
@@ -150,13 +152,19 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(65536)
     fmt = sniff_microbiome_format(head, path.name)
-    if fmt is None and path.name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES):
-        fmt = "text"
-    if fmt is None:
+    if fmt is not None:
+        return fmt
+    from gutstride.ingest.activities.dispatch import sniff_activity_format
+    from gutstride.ingest.identify import is_known_other, refusal
+
+    activity = sniff_activity_format(head, path.name)
+    if activity is not None:
         raise UnsupportedFormatError(
-            f"{path.name}: not a microbiome table gutstride reads (BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken, Bracken)"
+            f"{path.name}: an activity file ({activity.upper()}), not a microbiome table: read it with gutstride import"
         )
-    return fmt
+    if not is_known_other(head, path.name) and path.name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES):
+        return "text"
+    raise UnsupportedFormatError(f"{path.name}: {refusal(head, path.name)}")
 
 
 def read_table(path: Path) -> FeatureTable:
