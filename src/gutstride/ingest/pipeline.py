@@ -77,6 +77,8 @@ class _Item:
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
     strava_rows: int | None = None
+    #: A whole-account health export read as one (:func:`gutstride.ingest.health_exports.export_kind`).
+    export: str | None = None
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -101,13 +103,30 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 
 def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
+    from gutstride.ingest.apple_health import is_route_of
+    from gutstride.ingest.health_exports import export_kind
+
+    exports = []
+    for path in files:
+        if path.name == "export.xml":
+            with open(path, "rb") as handle:
+                if export_kind(path, handle.read(HEAD_BYTES)):
+                    exports.append(path)
     for path in files:
         try:
             with open(path, "rb") as handle:
-                head = handle.read(4)
+                head = handle.read(HEAD_BYTES)
             size = path.stat().st_size
         except OSError as exc:
             yield _Item(str(path), skip_reason=f"error: cannot read ({exc.strerror or exc})")
+            continue
+        if exports and is_route_of(path, exports):
+            reason = "route of an Apple Health workout: joined to it from export.xml"
+            yield _Item(str(path), size=size, skip_reason=reason)
+            continue
+        kind = export_kind(path, head)
+        if kind is not None:
+            yield _Item(str(path), path=path, size=size, export=kind)
             continue
         if path.suffix.lower() == ".zip" and is_zip(head):
             try:
@@ -318,6 +337,11 @@ class _Run:
             self._done(slot, record, item)
             return
         self.seen[sha] = item.label
+        if item.export is not None:
+            record = self._export(item, sha)
+            self._store_record(record)
+            self._done(slot, record, item)
+            return
         if item.strava_rows is not None:
             message = f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"
             record = ImportRecord(item.label, "ok", message, "activity", "strava-csv", sha)
@@ -511,6 +535,23 @@ class _Run:
         if person is None:
             raise MissingDataError(f"person {self.person_id} is no longer in the workspace")
         return person
+
+    def _export(self, item: _Item, sha: str) -> ImportRecord:
+        """Read and store a whole-account health export (Apple Health) as one."""
+        from gutstride.ingest.health_exports import read_export
+        from gutstride.store.bundle import save_bundle
+
+        assert item.path is not None and item.export is not None
+        try:
+            bundle = read_export(item.path, item.export)
+            with self.ws.session() as session:
+                outcome = save_bundle(self.ws, session, self._person(session), bundle, item.label, sha)
+        except GutstrideError as exc:
+            return ImportRecord(item.label, "error", str(exc), "activity", item.export, sha)
+        warnings = bundle.warnings[:5] + ([f"and {len(bundle.warnings) - 5} more warnings"]
+                                          if len(bundle.warnings) > 5 else [])
+        message = "; ".join([bundle.headline, outcome.message(), *warnings])
+        return ImportRecord(item.label, "ok", message, "activity", bundle.format, sha, outcome.new_activities)
 
     def _other(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord:
         """Route a file that is not an activity: microbiome table, then log, else skipped."""
