@@ -45,6 +45,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -100,7 +101,7 @@ _INDOOR = {"running": "treadmill_running", "cycling": "indoor_cycling"}
 _DISTANCE_UNITS = {"km": 1000.0, "m": 1.0, "mi": 1609.344, "yd": 0.9144, "ft": 0.3048, "cm": 0.01}
 _DURATION_UNITS = {"min": 60.0, "s": 1.0, "sec": 1.0, "hr": 3600.0, "h": 3600.0}
 _ENERGY_UNITS = {"kcal": 1.0, "Cal": 1.0, "cal": 0.001, "kJ": 1 / 4.184, "J": 1 / 4184.0}
-_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\Z")
 _EPOCH_DAY = date(1970, 1, 1)
 
 
@@ -134,14 +135,27 @@ def headline(counts: dict[str, int]) -> str:
 
 
 def apple_epoch(text: str) -> tuple[float, int]:
-    """``"2024-01-15 10:00:00 +0100"`` -> (seconds since the epoch, UTC; offset in seconds). ValueError if not."""
-    match = _DATE.match(text.strip())
+    """``"2024-01-15 10:00:00 +0100"`` -> (seconds since the epoch, UTC; offset in seconds). ValueError if not.
+
+    The date and offset part is cached (an export repeats each day thousands of times).
+    """
+    match = _DATE.match(text)
     if match is None:
         raise ValueError(f"not an Apple Health date: {text!r}")
-    y, mo, d, h, mi, s, sign, oh, om = match.groups()
-    days = (date(int(y), int(mo), int(d)) - _EPOCH_DAY).days
-    offset = (1 if sign == "+" else -1) * (int(oh) * 3600 + int(om) * 60)
-    return days * 86400.0 + int(h) * 3600 + int(mi) * 60 + int(s) - offset, offset
+    base, offset = _day_base(text[:10], text[20:])
+    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if h > 23 or mi > 59 or s > 60:
+        raise ValueError(f"not an Apple Health date: {text!r}")
+    return base + h * 3600 + mi * 60 + s, offset
+
+
+@lru_cache(maxsize=4096)
+def _day_base(day: str, zone: str) -> tuple[float, int]:
+    """Epoch seconds of local midnight of ``day`` in UTC terms, and the offset (``"+0100"`` -> 3600)."""
+    offset = (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+    if abs(offset) > 18 * 3600:
+        raise ValueError(f"offset {zone} out of range")
+    return (date.fromisoformat(day) - _EPOCH_DAY).days * 86400.0 - offset, offset
 
 
 @dataclass
@@ -279,9 +293,11 @@ def parse_export_xml(stream: Readable) -> _Reader:
     from lxml import etree
 
     reader = _Reader()
+    # Only the elements read are reported; clearing a top-level one also deletes every earlier sibling, so
+    # elements of other kinds (ActivitySummary, ClinicalRecord...) go with the next Record or Workout.
     context = etree.iterparse(
-        stream, events=("end",), resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True,
-        remove_comments=True, remove_pis=True,
+        stream, events=("end",), tag=("Record", "Workout", "Correlation", "HealthData"), resolve_entities=False,
+        load_dtd=False, no_network=True, huge_tree=True, remove_comments=True, remove_pis=True,
     )
     root_tag = None
     try:
@@ -299,7 +315,8 @@ def parse_export_xml(stream: Readable) -> _Reader:
             elif parent is None:
                 root_tag = tag
     except etree.XMLSyntaxError as exc:
-        raise BadInputError(f"export.xml: broken XML ({exc.msg}, line {exc.lineno})") from None
+        reason = " ".join(str(exc.msg).split()).split(", line")[0]
+        raise BadInputError(f"export.xml: broken XML ({reason}, line {exc.lineno})") from None
     if root_tag != "HealthData":
         raise BadInputError(f"export.xml: root element {root_tag!r}, not an Apple Health export (HealthData)")
     return reader

@@ -104,8 +104,11 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
     from gutstride.ingest.apple_health import is_route_of
-    from gutstride.ingest.health_exports import export_kind
+    from gutstride.ingest.health_exports import export_kind, folder_exports
 
+    roots = folder_exports(files)
+    for root, kind in roots.items():
+        yield _Item(str(root), path=root, export=kind)
     exports = []
     for path in files:
         if path.name == "export.xml":
@@ -120,13 +123,17 @@ def _iter_items(files: list[Path], limits: ZipLimits) -> Iterator[_Item]:
         except OSError as exc:
             yield _Item(str(path), skip_reason=f"error: cannot read ({exc.strerror or exc})")
             continue
+        owner = next((r for r in roots if r in path.parents), None)
+        if owner is not None:
+            yield _Item(str(path), size=size, skip_reason=f"part of the {roots[owner]} export {owner}: read with it")
+            continue
         if exports and is_route_of(path, exports):
             reason = "route of an Apple Health workout: joined to it from export.xml"
             yield _Item(str(path), size=size, skip_reason=reason)
             continue
-        kind = export_kind(path, head)
-        if kind is not None:
-            yield _Item(str(path), path=path, size=size, export=kind)
+        export = export_kind(path, head)
+        if export is not None:
+            yield _Item(str(path), path=path, size=size, export=export)
             continue
         if path.suffix.lower() == ".zip" and is_zip(head):
             try:
@@ -150,6 +157,10 @@ def _content(item: _Item) -> tuple[bytes | None, bytes, str]:
     if item.data is not None:
         return item.data, item.data[:START_BYTES], hashlib.sha256(item.data).hexdigest()
     assert item.path is not None
+    if item.path.is_dir():  # an unzipped export, read as one
+        from gutstride.ingest.health_exports import folder_digest
+
+        return None, b"", folder_digest(item.path)
     if item.size <= WHOLE_FILE_BYTES:
         data = item.path.read_bytes()
         return data, data[:START_BYTES], hashlib.sha256(data).hexdigest()
@@ -537,13 +548,14 @@ class _Run:
         return person
 
     def _export(self, item: _Item, sha: str) -> ImportRecord:
-        """Read and store a whole-account health export (Apple Health) as one."""
+        """Read and store a whole-account health export (Apple Health, Google Fit, Runkeeper, Fitbit) as one."""
         from gutstride.ingest.health_exports import read_export
+        from gutstride.settings import local_zone
         from gutstride.store.bundle import save_bundle
 
         assert item.path is not None and item.export is not None
         try:
-            bundle = read_export(item.path, item.export)
+            bundle = read_export(item.path, item.export, local_zone(self.zone))
             with self.ws.session() as session:
                 outcome = save_bundle(self.ws, session, self._person(session), bundle, item.label, sha)
         except GutstrideError as exc:
