@@ -256,3 +256,10 @@ def test_broken_and_foreign_xml(tmp_path: Path) -> None:
             '<HealthData><Record type="HKQuantityTypeIdentifierHeartRate" startDate="&b;" value="1"/></HealthData>')
     bundle = read_apple_health(io.BytesIO(bomb.encode()))  # entities are not expanded
     assert bundle.counts["hr_records"] == 0
+
+
+def test_inspect_names_an_apple_export(tmp_path: Path) -> None:
+    from gutstride.ingest.activities.dispatch import decode_activity
+
+    decoded = decode_activity(export_xml().encode(), "export.xml")
+    assert decoded.status == "error" and "an Apple Health export (read it with gutstride import)" in decoded.message

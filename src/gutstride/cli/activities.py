@@ -175,6 +175,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the import records as a JSON array."),
         person: int | None = typer.Option(None, "--person", help="Person id (default: the workspace's first)."),
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
+        rank: str = typer.Option("genus", "--rank", help="Rank read from consumer gut tests listing every rank."),
     ) -> None:
         """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
         from gutstride.ingest.pipeline import collect_files
@@ -192,7 +193,7 @@ def register(app: typer.Typer) -> None:
             return
         ws = Workspace(workspace_path(workspace), create=True)
         total = sum(path.stat().st_size for path in files)
-        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json)
+        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json, rank=rank)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
@@ -207,7 +208,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _import_with_progress(
-    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool
+    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool, rank: str = "genus"
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -232,4 +233,4 @@ def _import_with_progress(
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
 
-        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress)
+        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress, rank=rank)

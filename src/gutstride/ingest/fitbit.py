@@ -112,27 +112,41 @@ def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBu
                     times.append(t)
                     values.append(bpm)
         else:
-            reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
-            header = [h.strip().lower() for h in next(reader, [])]
-            t_col = next((header.index(h) for h in _HR_TIME if h in header), None)
-            v_col = next((header.index(h) for h in _HR_VALUE if h in header), None)
-            if t_col is None or v_col is None:
-                out.warnings.append(f"{base_name(name)}: no time and heart-rate columns; not read")
-                continue
-            for row in reader:
-                try:
-                    t = parse_fitbit_time(row[t_col], zone)
-                    bpm = float(row[v_col])
-                except (IndexError, ValueError):
-                    bad += 1
-                    continue
-                times.append(t)
-                values.append(bpm)
+            bad += _read_hr_csv(data, name, zone, times, values, out)
     if bad:
         out.warnings.append(f"{bad} heart-rate samples with an unreadable time or value left out")
     stamps = np.frombuffer(times, dtype=np.float64)
     order = np.argsort(stamps, kind="stable")
     return stamps[order], np.frombuffer(values, dtype=np.float32).astype(np.float64)[order]
+
+
+def _read_hr_csv(data: bytes, name: str, zone: tzinfo, times: array[float], values: array[float],
+                 out: ExportBundle) -> int:
+    """Append the samples of one heart-rate CSV; return how many rows could not be read."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error:
+        header = []
+    t_col = next((header.index(h) for h in _HR_TIME if h in header), None)
+    v_col = next((header.index(h) for h in _HR_VALUE if h in header), None)
+    if t_col is None or v_col is None:
+        out.warnings.append(f"{base_name(name)}: no time and heart-rate columns; not read")
+        return 0
+    bad = 0
+    try:
+        for row in reader:
+            try:
+                t = parse_fitbit_time(row[t_col], zone)
+                bpm = float(row[v_col])
+            except (IndexError, ValueError):
+                bad += 1
+                continue
+            times.append(t)
+            values.append(bpm)
+    except csv.Error as exc:
+        out.warnings.append(f"{base_name(name)}: broken CSV at line {reader.line_num} ({exc}); rest not read")
+    return bad
 
 
 def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:

@@ -39,6 +39,10 @@ CONTAINER_KINDS: dict[str, tuple[Callable[[list[str]], bool], Callable[[Containe
 }
 
 
+#: Fitbit's folders that hold ``exercise-N.json`` next to sibling folders of the same export.
+FITBIT_FOLDERS = frozenset({"Physical Activity", "Global Export Data"})
+
+
 def container_kind(names: list[str]) -> str | None:
     """The kind of multi-file export the file names hold, or None."""
     return next((kind for kind, (test, _) in CONTAINER_KINDS.items() if test(names)), None)
@@ -85,8 +89,9 @@ def folder_exports(files: list[Path]) -> dict[Path, str]:
     """Unzipped multi-file exports among ``files``: ``{root folder: kind}``.
 
     The root is the folder that holds ``cardioActivities.csv`` (Runkeeper), the ``Fit`` folder above
-    ``All Sessions`` or ``Activities`` (Google Fit), or the folder above the one holding ``exercise-N.json``
-    (Fitbit: its heart-rate files may sit in a sibling folder).
+    ``All Sessions`` or ``Activities`` (Google Fit), or the folder holding ``exercise-N.json`` (Fitbit), or the
+    one above it when that is one of Fitbit's own folders (:data:`FITBIT_FOLDERS`: heart-rate files then sit in a
+    sibling folder).
     """
     roots: dict[Path, str] = {}
     for path in files:
@@ -96,7 +101,7 @@ def folder_exports(files: list[Path]) -> dict[Path, str]:
         elif parent.parent.name == "Fit" and parent.name in ("All Sessions", "Activities"):
             roots.setdefault(parent.parent, "google-fit")
         elif path.name.startswith("exercise-") and path.suffix == ".json":
-            roots.setdefault(parent.parent, "fitbit")
+            roots.setdefault(parent.parent if parent.name in FITBIT_FOLDERS else parent, "fitbit")
     return roots
 
 

@@ -12,7 +12,8 @@ from pathlib import PurePosixPath
 #: Header cells of a Daylio export (``full_date,date,weekday,time,mood,activities,note_title,note``).
 _DAYLIO = frozenset({"full_date", "weekday", "mood"})
 #: Kinds that are known not to be data gutstride reads (as opposed to unknown text).
-KNOWN_OTHER = ("a Daylio mood diary (CSV)", "a zip archive that is not an export", "a PDF document", "an image")
+KNOWN_OTHER = ("a Daylio mood diary (CSV)", "a zip archive that is not an export", "a PDF document", "an image",
+               "an Apple Health export (read it with gutstride import)")
 
 
 def _first_line_cells(head: bytes) -> set[str]:
@@ -32,6 +33,8 @@ def describe(head: bytes, name: str) -> str:
         return KNOWN_OTHER[3]
     if _first_line_cells(head) >= _DAYLIO:
         return KNOWN_OTHER[0]
+    if b"<!DOCTYPE HealthData" in head[:4096] or b"<HealthData" in head[:4096]:
+        return KNOWN_OTHER[4]
     suffix = PurePosixPath(name).suffix.lower()
     try:
         head[: max(0, len(head) - 3)].decode("utf-8")

@@ -237,6 +237,7 @@ def import_paths(
     workers: int = 0,
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
+    rank: str = "genus",
 ) -> list[ImportRecord]:
     """Import files, folders and export zips into ``ws``; one record per file, in input order.
 
@@ -256,12 +257,14 @@ def import_paths(
         (compressed) sizes.
     limits
         Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`).
+    rank
+        The rank read from consumer gut-test results that list every rank (uBiome, abundance profiles).
     """
     files = collect_files(paths)
     bytes_total = sum(path.stat().st_size for path in files)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
-    run = _Run(ws, person_id, workers, progress, bytes_total)
+    run = _Run(ws, person_id, workers, progress, bytes_total, rank)
     try:
         for item in _iter_items(files, limits or ZipLimits()):
             run.add(item)
@@ -275,7 +278,8 @@ class _Run:
     """State of one import: known hashes, the pool and its window of pending files, the records so far."""
 
     def __init__(
-        self, ws: Workspace, person_id: int | None, workers: int, progress: Progress | None, bytes_total: int
+        self, ws: Workspace, person_id: int | None, workers: int, progress: Progress | None, bytes_total: int,
+        rank: str = "genus",
     ) -> None:
         from sqlalchemy import select
 
@@ -283,6 +287,7 @@ class _Run:
 
         self.ws = ws
         self.zone: str = ws.settings["time_zone"]
+        self.rank = rank
         self.workers = workers
         self.progress = progress
         self.bytes_total = bytes_total
@@ -586,12 +591,12 @@ class _Run:
             return None
         try:
             if item.path is not None:
-                table = read_table(item.path)
+                table = read_table(item.path, self.rank)
             else:
                 with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
                     target = Path(tmp) / name
                     target.write_bytes(data or b"")
-                    table = read_table(target)
+                    table = read_table(target, self.rank)
             with self.ws.session() as session:
                 n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
         except GutstrideError as exc:

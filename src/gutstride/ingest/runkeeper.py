@@ -42,15 +42,18 @@ def is_runkeeper(names: list[str]) -> bool:
 
 def _gpx_by_start(text: str, zone: tzinfo) -> dict[float, str]:
     """``{start (epoch s): GPX file name}`` from the csv's ``Date`` and ``GPX File`` columns."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     out: dict[float, str] = {}
-    for row in reader:
-        gpx, when = (row.get("GPX File") or "").strip(), (row.get("Date") or "").strip()
-        if gpx and when:
-            try:
-                out[parse_local_time(when, zone)[0].timestamp()] = gpx
-            except ValueError:
-                continue
+    try:
+        for row in reader:
+            gpx, when = (row.get("GPX File") or "").strip(), (row.get("Date") or "").strip()
+            if gpx and when:
+                try:
+                    out[parse_local_time(when, zone)[0].timestamp()] = gpx
+                except ValueError:
+                    continue
+    except csv.Error:
+        pass  # read_summary_csv reports the broken line; rows after it have no activity to join
     return out
 
 

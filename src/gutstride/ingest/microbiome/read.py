@@ -96,7 +96,8 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
     Returns
     -------
     str or None
-        ``"biom"`` (HDF5 or JSON BIOM), ``"qza"``, ``"metaphlan"``, ``"kraken"``, ``"bracken"``, ``"text"``
+        ``"biom"`` (HDF5 or JSON BIOM), ``"qza"``, ``"metaphlan"``, ``"kraken"``, ``"bracken"``, ``"ubiome"``
+        and ``"abundance-profile"`` (consumer gut tests), ``"text"``
         (TSV/CSV feature table or taxa report), or ``None``. Text formats are claimed only on clear signs (a
         feature-table header such as ``#OTU ID``, lineage-like or DNA-sequence labels, a taxon column next to an
         abundance column), so that other CSVs (activities, logs) are left to their own readers.
@@ -111,6 +112,11 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
         return "qza" if lower.endswith(".qza") else None
     if b"\x00" in head[:4096]:
         return None
+    from gutstride.ingest.microbiome.consumer import sniff_consumer
+
+    consumer = sniff_consumer(head)
+    if consumer is not None:
+        return consumer
     text = head.decode("utf-8-sig", errors="ignore")
     stripped = text.lstrip()
     if stripped.startswith("{"):
@@ -119,8 +125,11 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
     return _sniff_text(text)
 
 
-def _readers() -> dict[str, Callable[[Path], FeatureTable]]:
+def _readers(rank: str = "genus") -> dict[str, Callable[[Path], FeatureTable]]:
+    from functools import partial
+
     from gutstride.ingest.microbiome.biom import read_biom
+    from gutstride.ingest.microbiome.consumer import read_consumer
     from gutstride.ingest.microbiome.kraken import read_bracken, read_kraken_report
     from gutstride.ingest.microbiome.metaphlan import read_metaphlan
     from gutstride.ingest.microbiome.qza import read_qza
@@ -133,6 +142,8 @@ def _readers() -> dict[str, Callable[[Path], FeatureTable]]:
         "kraken": read_kraken_report,
         "bracken": read_bracken,
         "text": read_text,
+        "ubiome": partial(read_consumer, rank=rank),
+        "abundance-profile": partial(read_consumer, rank=rank),
     }
 
 
@@ -167,12 +178,13 @@ def detect_format(path: Path) -> str:
     raise UnsupportedFormatError(f"{path.name}: {refusal(head, path.name)}")
 
 
-def read_table(path: Path) -> FeatureTable:
+def read_table(path: Path, rank: str = "genus") -> FeatureTable:
     """Read a microbiome table in any supported format into a :class:`FeatureTable` (samples x features).
 
     Formats: BIOM v1 JSON and v2.1 HDF5 (also gzipped), QIIME 2 feature-table artifacts (``.qza``), TSV/CSV tables
     in either orientation with counts or relative abundances (see :mod:`gutstride.ingest.microbiome.text`),
-    MetaPhlAn profiles, Kraken reports and Bracken outputs.
+    MetaPhlAn profiles, Kraken reports and Bracken outputs, and consumer gut-test results (uBiome JSON/CSV, long
+    abundance profiles), read at ``rank`` (see :mod:`gutstride.ingest.microbiome.consumer`).
 
     Raises
     ------
@@ -180,4 +192,4 @@ def read_table(path: Path) -> FeatureTable:
         Missing file, unknown format, or malformed content (the message names the row or column and the reason).
     """
     path = Path(path)
-    return _readers()[detect_format(path)](path)
+    return _readers(rank)[detect_format(path)](path)
