@@ -157,3 +157,13 @@ def test_import_exits_2_when_every_file_was_skipped_naming_why(tmp_path: Path) -
     assert alpha.returncode == 2
     reason = next(r["message"] for r in records if r["path"].endswith("daylio_export.csv"))
     assert alpha.stderr.strip() == f"error: daylio_export.csv: {reason}"
+
+
+def test_alpha_and_import_give_one_reason_for_a_csv_that_is_not_a_table(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.csv"
+    bad.write_text("what,where,who\nrun,park,me\nswim,pool,me\n")
+    out = run_cli("import", bad, "--workspace", tmp_path / "ws", "--json", "--workers", "1")
+    assert out.returncode == 2
+    reason = json.loads(out.stdout)[0]["message"]
+    alpha = run_cli("alpha", bad, "--json")
+    assert alpha.returncode == 2 and alpha.stderr.strip() == f"error: notes.csv: {reason}"

@@ -574,13 +574,33 @@ class _Run:
         """Route a file that is not an activity: microbiome table, then log, else skipped."""
         try:
             return self._microbiome(item, data, head, name, sha) or self._log(item, data, head, name, sha) or (
-                ImportRecord(item.label, "skipped", refusal(head, name), sha256=sha)
+                ImportRecord(item.label, "skipped", self._refusal(item, data, head, name), sha256=sha)
             )
         except GutstrideError as exc:
             return ImportRecord(item.label, "error", str(exc), sha256=sha)
         except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the batch
             log.exception("reading %s failed", item.label)
             return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
+
+    def _refusal(self, item: _Item, data: bytes | None, head: bytes, name: str) -> str:
+        """Why a file no reader claimed is skipped: for a delimited text file, the reason ``alpha`` gives (it reads
+        such files as tables when nothing else claims them); otherwise :func:`~gutstride.ingest.identify.refusal`."""
+        from gutstride.ingest.identify import is_known_other
+        from gutstride.ingest.microbiome.read import TEXT_SUFFIXES, why_not_read
+
+        if is_known_other(head, name) or not name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES) or (
+            item.size > WHOLE_FILE_BYTES
+        ):
+            return refusal(head, name)
+        if item.path is not None:
+            reason = why_not_read(item.path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
+                target = Path(tmp) / name
+                target.write_bytes(data or b"")
+                reason = why_not_read(target)
+        return reason or ("a table without the signs of a microbiome table (a feature-table header, lineage or "
+                          "sequence labels): not imported; gutstride alpha reads it as one if it is")
 
     def _microbiome(self, item: _Item, data: bytes | None, head: bytes, name: str, sha: str) -> ImportRecord | None:
         from gutstride.ingest.microbiome.read import read_table, sniff_microbiome_format

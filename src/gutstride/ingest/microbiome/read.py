@@ -178,6 +178,21 @@ def detect_format(path: Path) -> str:
     raise UnsupportedFormatError(f"{path.name}: {refusal(head, path.name)}")
 
 
+def why_not_read(path: Path) -> str | None:
+    """The reason :func:`read_table` refuses ``path`` (without the file name), or None when it reads it.
+
+    The import pipeline gives this reason for a file it does not take, so that ``import`` and ``alpha`` say the
+    same thing about the same file.
+    """
+    from gutstride.errors import GutstrideError
+
+    try:
+        read_table(path)
+    except GutstrideError as exc:
+        return str(exc).removeprefix(f"{path.name}: ")
+    return None
+
+
 def read_table(path: Path, rank: str = "genus") -> FeatureTable:
     """Read a microbiome table in any supported format into a :class:`FeatureTable` (samples x features).
 
