@@ -235,3 +235,14 @@ def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool) -> N
     assert run.n_hr == len(expected) and run.avg_hr == pytest.approx(np.mean(expected))
     assert bundle.extras[0]["energy_kcal"] == 400.0
     assert "local time in Europe/Copenhagen" in bundle.headline
+
+
+def test_a_google_fit_tcx_alone_is_one_activity() -> None:
+    from gutstride.ingest.activities.dispatch import decode_activity
+
+    name, text = next((n, t) for n, t in takeout_members().items() if n.endswith("RUNNING.tcx") and "03-01" in n)
+    decoded = decode_activity(text.encode(), name.rsplit("/", 1)[-1])
+    assert decoded.status == "ok" and len(decoded.activities) == 1
+    summary = decoded.activities[0].summary
+    assert summary.start_time == SESSIONS[0][0]  # the stale point 2 h early is dropped
+    assert "3 <Activity> segments merged" in decoded.message and "1 stale points dropped" in decoded.message

@@ -13,7 +13,8 @@ So the session is the unit:
   session it overlaps most, and joined to that session as its stream (HR, positions): never a second activity;
 * a TCX file that overlaps no session (an export without All Sessions) is one activity of its own: its merged
   segments, after dropping stale points (:func:`drop_stale_points`: a run of at most 3 points separated from the
-  rest by more than 30 minutes, at either end).
+  rest by more than 30 minutes, at either end). A Google Fit TCX imported on its own, outside a Takeout, is read
+  the same way (:func:`merge_segments`, recognised by its ``<Author><Name>Google Fit</Name>``).
 
 The folder names are matched on the paths ``Fit/All Sessions/`` and ``Fit/Activities/`` (an English Takeout).
 """
@@ -33,7 +34,7 @@ from gutstride.ingest.activities.streams import normalise_sport, stream_from_col
 from gutstride.ingest.activities.tcx import read_tcx
 from gutstride.ingest.bundle import ExportBundle
 from gutstride.ingest.container import Container, base_name
-from gutstride.model.activity import STREAM_COLUMNS, Activity, ActivitySummary
+from gutstride.model.activity import STREAM_COLUMNS, Activity, ActivitySummary, DecodedFile
 
 FORMAT = "google-fit"
 STALE_GAP_S = 1800.0
@@ -109,12 +110,37 @@ def merged_stream(data: bytes, name: str) -> tuple[dict[str, np.ndarray], str | 
     """The ``<Activity>`` segments of one TCX merged into one time-sorted stream, the sport, and warnings."""
     decoded = read_tcx(data, name)
     warnings = [f"{name}: {decoded.message}"] if decoded.status != "ok" and decoded.message else []
+    stream, sport = _merge(decoded)
+    return stream, sport, warnings
+
+
+def _merge(decoded: DecodedFile) -> tuple[dict[str, np.ndarray], str | None]:
     streams = [a.stream for a in decoded.activities if a.stream.get("time") is not None]
     if not streams:
-        return stream_from_columns({}, 0), None, warnings
+        return stream_from_columns({}, 0), None
     columns = {c: np.concatenate([s[c] for s in streams]) for c in STREAM_COLUMNS}
     sport = next((a.summary.sport for a in decoded.activities if a.summary.sport != "other"), None)
-    return stream_from_columns(columns, int(columns["time"].size)), sport, warnings
+    return stream_from_columns(columns, int(columns["time"].size)), sport
+
+
+def is_google_fit_tcx(data: bytes) -> bool:
+    """True for a TCX written by Google Fit (its ``<Author>`` names it, at the end of the file)."""
+    return b"<Name>Google Fit</Name>" in data[-8192:]
+
+
+def merge_segments(decoded: DecodedFile) -> DecodedFile:
+    """A Google Fit TCX read on its own: its segments as one activity, stale points dropped (see the module
+    docstring). A file with one segment is returned as it is."""
+    if len(decoded.activities) < 2:
+        return decoded
+    stream, sport = _merge(decoded)
+    stream, dropped = drop_stale_points(stream)
+    summary = summarise_stream(stream, ActivitySummary(sport=sport or "other", device="Google Fit"))
+    note = (f"Google Fit session: {len(decoded.activities)} <Activity> segments merged into one activity"
+            + (f", {dropped} stale points dropped" if dropped else ""))
+    message = "; ".join(m for m in (decoded.message, note) if m)
+    return DecodedFile(format=decoded.format, status=decoded.status, message=message,
+                       activities=[Activity(summary=summary, stream=stream)], warnings=decoded.warnings)
 
 
 def drop_stale_points(stream: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:

@@ -114,7 +114,10 @@ def decode_activity(data: bytes, name: str, zone: tzinfo | None = None) -> Decod
     if fmt == "gpx":
         return read_gpx(data, name)
     if fmt == "tcx":
-        return read_tcx(data, name)
+        from gutstride.ingest.google_fit import is_google_fit_tcx, merge_segments
+
+        decoded = read_tcx(data, name)
+        return merge_segments(decoded) if is_google_fit_tcx(data) else decoded
     if fmt == "csv":
         return read_summary_csv(data, name, zone)
     from gutstride.ingest.identify import describe, is_known_other
