@@ -55,7 +55,7 @@ def build(ws: Workspace, n: int, today: date, seed: int = 7) -> None:
                 distance_m=3.0 * seconds, format="fit", source_path=f"a{i}.fit", source_sha256=f"{i:064d}",
                 n_records=seconds, n_hr=seconds if has_hr else 0, has_stream=True,
             ))
-            ws.write_stream(i, stream)
+            ws.write_stream(person.id, i, stream)
 
 
 def loop_check(stream: dict[str, np.ndarray], hrmax: float) -> list[float]:

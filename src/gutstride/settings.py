@@ -11,8 +11,10 @@ import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gutstride.errors import BadInputError
 
@@ -28,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "min_observations": 5,
     # Log level for the ``gutstride`` logger.
     "log_level": "WARNING",
+    # IANA time zone (e.g. "Europe/Copenhagen") of times written without an offset (CSV exports of Garmin
+    # Connect, Runkeeper, Fitbit...); "" = the machine's time zone.
+    "time_zone": "",
 }
 
 
@@ -76,7 +81,50 @@ def load_settings(workspace: Path) -> Settings:
                     f"{config}: {key} must be a {type(DEFAULTS[key]).__name__}, not {type(value).__name__}"
                 )
         values.update(data)
+        if values["time_zone"]:
+            try:
+                ZoneInfo(values["time_zone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise BadInputError(
+                    f"{config}: time_zone {values['time_zone']!r} is not an IANA time zone (e.g. Europe/Copenhagen)"
+                ) from None
     return Settings(workspace=workspace, values=values)
+
+
+def local_zone(name: str = "") -> tzinfo:
+    """The time zone of local times without an offset: ``name`` (IANA) if given, else the machine's.
+
+    The machine's zone is ``$TZ`` if it names an IANA zone, else ``/etc/localtime`` (a zone with its daylight
+    saving rules), else the fixed offset the C library reports now. ``name`` must be valid (checked on load).
+    """
+    if name:
+        return ZoneInfo(name)
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        try:
+            return ZoneInfo(env)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as handle:
+            return ZoneInfo.from_file(handle, key=_localtime_key())
+    except (OSError, ValueError):
+        return datetime.now().astimezone().tzinfo or UTC
+
+
+def _localtime_key() -> str:
+    """The IANA name ``/etc/localtime`` links to, or ``"localtime"``."""
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return "localtime"
+    marker = "zoneinfo/"
+    return target.split(marker, 1)[1] if marker in target else "localtime"
+
+
+def zone_label(zone: tzinfo) -> str:
+    """A readable name of ``zone`` for messages (the IANA key when there is one)."""
+    return str(getattr(zone, "key", None) or zone)
 
 
 def configure_logging(level: str = "WARNING", debug: bool = False) -> None:

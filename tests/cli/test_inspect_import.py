@@ -157,3 +157,35 @@ def test_inspect_tcx_with_four_activities(tmp_path: Path) -> None:
     for row in rows[:4]:
         assert {k: v for k, v in row.items() if k not in ("path", "sport")} == {
             k: v for k, v in single.items() if k not in ("path", "sport")}
+
+
+DAYLIO = "full_date,date,weekday,time,mood,activities,note_title,note\n2024-05-10,May 10,Friday,21:13,good,run,,\n"
+
+
+def test_import_exits_2_when_every_file_was_skipped_naming_why(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "daylio_export.csv").write_text(DAYLIO)
+    (folder / "LICENSE").write_bytes(LICENSE.read_bytes())
+    out = run_cli("import", folder, "--workspace", tmp_path / "ws", "--json", "--workers", "1")
+    assert out.returncode == 2, out.stderr
+    records = json.loads(out.stdout)
+    assert [r["status"] for r in records] == ["skipped", "skipped"]
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "daylio_export.csv: not a file gutstride reads (a Daylio mood diary (CSV))" in out.stderr
+    assert "LICENSE: not a file gutstride reads (text)" in out.stderr
+    # The same file through alpha: the same reason.
+    alpha = run_cli("alpha", folder / "daylio_export.csv", "--json")
+    assert alpha.returncode == 2
+    reason = next(r["message"] for r in records if r["path"].endswith("daylio_export.csv"))
+    assert alpha.stderr.strip() == f"error: daylio_export.csv: {reason}"
+
+
+def test_alpha_and_import_give_one_reason_for_a_csv_that_is_not_a_table(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.csv"
+    bad.write_text("what,where,who\nrun,park,me\nswim,pool,me\n")
+    out = run_cli("import", bad, "--workspace", tmp_path / "ws", "--json", "--workers", "1")
+    assert out.returncode == 2
+    reason = json.loads(out.stdout)[0]["message"]
+    alpha = run_cli("alpha", bad, "--json")
+    assert alpha.returncode == 2 and alpha.stderr.strip() == f"error: notes.csv: {reason}"

@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the import records as a JSON array."),
         person: int | None = PERSON_OPTION,
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
+        rank: str = typer.Option("genus", "--rank", help="Rank read from consumer gut tests listing every rank."),
     ) -> None:
         """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
         from gutstride.services.importing import collect_files
@@ -72,15 +73,22 @@ def register(app: typer.Typer) -> None:
             return
         ws, athlete = open_athlete(workspace, person, create=True)
         total = sum(path.stat().st_size for path in files)
-        records = _import_with_progress(ws, athlete, paths, workers, total, show=not as_json)
+        records = _import_with_progress(ws, athlete, paths, workers, total, show=not as_json, rank=rank)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
             _print_import_table(records, f"Import into {ws.path}")
+        refused = [r for r in records if r.status in ("skipped", "error")]
+        if records and len(refused) == len(records):
+            from gutstride.errors import BadInputError
+
+            reasons = "; ".join(f"{Path(r.path).name}: {r.message}" for r in refused[:5])
+            more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+            raise BadInputError(f"nothing imported: none of the {len(records)} files could be read ({reasons}{more})")
 
 
 def _import_with_progress(
-    ws: Workspace, athlete: int, paths: list[Path], workers: int, total: int, show: bool
+    ws: Workspace, athlete: int, paths: list[Path], workers: int, total: int, show: bool, rank: str = "genus"
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -105,4 +113,4 @@ def _import_with_progress(
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
 
-        return import_files(ws, athlete, paths, workers=workers, progress=progress)
+        return import_files(ws, athlete, paths, workers=workers, progress=progress, rank=rank)

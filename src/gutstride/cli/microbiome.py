@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample every sample to N."),
         seed: int = typer.Option(0, "--seed", metavar="S", help="Seed of the rarefaction draws."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        rank: str = typer.Option("genus", "--rank", help="Rank read from consumer gut tests listing every rank."),
     ) -> None:
         """Alpha diversity of every sample: depth, observed features, Shannon (bits), Simpson, Pielou, Chao1."""
         import warnings
@@ -25,7 +26,9 @@ def register(app: typer.Typer) -> None:
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.read import read_table
 
-        table = read_table(table_path)
+        table = read_table(table_path, rank)
+        for note in table.notes:
+            typer.echo(f"note: {note}", err=True)
         dropped: list[str] = []
         if rarefy_depth is not None:
             from gutstride.analysis.microbiome.rarefy import rarefy

@@ -48,6 +48,9 @@ class FeatureTable:
         rescaled to 1).
     sample_metadata
         Optional per-sample metadata (e.g. collection date), keyed by sample id.
+    notes
+        What the reader decided that changes the numbers and must be shown with them (columns read as metadata,
+        the rank kept, another pipeline's classification), one sentence each.
     """
 
     data: sp.csr_array | sp.csr_matrix
@@ -56,6 +59,7 @@ class FeatureTable:
     taxonomy: dict[str, list[str] | None] = field(default_factory=dict)
     value_kind: ValueKind = "counts"
     sample_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, int]:

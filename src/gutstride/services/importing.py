@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from gutstride.errors import BadInputError, GutstrideError, MissingDataError
 from gutstride.ingest.exports import Budget, ZipLimits, apply_strava_meta, is_zip, iter_export
+from gutstride.ingest.identify import refusal
 from gutstride.model.import_record import ImportRecord, Kind
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ class _Item:
     skip_reason: str = ""
     strava_rows: int | None = None
     size_in_flight: int = 0
+    #: A whole-account health export read as one (:func:`gutstride.ingest.health_exports.export_kind`).
+    export: str | None = None
     #: An export member's content, chunk by chunk (see :attr:`~gutstride.ingest.exports.ExportMember.chunks`).
     chunks: Callable[[], Iterator[bytes]] | None = None
 
@@ -122,13 +125,37 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 
 def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
+    from gutstride.ingest.apple_health import is_route_of
+    from gutstride.ingest.health_exports import export_kind, folder_exports
+
+    roots = folder_exports(files)
+    for root, kind in roots.items():
+        yield _Item(str(root), path=root, export=kind)
+    exports = []
+    for path in files:
+        if path.name == "export.xml":
+            with open(path, "rb") as handle:
+                if export_kind(path, handle.read(HEAD_BYTES)):
+                    exports.append(path)
     for path in files:
         try:
             with open(path, "rb") as handle:
-                head = handle.read(4)
+                head = handle.read(HEAD_BYTES)
             size = path.stat().st_size
         except OSError as exc:
             yield _Item(str(path), skip_reason=f"error: cannot read ({exc.strerror or exc})")
+            continue
+        owner = next((r for r in roots if r in path.parents), None)
+        if owner is not None:
+            yield _Item(str(path), size=size, skip_reason=f"part of the {roots[owner]} export {owner}: read with it")
+            continue
+        if exports and is_route_of(path, exports):
+            reason = "route of an Apple Health workout: joined to it from export.xml"
+            yield _Item(str(path), size=size, skip_reason=reason)
+            continue
+        export = export_kind(path, head)
+        if export is not None:
+            yield _Item(str(path), path=path, size=size, export=export)
             continue
         if path.suffix.lower() == ".zip" and is_zip(head):
             try:
@@ -255,13 +282,16 @@ class _Decoded:
     encoded: list[bytes | None]
 
 
-def _decode_job(data: bytes, name: str) -> _Decoded | str:
-    """Run in a worker: decode one activity file and encode its streams; a string is the error message."""
+def _decode_job(data: bytes, name: str, zone: str = "") -> _Decoded | str:
+    """Run in a worker: decode one activity file and encode its streams; a string is the error message.
+
+    ``zone`` names the workspace time zone of local times ("" = the machine's)."""
     from gutstride.ingest.activities.dispatch import decode_activity
+    from gutstride.settings import local_zone
     from gutstride.store.workspace import encode_stream
 
     try:
-        decoded = decode_activity(data, name)
+        decoded = decode_activity(data, name, local_zone(zone))
         encoded = [
             encode_stream(a.stream) if len(a.stream.get("time", ())) else None for a in decoded.activities
         ]
@@ -288,6 +318,7 @@ def import_files(
     workers: int = 0,
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
+    rank: str = "genus",
 ) -> list[ImportRecord]:
     """Import files, folders and export zips into ``ws`` for ``athlete_id``; one record per file, in input order.
 
@@ -311,12 +342,14 @@ def import_files(
     limits
         Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`); the total applies to
         all the exports of this import together.
+    rank
+        The rank read from consumer gut-test results that list every rank (uBiome, abundance profiles).
     """
     files = collect_files(paths)
     bytes_total = sum(path.stat().st_size for path in files)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
-    run = _Run(ws, athlete_id, workers, progress, bytes_total)
+    run = _Run(ws, athlete_id, workers, progress, bytes_total, rank)
     try:
         for item in _iter_items(files, Budget(limits or ZipLimits())):
             run.add(item)
@@ -330,13 +363,16 @@ class _Run:
     """State of one import: known hashes, the pool and its window of pending files, the records so far."""
 
     def __init__(
-        self, ws: Workspace, athlete_id: int, workers: int, progress: Progress | None, bytes_total: int
+        self, ws: Workspace, athlete_id: int, workers: int, progress: Progress | None, bytes_total: int,
+        rank: str = "genus",
     ) -> None:
         from sqlalchemy import select
 
         from gutstride.store.schema import ImportRow
 
         self.ws = ws
+        self.zone: str = ws.settings["time_zone"]
+        self.rank = rank
         self.workers = workers
         self.progress = progress
         self.bytes_total = bytes_total
@@ -390,6 +426,9 @@ class _Run:
             message = item.skip_reason.removeprefix("error: ")
             self._done(slot, ImportRecord(item.label, status, message), item)  # type: ignore[arg-type]
             return
+        if item.export is not None:
+            self._add_export(slot, item)
+            return
         try:
             content = _read(item, self.spill_dir())
         except OSError as exc:
@@ -428,6 +467,25 @@ class _Run:
         if content.spill is not None:
             content.spill.unlink(missing_ok=True)
 
+    def _add_export(self, slot: int, item: _Item) -> None:
+        """A whole-account health export, read and stored as one (a duplicate when its content was imported)."""
+        from gutstride.ingest.health_exports import folder_digest
+
+        assert item.path is not None
+        try:
+            sha = folder_digest(item.path) if item.path.is_dir() else _file_digest(item.path)
+        except OSError as exc:
+            self._done(slot, ImportRecord(item.label, "error", f"cannot read ({exc.strerror or exc})"), item)
+            return
+        if sha in self.known or sha in self.seen:
+            where = self.known.get(sha) or self.seen[sha]
+            self._done(slot, ImportRecord(item.label, "duplicate", f"already imported from {where}", sha256=sha), item)
+            return
+        self.seen[sha] = item.label
+        record = self._export(item, sha)
+        self._store_record(record)
+        self._done(slot, record, item)
+
     def spill_dir(self) -> Path:
         """A temporary folder for export members a reader needs as a file (removed when the import ends)."""
         if self._spill is None:
@@ -455,12 +513,12 @@ class _Run:
             # Linux the workers are forked from this warm process instead of each loading them again.
             self.warmed = True
             future = Future()
-            future.set_result(_decode_job(data, name))
+            future.set_result(_decode_job(data, name, self.zone))
         else:
             if self.pool is None:
                 self.pool = _new_pool(self.workers)
             try:
-                future = self.pool.submit(_decode_job, data, name)
+                future = self.pool.submit(_decode_job, data, name, self.zone)
             except BrokenProcessPool:
                 self._restart_pool()
                 future = Future()
@@ -626,15 +684,51 @@ class _Run:
                 return self._microbiome(item, content)
             if content.route == "log":
                 return self._log(item, content)
-            return ImportRecord(
-                item.label, "skipped", f"not a file gutstride reads ({_guess(content.head, content.name)})",
-                sha256=sha,
-            )
+            return ImportRecord(item.label, "skipped", self._refusal(item, content), sha256=sha)
         except GutstrideError as exc:
             return ImportRecord(item.label, "error", str(exc), content.route, content.fmt, sha)
         except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the batch
             log.exception("reading %s failed", item.label)
             return ImportRecord(item.label, "error", f"internal error: {type(exc).__name__}: {exc}", sha256=sha)
+
+    def _export(self, item: _Item, sha: str) -> ImportRecord:
+        """Read and store a whole-account health export (Apple Health, Google Fit, Runkeeper, Fitbit) as one."""
+        from gutstride.ingest.health_exports import read_export
+        from gutstride.settings import local_zone
+        from gutstride.store.bundle import save_bundle
+
+        assert item.path is not None and item.export is not None
+        try:
+            bundle = read_export(item.path, item.export, local_zone(self.zone))
+            with self.ws.session() as session:
+                outcome = save_bundle(self.ws, session, self._person(session), bundle, item.label, sha)
+        except GutstrideError as exc:
+            return ImportRecord(item.label, "error", str(exc), "activity", item.export, sha)
+        warnings = bundle.warnings[:5] + ([f"and {len(bundle.warnings) - 5} more warnings"]
+                                          if len(bundle.warnings) > 5 else [])
+        message = "; ".join([bundle.headline, outcome.message(), *warnings])
+        return ImportRecord(item.label, "ok", message, "activity", bundle.format, sha, outcome.new_activities)
+
+    def _refusal(self, item: _Item, content: _Content) -> str:
+        """Why a file no reader claimed is skipped: for a delimited text file, the reason ``alpha`` gives (it reads
+        such files as tables when nothing else claims them); otherwise :func:`~gutstride.ingest.identify.refusal`."""
+        from gutstride.ingest.identify import is_known_other
+        from gutstride.ingest.microbiome.read import TEXT_SUFFIXES, why_not_read
+
+        head, name = content.head, content.name
+        if is_known_other(head, name) or not name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES) or (
+            content.data is None and item.path is None
+        ):
+            return refusal(head, name)
+        if item.path is not None:
+            reason = why_not_read(item.path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="gutstride-") as tmp:
+                target = Path(tmp) / name
+                target.write_bytes(content.data or b"")
+                reason = why_not_read(target)
+        return reason or ("a table without the signs of a microbiome table (a feature-table header, lineage or "
+                          "sequence labels): not imported; gutstride alpha reads it as one if it is")
 
     def _microbiome(self, item: _Item, content: _Content) -> ImportRecord:
         from gutstride.ingest.microbiome.read import read_table
@@ -643,11 +737,12 @@ class _Run:
         fmt, sha = content.fmt, content.sha
         path = item.path or content.spill
         assert path is not None and fmt is not None
-        table = read_table(path)
+        table = read_table(path, self.rank)
         with self.ws.session() as session:
             n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
         n_samples = len(table.sample_ids)
         message = f"{n} samples stored" + (f", {n_samples - n} were already there" if n < n_samples else "")
+        message = "; ".join([message, *table.notes])
         return ImportRecord(item.label, "ok", message, "microbiome", fmt, sha, n)
 
     def _log(self, item: _Item, content: _Content) -> ImportRecord:
@@ -662,17 +757,11 @@ class _Run:
         return ImportRecord(item.label, "ok", message, "log", content.fmt, content.sha, n)
 
 
-def _guess(head: bytes, name: str) -> str:
-    """A short guess at what a file is, for the 'not a file gutstride reads' message."""
-    if is_zip(head):
-        return "a zip archive that is not an export"
-    if head[:4] == b"%PDF":
-        return "PDF document"
-    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image"
-    suffix = Path(name).suffix.lower()
-    try:
-        head[: max(0, len(head) - 3)].decode("utf-8")
-    except UnicodeDecodeError:
-        return f"binary data{f', {suffix} file' if suffix else ''}"
-    return f"text{f', {suffix} file' if suffix else ''}"
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()

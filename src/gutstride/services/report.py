@@ -13,7 +13,7 @@ Two steps, kept apart so that the second is pure and testable:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ class ReportInputs:
     imports: list[dict[str, Any]]
     today: date
     reference: Any = None  # ReferenceCohort
+    #: The format each microbiome sample was read from (a consumer test's own pipeline is flagged in the report).
+    sample_formats: list[str] = field(default_factory=list)
 
 
 def gather(ws: Workspace, athlete_id: int, today: date | None = None,
@@ -84,7 +86,8 @@ def gather(ws: Workspace, athlete_id: int, today: date | None = None,
     return ReportInputs(person=person, profile=load_profile(ws, person["id"]), activities=activities, streams=streams,
                         log_entries=load_entries(ws, person["id"]),
                         microbiome=table if len(samples) else None, sample_dates=dates, imports=imports,
-                        today=today or datetime.now(UTC).date(), reference=reference)
+                        today=today or datetime.now(UTC).date(), reference=reference,
+                        sample_formats=[str(f) for f in samples["format"]] if len(samples) else [])
 
 
 def _fmt_date(d: Any) -> str | None:
@@ -178,12 +181,17 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     table = inputs.microbiome
     if table is None or not table.sample_ids:
         return {"samples": []}, []
+    from gutstride.ingest.microbiome.consumer import OTHER_PIPELINE_FORMATS, PIPELINE_NOTE
+
     ref = inputs.reference
     metrics = sample_metrics(table)
     samples = []
     for i, sid in enumerate(table.sample_ids):
         shannon = float(metrics["shannon"][i])
+        fmt = inputs.sample_formats[i] if i < len(inputs.sample_formats) else ""
         samples.append({
+            "pipeline_note": PIPELINE_NOTE.format(who="uBiome" if fmt == "ubiome" else "The testing company")
+            if fmt in OTHER_PIPELINE_FORMATS else None,
             "sample_id": sid, "date": _fmt_date(inputs.sample_dates[i]), "depth": float(table.sample_depths()[i]),
             "shannon": shannon, "observed_features": float(metrics["observed_features"][i]),
             "shannon_percentile": ref.metrics["shannon"].percentile(shannon) if ref and "shannon" in ref.metrics

@@ -183,6 +183,7 @@ def save_activities(
     sha256: str,
     extra_source: dict[str, Any] | None = None,
     encoded_streams: list[bytes | None] | None = None,
+    extras: list[dict[str, Any]] | None = None,
 ) -> SaveOutcome:
     """Store the activities decoded from one file, deduplicating against what the workspace holds.
 
@@ -191,7 +192,8 @@ def save_activities(
     ``"duplicate of activity N (kept the richer FIT)"``. ``extra_source`` is added to this file's entry in
     ``sources`` (e.g. the Strava activity id). ``encoded_streams`` are the streams already encoded by
     :func:`~gutstride.store.workspace.encode_stream` (one per activity), to write instead of encoding here.
-    The caller commits.
+    ``extras`` (one dict per activity) are added to each activity's own source entry (e.g. energy from a health
+    export). The caller commits.
     """
     outcome = SaveOutcome()
     for index, activity in enumerate(activities):
@@ -213,7 +215,7 @@ def save_activities(
         n_hr, n_records = sample_counts(activity)
         source = {
             "path": source_path, "sha256": sha256, "index": index, "format": fmt, "n_records": n_records,
-            "n_hr": n_hr, **(extra_source or {}),
+            "n_hr": n_hr, **(extra_source or {}), **(extras[index] if extras is not None else {}),
         }
         values = _summary_values(summary)
         encoded = encoded_streams[index] if encoded_streams is not None else None

@@ -23,7 +23,9 @@ from .conftest import MICROBIOME, dense, hdf5_bytes, write_qza
 
 ALL_FILES = sorted(p for p in MICROBIOME.rglob("*") if p.is_file())
 BIOM_FILES = [p for p in ALL_FILES if p.name.endswith((".biom", ".biom.gz")) and p.name != "empty.biom"]
-NOT_TABLES = [p for p in ALL_FILES if p not in BIOM_FILES and p.name != "empty.biom"]
+#: uBiome results are tables too (read by the consumer reader, tests/ingest/microbiome/test_consumer.py).
+UBIOME_FILES = [p for p in ALL_FILES if p.name.startswith("sprague-")]
+NOT_TABLES = [p for p in ALL_FILES if p not in BIOM_FILES + UBIOME_FILES and p.name != "empty.biom"]
 
 
 def expected_matrix(table: biom.Table) -> np.ndarray:

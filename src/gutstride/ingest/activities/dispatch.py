@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import tzinfo
 
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header
 from gutstride.model.activity import DecodedFile
@@ -103,10 +104,11 @@ def gunzip_bounded(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     return bytes(out)
 
 
-def decode_activity(data: bytes, name: str) -> DecodedFile:
+def decode_activity(data: bytes, name: str, zone: tzinfo | None = None) -> DecodedFile:
     """Decode one activity file (FIT, GPX, TCX or CSV summary, optionally gzipped) of any origin.
 
-    Never raises for bad content: the reason is in the returned :class:`DecodedFile` (status "error").
+    ``zone`` is the time zone of local times written without an offset (CSV summaries); by default the
+    machine's. Never raises for bad content: the reason is in the returned :class:`DecodedFile` (status "error").
     """
     if data[:2] == GZIP_MAGIC:
         try:
@@ -125,14 +127,21 @@ def decode_activity(data: bytes, name: str) -> DecodedFile:
         decoded = read_gpx(data, name)
     elif fmt == "tcx":
         from gutstride.ingest.activities.tcx import read_tcx
+        from gutstride.ingest.activities.tcx_segments import is_google_fit_tcx, merge_segments
 
         decoded = read_tcx(data, name)
+        if is_google_fit_tcx(data):
+            decoded = merge_segments(decoded)
     elif fmt == "csv":
         from gutstride.ingest.activities.summary_csv import read_summary_csv
 
-        decoded = read_summary_csv(data, name)
+        decoded = read_summary_csv(data, name, zone)
     else:
-        return DecodedFile(format="unknown", status="error", message=NOT_ACTIVITY)
+        from gutstride.ingest.identify import describe, is_known_other
+
+        head = data[:_SNIFF_BYTES]
+        message = f"{NOT_ACTIVITY}: {describe(head, name)}" if is_known_other(head, name) else NOT_ACTIVITY
+        return DecodedFile(format="unknown", status="error", message=message)
     return _mark_undated(decoded)
 
 

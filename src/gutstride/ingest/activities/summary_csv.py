@@ -17,11 +17,17 @@ name            name, title, activity name
 ==============  ==========================================================================================
 
 When a spelling appears twice (Strava's activities.csv has two "Distance" columns), the first is used.
+Garmin Connect's ``Activities.csv`` is read with its own rules (:mod:`.garmin_csv`): ``--`` cells are missing,
+Danish and German headers and decimal commas are understood, and pool swims are in metres.
 Durations are ``h:mm:ss``, ``mm:ss`` or seconds (minutes or hours when the header says "(min)" or "(h)").
 A distance without a unit is taken as kilometres when the column's median is below 300, else metres, and a
-warning says so. Start times are ISO 8601 or Strava's "Apr 18, 2020, 11:10:44 AM"; times without a zone are
-taken as UTC, with a warning. Rows that cannot be read are listed with their line number (the header is line 1)
-in the warnings, and the status is then "partial".
+warning says so. Start times are ISO 8601 or Strava's "Apr 18, 2020, 11:10:44 AM". A time without an offset is
+a local time: it is read in the workspace's time zone (``time_zone`` in ``config.toml``, by default the
+machine's), and the file's message says so. Rows that cannot be read are listed with their line number (the
+header is line 1) in the warnings, and the status is then "partial".
+
+A header is taken for a summary only with a start-time column and either a sport column, or a duration next to
+a distance, heart-rate or ascent column: "date" and "time" alone (a mood diary such as Daylio) are not enough.
 """
 
 from __future__ import annotations
@@ -30,10 +36,13 @@ import csv
 import io
 import re
 import statistics
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 
+from gutstride.ingest.activities import garmin_csv
 from gutstride.ingest.activities.streams import normalise_sport, stream_from_columns
 from gutstride.model.activity import Activity, ActivitySummary, DecodedFile
+from gutstride.settings import local_zone, zone_label
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "start_time": ("date", "start time", "start date", "activity date", "start", "start date local",
@@ -49,6 +58,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "title", "activity name"),
 }
 _BY_KEY = {alias: field for field, aliases in _ALIASES.items() for alias in aliases}
+_BY_KEY.update({alias: field for field, aliases in garmin_csv.HEADER_ALIASES.items() for alias in aliases})
+#: Cells that mean "no value" (Garmin writes ``--``).
+_NULLS = frozenset({"--", "-", "n/a", "na"})
+_MEASURES = frozenset({"distance_m", "avg_hr", "max_hr", "ascent_m"})
 _UNIT_SUFFIX = re.compile(r"[ _](km|m|mi|s|sec|min|h|bpm)$")
 _STRAVA_DATE = "%b %d, %Y, %I:%M:%S %p"
 _DIST_UNITS = {"km": 1000.0, "m": 1.0, "mi": 1609.344}
@@ -63,12 +76,17 @@ def _header_key(header: str) -> tuple[str, str | None]:
     if match:
         unit = match.group(1).strip()
         text = text[: match.start()] + text[match.end():]
-    key = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    key = re.sub(r"[\W_]+", " ", text).strip()
     if key not in _BY_KEY:
         suffix = _UNIT_SUFFIX.search(key)
         if suffix and key[: suffix.start()] in _BY_KEY:
             unit, key = suffix.group(1), key[: suffix.start()]
     return key, unit
+
+
+def header_keys(headers: list[str]) -> list[str]:
+    """The normalised keys of ``headers`` (lower case, punctuation folded to spaces, units dropped)."""
+    return [_header_key(h)[0] for h in headers]
 
 
 def map_columns(headers: list[str]) -> dict[str, tuple[int, str | None]]:
@@ -83,16 +101,20 @@ def map_columns(headers: list[str]) -> dict[str, tuple[int, str | None]]:
 
 
 def looks_like_summary_header(line: str) -> bool:
-    """True when a CSV header line has a start-time column and a sport or duration column.
+    """True when a CSV header line has a start-time column and either a sport column, or a duration column next
+    to a distance, heart-rate or ascent column.
 
-    Distance alone is not enough: per-record dumps (timestamp, heart_rate, distance, ...) are not summaries.
+    Distance alone is not enough: per-record dumps (timestamp, heart_rate, distance, ...) are not summaries; nor
+    are a date and a time alone (a mood diary: ``full_date,date,weekday,time,mood,...``).
     """
     try:
         headers = next(csv.reader([line], _sniff_dialect(line)))
     except (csv.Error, StopIteration):
         return False
-    found = map_columns(headers)
-    return "start_time" in found and bool({"sport", "duration_s", "moving_time_s"} & set(found))
+    found = set(map_columns(headers))
+    if "start_time" not in found:
+        return False
+    return "sport" in found or (bool({"duration_s", "moving_time_s"} & found) and bool(_MEASURES & found))
 
 
 def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -102,19 +124,28 @@ def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def _parse_time(text: str) -> tuple[datetime, bool]:
-    """Start time -> (aware UTC datetime, was_naive); ValueError when unreadable."""
+def parse_local_time(text: str, zone: tzinfo) -> tuple[datetime, int | None, bool]:
+    """Start time -> (aware UTC datetime, local offset in seconds, was_naive); ValueError when unreadable.
+
+    A time without an offset is a wall-clock time in ``zone`` (its offset on that date, daylight saving
+    included; an ambiguous hour at the autumn change takes the first, ``fold=0``).
+    """
     text = text.strip()
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         value = datetime.strptime(text, _STRAVA_DATE)
     naive = value.tzinfo is None
-    return (value.replace(tzinfo=UTC) if naive else value.astimezone(UTC)), naive
+    if naive:
+        value = value.replace(tzinfo=zone)
+    offset = value.utcoffset()
+    return value.astimezone(UTC), None if offset is None else int(offset.total_seconds()), naive
 
 
-def _parse_duration(text: str, unit: str | None) -> float:
+def _parse_duration(text: str, unit: str | None, comma: bool = False) -> float:
     text = text.strip()
+    if comma:
+        text = text.replace(",", ".")
     if ":" in text:
         parts = [float(p) for p in text.split(":")]
         if len(parts) > 3:
@@ -126,8 +157,15 @@ def _parse_duration(text: str, unit: str | None) -> float:
     return float(text) * _TIME_UNITS.get(unit or "s", 1.0)
 
 
-def _number(text: str) -> float:
-    return float(text.strip().replace(",", "")) if "," in text and "." in text else float(text.strip())
+def _number(text: str, comma: bool = False, grouped: bool = False) -> float:
+    """A number as written: ``comma`` for a decimal comma (``1.500,5``); ``grouped`` when commas only group
+    thousands (Garmin's English ``2,992``); otherwise ``1,234.5`` is grouped and ``12,5`` an error."""
+    text = text.strip().lstrip("'")
+    if comma:
+        return float(text.replace(".", "").replace(",", "."))
+    if grouped or ("," in text and "." in text):
+        return float(text.replace(",", ""))
+    return float(text)
 
 
 def _decode(data: bytes) -> str:
@@ -137,16 +175,33 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def read_summary_csv(data: bytes, name: str = "") -> DecodedFile:
-    """Read a CSV of activity summaries (one activity per row; see the module docstring for the columns)."""
+@dataclass
+class _Layout:
+    """How one file's cells are read: its columns, number format, time zone and distance unit."""
+
+    cols: dict[str, tuple[int, str | None]]
+    zone: tzinfo
+    comma: bool = False
+    garmin: bool = False
+    distance_scale: float = 1.0
+
+
+def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) -> DecodedFile:
+    """Read a CSV of activity summaries (one activity per row; see the module docstring for the columns).
+
+    ``zone`` is the time zone of start times written without an offset (default: the machine's, see
+    :func:`gutstride.settings.local_zone`).
+    """
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), _sniff_dialect(text[:4096]))
     try:
         headers = next(reader)
     except (StopIteration, csv.Error):
         return DecodedFile(format="csv", status="error", message="empty CSV file")
-    cols = map_columns(headers)
-    if "start_time" not in cols:
+    keys = header_keys(headers)
+    garmin = garmin_csv.is_garmin_header(keys)
+    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.decimal_comma(keys), garmin)
+    if "start_time" not in layout.cols:
         return DecodedFile(format="csv", status="error",
                            message="not a CSV activity summary (no date or start time column)")
     warnings: list[str] = []
@@ -157,25 +212,29 @@ def read_summary_csv(data: bytes, name: str = "") -> DecodedFile:
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
         warnings.append(f"line {reader.line_num}: CSV broken ({exc}); rows after it not read")
-    distance_scale = _distance_scale(cols, rows, warnings)
+    layout.distance_scale = _distance_scale(layout, rows, warnings)
     activities: list[Activity] = []
     n_naive = 0
     for line, row in rows:
-        summary, problems, naive = _read_row(row, cols, distance_scale)
+        summary, problems, naive = _read_row(row, layout)
         n_naive += naive
         if problems:
             warnings.append(f"line {line}: " + "; ".join(problems))
         if summary is not None:
             activities.append(Activity(summary=summary, stream=stream_from_columns({}, 0)))
+    note = ""
     if n_naive:
-        warnings.append(f"{n_naive} start times without a time zone, taken as UTC")
+        note = (f"{n_naive} start times without a time zone, read as local time in {zone_label(layout.zone)} "
+                "(the workspace time zone: time_zone in config.toml)")
+        warnings.append(note)
     bad = any(w.startswith("line ") for w in warnings)
+    fmt = "csv"
     if not activities:
-        return DecodedFile(format="csv", status="error", message="no readable activity row", warnings=warnings)
+        return DecodedFile(format=fmt, status="error", message="no readable activity row", warnings=warnings)
     if bad:
-        return DecodedFile(format="csv", status="partial", message="some rows or values could not be read",
-                           activities=activities, warnings=warnings)
-    return DecodedFile(format="csv", status="ok", activities=activities, warnings=warnings)
+        message = "; ".join(m for m in ("some rows or values could not be read", note) if m)
+        return DecodedFile(format=fmt, status="partial", message=message, activities=activities, warnings=warnings)
+    return DecodedFile(format=fmt, status="ok", message=note, activities=activities, warnings=warnings)
 
 
 def _cell(row: list[str], cols: dict[str, tuple[int, str | None]], field: str) -> str | None:
@@ -183,11 +242,13 @@ def _cell(row: list[str], cols: dict[str, tuple[int, str | None]], field: str) -
     if spec is None or spec[0] >= len(row):
         return None
     value = row[spec[0]].strip()
-    return value or None
+    return None if not value or value.lower() in _NULLS else value
 
 
-def _distance_scale(cols: dict[str, tuple[int, str | None]], rows: list[tuple[int, list[str]]],
-                    warnings: list[str]) -> float:
+def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings: list[str]) -> float:
+    """Metres per unit of the distance column: from the header's unit, else from the median of the values
+    (below 300: km), leaving out Garmin's pool swims, which are always in metres."""
+    cols = layout.cols
     spec = cols.get("distance_m")
     if spec is None:
         return 1.0
@@ -196,10 +257,10 @@ def _distance_scale(cols: dict[str, tuple[int, str | None]], rows: list[tuple[in
     values = []
     for _, row in rows:
         cell = _cell(row, cols, "distance_m")
-        if cell is None:
+        if cell is None or (layout.garmin and garmin_csv.is_pool_swim(_cell(row, cols, "sport"))):
             continue
         try:
-            values.append(_number(cell))
+            values.append(_number(cell, layout.comma, layout.garmin))
         except ValueError:
             continue
     if not values:
@@ -209,32 +270,37 @@ def _distance_scale(cols: dict[str, tuple[int, str | None]], rows: list[tuple[in
     return scale
 
 
-def _read_row(row: list[str], cols: dict[str, tuple[int, str | None]],
-              distance_scale: float) -> tuple[ActivitySummary | None, list[str], bool]:
+def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, list[str], bool]:
+    cols = layout.cols
     problems: list[str] = []
     start_text = _cell(row, cols, "start_time")
     if start_text is None:
         return None, ["no start time: row skipped"], False
     try:
-        start, naive = _parse_time(start_text)
+        start, offset, naive = parse_local_time(start_text, layout.zone)
     except ValueError:
         return None, [f"cannot read start time {start_text!r}: row skipped"], False
     sport_text = _cell(row, cols, "sport")
-    summary = ActivitySummary(sport=normalise_sport(sport_text), start_time=start, name=_cell(row, cols, "name"))
+    sport = normalise_sport(sport_text)
+    if sport == "other" and sport_text:
+        sport = garmin_csv.local_sport(sport_text) or ("swimming" if garmin_csv.is_pool_swim(sport_text) else sport)
+    summary = ActivitySummary(sport=sport, start_time=start, local_offset_s=offset, name=_cell(row, cols, "name"))
     if sport_text and summary.sport == "other" and sport_text.lower() != "other":
         summary.sub_sport = sport_text
     for field in ("duration_s", "moving_time_s"):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _parse_duration(cell, cols[field][1]))
+                setattr(summary, field, _parse_duration(cell, cols[field][1], layout.comma))
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
+    pool = layout.garmin and garmin_csv.is_pool_swim(sport_text)
+    distance_scale = 1.0 if pool else layout.distance_scale
     for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", 1.0)):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _number(cell) * scale)
+                setattr(summary, field, _number(cell, layout.comma, layout.garmin) * scale)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
     return summary, problems, naive

@@ -58,6 +58,8 @@ def _sniff_text(text: str) -> str | None:
     first_cell = cells[0].lstrip("#").strip().lower()
     if len(cells) >= 2 and first_cell in _STRONG_FIRST:  # "#OTU ID", "Feature ID", "taxon"...
         return "text"
+    if first_cell == "index" and any(looks_like_feature(c) for c in cells[1:]):  # QIIME 2 level-N.csv
+        return "text"
     data = [line for line in lines if not line.startswith("#")]
     if not data:
         return None
@@ -94,7 +96,8 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
     Returns
     -------
     str or None
-        ``"biom"`` (HDF5 or JSON BIOM), ``"qza"``, ``"metaphlan"``, ``"kraken"``, ``"bracken"``, ``"text"``
+        ``"biom"`` (HDF5 or JSON BIOM), ``"qza"``, ``"metaphlan"``, ``"kraken"``, ``"bracken"``, ``"ubiome"``
+        and ``"abundance-profile"`` (consumer gut tests), ``"text"``
         (TSV/CSV feature table or taxa report), or ``None``. Text formats are claimed only on clear signs (a
         feature-table header such as ``#OTU ID``, lineage-like or DNA-sequence labels, a taxon column next to an
         abundance column), so that other CSVs (activities, logs) are left to their own readers.
@@ -109,6 +112,11 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
         return "qza" if lower.endswith(".qza") else None
     if b"\x00" in head[:4096]:
         return None
+    from gutstride.ingest.microbiome.consumer import sniff_consumer
+
+    consumer = sniff_consumer(head)
+    if consumer is not None:
+        return consumer
     text = head.decode("utf-8-sig", errors="ignore")
     stripped = text.lstrip()
     if stripped.startswith("{"):
@@ -117,8 +125,11 @@ def sniff_microbiome_format(head: bytes, name: str) -> str | None:
     return _sniff_text(text)
 
 
-def _readers() -> dict[str, Callable[[Path], FeatureTable]]:
+def _readers(rank: str = "genus") -> dict[str, Callable[[Path], FeatureTable]]:
+    from functools import partial
+
     from gutstride.ingest.microbiome.biom import read_biom
+    from gutstride.ingest.microbiome.consumer import read_consumer
     from gutstride.ingest.microbiome.kraken import read_bracken, read_kraken_report
     from gutstride.ingest.microbiome.metaphlan import read_metaphlan
     from gutstride.ingest.microbiome.qza import read_qza
@@ -131,6 +142,8 @@ def _readers() -> dict[str, Callable[[Path], FeatureTable]]:
         "kraken": read_kraken_report,
         "bracken": read_bracken,
         "text": read_text,
+        "ubiome": partial(read_consumer, rank=rank),
+        "abundance-profile": partial(read_consumer, rank=rank),
     }
 
 
@@ -150,21 +163,43 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(65536)
     fmt = sniff_microbiome_format(head, path.name)
-    if fmt is None and path.name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES):
-        fmt = "text"
-    if fmt is None:
+    if fmt is not None:
+        return fmt
+    from gutstride.ingest.activities.dispatch import sniff_activity_format
+    from gutstride.ingest.identify import is_known_other, refusal
+
+    activity = sniff_activity_format(head, path.name)
+    if activity is not None:
         raise UnsupportedFormatError(
-            f"{path.name}: not a microbiome table gutstride reads (BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken, Bracken)"
+            f"{path.name}: an activity file ({activity.upper()}), not a microbiome table: read it with gutstride import"
         )
-    return fmt
+    if not is_known_other(head, path.name) and path.name.lower().removesuffix(".gz").endswith(TEXT_SUFFIXES):
+        return "text"
+    raise UnsupportedFormatError(f"{path.name}: {refusal(head, path.name)}")
 
 
-def read_table(path: Path) -> FeatureTable:
+def why_not_read(path: Path) -> str | None:
+    """The reason :func:`read_table` refuses ``path`` (without the file name), or None when it reads it.
+
+    The import pipeline gives this reason for a file it does not take, so that ``import`` and ``alpha`` say the
+    same thing about the same file.
+    """
+    from gutstride.errors import GutstrideError
+
+    try:
+        read_table(path)
+    except GutstrideError as exc:
+        return str(exc).removeprefix(f"{path.name}: ")
+    return None
+
+
+def read_table(path: Path, rank: str = "genus") -> FeatureTable:
     """Read a microbiome table in any supported format into a :class:`FeatureTable` (samples x features).
 
     Formats: BIOM v1 JSON and v2.1 HDF5 (also gzipped), QIIME 2 feature-table artifacts (``.qza``), TSV/CSV tables
     in either orientation with counts or relative abundances (see :mod:`gutstride.ingest.microbiome.text`),
-    MetaPhlAn profiles, Kraken reports and Bracken outputs.
+    MetaPhlAn profiles, Kraken reports and Bracken outputs, and consumer gut-test results (uBiome JSON/CSV, long
+    abundance profiles), read at ``rank`` (see :mod:`gutstride.ingest.microbiome.consumer`).
 
     Raises
     ------
@@ -172,4 +207,4 @@ def read_table(path: Path) -> FeatureTable:
         Missing file, unknown format, or malformed content (the message names the row or column and the reason).
     """
     path = Path(path)
-    return _readers()[detect_format(path)](path)
+    return _readers(rank)[detect_format(path)](path)

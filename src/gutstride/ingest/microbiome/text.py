@@ -48,7 +48,9 @@ FEATURE_HEADERS = {
     "otu id", "otuid", "otu", "feature id", "featureid", "feature", "asv", "asv id", "taxon", "taxa", "taxonomy",
     "clade_name", "clade", "name", "species", "genus", "organism", "bacteria", "microbe", "lineage", "sequence",
 }
-SAMPLE_HEADERS = {"sampleid", "sample id", "sample", "sample_id", "sample_name", "sample name", "samples"}
+SAMPLE_HEADERS = {"sampleid", "sample id", "sample", "sample_id", "sample_name", "sample name", "samples", "index"}
+#: Column headers of unclassified reads in QIIME 2 taxa tables (``Unassigned`` at level 1).
+UNASSIGNED = {"unassigned", "unclassified"}
 TAXONOMY_COLUMNS = {"taxonomy", "taxon", "lineage", "consensus lineage", "taxonomy_string", "classification"}
 RANK_COLUMNS = {"rank", "level", "taxonomy_lvl", "taxonomic_rank", "taxonomic rank", "tax_level"}
 GENERIC_VALUE_HEADERS = re.compile(r"abundance|percent|%|fraction|proportion|value|count|reads|relative", re.I)
@@ -64,6 +66,29 @@ def _norm(header: str) -> str:
 def looks_like_feature(label: str) -> bool:
     """True for a lineage (``__``, ``;``, ``|``) or a DNA sequence (DADA2's ASV ids)."""
     return "__" in label or ";" in label or "|" in label or bool(_DNA.match(label))
+
+
+def is_taxon_header(label: str) -> bool:
+    """True for a column header that is a taxonomy string (``k__Bacteria;p__Firmicutes``, ``Unassigned``)."""
+    text = label.strip()
+    return (looks_like_feature(text) and not _DNA.match(text)) or text.lower() in UNASSIGNED
+
+
+def metadata_columns(header: list[str]) -> list[int]:
+    """Columns of sample metadata in a samples-by-taxa table (a QIIME 2 ``taxa barplot`` ``level-N.csv``).
+
+    Such a table has samples as rows, taxonomy strings as column headers, and then the sample-metadata columns
+    (``barcode-sequence``, ``AGE``, ``sex``...). When some headers are taxonomy strings and others are not, and
+    either the first header is a sample header (``index``, ``SampleID``) or two or more headers are taxonomy
+    strings, the others are metadata. Empty otherwise.
+    """
+    taxa = [c for c in range(1, len(header)) if is_taxon_header(header[c])]
+    others = [c for c in range(1, len(header)) if c not in set(taxa)]
+    if not taxa or not others:
+        return []
+    if _norm(header[0]) in SAMPLE_HEADERS | {""} or len(taxa) >= 2:
+        return others
+    return []
 
 
 def _split_header(lines: list[str]) -> tuple[int, str, list[str]]:
@@ -103,7 +128,8 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         header_index, sep, header = _split_header(lines)
     except BadInputError as exc:
         raise BadInputError(f"{source}: {exc}") from None
-    if _MAPPING_COLUMNS & {h.strip() for h in header}:
+    meta_cols = metadata_columns(header)
+    if _MAPPING_COLUMNS & {h.strip() for h in header} and not meta_cols:
         raise UnsupportedFormatError(f"{source}: a sample metadata (mapping) file, not a feature table")
     first_line = header_index + 2  # 1-based line number of the first body row
     records: list[list[str]] = []
@@ -124,6 +150,20 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         if len(fields) != n_cols:
             raise BadInputError(f"{source}: line {lineno}: {len(fields)} fields, expected {n_cols}")
     frame = np.char.strip(np.array(records, dtype=str))
+    notes: list[str] = []
+    sample_metadata: dict[str, dict[str, str]] = {}
+    if meta_cols:
+        names = [header[c].strip() for c in meta_cols]
+        sample_metadata = {
+            str(row[0]): {name: str(row[c]) for name, c in zip(names, meta_cols, strict=True)} for row in frame
+        }
+        keep_cols = [c for c in range(n_cols) if c not in set(meta_cols)]
+        frame = frame[:, keep_cols]
+        header = [header[c] for c in keep_cols]
+        n_cols = len(header)
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        notes.append(f"{len(names)} sample-metadata columns kept as metadata, not counted as taxa: {shown}")
+        log.info("%s: %s", source, notes[-1])
     percent_signs = bool(np.any(np.char.endswith(frame[:, 1:], "%")))
     if percent_signs:  # "12.5%" in a consumer report
         frame[:, 1:] = np.char.rstrip(frame[:, 1:], "%")
@@ -233,8 +273,10 @@ def parse_text_table(text: str, source: str, default_sample: str) -> FeatureTabl
         elif (looks_like_feature(fid) and not _DNA.match(fid)) or named_taxa:
             taxonomy[fid] = normalise_lineage(fid)
     relative = percent_signs or any(RELATIVE_HEADERS.search(header[c]) for c in value_cols)
-    return build_table(matrix, sample_ids, feature_ids, source, taxonomy=taxonomy,
-                       value_kind="proportions" if relative else None)
+    table = build_table(matrix, sample_ids, feature_ids, source, taxonomy=taxonomy,
+                        sample_metadata=sample_metadata, value_kind="proportions" if relative else None)
+    table.notes.extend(notes)
+    return table
 
 
 def read_text(path: Path) -> FeatureTable:

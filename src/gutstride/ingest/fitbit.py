@@ -1,0 +1,216 @@
+"""Fitbit account exports: the classic ``MyFitbitData`` layout and the newer Google-era one with heart-rate CSVs.
+
+Exercises
+    ``exercise-N.json`` (classic ``Physical Activity/``; also in the newer export): a JSON list of logged
+    exercises with ``activityName``, ``startTime`` (``"05/01/19 06:30:00"``, month/day/year, local time without
+    an offset), ``duration`` and ``activeDuration`` (milliseconds), ``distance`` with ``distanceUnit``
+    (``"Kilometer"``, ``"Mile"``, ``"Meter"``), ``averageHeartRate``, ``calories``. Each becomes an activity;
+    ``duration`` gives its window and duration.
+Heart rate
+    Classic: ``heart_rate-YYYY-MM-DD.json``, a list of ``{"dateTime": "05/01/19 06:30:05",
+    "value": {"bpm": 150, "confidence": 2}}``. Newer: ``heart_rate*.csv`` files with a time column (``timestamp``,
+    ``dateTime`` or ``time``, ISO 8601 or month/day/year) and a value column (``beats per minute``, ``bpm`` or
+    ``value``). The samples inside an exercise's window are its HR stream.
+
+Every time without an offset is a local time in the workspace's time zone (``time_zone`` in ``config.toml``), as
+for other CSV exports; a time with an offset keeps it. The mean of an exercise's samples is compared with Fitbit's
+own ``averageHeartRate``; a difference above 3 bpm is reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from array import array
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import numpy as np
+
+from gutstride.errors import BadInputError
+from gutstride.ingest.activities.streams import normalise_sport, stream_from_columns, summarise_stream
+from gutstride.ingest.bundle import ExportBundle
+from gutstride.ingest.container import Container, base_name
+from gutstride.model.activity import Activity, ActivitySummary
+from gutstride.settings import zone_label
+
+FORMAT = "fitbit"
+HR_CHECK_BPM = 3.0
+_DISTANCE = {"kilometer": 1000.0, "mile": 1609.344, "meter": 1.0, "km": 1000.0, "mi": 1609.344, "m": 1.0}
+_US_FORMATS = ("%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
+_SPORTS = {"run": "running", "walk": "walking", "bike": "cycling", "outdoor bike": "cycling",
+           "spinning": "indoor_cycling", "treadmill": "treadmill_running", "weights": "strength",
+           "swim": "swimming", "elliptical": "cross_training", "hike": "hiking", "yoga": "yoga"}
+_HR_TIME = ("timestamp", "datetime", "date time", "time")
+_HR_VALUE = ("beats per minute", "bpm", "value", "heart rate")
+
+
+def _is_exercise(name: str) -> bool:
+    base = base_name(name)
+    return base.startswith("exercise-") and base.endswith(".json")
+
+
+def _is_hr(name: str) -> bool:
+    base = base_name(name).lower()
+    return base.startswith("heart_rate") and base.endswith((".json", ".csv"))
+
+
+def is_fitbit(names: list[str]) -> bool:
+    """True when the names hold Fitbit exercise logs (``exercise-N.json``)."""
+    return any(_is_exercise(n) for n in names)
+
+
+def parse_fitbit_time(text: str, zone: tzinfo) -> float:
+    """A Fitbit time (``05/01/19 06:30:00`` or ISO 8601) -> epoch seconds; no offset means local in ``zone``."""
+    text = text.strip()
+    moment = None
+    for fmt in _US_FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    if moment is None:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.timestamp()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBundle) -> tuple[np.ndarray, np.ndarray]:
+    times, values = array("d"), array("f")
+    bad = 0
+    for name in names:
+        if not _is_hr(name):
+            continue
+        try:
+            data = container.read(name)
+        except BadInputError as exc:
+            out.warnings.append(str(exc))
+            continue
+        if name.lower().endswith(".json"):
+            try:
+                items = json.loads(data)
+            except ValueError:
+                out.warnings.append(f"{base_name(name)}: not JSON; not read")
+                continue
+            for item in items if isinstance(items, list) else []:
+                try:
+                    t = parse_fitbit_time(item["dateTime"], zone)
+                    bpm = _number(item["value"]["bpm"])
+                except (KeyError, TypeError, ValueError):
+                    bad += 1
+                    continue
+                if bpm is not None:
+                    times.append(t)
+                    values.append(bpm)
+        else:
+            bad += _read_hr_csv(data, name, zone, times, values, out)
+    if bad:
+        out.warnings.append(f"{bad} heart-rate samples with an unreadable time or value left out")
+    stamps = np.frombuffer(times, dtype=np.float64)
+    order = np.argsort(stamps, kind="stable")
+    return stamps[order], np.frombuffer(values, dtype=np.float32).astype(np.float64)[order]
+
+
+def _read_hr_csv(data: bytes, name: str, zone: tzinfo, times: array[float], values: array[float],
+                 out: ExportBundle) -> int:
+    """Append the samples of one heart-rate CSV; return how many rows could not be read."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error:
+        header = []
+    t_col = next((header.index(h) for h in _HR_TIME if h in header), None)
+    v_col = next((header.index(h) for h in _HR_VALUE if h in header), None)
+    if t_col is None or v_col is None:
+        out.warnings.append(f"{base_name(name)}: no time and heart-rate columns; not read")
+        return 0
+    bad = 0
+    try:
+        for row in reader:
+            try:
+                t = parse_fitbit_time(row[t_col], zone)
+                bpm = float(row[v_col])
+            except (IndexError, ValueError):
+                bad += 1
+                continue
+            times.append(t)
+            values.append(bpm)
+    except csv.Error as exc:
+        out.warnings.append(f"{base_name(name)}: broken CSV at line {reader.line_num} ({exc}); rest not read")
+    return bad
+
+
+def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
+    """Read a Fitbit export (see the module docstring)."""
+    out = ExportBundle(FORMAT)
+    names = container.names()
+    hr_t, hr_v = _read_hr(container, names, zone, out)
+    n_exercises = with_hr = mismatch = 0
+    for name in names:
+        if not _is_exercise(name):
+            continue
+        try:
+            items = json.loads(container.read(name))
+        except (ValueError, BadInputError) as exc:
+            out.warnings.append(f"{base_name(name)}: not read ({exc})")
+            continue
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            try:
+                start = parse_fitbit_time(str(item["startTime"]), zone)
+            except (KeyError, ValueError):
+                out.warnings.append(f"{base_name(name)}: an exercise without a readable startTime left out")
+                continue
+            duration_ms = _number(item.get("duration"))
+            duration = duration_ms / 1000 if duration_ms is not None and duration_ms >= 0 else None
+            moving_ms = _number(item.get("activeDuration"))
+            distance = _number(item.get("distance"))
+            unit = _DISTANCE.get(str(item.get("distanceUnit", "Kilometer")).lower())
+            name_text = str(item.get("activityName") or "")
+            summary = ActivitySummary(
+                sport=_SPORTS.get(name_text.lower()) or normalise_sport(name_text),
+                start_time=datetime.fromtimestamp(start, tz=UTC), duration_s=duration,
+                moving_time_s=moving_ms / 1000 if moving_ms is not None and moving_ms >= 0 else None,
+                distance_m=distance * unit if distance is not None and unit is not None else None,
+                name=name_text[:400] or None,
+            )
+            offset = datetime.fromtimestamp(start, tz=zone).utcoffset()
+            summary.local_offset_s = None if offset is None else int(offset.total_seconds())
+            if summary.sport == "other" and name_text:
+                summary.sub_sport = name_text[:40]
+            lo = int(np.searchsorted(hr_t, start, side="left"))
+            hi = int(np.searchsorted(hr_t, start + (duration or 0.0), side="right"))
+            stream = stream_from_columns({"time": hr_t[lo:hi], "hr": hr_v[lo:hi]}, hi - lo)
+            summarise_stream(stream, summary)
+            fitbit_avg = _number(item.get("averageHeartRate"))
+            extra: dict[str, Any] = {}
+            if _number(item.get("calories")) is not None:
+                extra["energy_kcal"] = float(item["calories"])
+            if fitbit_avg is not None:
+                extra["fitbit_avg_hr"] = fitbit_avg
+                if summary.n_hr == 0:
+                    summary.avg_hr = fitbit_avg
+                    extra["hr_from"] = "Fitbit's averageHeartRate (no heart-rate samples in the window)"
+                elif summary.avg_hr is not None and abs(summary.avg_hr - fitbit_avg) > HR_CHECK_BPM:
+                    mismatch += 1
+            with_hr += summary.n_hr > 0
+            n_exercises += 1
+            out.activities.append(Activity(summary=summary, stream=stream))
+            out.extras.append(extra)
+    if mismatch:
+        out.warnings.append(f"{mismatch} exercises whose heart-rate samples average more than {HR_CHECK_BPM:g} bpm "
+                            "away from Fitbit's averageHeartRate")
+    out.counts = {"exercises": n_exercises, "with_hr": with_hr, "hr_samples": int(hr_t.size), "hr_mismatch": mismatch}
+    out.headline = (f"Fitbit: {n_exercises} exercises ({with_hr} with heart rate from {int(hr_t.size)} samples); "
+                    f"times without an offset read as local time in {zone_label(zone)}")
+    return out

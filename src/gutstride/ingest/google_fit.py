@@ -1,0 +1,170 @@
+"""Google Fit in a Google Takeout archive: ``Fit/All Sessions/*.json`` and ``Fit/Activities/*.tcx``.
+
+Google Fit writes each session twice: a JSON summary in ``All Sessions`` (``fitnessActivity``, ``startTime``,
+``endTime``, ``duration`` such as ``"1800.000s"``, and ``aggregate`` metrics such as ``com.google.distance.delta``
+in metres and ``com.google.calories.expended`` in kcal) and a TCX file in ``Activities`` that holds the session as
+several ``<Activity>`` segments, the first of which often carries a stale point up to two hours before the session.
+Read one activity per ``<Activity>``, that gives about 2.4 activities per session and inflated training time.
+
+So the session is the unit:
+
+* each All Sessions JSON is one activity (sport, start, duration, distance, energy from Google's own values);
+* the segments of a TCX file are merged into one stream, cut to the window ``[start - 60 s, end + 60 s]`` of the
+  session it overlaps most, and joined to that session as its stream (HR, positions): never a second activity;
+* a TCX file that overlaps no session (an export without All Sessions) is one activity of its own: its merged
+  segments, after dropping stale points (:func:`drop_stale_points`: a run of at most 3 points separated from the
+  rest by more than 30 minutes, at either end). A Google Fit TCX imported on its own, outside a Takeout, is read
+  the same way (:func:`merge_segments`, recognised by its ``<Author><Name>Google Fit</Name>``).
+
+The folder names are matched on the paths ``Fit/All Sessions/`` and ``Fit/Activities/`` (an English Takeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from gutstride.errors import BadInputError
+from gutstride.ingest.activities.streams import normalise_sport, stream_from_columns, summarise_stream
+from gutstride.ingest.activities.tcx_segments import drop_stale_points, merged_stream
+from gutstride.ingest.bundle import ExportBundle
+from gutstride.ingest.container import Container, base_name
+from gutstride.model.activity import STREAM_COLUMNS, Activity, ActivitySummary
+
+FORMAT = "google-fit"
+WINDOW_MARGIN_S = 60.0
+#: Google Fit activity names that :func:`normalise_sport` does not know.
+SPORTS = {
+    "biking": "cycling", "biking.road": "cycling", "biking.mountain": "cycling", "biking.stationary": "indoor_cycling",
+    "running.treadmill": "treadmill_running", "running.jogging": "running", "walking.fitness": "walking",
+    "walking.treadmill": "walking", "strength_training": "strength", "weightlifting": "strength",
+    "swimming.pool": "swimming", "swimming.open_water": "swimming", "elliptical": "cross_training",
+    "interval_training.high_intensity": "cross_training", "rowing.machine": "rowing",
+}
+
+
+def _in(name: str, folder: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return len(parts) >= 3 and parts[-3] == "Fit" and parts[-2] == folder
+
+
+def is_google_fit(names: list[str]) -> bool:
+    """True when the names hold a Google Fit Takeout (``Fit/All Sessions/*.json`` or ``Fit/Activities/*.tcx``)."""
+    return any(_in(n, "All Sessions") and n.endswith(".json") or _in(n, "Activities") and n.endswith(".tcx")
+               for n in names)
+
+
+def _sport(text: str | None) -> str:
+    key = (text or "").strip().lower()
+    return SPORTS.get(key) or normalise_sport(key.split(".")[0] if key else None)
+
+
+def _time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _aggregate(session: dict[str, Any], metric: str) -> float | None:
+    for item in session.get("aggregate") or []:
+        if isinstance(item, dict) and item.get("metricName") == metric:
+            value = item.get("floatValue", item.get("intValue"))
+            if isinstance(value, int | float) and np.isfinite(value):
+                return float(value)
+    return None
+
+
+def read_session(data: bytes, name: str) -> tuple[ActivitySummary, dict[str, Any]]:
+    """One All Sessions JSON -> (summary, extras). Raises BadInputError for a file that is not one."""
+    try:
+        session = json.loads(data)
+        start, end = _time(session["startTime"]), _time(session["endTime"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadInputError(f"{name}: not a Google Fit session ({type(exc).__name__}: {exc})") from None
+    duration = end - start
+    text = session.get("duration")
+    if isinstance(text, str) and text.endswith("s"):
+        with contextlib.suppress(ValueError):
+            duration = float(text[:-1])
+    if not (np.isfinite(duration) and duration >= 0):
+        raise BadInputError(f"{name}: session duration {text!r} is not a duration")
+    summary = ActivitySummary(
+        sport=_sport(session.get("fitnessActivity")), start_time=datetime.fromtimestamp(start, tz=UTC),
+        duration_s=duration, distance_m=_aggregate(session, "com.google.distance.delta"),
+    )
+    if summary.sport == "other" and session.get("fitnessActivity"):
+        summary.sub_sport = str(session["fitnessActivity"])[:40]
+    extras: dict[str, Any] = {"session_end": end}
+    energy = _aggregate(session, "com.google.calories.expended")
+    if energy is not None:
+        extras["energy_kcal"] = round(energy, 1)
+    return summary, extras
+
+
+def read_google_fit(container: Container) -> ExportBundle:
+    """Read the Google Fit part of a Takeout (see the module docstring)."""
+    out = ExportBundle(FORMAT)
+    sessions: list[tuple[ActivitySummary, dict[str, Any]]] = []
+    names = container.names()
+    for name in names:
+        if _in(name, "All Sessions") and name.endswith(".json"):
+            try:
+                sessions.append(read_session(container.read(name), base_name(name)))
+            except BadInputError as exc:
+                out.warnings.append(str(exc))
+    sessions.sort(key=lambda s: s[0].start_time or datetime.min.replace(tzinfo=UTC))
+    starts = np.array([s[0].start_time.timestamp() for s in sessions if s[0].start_time is not None])
+    ends = np.array([s[1]["session_end"] for s in sessions])
+    joined: dict[int, dict[str, np.ndarray]] = {}
+    alone: list[Activity] = []
+    n_tcx = n_segments_dropped = 0
+    for name in names:
+        if not (_in(name, "Activities") and name.endswith(".tcx")):
+            continue
+        n_tcx += 1
+        try:
+            stream, sport, warnings = merged_stream(container.read(name), base_name(name))
+        except BadInputError as exc:
+            out.warnings.append(str(exc))
+            continue
+        out.warnings += warnings
+        time = stream["time"]
+        if time.size == 0:
+            continue
+        overlap = np.minimum(ends, time[-1]) - np.maximum(starts, time[0]) if starts.size else np.empty(0)
+        best = int(np.argmax(overlap)) if overlap.size else -1
+        if best >= 0 and overlap[best] > 0:
+            keep = (time >= starts[best] - WINDOW_MARGIN_S) & (time <= ends[best] + WINDOW_MARGIN_S)
+            n_segments_dropped += int((~keep).sum())
+            part = {c: v[keep] for c, v in stream.items()}
+            if best in joined:
+                merged = {c: np.concatenate([joined[best][c], part[c]]) for c in STREAM_COLUMNS}
+                part = stream_from_columns(merged, int(merged["time"].size))
+            joined[best] = part
+            continue
+        stream, dropped = drop_stale_points(stream)
+        n_segments_dropped += dropped
+        summary = summarise_stream(stream, ActivitySummary(sport=sport or "other"))
+        alone.append(Activity(summary=summary, stream=stream))
+    for index, (summary, extras) in enumerate(sessions):
+        stream = joined.get(index, stream_from_columns({}, 0))
+        if stream["time"].size:
+            summarise_stream(stream, summary)
+        extras = {k: v for k, v in extras.items() if k != "session_end"}
+        out.activities.append(Activity(summary=summary, stream=stream))
+        out.extras.append(extras)
+    for activity in alone:
+        out.activities.append(activity)
+        out.extras.append({"note": "Google Fit TCX without a session; its segments merged"})
+    hours = sum(a.summary.duration_s or 0.0 for a in out.activities) / 3600
+    out.counts = {"sessions": len(sessions), "tcx": n_tcx, "tcx_joined": len(joined), "tcx_alone": len(alone),
+                  "points_outside": n_segments_dropped}
+    out.headline = (
+        f"Google Fit: {len(sessions)} sessions from All Sessions, {n_tcx} TCX files ({len(joined)} joined to their "
+        f"session, {len(alone)} on their own, segments merged); {hours:.1f} h of training; "
+        f"{n_segments_dropped} points outside their session dropped"
+    )
+    return out

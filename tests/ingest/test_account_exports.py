@@ -1,0 +1,249 @@
+"""Google Fit Takeout, Runkeeper and Fitbit exports: sessions and hours right, rows joined to their GPX, local times
+in the workspace time zone, HR samples in each exercise window.
+
+Fixtures are written from the documented layouts of these exports (Takeout's ``Fit/All Sessions`` JSON and
+``Fit/Activities`` TCX; Runkeeper's ``cardioActivities.csv`` with its ``GPX File`` column; Fitbit's
+``exercise-N.json`` and ``heart_rate-YYYY-MM-DD.json``, and heart-rate CSVs): no licensed real sample was found
+(see tests/data/README.md).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from gutstride.ingest.activities.tcx import read_tcx
+from gutstride.ingest.container import FolderContainer
+from gutstride.ingest.fitbit import read_fitbit
+from gutstride.ingest.google_fit import read_google_fit
+from gutstride.ingest.runkeeper import read_runkeeper
+from gutstride.services.athletes import workspace_athlete
+from gutstride.services.importing import import_files
+from gutstride.store.activities import load_activities
+from gutstride.store.workspace import Workspace
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def trackpoints(start: datetime, n: int, step_s: int, hr0: int) -> str:
+    return "".join(
+        f"<Trackpoint><Time>{iso(start + timedelta(seconds=step_s * i))}</Time>"
+        f"<Position><LatitudeDegrees>{55.6 + i * 1e-4:.5f}</LatitudeDegrees>"
+        f"<LongitudeDegrees>{12.5 + i * 1e-4:.5f}</LongitudeDegrees></Position>"
+        f"<DistanceMeters>{i * 10.0}</DistanceMeters><HeartRateBpm><Value>{hr0 + i % 20}</Value></HeartRateBpm>"
+        "</Trackpoint>"
+        for i in range(n)
+    )
+
+
+def segment(sport: str, start: datetime, points: str) -> str:
+    return (f'<Activity Sport="{sport}"><Id>{iso(start)}</Id><Lap StartTime="{iso(start)}">'
+            f"<TotalTimeSeconds>0</TotalTimeSeconds><Track>{points}</Track></Lap></Activity>")
+
+
+def google_tcx(segments: list[str]) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?><TrainingCenterDatabase '
+            'xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"><Activities>'
+            + "".join(segments) + "</Activities><Author><Name>Google Fit</Name></Author></TrainingCenterDatabase>")
+
+
+# (start, duration s, Google's fitnessActivity, distance m)
+SESSIONS = [
+    (datetime(2021, 3, 1, 6, 30, tzinfo=UTC), 1800.0, "running", 5012.5),
+    (datetime(2021, 3, 3, 17, 0, tzinfo=UTC), 3600.0, "biking", 20110.0),
+    (datetime(2021, 3, 6, 8, 0, tzinfo=UTC), 2700.0, "walking", 3900.0),
+]
+LONE_START = datetime(2021, 3, 9, 7, 0, tzinfo=UTC)
+
+
+def takeout_members() -> dict[str, str]:
+    members = {}
+    for start, duration, activity, distance in SESSIONS:
+        stem = start.strftime("%Y-%m-%dT%H_%M_%S+00_00") + f"_{activity.upper()}"
+        members[f"Takeout/Fit/All Sessions/{stem}.json"] = json.dumps({
+            "fitnessActivity": activity, "startTime": iso(start), "endTime": iso(start + timedelta(seconds=duration)),
+            "duration": f"{duration:.3f}s",
+            "segment": [{"fitnessActivity": activity, "startTime": iso(start),
+                         "endTime": iso(start + timedelta(seconds=duration))}],
+            "aggregate": [{"metricName": "com.google.distance.delta", "floatValue": distance},
+                          {"metricName": "com.google.calories.expended", "floatValue": 321.5},
+                          {"metricName": "com.google.step_count.delta", "intValue": 5000}],
+        })
+        half = int(duration // 2)
+        sport = "Biking" if activity == "biking" else "Running" if activity == "running" else "Other"
+        members[f"Takeout/Fit/Activities/{stem}.tcx"] = google_tcx([
+            segment(sport, start - timedelta(hours=2), trackpoints(start - timedelta(hours=2), 1, 1, 70)),  # stale
+            segment(sport, start, trackpoints(start, half // 10, 10, 120)),
+            segment(sport, start + timedelta(seconds=half), trackpoints(start + timedelta(seconds=half),
+                                                                       half // 10, 10, 130)),
+        ])
+    members["Takeout/Fit/Activities/2021-03-09T07_00_00+00_00_RUNNING.tcx"] = google_tcx([
+        segment("Running", LONE_START - timedelta(hours=2), trackpoints(LONE_START - timedelta(hours=2), 1, 1, 70)),
+        segment("Running", LONE_START, trackpoints(LONE_START, 121, 10, 140)),
+    ])
+    members["Takeout/Fit/Daily activity metrics/Daily activity metrics.csv"] = "Date,Move Minutes count\n"
+    return members
+
+
+def write_folder(root: Path, members: dict[str, str]) -> Path:
+    for name, text in members.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return root
+
+
+def write_zip(path: Path, members: dict[str, str]) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_google_fit_sessions_and_hours(tmp_path: Path) -> None:
+    members = takeout_members()
+    # What one-activity-per-segment gave: every <Activity> an activity, stale points included.
+    per_segment = [a for n, t in members.items() if n.endswith(".tcx") for a in read_tcx(t.encode()).activities]
+    assert len(per_segment) == 11
+    bundle = read_google_fit(FolderContainer(write_folder(tmp_path / "t", members) / "Takeout"))
+    assert bundle.counts["sessions"] == 3 and len(bundle.activities) == 4
+    lone_seconds = 120 * 10  # the TCX without a session: its stale point dropped
+    hours = sum(a.summary.duration_s or 0 for a in bundle.activities) / 3600
+    assert hours == pytest.approx((sum(s[1] for s in SESSIONS) + lone_seconds) / 3600)
+    run, ride, walk, lone = (a.summary for a in bundle.activities)
+    assert (run.sport, ride.sport, walk.sport) == ("running", "cycling", "walking")
+    assert run.start_time == SESSIONS[0][0] and run.duration_s == 1800.0 and run.distance_m == 5012.5
+    assert lone.start_time == LONE_START and lone.duration_s == lone_seconds
+    run_stream = bundle.activities[0].stream
+    assert run_stream["time"].min() >= SESSIONS[0][0].timestamp()  # the stale point 2 h early is dropped
+    assert run.n_hr == 2 * 90 and run.avg_hr == pytest.approx(np.mean(run_stream["hr"]))
+    assert bundle.extras[0]["energy_kcal"] == 321.5
+    assert "3 sessions" in bundle.headline and f"{hours:.1f} h" in bundle.headline
+
+
+def test_google_fit_takeout_zip_imports_as_one(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", create=True)
+    archive = write_zip(tmp_path / "takeout-20210401T000000Z-001.zip", takeout_members())
+    records = import_files(ws, workspace_athlete(ws), [archive], workers=1)
+    assert [(r.status, r.format, r.n_items) for r in records] == [("ok", "google-fit", 4)]
+    assert len(load_activities(ws, workspace_athlete(ws))) == 4
+
+
+RUNKEEPER_CSV = (
+    "Activity Id,Date,Type,Route Name,Distance (km),Duration,Average Pace,Average Speed (km/h),Calories Burned,"
+    "Climb (m),Average Heart Rate (bpm),Friend's Tagged,Notes,GPX File\n"
+    "a1,2019-06-01 07:30:00,Running,,10.02,52:10,5:12,11.52,702,85,151,,,2019-06-01-073000.gpx\n"
+    "a2,2019-06-03 18:05:00,Cycling,,25.4,1:02:03,2:27,24.56,650,210,,,,2019-06-03-180500.gpx\n"
+    "a3,2019-06-05 12:00:00,Running,,5.0,25:00,5:00,12.0,350,,,,Treadmill,\n"
+)
+
+
+def runkeeper_gpx(start_utc: datetime, n: int) -> str:
+    points = "".join(
+        f'<trkpt lat="{55.6 + i * 1e-4:.5f}" lon="{12.5 + i * 1e-4:.5f}"><ele>10</ele>'
+        f"<time>{(start_utc + timedelta(seconds=10 * i)).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for i in range(n)
+    )
+    return ('<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="Runkeeper - http://www.runkeeper.com" '
+            f'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Running</name><trkseg>{points}</trkseg></trk></gpx>')
+
+
+def runkeeper_members() -> dict[str, str]:
+    # CSV times are local (Copenhagen, +2 h in summer); the GPX times are UTC.
+    return {
+        "cardioActivities.csv": RUNKEEPER_CSV,
+        "2019-06-01-073000.gpx": runkeeper_gpx(datetime(2019, 6, 1, 5, 30, 2, tzinfo=UTC), 300),
+        "2019-06-03-180500.gpx": runkeeper_gpx(datetime(2019, 6, 3, 16, 5, 1, tzinfo=UTC), 360),
+        "measurements.csv": "Date,Weight\n",
+    }
+
+
+def test_runkeeper_rows_join_their_gpx(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "runkeeper-data-export-1", runkeeper_members())
+    bundle = read_runkeeper(FolderContainer(root), CPH)
+    assert len(bundle.activities) == 3 and bundle.counts["gpx_joined"] == 2 and bundle.counts["start_off"] == 0
+    run, ride, treadmill = (a.summary for a in bundle.activities)
+    assert run.start_time == datetime(2019, 6, 1, 5, 30, tzinfo=UTC) and run.local_offset_s == 7200
+    assert run.distance_m == pytest.approx(10_020.0) and run.duration_s == 3130.0 and run.avg_hr == 151.0
+    assert np.isfinite(bundle.activities[0].stream["lat"]).sum() == 300
+    assert treadmill.start_time == datetime(2019, 6, 5, 10, 0, tzinfo=UTC)
+    # Read in the wrong zone, the GPX starts two hours away from its row: said.
+    wrong = read_runkeeper(FolderContainer(root), ZoneInfo("UTC"))
+    assert wrong.counts["start_off"] == 2 and any("time_zone" in w for w in wrong.warnings)
+
+
+@pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
+def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> None:
+    ws_path = tmp_path / "ws"
+    ws_path.mkdir()
+    (ws_path / "config.toml").write_text('time_zone = "Europe/Copenhagen"\n')
+    ws = Workspace(ws_path, create=True)
+    members = runkeeper_members()
+    source = (write_zip(tmp_path / "runkeeper-data-export.zip", members) if as_zip
+              else write_folder(tmp_path / "runkeeper", members))
+    records = import_files(ws, workspace_athlete(ws), [source], workers=1)
+    export = [r for r in records if r.format == "runkeeper"]
+    assert len(export) == 1 and export[0].status == "ok" and export[0].n_items == 3
+    assert all(r.status == "skipped" for r in records if r is not export[0])  # the folder's files: read with it
+    assert len(load_activities(ws, workspace_athlete(ws))) == 3
+
+
+def fitbit_members(csv_layout: bool) -> dict[str, str]:
+    exercises = [
+        {"logId": 1, "activityName": "Run", "startTime": "05/01/19 06:30:00", "duration": 1_800_000,
+         "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer", "averageHeartRate": 144,
+         "calories": 400, "logType": "auto_detected"},
+        {"logId": 2, "activityName": "Walk", "startTime": "05/01/19 18:00:00", "duration": 1_200_000,
+         "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 95, "calories": 120},
+    ]
+    local = datetime(2019, 5, 1, 6, 0)
+    samples = [(local + timedelta(seconds=15 * i), 100 + (i % 60)) for i in range(4 * 60 * 14)]  # 06:00 to 20:00
+    if csv_layout:
+        rows = "".join(f"{t.isoformat()},{bpm}\n" for t, bpm in samples)
+        return {"Takeout/Fitbit/Global Export Data/exercise-0.json": json.dumps(exercises),
+                "Takeout/Fitbit/Heart Rate/heart_rate_2019-05-01.csv": "timestamp,beats per minute\n" + rows}
+    return {
+        "MyFitbitData/Ann/Physical Activity/exercise-0.json": json.dumps(exercises),
+        "MyFitbitData/Ann/Physical Activity/heart_rate-2019-05-01.json": json.dumps(
+            [{"dateTime": t.strftime("%m/%d/%y %H:%M:%S"), "value": {"bpm": bpm, "confidence": 2}}
+             for t, bpm in samples]),
+    }
+
+
+@pytest.mark.parametrize("csv_layout", [False, True], ids=["classic", "google-era-csv"])
+def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool) -> None:
+    root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout))
+    bundle = read_fitbit(FolderContainer(root), CPH)
+    run, walk = (a.summary for a in bundle.activities)
+    assert run.start_time == datetime(2019, 5, 1, 4, 30, tzinfo=UTC)  # 06:30 in Copenhagen (CEST)
+    assert (run.sport, walk.sport) == ("running", "walking")
+    assert run.duration_s == 1800.0 and run.distance_m == pytest.approx(5010.0)
+    assert walk.distance_m == pytest.approx(1.2 * 1609.344)
+    expected = [100 + (i % 60) for i in range(4 * 60 * 14) if 30 * 60 <= 15 * i <= 60 * 60]
+    assert run.n_hr == len(expected) and run.avg_hr == pytest.approx(np.mean(expected))
+    assert bundle.extras[0]["energy_kcal"] == 400.0
+    assert "local time in Europe/Copenhagen" in bundle.headline
+
+
+def test_a_google_fit_tcx_alone_is_one_activity() -> None:
+    from gutstride.ingest.activities.dispatch import decode_activity
+
+    name, text = next((n, t) for n, t in takeout_members().items() if n.endswith("RUNNING.tcx") and "03-01" in n)
+    decoded = decode_activity(text.encode(), name.rsplit("/", 1)[-1])
+    assert decoded.status == "ok" and len(decoded.activities) == 1
+    summary = decoded.activities[0].summary
+    assert summary.start_time == SESSIONS[0][0]  # the stale point 2 h early is dropped
+    assert "3 <Activity> segments merged" in decoded.message and "1 stale points dropped" in decoded.message
