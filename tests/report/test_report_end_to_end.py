@@ -224,3 +224,26 @@ def test_citations_statement_is_true_as_written(demo: Path) -> None:
             for cite in claim["citations"]:
                 if not (cite["pmid"] or cite["doi"]):  # cited by its full reference and official page only
                     assert cite["reference"] in html
+
+
+def test_demo_microbiome_is_honest_about_people_taxonomy_and_uncertainty(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    micro = content["microbiome"]
+    samples = micro["samples"]
+    # the demo's three profiles are three different American Gut participants: labelled so, change not theirs
+    assert [s["person"].split(" (")[0] for s in samples] == ["person 1 of 3", "person 2 of 3", "person 3 of 3"]
+    assert len({s["person"] for s in samples}) == 3 and all(s["in_reference"] for s in samples)
+    assert all(c["different_people"] and not c["judged"] for c in micro["changes"])
+    change = next(f for f in micro["findings"] if f["id"] == "microbiome.change_between_samples")
+    assert change["direction"] == "not_enough_data"
+    assert not any(r["id"] == "microbiome-changed" for r in content["recommendations"])
+    # percentiles: from the reference without the sample itself, with a range over rarefactions
+    for s in samples:
+        low, high = s["shannon_percentile_range"]
+        assert low <= s["shannon_percentile"] <= high
+    notes = " ".join(micro["notes"])
+    for text in ("under-counts on Greengenes 13_8", "Agathobacter", "without them, never with themselves",
+                 "median over 20 rarefactions", "3 different people", "Discuss your results with a clinician"):
+        assert text in notes and text in html, text
+    assert "What these numbers can and cannot say" in html
