@@ -97,8 +97,12 @@ def test_a_positive_checklist_answer_puts_the_red_flag_block_first_in_every_outp
     with ws.session() as session:
         save_entries(ws, session, ws.person(session),
                      [LogEntry(day=date(2026, 10, 1), vomiting=True, blood_in_stool=False)], "test")
-    content = write_report(ws, tmp_path / "r.html", json_path=tmp_path / "r.json", today=date(2026, 10, 31))
+    content = write_report(ws, tmp_path / "r.html", json_path=tmp_path / "r.json", pdf_path=tmp_path / "r.pdf",
+                           today=date(2026, 10, 31))
     assert [f["id"] for f in content["red_flags"]] == ["red_flag.vomiting"]
+    pdf_text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    assert pdf_text.index("Red flags: please see a doctor") < pdf_text.index("Not a medical device")
     assert next(iter(json.loads((tmp_path / "r.json").read_text()))) == "red_flags"  # first key of the JSON
     assert content["recommendations"][0]["category"] == "red_flag"
     html = (tmp_path / "r.html").read_text()
@@ -247,3 +251,8 @@ def test_demo_microbiome_is_honest_about_people_taxonomy_and_uncertainty(demo: P
                  "median over 20 rarefactions", "3 different people", "Discuss your results with a clinician"):
         assert text in notes and text in html, text
     assert "What these numbers can and cannot say" in html
+
+
+def test_personal_strength_text_keeps_its_capitals(demo: Path) -> None:
+    html = (demo / "report.html").read_text()
+    assert "Holm-adjusted p" in html and "holm-adjusted" not in html
