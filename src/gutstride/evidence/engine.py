@@ -264,6 +264,8 @@ def _not_enough_data(finding: Finding, related: list[Rule], claim_map: Mapping[s
         category=related[0].category,
         title="Not enough data yet",
         advice=(
+            f"Cannot be judged: {finding.detail.get('why')}; no advice is given on it."
+            if finding.detail.get("judged") is False else
             f"Not enough data yet for {finding.id} (n={finding.n}); no advice is given on it. "
             "Keep recording and it will be assessed when there are enough observations."
         ),
