@@ -62,3 +62,14 @@ def test_unmatched_question_is_a_one_line_error() -> None:
     out = run("zzzz qqqq")
     assert out.returncode == 2
     assert out.stderr.startswith("error: ")
+
+
+def test_json_cites_a_guideline_by_full_reference_and_official_page() -> None:
+    out = run("blood in my stool, should I see a doctor?", "--json", "-n", "1")
+    assert out.returncode == 0, out.stderr
+    (claim,) = json.loads(out.stdout)["claims"]
+    assert claim["id"] == "red-flags-see-a-doctor"
+    nice = next(c for c in claim["citations"] if "NG12" in c["reference"])
+    assert nice["pmid"] is None and nice["doi"] is None
+    assert nice["url"] == "https://www.nice.org.uk/guidance/ng12"
+    assert claim["summary_of_findings"]["downgrades"]

@@ -210,3 +210,12 @@ def test_every_recommendation_has_a_summary_of_findings_row_per_outcome() -> Non
             assert row == claim.summary_of_findings()
             assert row["outcome"] and row["participants"] and row["effect"] and row["statement"]
             assert row["certainty"] == "high" or row["downgrades"], row["claim_id"]
+
+
+def test_a_change_that_cannot_be_judged_says_so_and_gives_no_advice() -> None:
+    why = "no within-person reference: this change cannot be judged"
+    change = Finding("microbiome.change_between_samples", "microbiome", f"Bray-Curtis 0.3: {why}", n=2,
+                     direction="not_enough_data", detail={"judged": False, "why": why})
+    (item,) = recommend([change], KB.claims, KB.rules)
+    assert item.kind == "info" and item.advice.startswith(f"Cannot be judged: {why}")
+    assert item.to_dict()["in_your_data"] == {"level": "cannot be judged", "text": why}

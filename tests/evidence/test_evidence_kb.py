@@ -530,3 +530,14 @@ def test_official_url_must_be_a_page_the_verified_list_names(data_copy: Path) ->
     _edit(data_copy, "studies.tsv", "\thttps://www.nice.org.uk/guidance/ng12\n", "\thttps://example.org/ng12\n")
     with pytest.raises(BadInputError, match=r"study 'nice2015': official_url .* is not a page the verified list"):
         load_knowledge_base(data_copy)
+
+
+def test_advice_from_a_test_result_is_to_discuss_it_with_a_clinician() -> None:
+    # Porcari 2025: providers should not give post-test therapy advice; the report describes
+    kb = load_knowledge_base()
+    assert "post-test therapy advice" in kb.studies["porcari2025"].finding
+    microbiome = [r for r in kb.rules if r.category == "microbiome"]
+    assert microbiome
+    for rule in microbiome:
+        assert "discuss it with a clinician" in rule.advice, rule.id
+        assert not re.search(r"\b(retest|fermented|probiotic|eat|training may)\b", rule.advice, re.I), rule.id

@@ -93,8 +93,11 @@ def test_a_positive_checklist_answer_puts_the_red_flag_block_first_in_every_outp
     ws = Workspace(tmp_path / "ws", create=True)
     add_log_entries(ws, workspace_athlete(ws), [LogEntry(day=date(2026, 10, 1), vomiting=True, blood_in_stool=False)],
                     "test")
-    content = _report(ws, tmp_path / "r.html", tmp_path / "r.json", date(2026, 10, 31))
+    content = _report(ws, tmp_path / "r.html", tmp_path / "r.json", date(2026, 10, 31), tmp_path / "r.pdf")
     assert [f["id"] for f in content["red_flags"]] == ["red_flag.vomiting"]
+    pdf_text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    assert pdf_text.index("Red flags: please see a doctor") < pdf_text.index("Not a medical device")
     assert next(iter(json.loads((tmp_path / "r.json").read_text()))) == "red_flags"  # first key of the JSON
     assert content["recommendations"][0]["category"] == "red_flag"
     html = (tmp_path / "r.html").read_text()
@@ -221,8 +224,37 @@ def test_citations_statement_is_true_as_written(demo: Path) -> None:
                     assert cite["reference"] in html
 
 
-def _report(ws: Workspace, html: Path, json_path: Path | None, today: date) -> dict[str, Any]:
+def test_demo_microbiome_is_honest_about_people_taxonomy_and_uncertainty(demo: Path) -> None:
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    micro = content["microbiome"]
+    samples = micro["samples"]
+    # the demo's three profiles are three different American Gut participants: labelled so, change not theirs
+    assert [s["person"].split(" (")[0] for s in samples] == ["person 1 of 3", "person 2 of 3", "person 3 of 3"]
+    assert len({s["person"] for s in samples}) == 3 and all(s["in_reference"] for s in samples)
+    assert all(c["different_people"] and not c["judged"] for c in micro["changes"])
+    change = next(f for f in micro["findings"] if f["id"] == "microbiome.change_between_samples")
+    assert change["direction"] == "not_enough_data"
+    assert not any(r["id"] == "microbiome-changed" for r in content["recommendations"])
+    # percentiles: from the reference without the sample itself, with a range over rarefactions
+    for s in samples:
+        low, high = s["shannon_percentile_range"]
+        assert low <= s["shannon_percentile"] <= high
+    notes = " ".join(micro["notes"])
+    for text in ("under-counts on Greengenes 13_8", "Agathobacter", "without them, never with themselves",
+                 "median over 20 rarefactions", "3 different people", "Discuss your results with a clinician"):
+        assert text in notes and text in html, text
+    assert "What these numbers can and cannot say" in html
+
+
+def test_personal_strength_text_keeps_its_capitals(demo: Path) -> None:
+    html = (demo / "report.html").read_text()
+    assert "Holm-adjusted p" in html and "holm-adjusted" not in html
+
+
+def _report(ws: Workspace, html: Path, json_path: Path | None, today: date,
+            pdf_path: Path | None = None) -> dict[str, Any]:
     """Build the report of the workspace's athlete and write it, as ``gutstride report`` does."""
     content = build_report(ws, workspace_athlete(ws), today)
-    write_report(content, html, json_path=json_path)
+    write_report(content, html, json_path=json_path, pdf_path=pdf_path)
     return content

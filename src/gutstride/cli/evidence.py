@@ -16,10 +16,12 @@ _CERTAINTY_STYLE = {"high": "green", "moderate": "cyan", "low": "yellow", "very_
 
 
 def claim_json(claim: Claim) -> dict[str, Any]:
-    """The ``--json`` shape of one claim (citations as pmid, doi and title or display text)."""
+    """The ``--json`` shape of one claim (citations as pmid, doi, title or display text, and the full reference with
+    the official page for a source without a verified identifier), with its summary-of-findings row."""
     out = claim.to_dict()
     out["citations"] = [
-        {"pmid": c.pmid, "doi": c.doi, "title": c.title, "url": c.url, "role": c.role} for c in claim.citations
+        {"pmid": c.pmid, "doi": c.doi, "title": c.title, "reference": c.reference, "url": c.url, "role": c.role}
+        for c in claim.citations
     ]
     return out
 

@@ -70,6 +70,8 @@ def personal_strength(findings: Sequence[Finding]) -> dict[str, str]:
 def _strength_of(finding: Finding) -> tuple[str, str]:
     if finding.domain == "red_flag" and finding.direction not in ("absent", "not_enough_data"):
         return "recorded", f"recorded in your log (n={finding.n})"
+    if finding.domain == "microbiome" and finding.detail.get("judged") is False:
+        return "cannot be judged", str(finding.detail.get("why", "no reference to judge it against"))
     if finding.direction == "not_enough_data":
         return "not enough data", f"not enough data yet (n={finding.n})"
     p = finding.detail.get("p_adjusted")
@@ -80,8 +82,6 @@ def _strength_of(finding: Finding) -> tuple[str, str]:
         ratio = f"rate ratio {finding.value:.2g}{interval}, " if finding.value is not None else ""
         return level, f"an association in your own log: {ratio}Holm-adjusted p = {p:.2g}, {finding.n} sessions"
     if finding.domain == "microbiome":
-        if finding.detail.get("judged") is False:
-            return "cannot be judged", str(finding.detail.get("why", "no reference to judge it against"))
         return "single sample", "one microbiome test, not repeated; a single sample says little about you"
     return "measured", f"measured over {finding.n} observations"
 
@@ -264,6 +264,8 @@ def _not_enough_data(finding: Finding, related: list[Rule], claim_map: Mapping[s
         category=related[0].category,
         title="Not enough data yet",
         advice=(
+            f"Cannot be judged: {finding.detail.get('why')}; no advice is given on it."
+            if finding.detail.get("judged") is False else
             f"Not enough data yet for {finding.id} (n={finding.n}); no advice is given on it. "
             "Keep recording and it will be assessed when there are enough observations."
         ),

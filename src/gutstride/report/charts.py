@@ -208,12 +208,14 @@ def symptom_timeline(points: Sequence[dict], start: date, end: date) -> str:
 
 
 def diversity_chart(samples: Sequence[dict], weekly_minutes: Sequence[tuple[date, float]], start: date,
-                    end: date) -> str:
-    """Shannon diversity at each sample date (points and line) over weekly training minutes (grey bars)."""
+                    end: date, one_person: bool = True) -> str:
+    """Shannon diversity at each sample date (points, joined by a line only when ``one_person``: samples of
+    different people are not a trajectory) over weekly training minutes (grey bars)."""
     desc = "; ".join(f"{s['day']}: Shannon {s['shannon']:.2f} bits" for s in samples)
+    whose = "" if one_person else " The samples come from different people, so the points are not joined."
     svg = Svg("Diversity over time, with training",
-              f"Weekly training minutes as grey bars; Shannon diversity of each microbiome sample as points. {desc}.",
-              right=56, bottom=48)
+              f"Weekly training minutes as grey bars; Shannon diversity of each microbiome sample as points. "
+              f"{desc}.{whose}", right=56, bottom=48)
     top_min = _nice_max(max((m for _, m in weekly_minutes), default=60.0))
     svg.y_axis(top_min, "training minutes / week")
     bar_w = svg.plot_w * 7 / max((end - start).days, 1)
@@ -226,7 +228,7 @@ def diversity_chart(samples: Sequence[dict], weekly_minutes: Sequence[tuple[date
         svg.text(svg.left + svg.plot_w + 6, svg.y(i / 4) + 4, f"{top_h * i / 4:.1f}", size=10,
                  colour=PALETTE["blue"])
     pts = [(svg.x(_date_frac(s["day"], start, end)), svg.y(s["shannon"] / top_h)) for s in samples]
-    for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
+    for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False) if one_person else ():
         svg.line(x1, y1, x2, y2, PALETTE["blue"], 2)
     for (x, y), s in zip(pts, samples, strict=True):
         svg.circle(x, y, 5, PALETTE["blue"], f"{s['day']}: Shannon {s['shannon']:.2f} bits")

@@ -50,7 +50,9 @@ def build_charts(c: dict[str, Any]) -> dict[str, str]:
         weeks = [(_date(w["week_start"]), w["minutes"]) for w in training["weeks"]]
         all_days = [d for d, _ in weeks] + [_date(s["date"]) for s in dated]
         out["diversity"] = charts.diversity_chart([{"day": _date(s["date"]), "shannon": s["shannon"]} for s in dated],
-                                                  weeks, min(all_days), max(all_days))
+                                                  weeks, min(all_days), max(all_days),
+                                                  one_person=not any(c.get("different_people")
+                                                                     for c in micro.get("changes", [])))
     taxa = micro.get("key_taxa") or []
     if taxa:
         out["taxa"] = charts.taxa_range_chart([

@@ -175,8 +175,8 @@ def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry],
 
 def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Finding]]:
     from gutstride.analysis.microbiome.change import key_taxa_table, microbiome_findings, sample_changes
-    from gutstride.analysis.microbiome.reference import describe, sample_metrics
-    from gutstride.analysis.microbiome.taxa import ALL_GROUPS, BUTYRATE_PRODUCERS
+    from gutstride.analysis.microbiome.reference import N_RAREFACTIONS, describe, sample_metrics, sample_percentiles
+    from gutstride.analysis.microbiome.taxa import ALL_GROUPS, BUTYRATE_PRODUCERS, GREENGENES_MISSING
 
     table = inputs.microbiome
     if table is None or not table.sample_ids:
@@ -184,36 +184,74 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     from gutstride.ingest.microbiome.consumer import OTHER_PIPELINE_FORMATS, PIPELINE_NOTE
 
     ref = inputs.reference
+    formats = inputs.sample_formats or None
     metrics = sample_metrics(table)
+    placed = sample_percentiles(table, ref, formats) if ref else [None] * len(table.sample_ids)
+    hosts = [p["host"] if p else None for p in placed]
+    people = len({h for h in hosts if h}) if all(hosts) else 0
     samples = []
     for i, sid in enumerate(table.sample_ids):
-        shannon = float(metrics["shannon"][i])
+        p = placed[i] or {}
         fmt = inputs.sample_formats[i] if i < len(inputs.sample_formats) else ""
         samples.append({
             "pipeline_note": PIPELINE_NOTE.format(who="uBiome" if fmt == "ubiome" else "The testing company")
             if fmt in OTHER_PIPELINE_FORMATS else None,
             "sample_id": sid, "date": _fmt_date(inputs.sample_dates[i]), "depth": float(table.sample_depths()[i]),
-            "shannon": shannon, "observed_features": float(metrics["observed_features"][i]),
-            "shannon_percentile": ref.metrics["shannon"].percentile(shannon) if ref and "shannon" in ref.metrics
-            else None,
+            "shannon": p.get("shannon", float(metrics["shannon"][i])),
+            "observed_features": float(metrics["observed_features"][i]),
+            "shannon_percentile": p.get("shannon_percentile"),
+            "shannon_percentile_range": p.get("shannon_percentile_range"),
+            "taxonomy": p.get("taxonomy"), "comparable": p.get("comparable"), "note": p.get("note"),
+            "in_reference": p.get("in_reference", False),
+            "person": (f"person {i + 1} of {people} (reference participant {hosts[i]})" if people > 1
+                       else f"reference participant {hosts[i]}" if hosts[i] else "you"),
         })
     labels = {g.id: g.label for g in ALL_GROUPS}
     latest = max(range(len(table.sample_ids)), key=lambda i: inputs.sample_dates[i] or date.min)
-    taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref)
+    taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref, formats)
             if row["sample"] == table.sample_ids[latest]]
-    findings = microbiome_findings(table, inputs.sample_dates, ref)
+    findings = microbiome_findings(table, inputs.sample_dates, ref, formats)
+    changes = [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
+               for c in sample_changes(table, inputs.sample_dates, ref)]
     from gutstride.evidence.engine import default_knowledge_base
 
-    study = default_knowledge_base().studies[str(BUTYRATE_PRODUCERS.reference)]
+    kb = default_knowledge_base()
+    study, porcari = kb.studies[str(BUTYRATE_PRODUCERS.reference)], kb.studies["porcari2025"]
+    greengenes = bool(ref and ref.taxonomy_family == "Greengenes") or any(
+        s["taxonomy"] == "Greengenes" for s in samples)
+    notes = [s["note"][:1].upper() + s["note"][1:] + f" ({s['sample_id']})." for s in samples if s["note"]]
+    if greengenes:
+        notes.append(f"The butyrate-producer guild under-counts on Greengenes 13_8 data, including the shipped "
+                     f"reference: that taxonomy has no {', '.join(GREENGENES_MISSING)}, so their reads are not "
+                     "counted as butyrate producers.")
+    if any(s["in_reference"] for s in samples):
+        notes.append("Samples that are themselves part of the reference cohort are compared with the reference "
+                     "without them, never with themselves.")
+    if any(s["shannon_percentile_range"] for s in samples):
+        notes.append(f"Diversity is computed after rarefying to {ref.rarefaction_depth:,} reads; a percentile is the "
+                     f"median over {N_RAREFACTIONS} rarefactions, with its range (minimum to maximum) "
+                     "shown, because one random subsample gives one value among many.")
+    if people > 1:
+        notes.append(f"These {len(samples)} samples come from {people} different people (each found in the reference "
+                     "under its own participant id): differences between them are differences between people, not "
+                     "changes in one athlete.")
+    elif changes and not any(c["judged"] for c in changes):
+        notes.append("No within-person reference: a change between your samples cannot be judged. Only a reference "
+                     "with repeated samples of the same people shows how much one person's microbiome moves.")
+    notes.append(f"gutstride describes test results and gives no treatment advice from them: experts advise that "
+                 f"providers should not give post-test therapy advice ({porcari.first_author} {porcari.year}, "
+                 f"PMID {porcari.pmid}). Discuss your results with a clinician before acting on them.")
     section = {
         "samples": samples,
         "reference": describe(ref) if ref else None,
         "key_taxa": taxa,
-        "changes": [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
-                    for c in sample_changes(table, inputs.sample_dates, ref)],
+        "changes": changes,
+        "notes": notes,
         "guild_note": (f"Butyrate producers: {', '.join(BUTYRATE_PRODUCERS.genera)} and the Eubacterium rectale "
                        f"and E. hallii groups, after {study.first_author} {study.year} (doi:{study.doi}). "
-                       f"{BUTYRATE_PRODUCERS.note} No taxon is scored as good or bad."),
+                       f"{BUTYRATE_PRODUCERS.note}"
+                       + (" On Greengenes 13_8 data the guild is under-counted (see the notes above)."
+                          if greengenes else "") + " No taxon is scored as good or bad."),
         "findings": [f.to_dict() for f in findings],
     }
     return section, findings
@@ -267,7 +305,9 @@ METHODS = [
     "without each possible trigger; intervals are 95%, p-values are adjusted for the number of triggers tested, "
     "and below 5 sessions on either side the answer is \"not enough data yet\".",
     "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
-    "reports it), compared with the reference cohort by percentile; taxa are relative abundances.",
+    "reports it), repeated over 20 rarefactions, compared by percentile with a reference cohort of the same "
+    "taxonomy that never includes the sample itself; taxa are relative abundances. A change between samples is "
+    "judged only against repeated samples of the same people.",
     "Evidence is graded with GRADE (high, moderate, low, very low) for each outcome, with the reasons for "
     "downgrading, in summary-of-findings tables; statements use GRADE's informative wording (Santesso 2020, "
     "J Clin Epidemiol, PMID 31711912). A PMID or DOI is shown only where it was seen next to the study's title; "

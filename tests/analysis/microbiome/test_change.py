@@ -30,7 +30,7 @@ def reference(between: list[float], within: list[float] | None = None) -> Refere
     metrics: dict[str, MetricReference] = {"between_person_braycurtis": metric_reference(np.array(between))}
     if within is not None:
         metrics["within_person_braycurtis"] = metric_reference(np.array(within))
-    return ReferenceCohort("test cohort", "made up", 50, 1000, metrics)
+    return ReferenceCohort("test cohort", "made up", 50, 1000, metrics, taxonomy="Greengenes 13_8")
 
 
 def test_consecutive_changes_in_date_order_with_genus_braycurtis() -> None:
@@ -43,9 +43,9 @@ def test_consecutive_changes_in_date_order_with_genus_braycurtis() -> None:
     assert changes[1]["braycurtis"] == pytest.approx(braycurtis(shares[2], shares[0]))
     top = changes[0]["top_changes"][0]
     assert top["genus"] == "Prevotella" and top["before"] == pytest.approx(0.2) and top["after"] == 0.0
-    compared = changes[0]["compared_with"]
-    assert compared["distribution"] == "between_person_braycurtis"
-    assert "within-person change is not known" in compared["rests_on"]
+    # distances between different people cannot say how much one person's microbiome moves
+    assert changes[0]["compared_with"] is None and changes[0]["judged"] is False
+    assert changes[0]["judgement"] == "no within-person reference: this change cannot be judged"
 
 
 def test_within_person_reference_is_preferred_when_the_cohort_has_one() -> None:
@@ -67,7 +67,7 @@ def test_findings_directions_and_not_enough_data() -> None:
     ref = ReferenceCohort("ref", "made up", 100, 1000, {
         "butyrate_producers": metric_reference(np.linspace(0.0, 0.2, 101)),
         "shannon": metric_reference(np.linspace(0.5, 4.0, 101)),
-    })
+    }, taxonomy="Greengenes 13_8")
     found = {f.id: f for f in microbiome_findings(one, [date(2026, 1, 1)], ref)}
     butyrate = found["microbiome.butyrate_producers"]
     assert butyrate.direction == "below" and butyrate.value == pytest.approx(7.5, abs=0.6)

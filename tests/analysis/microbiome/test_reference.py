@@ -30,8 +30,13 @@ def test_shipped_reference_is_rebuilt_from_the_american_gut_faecal_samples() -> 
     table, hosts = cohort_subset(read_table(AG / "AG_100nt.biom.gz"), AG / "AG_100nt.txt",
                                  ["BODY_SITE=UBERON:feces"], "HOST_SUBJECT_ID")
     shipped = load_default_reference()
-    rebuilt = build_reference(table, shipped.name, shipped.origin, hosts)
+    rebuilt = build_reference(table, shipped.name, shipped.origin, hosts, taxonomy="Greengenes 13_8")
     assert shipped.n_samples == rebuilt.n_samples == 143
+    assert shipped.taxonomy == rebuilt.taxonomy == "Greengenes 13_8"
+    assert build_reference(table, shipped.name, shipped.origin, hosts).taxonomy == "Greengenes"  # detected
+    assert [(m.fingerprint, m.host) for m in shipped.members] == [(m.fingerprint, m.host) for m in rebuilt.members]
+    for mine, theirs in zip(shipped.members, rebuilt.members, strict=True):
+        assert mine.values == pytest.approx(theirs.values, rel=1e-9)
     assert set(shipped.metrics) == set(rebuilt.metrics)
     for key, metric in shipped.metrics.items():
         assert metric.n == rebuilt.metrics[key].n

@@ -16,6 +16,7 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -55,6 +56,23 @@ BUTYRATE_PRODUCERS = TaxonGroup(
     note="16S genus-level membership; not every strain of these genera makes butyrate, and other taxa do.",
 )
 
+#: Members of the butyrate guild that Greengenes 13_8 does not name, so that the guild under-counts on Greengenes
+#: data (the shipped American Gut reference included): their reads fall under other or unassigned genera.
+GREENGENES_MISSING = ("Agathobacter", "Anaerobutyricum", "Subdoligranulum", "Eubacterium rectale",
+                      "Eubacterium hallii")
+
+#: Taxonomy families :func:`detect_taxonomy` tells apart.
+TAXONOMIES = ("Greengenes", "SILVA", "GTDB", "other", "unknown")
+_OLD_PHYLA = {"firmicutes", "bacteroidetes", "proteobacteria", "actinobacteria", "verrucomicrobia", "tenericutes",
+              "cyanobacteria", "fusobacteria", "synergistetes", "lentisphaerae", "spirochaetes", "euryarchaeota"}
+_GTDB_PHYLA = {"bacillota", "pseudomonadota", "actinomycetota", "verrucomicrobiota", "fusobacteriota",
+               "methanobacteriota", "thermoplasmatota"}
+_SILVA_PHYLA = {"bacteroidota", "actinobacteriota", "desulfobacterota", "campilobacterota", "verrucomicrobiota",
+                "fusobacteriota", "synergistota", "euryarchaeota"}
+_GTDB_SUFFIX = re.compile(r"^[A-Z][a-z]+_[A-Z]{1,2}$")  # Firmicutes_A, Blautia_A
+_SILVA_NAME = re.compile(r"([ _]group$|UCG-\d|NK4A\d|[ _]sensu[ _]stricto|Incertae[ _]Sedis|^\[[A-Z][a-z]+\][ _])")
+_NOT_IN_GREENGENES = {"agathobacter", "anaerobutyricum", "subdoligranulum", "phocaeicola", "mediterraneibacter"}
+
 #: Single taxa the report shows; named in the seed documents and the exercise studies of the evidence base.
 KEY_TAXA = (
     TaxonGroup("akkermansia", "Akkermansia", genera=("Akkermansia",)),
@@ -77,6 +95,47 @@ def _clean(name: str | None) -> str:
         return ""
     name = name.strip().strip("[]").lower()
     return name.split("_")[0] if "_" in name else name
+
+
+def detect_taxonomy(table: FeatureTable, sample_index: int | None = None) -> str:
+    """Which taxonomy a table's (or one sample's) lineages were assigned with, from the names they use.
+
+    Names are read at phylum to genus over the features present (in ``sample_index`` only, when given):
+
+    - ``GTDB``: GTDB-only phylum names (Bacillota, Pseudomonadota, Actinomycetota...) or GTDB's letter suffixes
+      (``Firmicutes_A``, ``Blautia_A``);
+    - ``SILVA``: SILVA's group names (``..._group``, ``UCG-``, ``NK4A136``, ``[Eubacterium]_hallii_group``,
+      ``sensu_stricto``) or SILVA 138's phylum names (Bacteroidota, Actinobacteriota, Desulfobacterota...);
+    - ``Greengenes``: the old phylum names (Firmicutes, Bacteroidetes...) and none of the genera Greengenes 13_8
+      lacks (:data:`GREENGENES_MISSING`, Phocaeicola...);
+    - ``other``: old phylum names with genera Greengenes 13_8 lacks (an NCBI-style or consumer pipeline);
+    - ``unknown``: no phylum names at all (plain genus tables, no taxonomy).
+
+    A heuristic, not a proof: it is used to refuse comparisons across taxonomies, never to allow a doubtful one.
+    """
+    if not table.taxonomy:
+        return "unknown"
+    if sample_index is None:
+        present = [bool(v) for v in np.asarray(table.data.sum(axis=0)).ravel() > 0]
+    else:
+        row = table.data[[sample_index], :]
+        present = list(np.asarray(row.toarray() if hasattr(row, "toarray") else row).ravel() > 0)
+    phyla: set[str] = set()
+    names: set[str] = set()
+    for fid, here in zip(table.feature_ids, present, strict=True):
+        lineage = table.taxonomy.get(fid) or [] if here else []
+        if len(lineage) > 1 and lineage[1]:
+            phyla.add(lineage[1].strip())
+        names.update(n.strip() for n in lineage[1:_GENUS + 1] if n and n.strip())
+    lower = {p.lower() for p in phyla}
+    if lower & _GTDB_PHYLA - _SILVA_PHYLA or any(_GTDB_SUFFIX.match(n) for n in names):
+        return "GTDB"
+    if any(_SILVA_NAME.search(n) for n in names) or lower & _SILVA_PHYLA - {"euryarchaeota"}:
+        return "SILVA"
+    if lower & _OLD_PHYLA:
+        genera = {_clean(n) for n in names}
+        return "other" if genera & _NOT_IN_GREENGENES else "Greengenes"
+    return "unknown"
 
 
 def group_membership(taxonomy: Mapping[str, list[str] | None], feature_ids: list[str],
