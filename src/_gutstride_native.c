@@ -4,6 +4,7 @@
  * Every kernel releases the GIL while it runs.
  *
  * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
+ * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
  * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
  * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
  *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
@@ -439,12 +440,134 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------------- training */
+
+/* hr_clean(t, hr, hr_min, hr_max, spike_rate, dt_cap, h_out, w_out, counts_out, valid_scratch) -> (total, hr_time)
+ * The rules are gutstride.analysis.training.profile.clean_hr's; see gutstride.analysis.training.kernels. */
+static PyObject *hr_clean(PyObject *self, PyObject *args) {
+    Py_buffer t_b, hr_b, h_b, w_b, c_b, v_b;
+    double hr_min, hr_max, spike_rate, dt_cap;
+    if (!PyArg_ParseTuple(args, "y*y*ddddw*w*w*w*", &t_b, &hr_b, &hr_min, &hr_max, &spike_rate, &dt_cap, &h_b, &w_b,
+                          &c_b, &v_b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = hr_b.len / 8;
+    if (check_buffer(&t_b, 8, n, "t") < 0 || check_buffer(&hr_b, 8, n, "hr") < 0 || check_buffer(&h_b, 8, n, "h") < 0
+        || check_buffer(&w_b, 8, n, "w") < 0 || check_buffer(&c_b, 8, 4, "counts") < 0
+        || check_buffer(&v_b, 8, n, "valid") < 0)
+        goto done;
+    {
+        const double *t = t_b.buf, *hr = hr_b.buf;
+        double *h = h_b.buf, *w = w_b.buf, total = 0.0, hr_time = 0.0;
+        int64_t *counts = c_b.buf, *valid = v_b.buf;
+        Py_ssize_t n_valid = 0;
+        counts[0] = counts[1] = counts[2] = counts[3] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = hr[i];
+            w[i] = 0.0;
+            if (isnan(x)) { counts[0]++; h[i] = NAN; }
+            else if (x < hr_min || x > hr_max) { counts[1]++; h[i] = NAN; }
+            else { h[i] = x; valid[n_valid++] = i; }
+            if (i + 1 < n) {
+                double dt = t[i + 1] - t[i];
+                if (dt > dt_cap) { counts[3]++; w[i] = dt_cap; }
+                else if (dt > 0) w[i] = dt;
+            }
+        }
+        for (Py_ssize_t k = 1; k + 1 < n_valid; k++) {
+            int64_t a = valid[k - 1], b = valid[k], c = valid[k + 1];
+            double r_in = (hr[b] - hr[a]) / fmax(t[b] - t[a], 1.0);
+            double r_out = (hr[c] - hr[b]) / fmax(t[c] - t[b], 1.0);
+            if (fabs(r_in) > spike_rate && fabs(r_out) > spike_rate && (r_in > 0) != (r_out > 0)) {
+                h[b] = NAN;
+                counts[2]++;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            total += w[i];
+            if (!isnan(h[i])) hr_time += w[i];
+        }
+        result = Py_BuildValue("dd", total, hr_time);
+    }
+done:
+    PyBuffer_Release(&t_b); PyBuffer_Release(&hr_b); PyBuffer_Release(&h_b);
+    PyBuffer_Release(&w_b); PyBuffer_Release(&c_b); PyBuffer_Release(&v_b);
+    return result;
+}
+
+/* hr_zones(h, w, bounds, hrmax, resting, hrr_zones, vo2_hr, a, b, a2, b2, z_max_out[6], z_basis_out[6])
+ * -> (above, hr_sum, trimp): gutstride.analysis.training.sessions' per-sample sums (see kernels.zone_loop). */
+static PyObject *hr_zones(PyObject *self, PyObject *args) {
+    Py_buffer h_b, w_b, bounds_b, zm_b, zb_b;
+    double hrmax, resting, vo2_hr, a, b, a2, b2;
+    int hrr_zones;
+    if (!PyArg_ParseTuple(args, "y*y*y*ddpdddddw*w*", &h_b, &w_b, &bounds_b, &hrmax, &resting, &hrr_zones, &vo2_hr,
+                          &a, &b, &a2, &b2, &zm_b, &zb_b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = h_b.len / 8, nb = bounds_b.len / 8;
+    if (check_buffer(&w_b, 8, n, "w") < 0 || check_buffer(&bounds_b, 8, 0, "bounds") < 0 || nb > 5
+        || check_buffer(&zm_b, 8, 6, "z_max") < 0 || check_buffer(&zb_b, 8, 6, "z_basis") < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "at most 5 zone bounds");
+        goto done;
+    }
+    {
+        const double *h = h_b.buf, *w = w_b.buf, *bounds = bounds_b.buf;
+        double *z_max = zm_b.buf, *z_basis = zb_b.buf, above = 0.0, hr_sum = 0.0, trimp = 0.0;
+        for (int z = 0; z < 6; z++) z_max[z] = z_basis[z] = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = h[i], wi = w[i];
+            if (isnan(x) || wi == 0.0) continue;
+            double pct = x / hrmax;
+            Py_ssize_t z = 0;
+            while (z < nb && pct >= bounds[z]) z++;
+            z_max[z] += wi;
+            if (hrr_zones) {
+                double pct_r = (x - resting) / (hrmax - resting);
+                Py_ssize_t zr = 0;
+                while (zr < nb && pct_r >= bounds[zr]) zr++;
+                z_basis[zr] += wi;
+            }
+            if (x > vo2_hr) above += wi;
+            hr_sum += wi * x;
+            if (!isnan(resting)) {
+                double d = fmax((x - resting) / (hrmax - resting), 0.0);
+                trimp += wi / 60.0 * d * (a * exp(b * d) + a2 * exp(b2 * d)) / 2.0;
+            }
+        }
+        if (!hrr_zones) for (int z = 0; z < 6; z++) z_basis[z] = z_max[z];
+        if (isnan(resting)) trimp = NAN;
+        result = Py_BuildValue("ddd", above, hr_sum, trimp);
+    }
+done:
+    PyBuffer_Release(&h_b); PyBuffer_Release(&w_b); PyBuffer_Release(&bounds_b);
+    PyBuffer_Release(&zm_b); PyBuffer_Release(&zb_b);
+    return result;
+}
+
+/* weighted_mean(values, w) -> sum of w x value over finite values with w > 0, over their weight; NaN if none. */
+static PyObject *weighted_mean(PyObject *self, PyObject *args) {
+    Py_buffer v_b, w_b;
+    if (!PyArg_ParseTuple(args, "y*y*", &v_b, &w_b)) return NULL;
+    Py_ssize_t n = v_b.len / 8;
+    if (check_buffer(&w_b, 8, n, "w") < 0) { PyBuffer_Release(&v_b); PyBuffer_Release(&w_b); return NULL; }
+    const double *v = v_b.buf, *w = w_b.buf;
+    double total = 0.0, acc = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (isfinite(v[i]) && w[i] > 0) { total += w[i]; acc += w[i] * v[i]; }
+    PyBuffer_Release(&v_b); PyBuffer_Release(&w_b);
+    return PyFloat_FromDouble(total > 0 ? acc / total : NAN);
+}
+
 static PyMethodDef methods[] = {
     {"fit_crc16", fit_crc16, METH_VARARGS, "FIT CRC-16 of buf[start:stop] with the slicing-by-8 tables."},
     {"fit_scan", fit_scan, METH_VARARGS, "Walk FIT data messages; returns (n, pos, reason)."},
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
     {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
+    {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},
+    {"hr_zones", hr_zones, METH_VARARGS, "Per-sample zone, intensity and TRIMP sums of one session."},
+    {"weighted_mean", weighted_mean, METH_VARARGS, "Weighted mean over finite values with positive weight."},
     {"parse_rows", parse_rows, METH_VARARGS, "Parse distance-matrix TSV rows into a preallocated array."},
     {NULL, NULL, 0, NULL},
 };

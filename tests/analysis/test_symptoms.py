@@ -327,3 +327,16 @@ def test_claim_ids_exist_in_the_evidence_base() -> None:
     claims = default_knowledge_base().claims
     for claim_id in {t.claim_id for t in TRIGGERS} | {RED_FLAG_CLAIM}:
         assert claim_id in claims, claim_id
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 5000), share=st.floats(0, 1), confidence=st.sampled_from([0.9, 0.95, 0.99]))
+def test_clopper_pearson_equals_scipy_binomtest(n: int, share: float, confidence: float) -> None:
+    from scipy.stats import binomtest
+
+    from gutstride.analysis.symptoms import clopper_pearson
+
+    k = round(share * n)
+    reference = binomtest(k, n).proportion_ci(confidence, method="exact")
+    low, high = clopper_pearson(k, n, confidence)
+    assert low == pytest.approx(reference.low, abs=1e-12) and high == pytest.approx(reference.high, abs=1e-12)
