@@ -5,6 +5,7 @@
  *
  * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
  * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
+ * - rarefy_rows: subsampling without replacement (gutstride.analysis.microbiome.rarefy).
  * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
  * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
  *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
@@ -559,6 +560,98 @@ static PyObject *weighted_mean(PyObject *self, PyObject *args) {
     return PyFloat_FromDouble(total > 0 ? acc / total : NAN);
 }
 
+/* ------------------------------------------------------------------------------------------------- rarefaction */
+
+/* xoshiro256** (Blackman and Vigna, 2018), seeded through splitmix64. */
+typedef struct { uint64_t s[4]; } rng_t;
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(rng_t *r) {
+    uint64_t *s = r->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform integer in [0, bound), without bias (rejection of the first 2^64 mod bound values). */
+static uint64_t rng_below(rng_t *r, uint64_t bound) {
+    uint64_t threshold = (0 - bound) % bound, x;
+    do { x = rng_next(r); } while (x < threshold);
+    return x % bound;
+}
+
+static int compare_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* rarefy_rows(indptr, data (int64 counts), rows, depth, seed, out): for each row r in rows, out[k] for its entries
+ * k = the reads of entry k kept when depth of the row's N reads are drawn uniformly without replacement. The reads
+ * are numbered 0..N-1 entry after entry; m = min(depth, N - depth) distinct positions are drawn by rejection
+ * (fewer than 2m draws expected), sorted and counted per entry; when more than half are kept, the drawn positions
+ * are the ones removed. The generator is seeded from (seed, row), so a row's draw does not depend on the others. */
+static PyObject *rarefy_rows(PyObject *self, PyObject *args) {
+    Py_buffer ip_b, d_b, rows_b, out_b;
+    long long depth;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "y*y*y*LKw*", &ip_b, &d_b, &rows_b, &depth, &seed, &out_b)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_rows = ip_b.len / 8 - 1, nnz = d_b.len / 8;
+    if (check_buffer(&ip_b, 8, 1, "indptr") < 0 || check_buffer(&d_b, 8, 0, "data") < 0
+        || check_buffer(&rows_b, 8, 0, "rows") < 0 || check_buffer(&out_b, 8, nnz, "out") < 0 || depth < 0)
+        goto done;
+    {
+        const int64_t *indptr = ip_b.buf, *data = d_b.buf, *rows = rows_b.buf;
+        int64_t *out = out_b.buf;
+        Py_ssize_t n_selected = rows_b.len / 8;
+        int failed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t q = 0; q < n_selected && !failed; q++) {
+            int64_t r = rows[q];
+            if (r < 0 || r >= n_rows) { failed = 2; break; }
+            int64_t start = indptr[r], end = indptr[r + 1], total = 0;
+            for (int64_t k = start; k < end; k++) total += data[k];
+            if (depth > total) { failed = 2; break; }
+            int keep_drawn = 2 * depth <= total;
+            int64_t take = keep_drawn ? depth : total - depth;
+            uint8_t *taken = calloc((size_t)(total > 0 ? total : 1), 1);
+            int64_t *chosen = malloc(sizeof(int64_t) * (size_t)(take > 0 ? take : 1));
+            if (!taken || !chosen) { free(taken); free(chosen); failed = 1; break; }
+            uint64_t state = seed * 0x100000001B3ULL ^ (uint64_t)r;
+            rng_t g;
+            for (int i = 0; i < 4; i++) g.s[i] = splitmix64(&state);
+            for (int64_t got = 0; got < take;) {
+                int64_t pos = (int64_t)rng_below(&g, (uint64_t)total);
+                if (!taken[pos]) { taken[pos] = 1; chosen[got++] = pos; }
+            }
+            qsort(chosen, (size_t)take, sizeof(int64_t), compare_int64);
+            int64_t c = 0, upper = 0;
+            for (int64_t k = start; k < end; k++) {
+                upper += data[k];
+                int64_t hits = 0;
+                while (c < take && chosen[c] < upper) { hits++; c++; }
+                out[k] = keep_drawn ? hits : data[k] - hits;
+            }
+            free(taken);
+            free(chosen);
+        }
+        Py_END_ALLOW_THREADS
+        if (failed == 1) PyErr_NoMemory();
+        else if (failed == 2) PyErr_SetString(PyExc_ValueError, "a row out of range or with fewer reads than depth");
+        else result = Py_NewRef(Py_None);
+    }
+done:
+    PyBuffer_Release(&ip_b); PyBuffer_Release(&d_b); PyBuffer_Release(&rows_b); PyBuffer_Release(&out_b);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fit_crc16", fit_crc16, METH_VARARGS, "FIT CRC-16 of buf[start:stop] with the slicing-by-8 tables."},
     {"fit_scan", fit_scan, METH_VARARGS, "Walk FIT data messages; returns (n, pos, reason)."},
@@ -568,6 +661,7 @@ static PyMethodDef methods[] = {
     {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},
     {"hr_zones", hr_zones, METH_VARARGS, "Per-sample zone, intensity and TRIMP sums of one session."},
     {"weighted_mean", weighted_mean, METH_VARARGS, "Weighted mean over finite values with positive weight."},
+    {"rarefy_rows", rarefy_rows, METH_VARARGS, "Subsample rows of CSR counts to a depth, without replacement."},
     {"parse_rows", parse_rows, METH_VARARGS, "Parse distance-matrix TSV rows into a preallocated array."},
     {NULL, NULL, 0, NULL},
 };
