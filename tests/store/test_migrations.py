@@ -41,3 +41,14 @@ def test_opening_a_current_workspace_changes_nothing(tmp_path: Path) -> None:
     again = Workspace(tmp_path / "ws")
     assert set(inspect(again.engine).get_table_names()) == tables
     assert "alembic_version" in tables
+
+
+def test_head_revision_equals_alembic_script_directory() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from gutstride.store.migrate import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
