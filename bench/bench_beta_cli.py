@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _process import run
+
 N_FEATURES = 3_000
 DENSITY = 0.05
 METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac")
@@ -72,24 +71,6 @@ def write_data(n_samples: int, folder: Path) -> tuple[Path, Path]:
     tree_path = folder / f"tree-{n_samples}.nwk"
     tree_path.write_text(nodes[0].rsplit(":", 1)[0] + ";\n")
     return table_path, tree_path
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
-def run(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak resident MB of one process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment())
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command[:6])} failed: {process.stderr.read().decode()[-800:]}")  # type: ignore[union-attr]
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
