@@ -262,9 +262,13 @@ static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
     return -1;
 }
 
-/* format_fast: shortest_fixed for any sign, "0.0" for zero; -1 where the general path is needed (no GIL needed). */
+/* format_fast: shortest_fixed for any sign, "0.0" (or "-0.0") for zero; -1 where the general path is needed (no GIL needed). */
 static Py_ssize_t format_fast(double x, int single, char *dst) {
-    if (x == 0.0) { memcpy(dst, "0.0", 3); return 3; }
+    if (x == 0.0) {
+        if (signbit(x)) { memcpy(dst, "-0.0", 4); return 4; }
+        memcpy(dst, "0.0", 3);
+        return 3;
+    }
     if (x > 0) return shortest_fixed(x, single, dst);
     Py_ssize_t n = x < 0 ? shortest_fixed(-x, single, dst + 1) : -1;
     if (n < 0) return -1;
@@ -373,14 +377,17 @@ done:
     return result;
 }
 
-/* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n) -> (ids: list[bytes], status, line)
- * Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: all rows parsed (len(ids)
- * may differ from n when there are fewer lines); 1: line `line` (0-based within body) has a number of values
- * other than n; 2: a value on line `line` is not a number; 3: more than n rows. */
+/* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n, row0: int, final: bool)
+ * -> (ids: list[bytes], status, line, consumed_bytes, consumed_lines)
+ * Parses the complete lines of body (and, when final, a last line without its LF) into rows row0, row0 + 1, ...
+ * of out. Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: parsed up to
+ * consumed_bytes (consumed_lines lines, blank ones included); 1: line `line` (0-based within body) has a number of
+ * values other than n; 2: a value on line `line` is not a number; 3: more than n rows. */
 static PyObject *parse_rows(PyObject *self, PyObject *args) {
     Py_buffer body_b, out_b;
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*nw*", &body_b, &n, &out_b)) return NULL;
+    Py_ssize_t n, row0;
+    int final;
+    if (!PyArg_ParseTuple(args, "y*nw*np", &body_b, &n, &out_b, &row0, &final)) return NULL;
     PyObject *ids = NULL, *result = NULL;
     if (check_buffer(&out_b, 8, n * n, "out") < 0) goto done;
     ids = PyList_New(0);
@@ -388,51 +395,53 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
     {
         const char *s = (const char *)body_b.buf, *end = s + body_b.len;
         double *out = (double *)out_b.buf;
-        Py_ssize_t line = -1, row = 0;
+        Py_ssize_t line = 0, row = row0;
         int status = 0;
         const char *p = s;
-        while (p < end && status == 0) {
-            line++;
+        while (p < end) {
             const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol && !final) break;  /* an incomplete line: left for the next call */
             if (!eol) eol = end;
             const char *stop = eol;
             if (stop > p && stop[-1] == '\r') stop--;
             const char *q = p;
             while (q < stop && (*q == ' ' || *q == '\t')) q++;
-            if (q == stop) { p = eol + 1; continue; }  /* blank line */
-            if (row >= n) { status = 3; break; }
-            const char *tab = memchr(p, '\t', (size_t)(stop - p));
-            if (!tab) { status = 1; break; }
-            PyObject *id = PyBytes_FromStringAndSize(p, tab - p);
-            if (!id || PyList_Append(ids, id) < 0) { Py_XDECREF(id); goto done; }
-            Py_DECREF(id);
-            double *dst = out + row * n;
-            const char *v = tab + 1;
-            Py_ssize_t k = 0;
-            for (;;) {
-                const char *next = memchr(v, '\t', (size_t)(stop - v));
-                const char *cell_end = next ? next : stop;
-                if (k >= n) { status = 1; break; }
-                char cell[64];
-                Py_ssize_t len = cell_end - v;
-                while (len > 0 && (*v == ' ')) { v++; len--; }
-                while (len > 0 && v[len - 1] == ' ') len--;
-                if (len == 0 || len >= (Py_ssize_t)sizeof(cell)) { status = 2; break; }
-                memcpy(cell, v, (size_t)len);
-                cell[len] = '\0';
-                char *parsed_end;
-                double x = strtod(cell, &parsed_end);
-                if (parsed_end != cell + len) { status = 2; break; }
-                dst[k++] = x;
-                if (!next) break;
-                v = next + 1;
+            if (q != stop) {  /* not a blank line */
+                if (row >= n) { status = 3; break; }
+                const char *tab = memchr(p, '\t', (size_t)(stop - p));
+                if (!tab) { status = 1; break; }
+                double *dst = out + row * n;
+                const char *v = tab + 1;
+                Py_ssize_t k = 0;
+                for (;;) {
+                    const char *next = memchr(v, '\t', (size_t)(stop - v));
+                    const char *cell_end = next ? next : stop;
+                    if (k >= n) { status = 1; break; }
+                    char cell[64];
+                    Py_ssize_t len = cell_end - v;
+                    while (len > 0 && *v == ' ') { v++; len--; }
+                    while (len > 0 && v[len - 1] == ' ') len--;
+                    if (len == 0 || len >= (Py_ssize_t)sizeof(cell)) { status = 2; break; }
+                    memcpy(cell, v, (size_t)len);
+                    cell[len] = '\0';
+                    char *parsed_end;
+                    double x = strtod(cell, &parsed_end);
+                    if (parsed_end != cell + len) { status = 2; break; }
+                    dst[k++] = x;
+                    if (!next) break;
+                    v = next + 1;
+                }
+                if (status == 0 && k != n) status = 1;
+                if (status) break;
+                PyObject *id = PyBytes_FromStringAndSize(p, tab - p);
+                if (!id || PyList_Append(ids, id) < 0) { Py_XDECREF(id); goto done; }
+                Py_DECREF(id);
+                row++;
             }
-            if (status == 0 && k != n) status = 1;
-            if (status) break;
-            row++;
-            p = eol + 1;
+            line++;
+            p = eol < end ? eol + 1 : end;
         }
-        result = Py_BuildValue("Oin", ids, status, line < 0 ? 0 : line);
+        result = Py_BuildValue("Oinnn", ids, status, line, (Py_ssize_t)(p - s), line);
     }
 done:
     Py_XDECREF(ids);
