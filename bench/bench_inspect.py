@@ -23,12 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _process import ROOT, run
+
 ACTIVITIES = ROOT / "tests" / "data" / "activities"
 RIDE = ACTIVITIES / "sweatpy" / "4801048867.fit"  # a 161 KB Garmin ride with HR, power and GPS
 
@@ -39,25 +38,6 @@ SDK = (
     "    if errors:\n        raise SystemExit(f'{path}: {errors[0]}')\n"
     "    print(path, len(messages.get('record_mesgs', [])))\n"
 )
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its .pyc files
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
-def run(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system) and peak resident MB of one process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment())
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0,):
-        raise SystemExit(f"{command[:4]}... failed: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def compare(title: str, commands: dict[str, list[str]], repeat: int) -> dict[str, tuple[float, float, float]]:

@@ -4,6 +4,8 @@
  * Every kernel releases the GIL while it runs.
  *
  * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
+ * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
+ * - rarefy_rows: subsampling without replacement (gutstride.analysis.microbiome.rarefy).
  * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
  * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
  *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
@@ -260,9 +262,13 @@ static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
     return -1;
 }
 
-/* format_fast: shortest_fixed for any sign, "0.0" for zero; -1 where the general path is needed (no GIL needed). */
+/* format_fast: shortest_fixed for any sign, "0.0" (or "-0.0") for zero; -1 where the general path is needed (no GIL needed). */
 static Py_ssize_t format_fast(double x, int single, char *dst) {
-    if (x == 0.0) { memcpy(dst, "0.0", 3); return 3; }
+    if (x == 0.0) {
+        if (signbit(x)) { memcpy(dst, "-0.0", 4); return 4; }
+        memcpy(dst, "0.0", 3);
+        return 3;
+    }
     if (x > 0) return shortest_fixed(x, single, dst);
     Py_ssize_t n = x < 0 ? shortest_fixed(-x, single, dst + 1) : -1;
     if (n < 0) return -1;
@@ -371,14 +377,17 @@ done:
     return result;
 }
 
-/* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n) -> (ids: list[bytes], status, line)
- * Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: all rows parsed (len(ids)
- * may differ from n when there are fewer lines); 1: line `line` (0-based within body) has a number of values
- * other than n; 2: a value on line `line` is not a number; 3: more than n rows. */
+/* parse_rows(body: bytes, n: int, out: writable float64 buffer of n * n, row0: int, final: bool)
+ * -> (ids: list[bytes], status, line, consumed_bytes, consumed_lines)
+ * Parses the complete lines of body (and, when final, a last line without its LF) into rows row0, row0 + 1, ...
+ * of out. Each non-blank line is "id<TAB>v1<TAB>...<TAB>vn" (optionally ending in CR). status 0: parsed up to
+ * consumed_bytes (consumed_lines lines, blank ones included); 1: line `line` (0-based within body) has a number of
+ * values other than n; 2: a value on line `line` is not a number; 3: more than n rows. */
 static PyObject *parse_rows(PyObject *self, PyObject *args) {
     Py_buffer body_b, out_b;
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*nw*", &body_b, &n, &out_b)) return NULL;
+    Py_ssize_t n, row0;
+    int final;
+    if (!PyArg_ParseTuple(args, "y*nw*np", &body_b, &n, &out_b, &row0, &final)) return NULL;
     PyObject *ids = NULL, *result = NULL;
     if (check_buffer(&out_b, 8, n * n, "out") < 0) goto done;
     ids = PyList_New(0);
@@ -386,56 +395,269 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
     {
         const char *s = (const char *)body_b.buf, *end = s + body_b.len;
         double *out = (double *)out_b.buf;
-        Py_ssize_t line = -1, row = 0;
+        Py_ssize_t line = 0, row = row0;
         int status = 0;
         const char *p = s;
-        while (p < end && status == 0) {
-            line++;
+        while (p < end) {
             const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol && !final) break;  /* an incomplete line: left for the next call */
             if (!eol) eol = end;
             const char *stop = eol;
             if (stop > p && stop[-1] == '\r') stop--;
             const char *q = p;
             while (q < stop && (*q == ' ' || *q == '\t')) q++;
-            if (q == stop) { p = eol + 1; continue; }  /* blank line */
-            if (row >= n) { status = 3; break; }
-            const char *tab = memchr(p, '\t', (size_t)(stop - p));
-            if (!tab) { status = 1; break; }
-            PyObject *id = PyBytes_FromStringAndSize(p, tab - p);
-            if (!id || PyList_Append(ids, id) < 0) { Py_XDECREF(id); goto done; }
-            Py_DECREF(id);
-            double *dst = out + row * n;
-            const char *v = tab + 1;
-            Py_ssize_t k = 0;
-            for (;;) {
-                const char *next = memchr(v, '\t', (size_t)(stop - v));
-                const char *cell_end = next ? next : stop;
-                if (k >= n) { status = 1; break; }
-                char cell[64];
-                Py_ssize_t len = cell_end - v;
-                while (len > 0 && (*v == ' ')) { v++; len--; }
-                while (len > 0 && v[len - 1] == ' ') len--;
-                if (len == 0 || len >= (Py_ssize_t)sizeof(cell)) { status = 2; break; }
-                memcpy(cell, v, (size_t)len);
-                cell[len] = '\0';
-                char *parsed_end;
-                double x = strtod(cell, &parsed_end);
-                if (parsed_end != cell + len) { status = 2; break; }
-                dst[k++] = x;
-                if (!next) break;
-                v = next + 1;
+            if (q != stop) {  /* not a blank line */
+                if (row >= n) { status = 3; break; }
+                const char *tab = memchr(p, '\t', (size_t)(stop - p));
+                if (!tab) { status = 1; break; }
+                double *dst = out + row * n;
+                const char *v = tab + 1;
+                Py_ssize_t k = 0;
+                for (;;) {
+                    const char *next = memchr(v, '\t', (size_t)(stop - v));
+                    const char *cell_end = next ? next : stop;
+                    if (k >= n) { status = 1; break; }
+                    char cell[64];
+                    Py_ssize_t len = cell_end - v;
+                    while (len > 0 && *v == ' ') { v++; len--; }
+                    while (len > 0 && v[len - 1] == ' ') len--;
+                    if (len == 0 || len >= (Py_ssize_t)sizeof(cell)) { status = 2; break; }
+                    memcpy(cell, v, (size_t)len);
+                    cell[len] = '\0';
+                    char *parsed_end;
+                    double x = strtod(cell, &parsed_end);
+                    if (parsed_end != cell + len) { status = 2; break; }
+                    dst[k++] = x;
+                    if (!next) break;
+                    v = next + 1;
+                }
+                if (status == 0 && k != n) status = 1;
+                if (status) break;
+                PyObject *id = PyBytes_FromStringAndSize(p, tab - p);
+                if (!id || PyList_Append(ids, id) < 0) { Py_XDECREF(id); goto done; }
+                Py_DECREF(id);
+                row++;
             }
-            if (status == 0 && k != n) status = 1;
-            if (status) break;
-            row++;
-            p = eol + 1;
+            line++;
+            p = eol < end ? eol + 1 : end;
         }
-        result = Py_BuildValue("Oin", ids, status, line < 0 ? 0 : line);
+        result = Py_BuildValue("Oinnn", ids, status, line, (Py_ssize_t)(p - s), line);
     }
 done:
     Py_XDECREF(ids);
     PyBuffer_Release(&body_b);
     PyBuffer_Release(&out_b);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------- training */
+
+/* hr_clean(t, hr, hr_min, hr_max, spike_rate, dt_cap, h_out, w_out, counts_out, valid_scratch) -> (total, hr_time)
+ * The rules are gutstride.analysis.training.profile.clean_hr's; see gutstride.analysis.training.kernels. */
+static PyObject *hr_clean(PyObject *self, PyObject *args) {
+    Py_buffer t_b, hr_b, h_b, w_b, c_b, v_b;
+    double hr_min, hr_max, spike_rate, dt_cap;
+    if (!PyArg_ParseTuple(args, "y*y*ddddw*w*w*w*", &t_b, &hr_b, &hr_min, &hr_max, &spike_rate, &dt_cap, &h_b, &w_b,
+                          &c_b, &v_b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = hr_b.len / 8;
+    if (check_buffer(&t_b, 8, n, "t") < 0 || check_buffer(&hr_b, 8, n, "hr") < 0 || check_buffer(&h_b, 8, n, "h") < 0
+        || check_buffer(&w_b, 8, n, "w") < 0 || check_buffer(&c_b, 8, 4, "counts") < 0
+        || check_buffer(&v_b, 8, n, "valid") < 0)
+        goto done;
+    {
+        const double *t = t_b.buf, *hr = hr_b.buf;
+        double *h = h_b.buf, *w = w_b.buf, total = 0.0, hr_time = 0.0;
+        int64_t *counts = c_b.buf, *valid = v_b.buf;
+        Py_ssize_t n_valid = 0;
+        counts[0] = counts[1] = counts[2] = counts[3] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = hr[i];
+            w[i] = 0.0;
+            if (isnan(x)) { counts[0]++; h[i] = NAN; }
+            else if (x < hr_min || x > hr_max) { counts[1]++; h[i] = NAN; }
+            else { h[i] = x; valid[n_valid++] = i; }
+            if (i + 1 < n) {
+                double dt = t[i + 1] - t[i];
+                if (dt > dt_cap) { counts[3]++; w[i] = dt_cap; }
+                else if (dt > 0) w[i] = dt;
+            }
+        }
+        for (Py_ssize_t k = 1; k + 1 < n_valid; k++) {
+            int64_t a = valid[k - 1], b = valid[k], c = valid[k + 1];
+            double r_in = (hr[b] - hr[a]) / fmax(t[b] - t[a], 1.0);
+            double r_out = (hr[c] - hr[b]) / fmax(t[c] - t[b], 1.0);
+            if (fabs(r_in) > spike_rate && fabs(r_out) > spike_rate && (r_in > 0) != (r_out > 0)) {
+                h[b] = NAN;
+                counts[2]++;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            total += w[i];
+            if (!isnan(h[i])) hr_time += w[i];
+        }
+        result = Py_BuildValue("dd", total, hr_time);
+    }
+done:
+    PyBuffer_Release(&t_b); PyBuffer_Release(&hr_b); PyBuffer_Release(&h_b);
+    PyBuffer_Release(&w_b); PyBuffer_Release(&c_b); PyBuffer_Release(&v_b);
+    return result;
+}
+
+/* hr_zones(h, w, bounds, hrmax, resting, hrr_zones, vo2_hr, a, b, a2, b2, z_max_out[6], z_basis_out[6])
+ * -> (above, hr_sum, trimp): gutstride.analysis.training.sessions' per-sample sums (see kernels.zone_loop). */
+static PyObject *hr_zones(PyObject *self, PyObject *args) {
+    Py_buffer h_b, w_b, bounds_b, zm_b, zb_b;
+    double hrmax, resting, vo2_hr, a, b, a2, b2;
+    int hrr_zones;
+    if (!PyArg_ParseTuple(args, "y*y*y*ddpdddddw*w*", &h_b, &w_b, &bounds_b, &hrmax, &resting, &hrr_zones, &vo2_hr,
+                          &a, &b, &a2, &b2, &zm_b, &zb_b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = h_b.len / 8, nb = bounds_b.len / 8;
+    if (check_buffer(&w_b, 8, n, "w") < 0 || check_buffer(&bounds_b, 8, 0, "bounds") < 0 || nb > 5
+        || check_buffer(&zm_b, 8, 6, "z_max") < 0 || check_buffer(&zb_b, 8, 6, "z_basis") < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "at most 5 zone bounds");
+        goto done;
+    }
+    {
+        const double *h = h_b.buf, *w = w_b.buf, *bounds = bounds_b.buf;
+        double *z_max = zm_b.buf, *z_basis = zb_b.buf, above = 0.0, hr_sum = 0.0, trimp = 0.0;
+        for (int z = 0; z < 6; z++) z_max[z] = z_basis[z] = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = h[i], wi = w[i];
+            if (isnan(x) || wi == 0.0) continue;
+            double pct = x / hrmax;
+            Py_ssize_t z = 0;
+            while (z < nb && pct >= bounds[z]) z++;
+            z_max[z] += wi;
+            if (hrr_zones) {
+                double pct_r = (x - resting) / (hrmax - resting);
+                Py_ssize_t zr = 0;
+                while (zr < nb && pct_r >= bounds[zr]) zr++;
+                z_basis[zr] += wi;
+            }
+            if (x > vo2_hr) above += wi;
+            hr_sum += wi * x;
+            if (!isnan(resting)) {
+                double d = fmax((x - resting) / (hrmax - resting), 0.0);
+                trimp += wi / 60.0 * d * (a * exp(b * d) + a2 * exp(b2 * d)) / 2.0;
+            }
+        }
+        if (!hrr_zones) for (int z = 0; z < 6; z++) z_basis[z] = z_max[z];
+        if (isnan(resting)) trimp = NAN;
+        result = Py_BuildValue("ddd", above, hr_sum, trimp);
+    }
+done:
+    PyBuffer_Release(&h_b); PyBuffer_Release(&w_b); PyBuffer_Release(&bounds_b);
+    PyBuffer_Release(&zm_b); PyBuffer_Release(&zb_b);
+    return result;
+}
+
+/* weighted_mean(values, w) -> sum of w x value over finite values with w > 0, over their weight; NaN if none. */
+static PyObject *weighted_mean(PyObject *self, PyObject *args) {
+    Py_buffer v_b, w_b;
+    if (!PyArg_ParseTuple(args, "y*y*", &v_b, &w_b)) return NULL;
+    Py_ssize_t n = v_b.len / 8;
+    if (check_buffer(&w_b, 8, n, "w") < 0) { PyBuffer_Release(&v_b); PyBuffer_Release(&w_b); return NULL; }
+    const double *v = v_b.buf, *w = w_b.buf;
+    double total = 0.0, acc = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (isfinite(v[i]) && w[i] > 0) { total += w[i]; acc += w[i] * v[i]; }
+    PyBuffer_Release(&v_b); PyBuffer_Release(&w_b);
+    return PyFloat_FromDouble(total > 0 ? acc / total : NAN);
+}
+
+/* ------------------------------------------------------------------------------------------------- rarefaction */
+
+/* xoshiro256** (Blackman and Vigna, 2018), seeded through splitmix64. */
+typedef struct { uint64_t s[4]; } rng_t;
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(rng_t *r) {
+    uint64_t *s = r->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform integer in [0, bound), without bias (rejection of the first 2^64 mod bound values). */
+static uint64_t rng_below(rng_t *r, uint64_t bound) {
+    uint64_t threshold = (0 - bound) % bound, x;
+    do { x = rng_next(r); } while (x < threshold);
+    return x % bound;
+}
+
+static int compare_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* rarefy_rows(indptr, data (int64 counts), rows, depth, seed, out): for each row r in rows, out[k] for its entries
+ * k = the reads of entry k kept when depth of the row's N reads are drawn uniformly without replacement. The reads
+ * are numbered 0..N-1 entry after entry; m = min(depth, N - depth) distinct positions are drawn by rejection
+ * (fewer than 2m draws expected), sorted and counted per entry; when more than half are kept, the drawn positions
+ * are the ones removed. The generator is seeded from (seed, row), so a row's draw does not depend on the others. */
+static PyObject *rarefy_rows(PyObject *self, PyObject *args) {
+    Py_buffer ip_b, d_b, rows_b, out_b;
+    long long depth;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "y*y*y*LKw*", &ip_b, &d_b, &rows_b, &depth, &seed, &out_b)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_rows = ip_b.len / 8 - 1, nnz = d_b.len / 8;
+    if (check_buffer(&ip_b, 8, 1, "indptr") < 0 || check_buffer(&d_b, 8, 0, "data") < 0
+        || check_buffer(&rows_b, 8, 0, "rows") < 0 || check_buffer(&out_b, 8, nnz, "out") < 0 || depth < 0)
+        goto done;
+    {
+        const int64_t *indptr = ip_b.buf, *data = d_b.buf, *rows = rows_b.buf;
+        int64_t *out = out_b.buf;
+        Py_ssize_t n_selected = rows_b.len / 8;
+        int failed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t q = 0; q < n_selected && !failed; q++) {
+            int64_t r = rows[q];
+            if (r < 0 || r >= n_rows) { failed = 2; break; }
+            int64_t start = indptr[r], end = indptr[r + 1], total = 0;
+            for (int64_t k = start; k < end; k++) total += data[k];
+            if (depth > total) { failed = 2; break; }
+            int keep_drawn = 2 * depth <= total;
+            int64_t take = keep_drawn ? depth : total - depth;
+            uint8_t *taken = calloc((size_t)(total > 0 ? total : 1), 1);
+            int64_t *chosen = malloc(sizeof(int64_t) * (size_t)(take > 0 ? take : 1));
+            if (!taken || !chosen) { free(taken); free(chosen); failed = 1; break; }
+            uint64_t state = seed * 0x100000001B3ULL ^ (uint64_t)r;
+            rng_t g;
+            for (int i = 0; i < 4; i++) g.s[i] = splitmix64(&state);
+            for (int64_t got = 0; got < take;) {
+                int64_t pos = (int64_t)rng_below(&g, (uint64_t)total);
+                if (!taken[pos]) { taken[pos] = 1; chosen[got++] = pos; }
+            }
+            qsort(chosen, (size_t)take, sizeof(int64_t), compare_int64);
+            int64_t c = 0, upper = 0;
+            for (int64_t k = start; k < end; k++) {
+                upper += data[k];
+                int64_t hits = 0;
+                while (c < take && chosen[c] < upper) { hits++; c++; }
+                out[k] = keep_drawn ? hits : data[k] - hits;
+            }
+            free(taken);
+            free(chosen);
+        }
+        Py_END_ALLOW_THREADS
+        if (failed == 1) PyErr_NoMemory();
+        else if (failed == 2) PyErr_SetString(PyExc_ValueError, "a row out of range or with fewer reads than depth");
+        else result = Py_NewRef(Py_None);
+    }
+done:
+    PyBuffer_Release(&ip_b); PyBuffer_Release(&d_b); PyBuffer_Release(&rows_b); PyBuffer_Release(&out_b);
     return result;
 }
 
@@ -445,6 +667,10 @@ static PyMethodDef methods[] = {
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
     {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
+    {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},
+    {"hr_zones", hr_zones, METH_VARARGS, "Per-sample zone, intensity and TRIMP sums of one session."},
+    {"weighted_mean", weighted_mean, METH_VARARGS, "Weighted mean over finite values with positive weight."},
+    {"rarefy_rows", rarefy_rows, METH_VARARGS, "Subsample rows of CSR counts to a depth, without replacement."},
     {"parse_rows", parse_rows, METH_VARARGS, "Parse distance-matrix TSV rows into a preallocated array."},
     {NULL, NULL, 0, NULL},
 };

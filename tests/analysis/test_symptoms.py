@@ -353,3 +353,16 @@ def test_every_positive_checklist_answer_is_a_red_flag() -> None:
         flags = screen_red_flags([LogEntry(day=date(2026, 10, 1), **{name: True})])
         assert flags and all(f.domain == "red_flag" and f.direction == "present" for f in flags), name
         assert screen_red_flags([LogEntry(day=date(2026, 10, 1), **{name: False})]) == [], name
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 5000), share=st.floats(0, 1), confidence=st.sampled_from([0.9, 0.95, 0.99]))
+def test_clopper_pearson_equals_scipy_binomtest(n: int, share: float, confidence: float) -> None:
+    from scipy.stats import binomtest
+
+    from gutstride.analysis.symptoms import clopper_pearson
+
+    k = round(share * n)
+    reference = binomtest(k, n).proportion_ci(confidence, method="exact")
+    low, high = clopper_pearson(k, n, confidence)
+    assert low == pytest.approx(reference.low, abs=1e-12) and high == pytest.approx(reference.high, abs=1e-12)

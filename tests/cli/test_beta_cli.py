@@ -87,6 +87,45 @@ def test_unifrac_without_tree_is_a_one_line_error(
     assert code == 2 and "unknown metric" in err
 
 
+def species_table(path: Path, names: list[str]) -> np.ndarray:
+    """A 4-sample species table as TSV (one row per species), as profilers write it; returns samples x species."""
+    counts = np.array([[30.0, 0.0, 5.0], [2.0, 40.0, 1.0], [10.0, 10.0, 10.0], [0.0, 3.0, 60.0]])
+    lines = ["#OTU ID\t" + "\t".join(f"p{k}" for k in range(4))]
+    lines += [name + "\t" + "\t".join(str(v) for v in counts[:, j]) for j, name in enumerate(names)]
+    path.write_text("\n".join(lines) + "\n")
+    return counts
+
+
+@pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac"])
+def test_underscored_species_match_the_tree_tips(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 metric: str) -> None:
+    """Issue 17, defect 1: tip ``Methanobrevibacter_smithii`` keeps its underscore and matches the table."""
+    names = ["Methanobrevibacter_smithii", "Bacteroides_fragilis", "Akkermansia_muciniphila"]
+    counts = species_table(tmp_path / "species.tsv", names)
+    (tmp_path / "tree.nwk").write_text(
+        "((Methanobrevibacter_smithii:0.4,'Bacteroides_fragilis':0.7):0.2,Akkermansia_muciniphila:1.1);\n")
+    out = tmp_path / "dm.tsv"
+    code, _, err = run(capsys, "beta", str(tmp_path / "species.tsv"), "--metric", metric, "--tree",
+                       str(tmp_path / "tree.nwk"), "-o", str(out))
+    assert code == 0, err
+    assert "not in the tree" not in err
+    reference = sk_beta(metric, counts, ids=[f"p{k}" for k in range(4)], taxa=names,
+                        tree=skbio.TreeNode.read(str(tmp_path / "tree.nwk"), convert_underscores=False))
+    np.testing.assert_allclose(skbio.DistanceMatrix.read(str(out)).data, reference.data, rtol=0, atol=1e-12)
+
+
+def test_no_feature_in_the_tree_is_a_one_line_error_and_no_file(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    species_table(tmp_path / "species.tsv", ["Methanobrevibacter_smithii", "Bacteroides_fragilis", "Akkermansia"])
+    (tmp_path / "tree.nwk").write_text("(('Methanobrevibacter smithii':0.4,x:0.7):0.2,y:1.1);\n")
+    out = tmp_path / "dm.tsv"
+    code, _, err = run(capsys, "beta", str(tmp_path / "species.tsv"), "--metric", "weighted_unifrac", "--tree",
+                       str(tmp_path / "tree.nwk"), "-o", str(out))
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "none of the table's 3 features is a tip of the tree" in err
+    assert not out.exists()
+
+
 def test_permanova_json_matches_skbio_and_lists_exclusions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
 ) -> None:

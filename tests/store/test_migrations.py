@@ -86,3 +86,14 @@ def test_an_older_workspace_is_migrated_once_and_its_files_moved(tmp_path: Path)
     with ws.engine.begin() as connection:
         connection.execute(text("DELETE FROM person WHERE id = 1"))
         assert connection.execute(text("SELECT count(*) FROM activity")).scalar() == 0
+
+
+def test_head_revision_equals_alembic_script_directory() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from gutstride.store.migrate import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()

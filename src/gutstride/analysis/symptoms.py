@@ -662,14 +662,25 @@ def symptom_findings(
     return out
 
 
-def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
-    from scipy.stats import binomtest
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial proportion ``k / n`` (``n > 0``).
 
+    With ``alpha = 1 - confidence``: ``low = B^-1(alpha / 2; k, n - k + 1)`` (0 when ``k = 0``) and
+    ``high = B^-1(1 - alpha / 2; k + 1, n - k)`` (1 when ``k = n``), ``B^-1`` the inverse regularised incomplete
+    beta function (Clopper and Pearson, 1934), as scipy's ``binomtest(k, n).proportion_ci(method="exact")``; through
+    ``scipy.special`` rather than ``scipy.stats``, whose import costs the report about 0.4 s.
+    """
+    from scipy.special import betaincinv
+
+    alpha = 1.0 - confidence
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return low, high
+
+
+def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
     n, k = int(trend["days_logged"].sum()), int(trend["symptom_days"].sum())
-    low, high = (0.0, 1.0)
-    if n:
-        ci = binomtest(k, n).proportion_ci(0.95, method="exact")
-        low, high = float(ci.low), float(ci.high)
+    low, high = clopper_pearson(k, n) if n else (0.0, 1.0)
     rate = k / n if n else None
     enough = n >= min_observations
     summary = (

@@ -202,6 +202,31 @@ def test_reader_equals_scikit_bio(tmp_path_factory: pytest.TempPathFactory, n: i
     np.testing.assert_array_equal(ours, reference.data)
 
 
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 24])
+def test_reader_in_small_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """The file is parsed block by block: any block size gives the same matrix, and errors name the file's line."""
+    from gutstride.ingest.microbiome import distance_matrix
+
+    monkeypatch.setattr(distance_matrix, "_BLOCK", block)
+    rng = np.random.default_rng(block)
+    values = rng.random((9, 9))
+    values = np.triu(values, 1) + np.triu(values, 1).T
+    ids = [f"s{k}" for k in range(9)]
+    skbio.DistanceMatrix(values, ids).write(str(tmp_path / "dm.tsv"))
+    ours, our_ids = read_distance_matrix(tmp_path / "dm.tsv")
+    assert our_ids == ids
+    np.testing.assert_array_equal(ours, values)
+    lines = (tmp_path / "dm.tsv").read_text().splitlines()
+    lines[7] = lines[7].rsplit("\t", 1)[0] + "\tx"
+    (tmp_path / "bad.tsv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="line 8 has a missing or non-numeric value"):
+        read_distance_matrix(tmp_path / "bad.tsv")
+    lines[7] = lines[7].rsplit("\t", 1)[0]
+    (tmp_path / "short.tsv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="line 8 has 8 values, expected 9"):
+        read_distance_matrix(tmp_path / "short.tsv")
+
+
 def test_float32_matrix_round_trips_in_float32(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     values = rng.random((5, 5)).astype(np.float32)

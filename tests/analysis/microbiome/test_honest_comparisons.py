@@ -20,9 +20,9 @@ from gutstride.analysis.microbiome.reference import (
 from gutstride.analysis.microbiome.taxa import GREENGENES_MISSING, detect_taxonomy
 from gutstride.ingest.microbiome.cohort import cohort_subset
 from gutstride.ingest.microbiome.read import read_table
-from gutstride.services.reference import load_default_reference
 from gutstride.ingest.microbiome.taxonomy import normalise_lineage
 from gutstride.model.feature_table import FeatureTable
+from gutstride.services.reference import load_default_reference
 
 AG = Path(__file__).parents[2] / "data" / "microbiome" / "american-gut" / "AG_debug"
 

@@ -2,54 +2,20 @@
 
 For one sample with counts :math:`x_1..x_S` (total :math:`N`), keeping :math:`n` of its :math:`N` reads chosen
 uniformly without replacement gives a multivariate hypergeometric vector: the same distribution as
-``skbio.subsample_counts`` and QIIME 2's ``feature-table rarefy``. It runs as one numba kernel over the CSR arrays.
+``skbio.subsample_counts`` and QIIME 2's ``feature-table rarefy``. It runs as one compiled loop over the CSR arrays
+(``rarefy_rows`` in ``_gutstride_native``): a sample's ``m = min(n, N - n)`` read positions are drawn uniformly
+without replacement (xoshiro256** seeded from the seed and the sample's row), sorted and counted per feature; when
+more than half the reads are kept, the drawn ones are those removed.
 """
 
 from __future__ import annotations
 
+import _gutstride_native as native
 import numpy as np
 import scipy.sparse as sp
 
 from gutstride.errors import BadInputError
 from gutstride.model.feature_table import FeatureTable
-
-
-def _subsample(indptr, data, rows, depth, seed, out):  # pragma: no cover - run compiled by numba
-    """Keep ``depth`` reads of each row in ``rows``, chosen uniformly without replacement.
-
-    The reads of a row are numbered 0..N-1 feature after feature; ``m = min(depth, N - depth)`` distinct positions
-    are drawn by rejection (at most half of them are taken, so fewer than 2m draws are expected), sorted and
-    counted per feature. When more than half are kept, the drawn positions are the ones removed.
-    """
-    np.random.seed(seed)
-    for r in rows:
-        start, end = indptr[r], indptr[r + 1]
-        total = 0
-        for k in range(start, end):
-            total += data[k]
-        take = depth if 2 * depth <= total else total - depth
-        taken = np.zeros(total, dtype=np.bool_)
-        chosen = np.empty(take, dtype=np.int64)
-        got = 0
-        while got < take:
-            pos = np.random.randint(0, total)
-            if not taken[pos]:
-                taken[pos] = True
-                chosen[got] = pos
-                got += 1
-        chosen.sort()
-        c = 0
-        upper = 0
-        for k in range(start, end):
-            upper += data[k]
-            n = 0
-            while c < take and chosen[c] < upper:
-                n += 1
-                c += 1
-            out[k] = n if take == depth else data[k] - n
-
-
-_COMPILED: list = []  # the numba-compiled _subsample, once built
 
 
 def rarefy(table: FeatureTable, depth: int, seed: int) -> tuple[FeatureTable, list[str]]:
@@ -86,13 +52,9 @@ def rarefy(table: FeatureTable, depth: int, seed: int) -> tuple[FeatureTable, li
     totals = table.sample_depths()
     keep = np.flatnonzero(totals >= depth)
     dropped = [table.sample_ids[i] for i in np.flatnonzero(totals < depth)]
-    if not _COMPILED:  # compiled on first use, so that importing this module stays cheap
-        from numba import njit
-
-        _COMPILED.append(njit(cache=True)(_subsample))
     out = np.zeros(matrix.data.shape[0], dtype=np.int64)
-    _COMPILED[0](matrix.indptr.astype(np.int64), np.rint(matrix.data).astype(np.int64), keep.astype(np.int64),
-                 int(depth), int(seed) % (2**32), out)
+    native.rarefy_rows(matrix.indptr.astype(np.int64), np.rint(matrix.data).astype(np.int64), keep.astype(np.int64),
+                       int(depth), int(seed) % 2**64, out)
     rarefied = sp.csr_array((out.astype(np.float64), matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape)
     subset = sp.csr_array(rarefied[keep])
     subset.eliminate_zeros()

@@ -134,7 +134,7 @@ def _parse(text: str, source: str) -> tuple[list[str | None], list[float], list[
         elif first == ":":
             if current < 0:
                 current, named = new_node(), False
-            if not np.isnan(lengths[current]):
+            if lengths[current] == lengths[current]:  # not NaN: a length was given already
                 raise fail(f"a second branch length at character {match.start() + 1}")
             expect_length = True
         elif first == ";":
@@ -144,7 +144,7 @@ def _parse(text: str, source: str) -> tuple[list[str | None], list[float], list[
                 current = new_node()
             done = True
         else:  # a label
-            if current >= 0 and (named or not np.isnan(lengths[current])):
+            if current >= 0 and (named or lengths[current] == lengths[current]):
                 raise fail(f"unexpected label {token!r} at character {match.start() + 1}")
             name = token[1:-1].replace("''", "'") if first == "'" else token
             if current >= 0:
