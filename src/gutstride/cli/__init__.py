@@ -51,8 +51,22 @@ for _module in (activities, microbiome, research, log, profile, evidence, report
     _module.register(app)
 
 
+class Interrupted(BaseException):  # noqa: N818 - named for what the user did
+    """Ctrl-C. Not a KeyboardInterrupt, which click would turn into a blank line and an "Aborted!"."""
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise Interrupted
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script: run the app, mapping user errors to exit code 2."""
+    """Entry point of the console script: run the app, mapping user errors to exit code 2 and Ctrl-C to one line
+    and exit code 130."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         code = app(args=argv, prog_name="gutstride", standalone_mode=False)
     except GutstrideError as exc:
@@ -65,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
+    except (Interrupted, KeyboardInterrupt):  # Ctrl-C: one line; what was committed stays
+        typer.echo("interrupted: what was stored so far is kept; run the command again to finish", err=True)
+        sys.exit(130)
     except Exception as exc:  # a bug: one line unless --debug
         import click
 

@@ -247,4 +247,7 @@ def _import_with_progress(
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
 
-        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress)
+        def waiting() -> None:
+            console.print(f"another import is writing to {ws.path}; waiting for it to finish...", soft_wrap=True)
+
+        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress, on_wait=waiting)

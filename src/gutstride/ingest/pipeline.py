@@ -273,12 +273,47 @@ def _decode_job(data: bytes, name: str) -> _Decoded | str:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool; forked on Linux (workers inherit the loaded readers), the platform default elsewhere."""
+    """A process pool; forked on Linux (workers inherit the loaded readers), the platform default elsewhere.
+
+    Each worker runs :func:`_worker_init` first, so that it never outlives the import.
+    """
     import multiprocessing
     import sys
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    return ProcessPoolExecutor(workers, mp_context=context)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+#: ``prctl`` option asking Linux to send a signal to this process when its parent dies (``<linux/prctl.h>``).
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Make an import worker exit when the importing process dies, however it dies (even SIGKILL).
+
+    On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` has the kernel kill the worker when its parent exits; elsewhere
+    a daemon thread checks every second whether the parent is still there. Ctrl-C (SIGINT, sent to the whole
+    process group by the terminal) is ignored here: the importing process handles it and stops the workers.
+    """
+    import signal
+    import sys
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
+        os._exit(1)
 
 
 def import_paths(
@@ -288,6 +323,7 @@ def import_paths(
     workers: int = 0,
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> list[ImportRecord]:
     """Import files, folders and export zips into ``ws``; one record per file, in input order.
 
@@ -308,18 +344,27 @@ def import_paths(
     limits
         Zip safety limits for exports (see :class:`~gutstride.ingest.exports.ZipLimits`); the total applies to
         all the exports of this import together.
+    on_wait
+        Called once if another import holds the workspace lock; this one then waits for it (see
+        :meth:`~gutstride.store.workspace.Workspace.locked`). Stream files left by an import that was killed are
+        removed once the lock is held.
     """
     files = collect_files(paths)
     bytes_total = sum(path.stat().st_size for path in files)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
-    run = _Run(ws, person_id, workers, progress, bytes_total)
-    try:
-        for item in _iter_items(files, Budget(limits or ZipLimits())):
-            run.add(item)
-        run.drain()
-    finally:
-        run.close()
+    with ws.locked(on_wait):
+        ws.remove_orphan_streams()
+        run = _Run(ws, person_id, workers, progress, bytes_total)
+        try:
+            for item in _iter_items(files, Budget(limits or ZipLimits())):
+                run.add(item)
+            run.drain()
+        except BaseException:  # Ctrl-C or a bug: stop the workers now rather than letting them finish the queue
+            run.stop()
+            raise
+        finally:
+            run.close()
     return [record for record in run.records if record is not None]
 
 
@@ -462,6 +507,18 @@ class _Run:
         while self.pending:
             self._finish_one()
         self._flush()
+
+    def stop(self) -> None:
+        """Stop the workers at once: cancel the queued jobs and terminate the running ones."""
+        if self.pool is not None:
+            processes = list(self.pool._processes.values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(5)
+            self.pool = None
+        self.pending.clear()
 
     def close(self) -> None:
         if self.pool is not None:

@@ -8,11 +8,17 @@ Layout::
       streams/<id>.parquet    per-sample activity streams
       streams/<id>.rr.parquet R-R intervals (HRV), when the file held any
       microbiome/<id>.parquet feature values of one microbiome sample
+      .lock                   held (flock) by the import writing to the workspace
+      .schema.lock            held while the database is created or migrated
+
+Streams are written before the transaction that adds their rows commits, so an import killed in between leaves
+stream files without a row; :meth:`Workspace.remove_orphan_streams` deletes them, under the lock, when the next
+import starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 DB_NAME = "gutstride.sqlite"
+LOCK_NAME = ".lock"
+SCHEMA_LOCK_NAME = ".schema.lock"
 
 
 def encode_stream(stream: dict[str, np.ndarray]) -> bytes:
@@ -51,6 +59,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@contextmanager
+def _flock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed); call ``on_wait`` once if it must wait."""
+    import fcntl
+
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Workspace:
@@ -80,7 +106,8 @@ class Workspace:
         self.engine: Engine = create_engine(url)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        upgrade(self.engine)
+        with _flock(self.path / SCHEMA_LOCK_NAME):  # two commands creating one workspace at once migrate in turn
+            upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -102,6 +129,37 @@ class Workspace:
             session.add(first)
             session.flush()
         return first
+
+    @contextmanager
+    def locked(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the workspace's write lock: an exclusive ``flock`` on ``<workspace>/.lock``.
+
+        If another process holds it, ``on_wait`` is called once and this one waits until it is released. The
+        kernel releases the lock when its holder exits, even on SIGKILL, so a killed import never leaves it
+        stuck. (A PostgreSQL workspace of the web app serialises one athlete's imports in its job queue.)
+        """
+        with _flock(self.path / LOCK_NAME, on_wait):
+            yield
+
+    def remove_orphan_streams(self) -> list[Path]:
+        """Delete stream and R-R files whose activity row does not exist (left by a killed import); return them.
+
+        Call it while holding :meth:`locked`, so that no import is between writing a stream and committing its row.
+        """
+        from gutstride.store.schema import ActivityRow
+
+        folder = self.path / "streams"
+        if not folder.is_dir():
+            return []
+        with self.session() as session:
+            ids = set(session.scalars(select(ActivityRow.id)))
+        removed = []
+        for path in folder.glob("*.parquet"):
+            stem = path.name.split(".", 1)[0]
+            if not (stem.isdigit() and int(stem) in ids):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     # -- Parquet beside the database -------------------------------------------------------------------
     def stream_path(self, activity_id: int) -> Path:
