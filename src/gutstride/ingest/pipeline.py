@@ -49,7 +49,7 @@ from gutstride.model.import_record import ImportRecord, Kind
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from gutstride.model.activity import DecodedFile
+    from gutstride.model.activity import Activity, DecodedFile
     from gutstride.store.schema import Person
     from gutstride.store.workspace import Workspace
 
@@ -85,6 +85,8 @@ class _Item:
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
     strava_rows: int | None = None
+    strava_manual: list[Activity] = field(default_factory=list)
+    strava_missing: int = 0
     size_in_flight: int = 0
     #: An export member's content, chunk by chunk (see :attr:`~gutstride.ingest.exports.ExportMember.chunks`).
     chunks: Callable[[], Iterator[bytes]] | None = None
@@ -135,7 +137,8 @@ def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
                 for member in iter_export(path, str(path), lazy=True, budget=budget):
                     yield _Item(
                         member.label, size=member.packed_size, meta=member.meta, skip_reason=member.skip_reason,
-                        strava_rows=member.strava_rows, chunks=member.chunks,
+                        strava_rows=member.strava_rows, strava_manual=member.strava_manual,
+                        strava_missing=member.strava_missing, chunks=member.chunks,
                     )
             except GutstrideError as exc:
                 yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
@@ -452,8 +455,10 @@ class _Run:
         if sha:
             self.seen[sha] = item.label
         if item.strava_rows is not None:
-            message = f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"
-            record = ImportRecord(item.label, "ok", message, "activity", "strava-csv", sha)
+            listed = self._strava_list(slot, item, sha)
+            if listed is None:
+                return
+            record = listed
         elif content.error:
             record = ImportRecord(item.label, "error", content.error, content.route, content.fmt, sha or None)
         elif content.route == "activity":
@@ -466,6 +471,21 @@ class _Run:
         self._done(slot, record, item)
         if content.spill is not None:
             content.spill.unlink(missing_ok=True)
+
+    def _strava_list(self, slot: int, item: _Item, sha: str) -> ImportRecord | None:
+        """The record of a Strava ``activities.csv``; with manual activities (rows without a file), ``None``: they
+        are queued to be stored like a decoded file, and the record comes with them."""
+        from gutstride.model.activity import DecodedFile
+
+        notes = [f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"]
+        if item.strava_missing:
+            notes.append(f"{item.strava_missing} rows name a file that is not in the export")
+        if not item.strava_manual:
+            return ImportRecord(item.label, "ok", "; ".join(notes), "activity", "strava-csv", sha)
+        notes.append(f"{len(item.strava_manual)} activities without a file stored from the list (no stream)")
+        decoded = DecodedFile("strava-csv", "ok", "; ".join(notes), item.strava_manual)
+        self.batch.append((slot, item, sha, _Decoded(decoded, [None] * len(item.strava_manual))))
+        return None
 
     def spill_dir(self) -> Path:
         """A temporary folder for export members a reader needs as a file (removed when the import ends)."""
