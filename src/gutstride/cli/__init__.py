@@ -82,12 +82,21 @@ def main(argv: list[str] | None = None) -> None:
     except (Interrupted, KeyboardInterrupt):  # Ctrl-C: one line; what was committed stays
         typer.echo("interrupted: what was stored so far is kept; run the command again to finish", err=True)
         sys.exit(130)
+    except OSError as exc:  # the file system said no (unwritable output, full disk): the user's to fix
+        if STATE.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug: one line unless --debug
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, typer.BadParameter | click.BadParameter):  # e.g. an unreadable file argument
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 2))
         if STATE.debug:
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gutstride.cli.common import WORKSPACE_OPTION, print_json
+from gutstride.cli.common import WORKSPACE_OPTION, print_json, print_table
 
 if TYPE_CHECKING:
     from gutstride.model.import_record import ImportRecord
@@ -22,6 +22,8 @@ INSPECT_FIELDS = (
     "avg_hr", "max_hr", "distance_m",
 )
 
+#: Statuses of a file whose content is in the workspace.
+_IMPORTED = ("ok", "partial", "duplicate")
 _STATUS_STYLE = {
     "ok": "green", "imported": "green", "partial": "yellow", "duplicate": "cyan", "skipped": "dim", "error": "red",
 }
@@ -109,46 +111,33 @@ def _fmt(value: Any, digits: int = 0) -> str:
 
 
 def _print_inspect_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Activity files")
-    for name in ("file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
-                 "distance km", "message"):
-        table.add_column(name, overflow="fold")
+    headers = ["file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
+               "distance km", "message"]
+    cells = []
     for row in rows:
         minutes = "" if row["duration_s"] is None else f"{row['duration_s'] / 60:.1f} min"
         km = "" if row["distance_m"] is None else f"{row['distance_m'] / 1000:.2f}"
         hr = "" if row["max_hr"] is None else f"{_fmt(row['avg_hr'])}/{_fmt(row['max_hr'])}"
-        style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(
-            Path(row["path"]).name, f"[{style}]{row['status']}[/]", _fmt(row["format"]), _fmt(row["sport"]),
-            _fmt(row["start_time"]), minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
-        )
-    Console().print(table)
+        cells.append([
+            Path(row["path"]).name, row["status"], _fmt(row["format"]), _fmt(row["sport"]), _fmt(row["start_time"]),
+            minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
+        ])
+    print_table("Activity files", headers, cells, [_STATUS_STYLE.get(row["status"], "") for row in rows])
 
 
 def _print_import_table(records: list[ImportRecord], title: str) -> None:
     from collections import Counter
 
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for name in ("file", "status", "kind", "format", "items", "reason"):
-        table.add_column(name, overflow="fold")
-    for record in records:
-        shown = "imported" if record.status == "ok" else record.status
-        style = _STATUS_STYLE.get(shown, "")
-        table.add_row(
-            record.path, f"[{style}]{shown}[/]", record.kind, record.format or "", str(record.n_items),
-            record.message,
-        )
-    console = Console()
-    console.print(table)
-    counts = Counter("imported" if r.status == "ok" else r.status for r in records)
+    shown = ["imported" if record.status == "ok" else record.status for record in records]
+    cells = [
+        [record.path, status, record.kind, record.format or "", str(record.n_items), record.message]
+        for record, status in zip(records, shown, strict=True)
+    ]
+    print_table(title, ["file", "status", "kind", "format", "items", "reason"], cells,
+                [_STATUS_STYLE.get(status, "") for status in shown])
+    counts = Counter(shown)
     if counts:
-        console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+        typer.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 
 
 def register(app: typer.Typer) -> None:
@@ -201,6 +190,10 @@ def register(app: typer.Typer) -> None:
             print_json([record.to_dict() for record in records])
         else:
             _print_import_table(records, f"Import into {ws.path}")
+        if any(r.status == "error" for r in records) and not any(r.status in _IMPORTED for r in records):
+            from gutstride.errors import BadInputError
+
+            raise BadInputError(f"nothing imported: all {len(records)} files failed or were skipped")  # exit code 2
 
     @app.command("activities")
     def activities(

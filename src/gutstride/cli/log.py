@@ -182,7 +182,7 @@ def _entry(workspace: str | None, day: str | None, activity: str | None, given: 
 
     from gutstride.cli.common import print_json
     from gutstride.errors import BadInputError
-    from gutstride.ingest.logs import LogValidationError, entry_from_mapping, entry_to_dict
+    from gutstride.ingest.logs import LogValidationError, entry_from_mapping, entry_to_dict, future_date_problem
     from gutstride.store.logs import load_entries, save_counts
 
     record: dict[str, Any] = {"date": day or date.today().isoformat()}
@@ -194,6 +194,11 @@ def _entry(workspace: str | None, day: str | None, activity: str | None, given: 
     entry, problems = entry_from_mapping({**record, **given})
     if entry is None:
         raise LogValidationError("log entry", [f"{QUICK_FLAGS.get(c, c)}: {message}" for c, message in problems])
+    future = future_date_problem(entry.day)
+    if future is not None and future[0] == "error":
+        raise BadInputError(f"log entry date: {future[1]}")
+    if future is not None:
+        typer.echo(f"warning: {future[1]}", err=True)
     ws = _workspace(workspace, create=True)
     stored = next((e for e in load_entries(ws) if (e.day, e.activity_ref) == (entry.day, entry.activity_ref)), None)
     merged = {**(stored.data() if stored else {}), **entry.data()}

@@ -108,23 +108,37 @@ def collect_files(paths: list[Path]) -> list[Path]:
     Hidden files and folders (name starting with ``.``) inside folders are left out. Raises
     :class:`~gutstride.errors.MissingDataError` for a path that does not exist.
     """
-    files: list[Path] = []
+    return [path for path, problem in walk_inputs(paths) if not problem]
+
+
+def walk_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Like :func:`collect_files`, but each entry is ``(path, problem)``: ``problem`` is empty for a file, and for
+    a folder that could not be listed it says why (so that the folder gets a record instead of vanishing)."""
+    found: list[tuple[Path, str]] = []
     for path in paths:
         path = Path(path)
         if not path.exists():
             raise MissingDataError(f"no such file or folder: {path}")
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                rel = found.relative_to(path).parts
-                if found.is_file() and not any(part.startswith(".") for part in rel):
-                    files.append(found)
-        else:
-            files.append(path)
-    return files
+        if not path.is_dir():
+            found.append((path, ""))
+            continue
+        inside: list[tuple[Path, str]] = []
+
+        def unreadable(exc: OSError, inside: list[tuple[Path, str]] = inside) -> None:
+            inside.append((Path(exc.filename), f"cannot read folder ({exc.strerror or exc})"))
+
+        for folder, dirs, names in os.walk(path, onerror=unreadable):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            inside += [(Path(folder) / n, "") for n in names if not n.startswith(".") and (Path(folder) / n).is_file()]
+        found += sorted(inside)
+    return found
 
 
-def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
-    for path in files:
+def _iter_items(files: list[tuple[Path, str]], budget: Budget) -> Iterator[_Item]:
+    for path, problem in files:
+        if problem:
+            yield _Item(str(path), skip_reason=f"error: {problem}")
+            continue
         try:
             with open(path, "rb") as handle:
                 head = handle.read(4)
@@ -352,8 +366,8 @@ def import_paths(
         :meth:`~gutstride.store.workspace.Workspace.locked`). Stream files left by an import that was killed are
         removed once the lock is held.
     """
-    files = collect_files(paths)
-    bytes_total = sum(path.stat().st_size for path in files)
+    files = walk_inputs(paths)
+    bytes_total = sum(path.stat().st_size for path, problem in files if not problem)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
     with ws.locked(on_wait):
@@ -448,8 +462,9 @@ class _Run:
             record = ImportRecord(item.label, "duplicate", f"already imported from {self.known[sha]}", sha256=sha)
             self._done(slot, record, item)
             return
-        if sha in self.seen:
+        if sha in self.seen:  # recorded, so that the workspace's records and this import's summary agree
             record = ImportRecord(item.label, "duplicate", f"same content as {self.seen[sha]}", sha256=sha)
+            self._store_record(record)
             self._done(slot, record, item)
             return
         if sha:
