@@ -168,6 +168,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the import records as a JSON array."),
         person: int | None = typer.Option(None, "--person", help="Person id (default: the workspace's first)."),
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
+        sample: str | None = typer.Option(
+            None, "--sample", help="Of a microbiome table holding several people's samples, the one that is yours."),
     ) -> None:
         """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
         from gutstride.ingest.pipeline import collect_files
@@ -185,7 +187,7 @@ def register(app: typer.Typer) -> None:
             return
         ws = Workspace(workspace_path(workspace), create=True)
         total = sum(path.stat().st_size for path in files)
-        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json)
+        records = _import_with_progress(ws, paths, person, workers, total, show=not as_json, sample=sample)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
@@ -215,7 +217,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _import_with_progress(
-    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool
+    ws: Workspace, paths: list[Path], person: int | None, workers: int, total: int, show: bool, sample: str | None
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -243,4 +245,5 @@ def _import_with_progress(
         def waiting() -> None:
             console.print(f"another import is writing to {ws.path}; waiting for it to finish...", soft_wrap=True)
 
-        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress, on_wait=waiting)
+        return import_paths(ws, paths, person_id=person, workers=workers, progress=progress, on_wait=waiting,
+                            sample=sample)

@@ -341,6 +341,7 @@ def import_paths(
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
     on_wait: Callable[[], None] | None = None,
+    sample: str | None = None,
 ) -> list[ImportRecord]:
     """Import files, folders and export zips into ``ws``; one record per file, in input order.
 
@@ -365,6 +366,9 @@ def import_paths(
         Called once if another import holds the workspace lock; this one then waits for it (see
         :meth:`~gutstride.store.workspace.Workspace.locked`). Stream files left by an import that was killed are
         removed once the lock is held.
+    sample
+        Of a microbiome table, store only this sample (the athlete's). Without it, a table of several people or
+        of undated samples is refused (see :func:`~gutstride.store.microbiome.personal_samples`).
     """
     files = walk_inputs(paths)
     bytes_total = sum(path.stat().st_size for path, problem in files if not problem)
@@ -373,6 +377,7 @@ def import_paths(
     with ws.locked(on_wait):
         ws.remove_orphan_streams()
         run = _Run(ws, person_id, workers, progress, bytes_total)
+        run.sample = sample
         try:
             for item in _iter_items(files, Budget(limits or ZipLimits())):
                 run.add(item)
@@ -406,6 +411,7 @@ class _Run:
         self.warmed = False
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
         self.in_flight = 0  # bytes of content in the pending jobs
+        self.sample: str | None = None  # the athlete's sample of a microbiome table
         self._spill: tempfile.TemporaryDirectory[str] | None = None
         self.batch: list[tuple[int, _Item, str, _Decoded | str]] = []  # decoded, not yet stored
         self.batch_started = time.monotonic()
@@ -713,12 +719,12 @@ class _Run:
 
     def _microbiome(self, item: _Item, content: _Content) -> ImportRecord:
         from gutstride.ingest.microbiome.read import read_table
-        from gutstride.store.microbiome import save_table
+        from gutstride.store.microbiome import personal_samples, save_table
 
         fmt, sha = content.fmt, content.sha
         path = item.path or content.spill
         assert path is not None and fmt is not None
-        table = read_table(path)
+        table = personal_samples(read_table(path), item.label, self.sample)
         with self.ws.session() as session:
             n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
         n_samples = len(table.sample_ids)
