@@ -44,7 +44,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     owner, other = ws.create_athlete("owner"), ws.create_athlete("other")
     log = tmp_path_factory.mktemp("log") / "log.csv"
     log.write_text("date,bloating,blood_in_stool\n2026-11-01,4,true\n")
-    records = import_files(ws, owner, [FIT, TABLE, log], workers=1)
+    records = import_files(ws, owner, [FIT, TABLE, log], workers=1, sample="Sample1")
     assert [r.status for r in records] == ["ok", "ok", "ok"], records
     profile.set_profile(ws, owner, Profile(birth_year=1980, resting_hr=50), TODAY)
     (activity_id,) = load_activities(ws, owner)["id"]

@@ -31,10 +31,24 @@ def _debug() -> bool:
     return STATE.debug
 
 
+class Interrupted(BaseException):  # noqa: N818 - named for what the user did
+    """Ctrl-C. Not a KeyboardInterrupt, which click would turn into a blank line and an "Aborted!"."""
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise Interrupted
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script: run the command, mapping user errors to exit code 2."""
+    """Entry point of the console script: run the command, mapping user errors (and file-system refusals) to exit
+    code 2 and Ctrl-C to one line and exit code 130."""
+    import signal
+    import threading
+
     from gutstride.errors import GutstrideError
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         files = _plain_inspect(args)
@@ -52,6 +66,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except (Interrupted, KeyboardInterrupt):  # Ctrl-C: one line; what was committed stays
+        print("interrupted: what was stored so far is kept; run the command again to finish", file=sys.stderr)
+        sys.exit(130)
+    except OSError as exc:  # the file system said no (unwritable output, full disk): the user's to fix
+        if _debug():
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # a bug: one line unless --debug
         if _debug():
             raise

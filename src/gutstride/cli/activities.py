@@ -10,33 +10,29 @@ import typer
 
 from gutstride.cli.common import PERSON_OPTION, WORKSPACE_OPTION, open_athlete, print_json
 from gutstride.cli.inspect_files import STATUS_STYLE, inspect_files
+from gutstride.cli.tables import print_table
 
 if TYPE_CHECKING:
     from gutstride.model.import_record import ImportRecord
     from gutstride.store.workspace import Workspace
 
+#: Statuses of a file whose content is in the workspace.
+_IMPORTED = ("ok", "partial", "duplicate")
+
 
 def _print_import_table(records: list[ImportRecord], title: str) -> None:
     from collections import Counter
 
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for name in ("file", "status", "kind", "format", "items", "reason"):
-        table.add_column(name, overflow="fold")
-    for record in records:
-        shown = "imported" if record.status == "ok" else record.status
-        style = STATUS_STYLE.get(shown, "")
-        table.add_row(
-            record.path, f"[{style}]{shown}[/]", record.kind, record.format or "", str(record.n_items),
-            record.message,
-        )
-    console = Console()
-    console.print(table)
-    counts = Counter("imported" if r.status == "ok" else r.status for r in records)
+    shown = ["imported" if record.status == "ok" else record.status for record in records]
+    cells = [
+        [record.path, status, record.kind, record.format or "", str(record.n_items), record.message]
+        for record, status in zip(records, shown, strict=True)
+    ]
+    print_table(title, ["file", "status", "kind", "format", "items", "reason"], cells,
+                [STATUS_STYLE.get(status, "") for status in shown])
+    counts = Counter(shown)
     if counts:
-        console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+        typer.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +54,8 @@ def register(app: typer.Typer) -> None:
         person: int | None = PERSON_OPTION,
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU)."),
         rank: str = typer.Option("genus", "--rank", help="Rank read from consumer gut tests listing every rank."),
+        sample: str | None = typer.Option(
+            None, "--sample", help="Of a microbiome table holding several people's samples, the one that is yours."),
     ) -> None:
         """Import workout files, whole-account exports, microbiome tables and log files into the workspace."""
         from gutstride.services.importing import collect_files
@@ -73,13 +71,14 @@ def register(app: typer.Typer) -> None:
             return
         ws, athlete = open_athlete(workspace, person, create=True)
         total = sum(path.stat().st_size for path in files)
-        records = _import_with_progress(ws, athlete, paths, workers, total, show=not as_json, rank=rank)
+        records = _import_with_progress(ws, athlete, paths, workers, total, show=not as_json, rank=rank,
+                                        sample=sample)
         if as_json:
             print_json([record.to_dict() for record in records])
         else:
             _print_import_table(records, f"Import into {ws.path}")
         refused = [r for r in records if r.status in ("skipped", "error")]
-        if records and len(refused) == len(records):
+        if records and not any(r.status in _IMPORTED for r in records):
             from gutstride.errors import BadInputError
 
             reasons = "; ".join(f"{Path(r.path).name}: {r.message}" for r in refused[:5])
@@ -88,7 +87,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _import_with_progress(
-    ws: Workspace, athlete: int, paths: list[Path], workers: int, total: int, show: bool, rank: str = "genus"
+    ws: Workspace, athlete: int, paths: list[Path], workers: int, total: int, show: bool, rank: str = "genus",
+    sample: str | None = None,
 ) -> list[ImportRecord]:
     from rich.console import Console
     from rich.progress import (
@@ -113,4 +113,8 @@ def _import_with_progress(
         def progress(files_done: int, bytes_done: int, bytes_total: int) -> None:
             bar.update(task, completed=bytes_done, total=bytes_total, files=files_done)
 
-        return import_files(ws, athlete, paths, workers=workers, progress=progress, rank=rank)
+        def waiting() -> None:
+            console.print(f"another import is writing to {ws.path}; waiting for it to finish...", soft_wrap=True)
+
+        return import_files(ws, athlete, paths, workers=workers, progress=progress, rank=rank, on_wait=waiting,
+                            sample=sample)

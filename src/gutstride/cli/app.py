@@ -7,7 +7,7 @@ body, so that ``gutstride --help`` starts fast.
 from __future__ import annotations
 
 import typer
-from typer._click.exceptions import ClickException  # typer vendors click: its usage errors derive from this
+from typer._click.exceptions import BadParameter, ClickException  # typer vendors click: its usage errors
 
 from gutstride import __version__
 from gutstride.cli import activities, athlete, evidence, log, microbiome, profile, report, research
@@ -57,6 +57,9 @@ def run(argv: list[str]) -> int:
     except typer.Abort:
         typer.echo("aborted", err=True)
         return 1
+    except BadParameter as exc:  # e.g. an unreadable file argument: one line, as any other user error
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return 2
     except ClickException as exc:  # usage errors: click's own message, exit code 2
         exc.show()
         return int(exc.exit_code)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gutstride.cli.tables import print_table
 from gutstride.services.inspect import describe_file
 
 STATUS_STYLE = {
@@ -27,24 +28,18 @@ def _fmt(value: Any, digits: int = 0) -> str:
 
 
 def print_inspect_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Activity files")
-    for name in ("file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
-                 "distance km", "message"):
-        table.add_column(name, overflow="fold")
+    headers = ["file", "status", "format", "sport", "start (UTC)", "duration", "records", "HR", "avg/max HR",
+               "distance km", "message"]
+    cells = []
     for row in rows:
         minutes = "" if row["duration_s"] is None else f"{row['duration_s'] / 60:.1f} min"
         km = "" if row["distance_m"] is None else f"{row['distance_m'] / 1000:.2f}"
         hr = "" if row["max_hr"] is None else f"{_fmt(row['avg_hr'])}/{_fmt(row['max_hr'])}"
-        style = STATUS_STYLE.get(row["status"], "")
-        table.add_row(
-            Path(row["path"]).name, f"[{style}]{row['status']}[/]", _fmt(row["format"]), _fmt(row["sport"]),
-            _fmt(row["start_time"]), minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
-        )
-    Console().print(table)
-
+        cells.append([
+            Path(row["path"]).name, row["status"], _fmt(row["format"]), _fmt(row["sport"]), _fmt(row["start_time"]),
+            minutes, str(row["n_records"]), str(row["n_hr"]), hr, km, row["message"] or "",
+        ])
+    print_table("Activity files", headers, cells, [STATUS_STYLE.get(row["status"], "") for row in rows])
 
 
 def inspect_files(paths: list[Path], as_json: bool) -> None:

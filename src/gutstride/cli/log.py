@@ -190,7 +190,7 @@ def _entry(workspace: str | None, person: int | None, day: str | None, activity:
 
     from gutstride.cli.common import print_json
     from gutstride.errors import BadInputError
-    from gutstride.ingest.logs import LogValidationError, entry_from_mapping, entry_to_dict
+    from gutstride.ingest.logs import LogValidationError, entry_from_mapping, entry_to_dict, future_date_problem
     from gutstride.services.logs import add_log_entries, list_log_entries
 
     record: dict[str, Any] = {"date": day or date.today().isoformat()}
@@ -202,6 +202,11 @@ def _entry(workspace: str | None, person: int | None, day: str | None, activity:
     entry, problems = entry_from_mapping({**record, **given})
     if entry is None:
         raise LogValidationError("log entry", [f"{QUICK_FLAGS.get(c, c)}: {message}" for c, message in problems])
+    future = future_date_problem(entry.day)
+    if future is not None and future[0] == "error":
+        raise BadInputError(f"log entry date: {future[1]}")
+    if future is not None:
+        typer.echo(f"warning: {future[1]}", err=True)
     ws, athlete = open_athlete(workspace, person, create=True)
     key = (entry.day, entry.activity_ref)
     stored = next((e for e in list_log_entries(ws, athlete) if (e.day, e.activity_ref) == key), None)

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
-    from gutstride.model.activity import ActivitySummary
+    from gutstride.model.activity import Activity, ActivitySummary
 
 #: Separator between an archive's path and a member's name in the labels of members (``export.zip!/a/b.fit``).
 MEMBER_SEP = "!/"
@@ -79,7 +79,7 @@ class ExportMember:
     from a Strava ``activities.csv`` (keys ``name``, ``sport``, ``perceived_exertion``, ``gear``,
     ``relative_effort``, ``strava_id``), empty when there is none. ``packed_size`` is the member's compressed size
     (used for progress). ``strava_rows`` is set on a Strava ``activities.csv`` itself: the number of its rows
-    joined to files (the csv is metadata, not activities to import).
+    joined to files found in the export.
     """
 
     label: str
@@ -88,6 +88,11 @@ class ExportMember:
     meta: dict[str, Any] = field(default_factory=dict)
     packed_size: int = 0
     strava_rows: int | None = None
+    #: On a Strava ``activities.csv``: the activities of its rows that name no file (manual entries such as
+    #: strength sessions), built from the list alone and without a stream; and how many rows name a file that
+    #: is not in the export.
+    strava_manual: list[Activity] = field(default_factory=list)
+    strava_missing: int = 0
     #: In lazy mode: the member's decompressed content, chunk by chunk, with every limit applied (a limit hit
     #: raises :class:`~gutstride.errors.BadInputError`). Valid only until the walk moves on to the next member.
     chunks: Callable[[], Iterator[bytes]] | None = None
@@ -164,7 +169,8 @@ def _walk(handle: BinaryIO, label: str, budget: Budget, depth: int, lazy: bool) 
             raise _LimitExceeded(
                 f"too many members: more than {limits.max_members} files in the export; nothing more was read"
             )
-        strava = _strava_metadata(archive, infos, label, budget)
+        strava, manual = _strava_metadata(archive, infos, label, budget)
+        found = sum(_strava_key(info.filename) in strava for info in infos)
         for info in infos:
             if budget.exhausted:
                 raise _LimitExceeded(budget.exhausted)
@@ -192,20 +198,22 @@ def _walk(handle: BinaryIO, label: str, budget: Budget, depth: int, lazy: bool) 
                 yield from _walk_nested(archive, info, member_label, budget, depth + 1, lazy)
                 continue
             meta = strava.get(_strava_key(info.filename), {})
-            rows = len(strava) if strava and info.filename.lower() == "activities.csv" else None
+            is_list = (strava or manual) and info.filename.lower() == "activities.csv"
+            extra: dict[str, Any] = {"meta": meta, "packed_size": info.compress_size}
+            if is_list:
+                extra.update(strava_rows=found, strava_manual=manual, strava_missing=len(strava) - found)
             if lazy:
                 def chunks(info: zipfile.ZipInfo = info) -> Iterator[bytes]:
                     return iter_member(archive, info, budget, max_bytes=limits.max_member_bytes)
 
-                yield ExportMember(member_label, None, meta=meta, packed_size=info.compress_size, strava_rows=rows,
-                                   chunks=chunks)
+                yield ExportMember(member_label, None, chunks=chunks, **extra)
                 continue
             try:
                 data = read_member(archive, info, budget, max_bytes=limits.max_member_bytes)
             except BadInputError as exc:
                 yield ExportMember(member_label, None, skip_reason=str(exc), packed_size=info.compress_size)
                 continue
-            yield ExportMember(member_label, data, meta=meta, packed_size=info.compress_size, strava_rows=rows)
+            yield ExportMember(member_label, data, **extra)
 
 
 def _walk_nested(
@@ -310,36 +318,59 @@ def _strava_key(name: str) -> str:
 
 def _strava_metadata(
     archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str, budget: Budget
-) -> dict[str, dict[str, Any]]:
-    """The rows of a Strava ``activities.csv`` at the root of ``archive``, keyed by member name (lower case)."""
+) -> tuple[dict[str, dict[str, Any]], list[Activity]]:
+    """The rows of a Strava ``activities.csv`` at the root of ``archive``: those naming a file, keyed by member name
+    (lower case), and the activities of those naming none (see :func:`parse_strava_csv`)."""
     for info in infos:
         if info.filename.lower() == "activities.csv":
             try:
                 text = read_member(archive, info, budget).decode("utf-8-sig", errors="replace")
             except BadInputError:
-                return {}
-            return read_strava_csv(text)
-    return {}
+                return {}, []
+            return parse_strava_csv(text)
+    return {}, []
 
 
 def read_strava_csv(text: str) -> dict[str, dict[str, Any]]:
-    """Parse a Strava ``activities.csv``: ``{filename (lower case): metadata}`` for rows naming a file.
+    """The rows of a Strava ``activities.csv`` that name a file: ``{filename (lower case): metadata}``.
+
+    See :func:`parse_strava_csv`.
+    """
+    return parse_strava_csv(text)[0]
+
+
+#: How Strava writes ``Activity Date`` (in UTC), newest first; a date alone is not enough to place an activity.
+STRAVA_DATE_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%d %b %Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_strava_csv(text: str) -> tuple[dict[str, dict[str, Any]], list[Activity]]:
+    """Parse a Strava ``activities.csv``: ``({filename (lower case): metadata}, manual activities)``.
 
     Metadata keys: ``name`` (Activity Name), ``sport`` (Activity Type mapped by :data:`STRAVA_SPORTS`, ``None``
     if unknown), ``strava_type`` (as written), ``perceived_exertion`` (Perceived Exertion, Strava's 1-10 scale),
     ``relative_effort`` (Strava's own heart-rate score; *not* a perceived exertion and kept apart), ``gear``
     (Activity Gear) and ``strava_id`` (Activity ID). The csv repeats some column names; the first is used.
+
+    A row naming no file (a manual entry: a strength session logged by hand) becomes an
+    :class:`~gutstride.model.activity.Activity` without a stream: sport, start (``Activity Date`` in UTC, with its
+    time of day, one of :data:`STRAVA_DATE_FORMATS`), duration (the first ``Elapsed Time``, seconds), distance
+    (the first ``Distance``, km), name, perceived exertion and gear. A manual row without a readable start or
+    duration is left out (it cannot be placed in time).
     """
+    from datetime import UTC, datetime
+
+    from gutstride.model.activity import Activity, ActivitySummary, empty_stream
+
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        return {}
+        return {}, []
     index: dict[str, int] = {}
     for i, name in enumerate(header):
         index.setdefault(name.strip().lower(), i)
     if "filename" not in index:
-        return {}
+        return {}, []
 
     def cell(row: list[str], column: str) -> str | None:
         i = index.get(column)
@@ -348,14 +379,20 @@ def read_strava_csv(text: str) -> dict[str, dict[str, Any]]:
         value = row[i].strip()
         return value or None
 
+    def start(text: str | None) -> datetime | None:
+        for fmt in STRAVA_DATE_FORMATS:
+            try:
+                return datetime.strptime(text or "", fmt).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        return None
+
     out: dict[str, dict[str, Any]] = {}
+    manual: list[Activity] = []
     try:
         for row in reader:
-            filename = cell(row, "filename")
-            if not filename:
-                continue
             strava_type = cell(row, "activity type")
-            out[_strava_key(filename)] = {
+            meta = {
                 "name": cell(row, "activity name"),
                 "sport": STRAVA_SPORTS.get((strava_type or "").lower()),
                 "strava_type": strava_type,
@@ -364,9 +401,24 @@ def read_strava_csv(text: str) -> dict[str, dict[str, Any]]:
                 "gear": cell(row, "activity gear"),
                 "strava_id": cell(row, "activity id"),
             }
+            filename = cell(row, "filename")
+            if filename:
+                out[_strava_key(filename)] = meta
+                continue
+            began, elapsed = start(cell(row, "activity date")), _number(cell(row, "elapsed time"))
+            if began is None or elapsed is None or elapsed < 0:
+                continue
+            km = _number(cell(row, "distance"))
+            sport = STRAVA_SPORTS.get((strava_type or "").lower(), "other")
+            summary = ActivitySummary(
+                sport=sport, start_time=began, duration_s=elapsed,
+                distance_m=km * 1000 if km is not None and km >= 0 else None, name=cell(row, "activity name"),
+                perceived_exertion=_number(cell(row, "perceived exertion")), gear=cell(row, "activity gear"),
+            )
+            manual.append(Activity(summary, empty_stream(0)))
     except csv.Error:
         pass
-    return out
+    return out, manual
 
 
 def _number(text: str | None) -> float | None:

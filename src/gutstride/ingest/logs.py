@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,8 @@ from gutstride.model.log_entry import (
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
+
+log = logging.getLogger(__name__)
 
 
 class LogValidationError(BadInputError):
@@ -188,10 +191,28 @@ def _is_json(head: bytes, name: str) -> bool:
     return head.lstrip()[:1] in (b"[", b"{")
 
 
-def read_log(data: bytes, name: str) -> list[LogEntry]:
+#: How many days after today (this computer's date) a log entry may be dated: one, for a time zone ahead of it.
+MAX_DAYS_AHEAD = 1
+
+
+def future_date_problem(day: date, today: date | None = None) -> tuple[str, str] | None:
+    """``("error", why)`` for a day more than :data:`MAX_DAYS_AHEAD` after ``today`` (default: the local date),
+    ``("warning", why)`` for a day after today but within it, ``None`` otherwise."""
+    today = today or date.today()
+    ahead = (day - today).days
+    if ahead > MAX_DAYS_AHEAD:
+        return "error", f"{day} is {ahead} days in the future (at most {MAX_DAYS_AHEAD} day ahead is accepted)"
+    if ahead > 0:
+        return "warning", f"{day} is after today ({today}); accepted, as it is today in a time zone ahead"
+    return None
+
+
+def read_log(data: bytes, name: str, today: date | None = None) -> list[LogEntry]:
     """Read and validate a log file (CSV or JSON, chosen by extension, else by content).
 
-    JSON is a list of objects (or ``{"entries": [...]}``) with the same keys as the CSV columns.
+    JSON is a list of objects (or ``{"entries": [...]}``) with the same keys as the CSV columns. A date in the
+    future is refused, or warned about if it is at most a day ahead (:func:`future_date_problem`, against
+    ``today``, by default the local date).
 
     Raises
     ------
@@ -220,6 +241,12 @@ def read_log(data: bytes, name: str) -> list[LogEntry]:
             problems.append(f"{where}, {col}: {message}")
         if entry is None:
             continue
+        future = future_date_problem(entry.day, today)
+        if future is not None and future[0] == "error":
+            problems.append(f"{where}: {future[1]}")
+            continue
+        if future is not None:
+            log.warning("%s, %s: %s", name, where, future[1])
         key = (entry.day, entry.activity_ref)
         if key in seen:
             problems.append(f"{where}: same date and activity as {seen[key]} (one entry per day or activity)")

@@ -50,7 +50,7 @@ from gutstride.model.import_record import ImportRecord, Kind
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from gutstride.model.activity import DecodedFile
+    from gutstride.model.activity import Activity, DecodedFile
     from gutstride.store.schema import Person
     from gutstride.store.workspace import Workspace
 
@@ -86,6 +86,8 @@ class _Item:
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
     strava_rows: int | None = None
+    strava_manual: list[Activity] = field(default_factory=list)
+    strava_missing: int = 0
     size_in_flight: int = 0
     #: A whole-account health export read as one (:func:`gutstride.ingest.health_exports.export_kind`).
     export: str | None = None
@@ -109,35 +111,50 @@ def collect_files(paths: list[Path]) -> list[Path]:
     Hidden files and folders (name starting with ``.``) inside folders are left out. Raises
     :class:`~gutstride.errors.MissingDataError` for a path that does not exist.
     """
-    files: list[Path] = []
+    return [path for path, problem in walk_inputs(paths) if not problem]
+
+
+def walk_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Like :func:`collect_files`, but each entry is ``(path, problem)``: ``problem`` is empty for a file, and for
+    a folder that could not be listed it says why (so that the folder gets a record instead of vanishing)."""
+    found: list[tuple[Path, str]] = []
     for path in paths:
         path = Path(path)
         if not path.exists():
             raise MissingDataError(f"no such file or folder: {path}")
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                rel = found.relative_to(path).parts
-                if found.is_file() and not any(part.startswith(".") for part in rel):
-                    files.append(found)
-        else:
-            files.append(path)
-    return files
+        if not path.is_dir():
+            found.append((path, ""))
+            continue
+        inside: list[tuple[Path, str]] = []
+
+        def unreadable(exc: OSError, inside: list[tuple[Path, str]] = inside) -> None:
+            inside.append((Path(exc.filename), f"cannot read folder ({exc.strerror or exc})"))
+
+        for folder, dirs, names in os.walk(path, onerror=unreadable):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            inside += [(Path(folder) / n, "") for n in names if not n.startswith(".") and (Path(folder) / n).is_file()]
+        found += sorted(inside)
+    return found
 
 
-def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
+def _iter_items(files: list[tuple[Path, str]], budget: Budget) -> Iterator[_Item]:
     from gutstride.ingest.apple_health import is_route_of
     from gutstride.ingest.health_exports import export_kind, folder_exports
 
-    roots = folder_exports(files)
+    readable = [path for path, problem in files if not problem]
+    roots = folder_exports(readable)
     for root, kind in roots.items():
         yield _Item(str(root), path=root, export=kind)
     exports = []
-    for path in files:
+    for path in readable:
         if path.name == "export.xml":
             with open(path, "rb") as handle:
                 if export_kind(path, handle.read(HEAD_BYTES)):
                     exports.append(path)
-    for path in files:
+    for path, problem in files:
+        if problem:
+            yield _Item(str(path), skip_reason=f"error: {problem}")
+            continue
         try:
             with open(path, "rb") as handle:
                 head = handle.read(HEAD_BYTES)
@@ -162,7 +179,8 @@ def _iter_items(files: list[Path], budget: Budget) -> Iterator[_Item]:
                 for member in iter_export(path, str(path), lazy=True, budget=budget):
                     yield _Item(
                         member.label, size=member.packed_size, meta=member.meta, skip_reason=member.skip_reason,
-                        strava_rows=member.strava_rows, chunks=member.chunks,
+                        strava_rows=member.strava_rows, strava_manual=member.strava_manual,
+                        strava_missing=member.strava_missing, chunks=member.chunks,
                     )
             except GutstrideError as exc:
                 yield _Item(str(path), size=size, skip_reason=f"error: {exc}")
@@ -303,12 +321,47 @@ def _decode_job(data: bytes, name: str, zone: str = "") -> _Decoded | str:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool; forked on Linux (workers inherit the loaded readers), the platform default elsewhere."""
+    """A process pool; forked on Linux (workers inherit the loaded readers), the platform default elsewhere.
+
+    Each worker runs :func:`_worker_init` first, so that it never outlives the import.
+    """
     import multiprocessing
     import sys
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    return ProcessPoolExecutor(workers, mp_context=context)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+#: ``prctl`` option asking Linux to send a signal to this process when its parent dies (``<linux/prctl.h>``).
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Make an import worker exit when the importing process dies, however it dies (even SIGKILL).
+
+    On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` has the kernel kill the worker when its parent exits; elsewhere
+    a daemon thread checks every second whether the parent is still there. Ctrl-C (SIGINT, sent to the whole
+    process group by the terminal) is ignored here: the importing process handles it and stops the workers.
+    """
+    import signal
+    import sys
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
+        os._exit(1)
 
 
 def import_files(
@@ -319,6 +372,8 @@ def import_files(
     progress: Progress | None = None,
     limits: ZipLimits | None = None,
     rank: str = "genus",
+    on_wait: Callable[[], None] | None = None,
+    sample: str | None = None,
 ) -> list[ImportRecord]:
     """Import files, folders and export zips into ``ws`` for ``athlete_id``; one record per file, in input order.
 
@@ -344,18 +399,31 @@ def import_files(
         all the exports of this import together.
     rank
         The rank read from consumer gut-test results that list every rank (uBiome, abundance profiles).
+    on_wait
+        Called once if another import holds the workspace lock; this one then waits for it (see
+        :meth:`~gutstride.store.workspace.Workspace.locked`). Stream files left by an import that was killed are
+        removed once the lock is held.
+    sample
+        Of a microbiome table, store only this sample (the athlete's). Without it, a table of several people or
+        of undated samples is refused (see :func:`~gutstride.store.microbiome.personal_samples`).
     """
-    files = collect_files(paths)
-    bytes_total = sum(path.stat().st_size for path in files)
+    files = walk_inputs(paths)
+    bytes_total = sum(path.stat().st_size for path, problem in files if not problem)
     if workers <= 0:
         workers = min(os.cpu_count() or 1, 8)
-    run = _Run(ws, athlete_id, workers, progress, bytes_total, rank)
-    try:
-        for item in _iter_items(files, Budget(limits or ZipLimits())):
-            run.add(item)
-        run.drain()
-    finally:
-        run.close()
+    with ws.locked(on_wait):
+        ws.remove_orphan_streams()
+        run = _Run(ws, athlete_id, workers, progress, bytes_total, rank)
+        run.sample = sample
+        try:
+            for item in _iter_items(files, Budget(limits or ZipLimits())):
+                run.add(item)
+            run.drain()
+        except BaseException:  # Ctrl-C or a bug: stop the workers now rather than letting them finish the queue
+            run.stop()
+            raise
+        finally:
+            run.close()
     return [record for record in run.records if record is not None]
 
 
@@ -383,6 +451,7 @@ class _Run:
         self.warmed = False
         self.pending: deque[tuple[int, _Item, str, Future[Any]]] = deque()
         self.in_flight = 0  # bytes of content in the pending jobs
+        self.sample: str | None = None  # the athlete's sample of a microbiome table
         self._spill: tempfile.TemporaryDirectory[str] | None = None
         self.batch: list[tuple[int, _Item, str, _Decoded | str]] = []  # decoded, not yet stored
         self.batch_started = time.monotonic()
@@ -442,15 +511,18 @@ class _Run:
             record = ImportRecord(item.label, "duplicate", f"already imported from {self.known[sha]}", sha256=sha)
             self._done(slot, record, item)
             return
-        if sha in self.seen:
+        if sha in self.seen:  # recorded, so that the workspace's records and this import's summary agree
             record = ImportRecord(item.label, "duplicate", f"same content as {self.seen[sha]}", sha256=sha)
+            self._store_record(record)
             self._done(slot, record, item)
             return
         if sha:
             self.seen[sha] = item.label
         if item.strava_rows is not None:
-            message = f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"
-            record = ImportRecord(item.label, "ok", message, "activity", "strava-csv", sha)
+            listed = self._strava_list(slot, item, sha)
+            if listed is None:
+                return
+            record = listed
         elif content.error:
             record = ImportRecord(item.label, "error", content.error, content.route, content.fmt, sha or None)
         elif content.route == "activity":
@@ -485,6 +557,21 @@ class _Run:
         record = self._export(item, sha)
         self._store_record(record)
         self._done(slot, record, item)
+
+    def _strava_list(self, slot: int, item: _Item, sha: str) -> ImportRecord | None:
+        """The record of a Strava ``activities.csv``; with manual activities (rows without a file), ``None``: they
+        are queued to be stored like a decoded file, and the record comes with them."""
+        from gutstride.model.activity import DecodedFile
+
+        notes = [f"Strava activity list: metadata of {item.strava_rows} activities joined to their files"]
+        if item.strava_missing:
+            notes.append(f"{item.strava_missing} rows name a file that is not in the export")
+        if not item.strava_manual:
+            return ImportRecord(item.label, "ok", "; ".join(notes), "activity", "strava-csv", sha)
+        notes.append(f"{len(item.strava_manual)} activities without a file stored from the list (no stream)")
+        decoded = DecodedFile("strava-csv", "ok", "; ".join(notes), item.strava_manual)
+        self.batch.append((slot, item, sha, _Decoded(decoded, [None] * len(item.strava_manual))))
+        return None
 
     def spill_dir(self) -> Path:
         """A temporary folder for export members a reader needs as a file (removed when the import ends)."""
@@ -537,6 +624,18 @@ class _Run:
         while self.pending:
             self._finish_one()
         self._flush()
+
+    def stop(self) -> None:
+        """Stop the workers at once: cancel the queued jobs and terminate the running ones."""
+        if self.pool is not None:
+            processes = list(self.pool._processes.values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(5)
+            self.pool = None
+        self.pending.clear()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -732,12 +831,12 @@ class _Run:
 
     def _microbiome(self, item: _Item, content: _Content) -> ImportRecord:
         from gutstride.ingest.microbiome.read import read_table
-        from gutstride.store.microbiome import save_table
+        from gutstride.store.microbiome import personal_samples, save_table
 
         fmt, sha = content.fmt, content.sha
         path = item.path or content.spill
         assert path is not None and fmt is not None
-        table = read_table(path, self.rank)
+        table = personal_samples(read_table(path, self.rank), item.label, self.sample)
         with self.ws.session() as session:
             n = save_table(self.ws, session, self._person(session), table, item.label, sha, fmt)
         n_samples = len(table.sample_ids)

@@ -52,6 +52,53 @@ def collection_date(metadata: dict[str, str]) -> date | None:
     return None
 
 
+#: Sample-metadata keys naming the person a sample comes from (compared case-insensitively).
+HOST_KEYS = ("host_subject_id", "host_id", "subject_id", "participant_id", "individual")
+
+
+def personal_samples(table: FeatureTable, source: str, sample: str | None = None) -> FeatureTable:
+    """The samples of ``table`` that may go into one athlete's workspace.
+
+    With ``sample``, that sample alone. Otherwise a table of several samples must be one person's series: all
+    from one host (:data:`HOST_KEYS` in the sample metadata, where present) and all dated (:data:`DATE_KEYS`);
+    a table of samples from several hosts, or of several samples not all dated, is a cohort, and is refused with
+    :class:`~gutstride.errors.BadInputError` saying to pick the athlete's sample or to use research mode.
+    """
+    from gutstride.errors import BadInputError, MissingDataError
+    from gutstride.ingest.microbiome.cohort import subset_samples
+
+    ids = table.sample_ids
+    if sample is not None:
+        if sample not in ids:
+            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+            raise MissingDataError(f"{source}: no sample {sample!r} in this table (its {len(ids)} samples: {shown})")
+        return subset_samples(table, [sample])
+    if len(ids) <= 1:
+        return table
+    hosts = {host for sid in ids if (host := _host(table.sample_metadata.get(sid, {})))}
+    undated = sum(collection_date(table.sample_metadata.get(sid, {})) is None for sid in ids)
+    if len(hosts) > 1:
+        why = f"from {len(hosts)} different people (host ids in its metadata)"
+    elif undated:
+        why = f"of which {undated} have no collection date"
+    else:
+        return table
+    raise BadInputError(
+        f"{source}: this table holds {len(ids)} samples {why}, so it is a cohort, not one person's series. Import "
+        f"the sample that is yours with --sample ID (e.g. --sample {ids[0]}), or analyse the whole table in "
+        "research mode (gutstride alpha, beta, permanova, reference)."
+    )
+
+
+def _host(metadata: dict[str, str]) -> str | None:
+    lowered = {str(k).strip().lower(): str(v).strip() for k, v in metadata.items()}
+    for key in HOST_KEYS:
+        value = lowered.get(key)
+        if value and value.lower() not in ("not provided", "unspecified", "unknown", "na", "nan", "none"):
+            return value
+    return None
+
+
 def save_table(
     ws: Workspace,
     session: Session,

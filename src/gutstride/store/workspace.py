@@ -7,6 +7,8 @@ Layout of a workspace folder::
       gutstride.sqlite        entities (unless a database URL is given)
       athletes/<id>/...       each athlete's streams, R-R intervals, microbiome features and original uploads
                               (see gutstride.store.storage for the keys)
+      .lock                   held (flock) by the import writing to the workspace
+      .schema.lock            held while the database is created or migrated
 
 Every read and write of an athlete's data takes the athlete's id. Files are found under that athlete's prefix,
 so a row id of another athlete finds nothing.
@@ -14,11 +16,15 @@ so a row id of another athlete finds nothing.
 Opening a workspace checks the schema revision; an older database is migrated once (``migrated_from`` then says
 from which revision), and files of the layout before per-athlete prefixes (``streams/``, ``microbiome/`` at the
 top) are moved under their athlete's prefix. One engine is kept per database URL per process.
+
+Streams are written before the transaction that adds their rows commits, so an import killed in between leaves
+stream files without a row; :meth:`Workspace.remove_orphan_streams` deletes them, under the lock, when the next
+import starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +43,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 DB_NAME = "gutstride.sqlite"
+LOCK_NAME = ".lock"
+SCHEMA_LOCK_NAME = ".schema.lock"
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -71,6 +79,24 @@ def engine_for(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         _ENGINES[url] = engine
     return engine
+
+
+@contextmanager
+def _flock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed); call ``on_wait`` once if it must wait."""
+    import fcntl
+
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Workspace:
@@ -108,8 +134,11 @@ class Workspace:
         self.migrated_from: str | None = None
         before = current_revision(self.engine)
         if before != head_revision():
-            upgrade(self.engine)
-            self.migrated_from = before or ("new" if create else None)
+            with _flock(self.path / SCHEMA_LOCK_NAME):  # two commands creating one workspace at once migrate in turn
+                before = current_revision(self.engine)
+                if before != head_revision():
+                    upgrade(self.engine)
+                    self.migrated_from = before or ("new" if create else None)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._move_legacy_files()
 
@@ -139,6 +168,34 @@ class Workspace:
             session.add(person)
             session.flush()
             return person.id
+
+    @contextmanager
+    def locked(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the workspace's write lock: an exclusive ``flock`` on ``<workspace>/.lock``.
+
+        If another process holds it, ``on_wait`` is called once and this one waits until it is released. The
+        kernel releases the lock when its holder exits, even on SIGKILL, so a killed import never leaves it
+        stuck. (A PostgreSQL workspace of the web app serialises one athlete's imports in its job queue.)
+        """
+        with _flock(self.path / LOCK_NAME, on_wait):
+            yield
+
+    def remove_orphan_streams(self) -> list[str]:
+        """Delete stream and R-R files whose activity row does not exist (left by a killed import); return their keys.
+
+        Call it while holding :meth:`locked`, so that no import is between writing a stream and committing its row.
+        """
+        with self.session() as session:
+            athletes = list(session.scalars(select(Person.id)))
+            owned = {(person, row) for row, person in session.execute(select(ActivityRow.id, ActivityRow.person_id))}
+        removed = []
+        for athlete in athletes:
+            for key in self.storage.list(f"{athlete_prefix(athlete)}streams/"):
+                stem = key.rsplit("/", 1)[-1].split(".", 1)[0]
+                if not (stem.isdigit() and (athlete, int(stem)) in owned):
+                    self.storage.delete(key)
+                    removed.append(key)
+        return removed
 
     # -- files under the athlete's prefix -------------------------------------------------------------------
     @staticmethod

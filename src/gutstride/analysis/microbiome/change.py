@@ -50,7 +50,11 @@ def _genus_shares(table: FeatureTable, i: int) -> dict[str, float]:
 
 def sample_changes(table: FeatureTable, dates: list[date | None],
                    reference: ReferenceCohort | None = None, n_taxa: int = 5) -> list[dict[str, Any]]:
-    """Change between each pair of consecutive samples (in date order).
+    """Change between each pair of consecutive dated samples (in date order).
+
+    Only dated samples form a series: a sample without a date cannot be placed in time, so with fewer than two
+    dated samples there is no change to report (a table of undated samples, e.g. a cohort, is never one
+    person's change over time).
 
     Returns one dict per pair: ``from``/``to`` (sample ids), ``from_date``/``to_date``, ``braycurtis`` (genus level),
     ``top_changes`` (the ``n_taxa`` genera whose share moved most: genus, before, after), ``compared_with``: the
@@ -58,7 +62,8 @@ def sample_changes(table: FeatureTable, dates: list[date | None],
     one), ``judged`` and ``judgement`` (why it cannot be judged: :data:`NO_WITHIN_PERSON`, or samples of different
     people), and ``different_people`` when the two samples are known to come from different hosts.
     """
-    order = sorted(range(len(table.sample_ids)), key=lambda i: (dates[i] is None, dates[i] or date.min))
+    dated = [i for i in range(len(table.sample_ids)) if dates[i] is not None]
+    order = sorted(dated, key=lambda i: dates[i] or date.min)
     if len(order) < 2:
         return []
     dm = genus_distances(table)
@@ -172,7 +177,7 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
     else:
         findings.append(Finding(
             "microbiome.change_between_samples", "microbiome",
-            "Change over time: not enough data yet (needs two samples)",
+            "Change over time: not enough data yet (needs two dated samples)",
             direction="not_enough_data", n=n, claim_id="microbiome-sample-variability"))
     return findings
 

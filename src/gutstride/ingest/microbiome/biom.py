@@ -74,8 +74,24 @@ def parse_biom_bytes(raw: bytes, source: str, value_kind: ValueKind | None = Non
     except BadInputError:
         raise
     except Exception as exc:  # biom-format raises many types on malformed content
-        raise BadInputError(f"{source}: not a valid BIOM table: {type(exc).__name__}: {exc}") from exc
+        raise BadInputError(f"{source}: not a valid BIOM table: {biom_fault(exc)}") from exc
     return from_biom_table(table, source, value_kind)
+
+
+def biom_fault(exc: BaseException) -> str:
+    """What is wrong with a BIOM file, in words, from what biom-format, json or h5py raised while reading it."""
+    if isinstance(exc, KeyError):
+        return f"the required field {exc.args[0]!r} is missing" if exc.args else "a required field is missing"
+    if isinstance(exc, RecursionError):
+        return "the JSON is nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "the text is not UTF-8"
+    if isinstance(exc, IndexError):
+        return "a value points outside the table (row or column index out of range)"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return first or "malformed content"
 
 
 def read_biom(path: Path) -> FeatureTable:
@@ -95,5 +111,5 @@ def read_biom(path: Path) -> FeatureTable:
     try:
         table = biom.load_table(str(path))
     except Exception as exc:  # biom-format raises TypeError/ValueError/KeyError/OSError on malformed files
-        raise BadInputError(f"{path.name}: not a valid BIOM table: {type(exc).__name__}: {exc}") from exc
+        raise BadInputError(f"{path.name}: not a valid BIOM table: {biom_fault(exc)}") from exc
     return from_biom_table(table, path.name)
