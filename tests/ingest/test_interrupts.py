@@ -36,8 +36,8 @@ def copies(folder: Path, source: Path, n: int) -> Path:
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """12 copies of a 3 MB GPX file: an import that lasts long enough to be killed while its workers run."""
-    return copies(tmp_path_factory.mktemp("many") / "in", GPX, 12)
+    """8 copies of a 3 MB GPX file: an import that lasts long enough to be killed while its workers run."""
+    return copies(tmp_path_factory.mktemp("many") / "in", GPX, 8)
 
 
 def start_import(folder: Path, ws: Path) -> subprocess.Popen[str]:
@@ -84,8 +84,8 @@ def test_ctrl_c_stops_cleanly_with_one_line(many: Path, tmp_path: Path) -> None:
     assert err.startswith("interrupted") and len(err.strip().splitlines()) == 1, err
     assert gone(workers)
     again = import_files(w := Workspace(tmp_path / "ws"), workspace_athlete(w), [many], workers=2)
-    assert len(again) == 12 and {r.status for r in again} <= {"ok", "duplicate"}
-    assert len({r.path for r in again}) == 12
+    assert len(again) == 8 and {r.status for r in again} <= {"ok", "duplicate"}
+    assert len({r.path for r in again}) == 8
 
 
 def test_stream_files_without_a_row_are_removed_by_the_next_import(tmp_path: Path) -> None:

@@ -42,3 +42,25 @@ def test_bombs_are_refused_and_peak_memory_of_the_whole_import_stays_under_1_gb(
     for name in ["track.gpx.gz", *(f"fit-bomb-{i}.fit.gz" for i in range(1, 5))]:
         assert f"{MAX_ACTIVITY_BYTES} byte limit" in records[name]["message"]
     assert "ratio" in records["zeros.bin"]["message"]
+
+
+def test_a_microbiome_table_inside_an_export_is_spilled_to_disk_and_read(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from gutstride.services.athletes import workspace_athlete
+    from gutstride.services.importing import import_files
+    from gutstride.store.workspace import Workspace
+
+    from .conftest import make_zip
+
+    table = b"#OTU ID\tme\nk__Bacteria;g__Roseburia\t120\nk__Bacteria;g__Bacteroides\t300\n"
+    export = tmp_path / "export.zip"
+    export.write_bytes(make_zip({"results/my-test.tsv": table}))
+    spills = tmp_path / "spills"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    ws = Workspace(tmp_path / "ws", create=True)
+    (record,) = import_files(ws, workspace_athlete(ws), [export], workers=1)
+    assert (record.kind, record.status, record.n_items) == ("microbiome", "ok", 1), record.message
+    assert list(spills.iterdir()) == []  # the spilled member is gone with the import

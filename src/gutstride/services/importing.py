@@ -81,7 +81,6 @@ class _Item:
 
     label: str
     path: Path | None = None
-    data: bytes | None = None
     size: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""
