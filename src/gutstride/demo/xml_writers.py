@@ -24,8 +24,12 @@ def _iso(t: float) -> str:
 
 
 def _iso_all(t0: float, times: np.ndarray) -> list[str]:
-    """:func:`_iso` of ``t0 + t`` for every ``t`` (whole seconds, rounded down), in one numpy call."""
-    seconds = np.floor(t0 + np.asarray(times, dtype=float)).astype(np.int64).astype("datetime64[s]")
+    """:func:`_iso` of ``t0 + t`` for every ``t``, in one numpy call: the whole seconds of the time rounded to the
+    microsecond (half to even), as ``datetime.fromtimestamp`` rounds it."""
+    total = t0 + np.asarray(times, dtype=float)
+    whole = np.trunc(total)
+    whole += np.round((total - whole) * 1e6) >= 1e6
+    seconds = whole.astype(np.int64).astype("datetime64[s]")
     return [text + "Z" for text in np.datetime_as_string(seconds, unit="s").tolist()]
 
 
