@@ -135,3 +135,16 @@ def test_inspect_file_with_several_activities_describes_the_first() -> None:
     assert n_files == 2
     assert f"holds {n_files} activities; the first is described" in row["message"]
     assert row["status"] != "error" and row["n_records"] > 0
+
+
+def test_inspect_usage_errors_are_usage_errors() -> None:
+    """Outside the plain ``inspect FILE... [--json]`` form, typer parses: a wrong option is click's usage error (exit
+    2), not an internal error, and the typer route gives the same JSON as the direct one."""
+    out = run_cli("inspect", "--jsn", FIT)
+    assert out.returncode == 2 and "No such option: --jsn" in out.stderr and "internal error" not in out.stderr
+    out = run_cli("inspect")
+    assert out.returncode == 2 and "Missing argument" in out.stderr
+    direct = run_cli("inspect", FIT, "--json")
+    through_typer = run_cli("--debug", "inspect", FIT, "--json")
+    assert direct.returncode == through_typer.returncode == 0
+    assert json.loads(direct.stdout) == json.loads(through_typer.stdout)
