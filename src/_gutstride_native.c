@@ -224,7 +224,7 @@ static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
         for (int tries = 0;; tries++) {  /* settle E so that q has p digits */
             s = p - 1 - E;
             D = -(s + e);
-            if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 100) return -1;
+            if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 64) return -1;  /* q << D stays below 2^121 */
             A = (u128)m * pow5(s);
             q = A >> D;
             if (q < POW10[p - 1]) E--;
@@ -417,7 +417,7 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
                     const char *next = memchr(v, '\t', (size_t)(stop - v));
                     const char *cell_end = next ? next : stop;
                     if (k >= n) { status = 1; break; }
-                    char cell[64];
+                    char cell[256];
                     Py_ssize_t len = cell_end - v;
                     while (len > 0 && *v == ' ') { v++; len--; }
                     while (len > 0 && v[len - 1] == ' ') len--;

@@ -189,3 +189,16 @@ def test_alpha_and_import_give_one_reason_for_a_csv_that_is_not_a_table(tmp_path
     reason = json.loads(out.stdout)[0]["message"]
     alpha = run_cli("alpha", bad, "--json")
     assert alpha.returncode == 2 and alpha.stderr.strip() == f"error: notes.csv: {reason}"
+
+
+def test_inspect_usage_errors_are_usage_errors() -> None:
+    """Outside the plain ``inspect FILE... [--json]`` form, typer parses: a wrong option is click's usage error (exit
+    2), not an internal error, and the typer route gives the same JSON as the direct one."""
+    out = run_cli("inspect", "--jsn", FIT)
+    assert out.returncode == 2 and "No such option: --jsn" in out.stderr and "internal error" not in out.stderr
+    out = run_cli("inspect")
+    assert out.returncode == 2 and "Missing argument" in out.stderr
+    direct = run_cli("inspect", FIT, "--json")
+    through_typer = run_cli("--debug", "inspect", FIT, "--json")
+    assert direct.returncode == through_typer.returncode == 0
+    assert json.loads(direct.stdout) == json.loads(through_typer.stdout)

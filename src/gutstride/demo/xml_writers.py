@@ -23,10 +23,20 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_all(t0: float, times: np.ndarray) -> list[str]:
+    """:func:`_iso` of ``t0 + t`` for every ``t``, in one numpy call: the whole seconds of the time rounded to the
+    microsecond (half to even), as ``datetime.fromtimestamp`` rounds it."""
+    total = t0 + np.asarray(times, dtype=float)
+    whole = np.trunc(total)
+    whole += np.round((total - whole) * 1e6) >= 1e6
+    seconds = whole.astype(np.int64).astype("datetime64[s]")
+    return [text + "Z" for text in np.datetime_as_string(seconds, unit="s").tolist()]
+
+
 def write_gpx(start: datetime, samples: dict[str, np.ndarray], name: str) -> bytes:
     """GPX 1.1 with ``gpxtpx:TrackPointExtension`` hr/cad/atemp; NaN HR is left out of that point."""
     t0 = start.timestamp()
-    lat, lon = _positions(samples["distance"])
+    lat, lon = (values.tolist() for values in _positions(samples["distance"]))
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<gpx version="1.1" creator="gutstride demo" xmlns="http://www.topografix.com/GPX/1/1" '
@@ -34,15 +44,14 @@ def write_gpx(start: datetime, samples: dict[str, np.ndarray], name: str) -> byt
         f"<metadata><name>{name} (demo data)</name><time>{_iso(t0)}</time></metadata>",
         f"<trk><name>{name} (demo data)</name><type>running</type><trkseg>",
     ]
-    for i, t in enumerate(samples["time"]):
-        ext = []
-        if not np.isnan(samples["hr"][i]):
-            ext.append(f"<gpxtpx:hr>{int(samples['hr'][i])}</gpxtpx:hr>")
-        ext.append(f"<gpxtpx:atemp>{samples['temperature'][i]:.0f}</gpxtpx:atemp>")
-        ext.append(f"<gpxtpx:cad>{int(samples['cadence'][i])}</gpxtpx:cad>")
+    hr, temperature = samples["hr"].tolist(), samples["temperature"].tolist()
+    cadence, altitude = samples["cadence"].tolist(), samples["altitude"].tolist()
+    for i, when in enumerate(_iso_all(t0, samples["time"])):
+        hr_xml = "" if hr[i] != hr[i] else f"<gpxtpx:hr>{int(hr[i])}</gpxtpx:hr>"  # NaN HR: no hr element
         lines.append(
-            f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"><ele>{samples["altitude"][i]:.1f}</ele>'
-            f"<time>{_iso(t0 + t)}</time><extensions><gpxtpx:TrackPointExtension>{''.join(ext)}"
+            f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"><ele>{altitude[i]:.1f}</ele>'
+            f"<time>{when}</time><extensions><gpxtpx:TrackPointExtension>{hr_xml}"
+            f"<gpxtpx:atemp>{temperature[i]:.0f}</gpxtpx:atemp><gpxtpx:cad>{int(cadence[i])}</gpxtpx:cad>"
             "</gpxtpx:TrackPointExtension></extensions></trkpt>"
         )
     lines.append("</trkseg></trk></gpx>")
@@ -52,7 +61,7 @@ def write_gpx(start: datetime, samples: dict[str, np.ndarray], name: str) -> byt
 def write_tcx(start: datetime, samples: dict[str, np.ndarray], sport: str = "Running") -> bytes:
     """TCX with one activity and one lap; Trackpoints carry HR, cadence, distance and position."""
     t0 = start.timestamp()
-    lat, lon = _positions(samples["distance"])
+    lat, lon = (values.tolist() for values in _positions(samples["distance"]))
     hr = samples["hr"]
     duration = float(samples["time"][-1] - samples["time"][0])
     lines = [
@@ -65,14 +74,17 @@ def write_tcx(start: datetime, samples: dict[str, np.ndarray], sport: str = "Run
         f"<MaximumHeartRateBpm><Value>{int(np.nanmax(hr))}</Value></MaximumHeartRateBpm>",
         "<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod><Track>",
     ]
-    for i, t in enumerate(samples["time"]):
-        hr_xml = "" if np.isnan(hr[i]) else f"<HeartRateBpm><Value>{int(hr[i])}</Value></HeartRateBpm>"
+    hr_values, altitude, distance = hr.tolist(), samples["altitude"].tolist(), samples["distance"].tolist()
+    cadence = samples["cadence"].tolist()
+    for i, when in enumerate(_iso_all(t0, samples["time"])):
+        value = hr_values[i]
+        hr_xml = "" if value != value else f"<HeartRateBpm><Value>{int(value)}</Value></HeartRateBpm>"  # NaN: none
         lines.append(
-            f"<Trackpoint><Time>{_iso(t0 + t)}</Time><Position><LatitudeDegrees>{lat[i]:.7f}</LatitudeDegrees>"
+            f"<Trackpoint><Time>{when}</Time><Position><LatitudeDegrees>{lat[i]:.7f}</LatitudeDegrees>"
             f"<LongitudeDegrees>{lon[i]:.7f}</LongitudeDegrees></Position>"
-            f"<AltitudeMeters>{samples['altitude'][i]:.1f}</AltitudeMeters>"
-            f"<DistanceMeters>{samples['distance'][i]:.1f}</DistanceMeters>{hr_xml}"
-            f"<Cadence>{int(samples['cadence'][i] / 2)}</Cadence></Trackpoint>"
+            f"<AltitudeMeters>{altitude[i]:.1f}</AltitudeMeters>"
+            f"<DistanceMeters>{distance[i]:.1f}</DistanceMeters>{hr_xml}"
+            f"<Cadence>{int(cadence[i] / 2)}</Cadence></Trackpoint>"
         )
     lines.append("</Track></Lap><Notes>demo data</Notes></Activity></Activities></TrainingCenterDatabase>")
     return "\n".join(lines).encode()

@@ -205,7 +205,8 @@ def test_newick_labels_are_read_as_written(
 ) -> None:
     """Any labels (quotes, underscores, blanks, punctuation) read back exactly as written; and as scikit-bio reads
     them with ``convert_underscores=False`` (QIIME 2's reading) where scikit-bio follows the Newick rules (it does
-    not read parentheses or brackets inside quotes, and keeps a doubled quote doubled)."""
+    not read parentheses, brackets, colons, commas or semicolons inside quotes, and keeps a doubled quote
+    doubled)."""
     generated = random_tree(names, np.random.default_rng(seed))
     for node, name in zip(generated.non_tips(include_self=True), inner, strict=False):
         node.name = name
@@ -215,7 +216,7 @@ def test_newick_labels_are_read_as_written(
     assert ours.names == truth.names
     np.testing.assert_array_equal(ours.parent, truth.parent)
     np.testing.assert_array_equal(ours.lengths, truth.lengths)
-    if not any(c in (name or "") for name in truth.names for c in "'()[]"):
+    if not any(c in (name or "") for name in truth.names for c in "'()[]:;,"):
         reference = as_tree(skbio.TreeNode.read(io.StringIO(text), format="newick", convert_underscores=False))
         assert ours.names == reference.names
         np.testing.assert_array_equal(ours.parent, reference.parent)
