@@ -52,55 +52,50 @@ def register(app: typer.Typer) -> None:
     @app.command("permanova")
     def permanova(
         dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
-        metadata_path: Path = typer.Argument(..., metavar="METADATA", help="TSV with sample ids in column 1."),
-        column: str = typer.Option(..., "--column", help="Metadata column holding the groups."),
-        strata: str | None = typer.Option(None, "--strata", help="Column whose groups restrict the permutations."),
-        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of label permutations."),
+        metadata_path: Path = typer.Argument(..., metavar="METADATA", help="QIIME 2 TSV, CSV/TSV, R output."),
+        column: str | None = typer.Option(None, "--column", help="Metadata column (numeric: continuous)."),
+        formula: str | None = typer.Option(None, "--formula", help='Model, e.g. "BMI + Groupe" (patsy syntax).'),
+        by: str = typer.Option("terms", "--by", help="terms (sequential) or margin (marginal), as adonis2."),
+        strata: str | None = typer.Option(None, "--strata", help="Column whose levels restrict the permutations."),
+        with_permdisp: bool = typer.Option(False, "--permdisp", help="Add PERMDISP (dispersion) of --column."),
+        with_pairwise: bool = typer.Option(False, "--pairwise", help="Add pairwise tests of --column (BH q)."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """PERMANOVA (pseudo-F) of a metadata column on a distance matrix; unmatched samples are left out."""
-        from gutstride.analysis.microbiome.permanova import permanova as run_permanova
+        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out."""
         from gutstride.cli.common import print_json
-        from gutstride.errors import MissingDataError
         from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
-        from gutstride.ingest.microbiome.metadata import read_sample_metadata
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.services.research import run_permanova
 
         matrix, ids = read_distance_matrix(dm_path)
-        columns, metadata = read_sample_metadata(metadata_path)
-        for name in (column, strata):
-            if name is not None and name not in columns:
-                raise MissingDataError(f"{metadata_path}: no column {name!r}; columns: {', '.join(columns[:30])}")
-        keep: list[int] = []
-        excluded: list[dict[str, str]] = []
-        for k, sample in enumerate(ids):
-            values = metadata.get(sample)
-            if values is None:
-                excluded.append({"id": sample, "reason": "not in the metadata"})
-            elif column not in values:
-                excluded.append({"id": sample, "reason": f"no value in column {column}"})
-            elif strata is not None and strata not in values:
-                excluded.append({"id": sample, "reason": f"no value in column {strata}"})
-            else:
-                keep.append(k)
-        in_matrix = set(ids)
-        excluded += [{"id": s, "reason": "not in the distance matrix"} for s in metadata if s not in in_matrix]
-        kept_ids = [ids[k] for k in keep]
+        meta = read_metadata(metadata_path, id_column)
         result = run_permanova(
-            matrix[keep][:, keep],
-            [metadata[s][column] for s in kept_ids],
-            permutations=permutations,
-            seed=seed,
-            strata=[metadata[s][strata] for s in kept_ids] if strata is not None else None,
+            matrix, ids, meta, column=column, formula=formula, by=by, strata=strata, permutations=permutations,
+            seed=seed, with_permdisp=with_permdisp, with_pairwise=with_pairwise,
         )
-        payload = {**result, "column": column, "strata": strata, "excluded": excluded}
         if as_json:
-            print_json(payload)
+            print_json(result)
             return
+        excluded = result["excluded"]
         if excluded:
             typer.echo(f"{len(excluded)} sample(s) left out (in only one of the two files, or no value)", err=True)
+        within = f", within {strata}" if strata else ""
         typer.echo(
-            f"PERMANOVA on {column}: pseudo-F = {result['test_statistic']:.4g}, p = {result['p_value']:.4g} "
-            f"({result['sample_size']} samples, {result['number_of_groups']} groups, "
-            f"{result['permutations']} permutations{', within ' + strata if strata else ''})"
+            f"PERMANOVA on {column or formula} ({result['sample_size']} samples, {result['permutations']} "
+            f"permutations{within}; sums of squares by {result['by']})"
         )
+        typer.echo(f"{'term':<30} {'df':>4} {'SS':>12} {'R2':>8} {'F':>10} {'p':>8}")
+        for row in result["terms"]:
+            typer.echo(f"{row['term']:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f} "
+                       f"{row['f']:>10.4g} {row['p_value']:>8.4g}")
+        for name in ("residual", "total"):
+            row = result[name]
+            typer.echo(f"{name:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f}")
+        if "permdisp" in result:
+            typer.echo(f"PERMDISP: F = {result['permdisp']['f']:.4g}, p = {result['permdisp']['p_value']:.4g}")
+        for row in result.get("pairwise", []):
+            typer.echo(f"{row['group1']} vs {row['group2']}: pseudo-F = {row['pseudo_f']:.4g}, "
+                       f"p = {row['p_value']:.4g}, q = {row['q_value']:.4g} ({row['sample_size']} samples)")
