@@ -1,4 +1,5 @@
-"""CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``."""
+"""CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
+``lme``."""
 
 from __future__ import annotations
 
@@ -99,3 +100,52 @@ def register(app: typer.Typer) -> None:
         for row in result.get("pairwise", []):
             typer.echo(f"{row['group1']} vs {row['group2']}: pseudo-F = {row['pseudo_f']:.4g}, "
                        f"p = {row['p_value']:.4g}, q = {row['q_value']:.4g} ({row['sample_size']} samples)")
+
+    @app.command("lme")
+    def lme(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ week*group" (patsy syntax).'),
+        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        random_slope: str | None = typer.Option(None, "--random-slope", help="Variable with a random slope."),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
+        seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Linear mixed-effects model (statsmodels MixedLM, as q2-longitudinal) of metadata or alpha diversity."""
+        from gutstride.cli.common import print_json
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.services.research import run_lme
+
+        alpha = None
+        if metadata_path is not None:
+            from gutstride.analysis.microbiome.alpha import alpha_diversity
+            from gutstride.ingest.microbiome.read import read_table
+
+            table = read_table(path)
+            if rarefy_depth is not None:
+                from gutstride.analysis.microbiome.rarefy import rarefy
+
+                table, dropped = rarefy(table, rarefy_depth, seed)
+                if dropped:
+                    typer.echo(f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out",
+                               err=True)
+            alpha = alpha_diversity(table)
+            meta = read_metadata(metadata_path, id_column)
+        else:
+            meta = read_metadata(path, id_column)
+        result = run_lme(meta, formula, subject, random_slope, alpha)
+        if as_json:
+            print_json(result)
+            return
+        if result["excluded"]:
+            typer.echo(f"{len(result['excluded'])} sample(s) left out (no metadata or no value)", err=True)
+        for message in result["warnings"]:
+            typer.echo(f"warning: {message}", err=True)
+        typer.echo(f"Mixed model {formula} | {subject}: {result['n_observations']} observations, "
+                   f"{result['n_groups']} subjects, REML, converged: {'yes' if result['converged'] else 'NO'}")
+        typer.echo(f"{'term':<32} {'estimate':>10} {'SE':>9} {'z':>8} {'p':>8} {'95% CI':>22}")
+        for row in result["fixed_effects"]:
+            typer.echo(f"{row['term']:<32} {row['estimate']:>10.4g} {row['std_error']:>9.3g} {row['z']:>8.3g} "
+                       f"{row['p_value']:>8.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]")

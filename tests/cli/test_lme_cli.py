@@ -1,0 +1,106 @@
+"""``gutstride lme``: statsmodels MixedLM's numbers, from metadata alone or alpha diversity merged from a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import biom
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from skbio.diversity import alpha_diversity as sk_alpha
+
+from gutstride.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def study_frame(seed: int = 3, subjects: int = 12, weeks: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(subjects):
+        group = "training" if p % 2 else "control"
+        intercept, slope = rng.normal(0, 0.5), rng.normal(0, 0.1)
+        for week in range(weeks):
+            effect = 0.15 * week if group == "training" else 0.0
+            shannon = 5 + intercept + (slope + effect) * week / max(week, 1) * week + rng.normal(0, 0.3)
+            rows.append({"sample": f"P{p}-w{week}", "subject": f"P{p}", "week": week, "group": group,
+                         "score": shannon})
+    return pd.DataFrame(rows).set_index("sample")
+
+
+def check_against_statsmodels(result: dict, frame: pd.DataFrame, formula: str, re_formula: str | None) -> None:
+    fit = smf.mixedlm(formula, frame, groups=frame["subject"], re_formula=re_formula).fit()
+    ci = fit.conf_int()
+    assert [row["term"] for row in result["fixed_effects"]] == list(fit.fe_params.index)
+    for row in result["fixed_effects"]:
+        name = row["term"]
+        assert row["estimate"] == pytest.approx(fit.fe_params[name], rel=1e-6, abs=1e-9)
+        assert row["std_error"] == pytest.approx(fit.bse_fe[name], rel=1e-6)
+        assert row["z"] == pytest.approx(fit.tvalues[name], rel=1e-6, abs=1e-9)
+        assert row["p_value"] == pytest.approx(fit.pvalues[name], rel=1e-6, abs=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.loc[name, 0], ci.loc[name, 1]), rel=1e-6)
+    assert result["n_observations"] == fit.nobs and result["n_groups"] == frame["subject"].nunique()
+    assert result["converged"] == fit.converged
+    assert result["random_effects"]["residual_variance"] == pytest.approx(fit.scale, rel=1e-6)
+
+
+def test_lme_on_metadata_equals_statsmodels(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    frame = study_frame()
+    path = tmp_path / "meta.tsv"
+    with_missing = frame.copy().astype(object)
+    with_missing.loc["P0-w0", "score"] = ""  # left out and listed
+    with_missing.to_csv(path, sep="\t", index_label="sample-id")
+    code, out, err = run(capsys, "lme", str(path), "--formula", "score ~ week * group", "--subject", "subject",
+                         "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["excluded"] == [{"id": "P0-w0", "reason": "no value in column score"}]
+    check_against_statsmodels(result, frame.drop(index="P0-w0"), "score ~ week * group", None)
+    code, out, err = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "subject",
+                         "--random-slope", "week", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    check_against_statsmodels(result, frame.drop(index="P0-w0"), "score ~ week", "~week")
+    assert set(result["random_effects"]["covariance"]) == {"Group", "week"}
+    code, out, _ = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "subject")
+    assert code == 0 and "week" in out and "subjects" in out
+
+
+def test_lme_on_alpha_from_a_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    frame = study_frame(seed=9, subjects=10, weeks=3)
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(rng.gamma(0.6, 20, size=(len(frame), 40)))
+    samples = list(frame.index)
+    table = biom.Table(counts.T, [f"f{k}" for k in range(40)], samples)
+    table_path = tmp_path / "table.biom"
+    table_path.write_text(table.to_json("test"))
+    meta_path = tmp_path / "meta.csv"
+    frame.drop(columns="score").drop(index=samples[0]).to_csv(meta_path)
+    code, out, err = run(capsys, "lme", str(table_path), "--metadata", str(meta_path), "--formula",
+                         "shannon ~ week + group", "--subject", "subject", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["excluded"] == [{"id": samples[0], "reason": "not in the metadata"}]
+    reference = frame.drop(columns="score").copy()
+    reference["shannon"] = sk_alpha("shannon", counts, ids=samples, base=2).to_numpy()
+    check_against_statsmodels(result, reference.drop(index=samples[0]), "shannon ~ week + group", None)
+
+
+def test_lme_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "meta.tsv"
+    study_frame().to_csv(path, sep="\t")
+    code, _, err = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "nobody")
+    assert code == 2 and "no subject column 'nobody'" in err
+    code, _, err = run(capsys, "lme", str(path), "--formula", "week", "--subject", "subject")
+    assert code == 2 and "needs a response" in err
