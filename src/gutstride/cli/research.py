@@ -1,5 +1,5 @@
 """CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
-``lme``."""
+``lme``, ``cohort``."""
 
 from __future__ import annotations
 
@@ -149,3 +149,70 @@ def register(app: typer.Typer) -> None:
         for row in result["fixed_effects"]:
             typer.echo(f"{row['term']:<32} {row['estimate']:>10.4g} {row['std_error']:>9.3g} {row['z']:>8.3g} "
                        f"{row['p_value']:>8.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]")
+
+    @app.command("cohort")
+    def cohort(
+        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
+        column: str | None = typer.Option(None, "--column", help="Metadata column (numeric: continuous)."),
+        formula: str | None = typer.Option(None, "--formula", help='Model, e.g. "BMI + Groupe" (patsy syntax).'),
+        by: str = typer.Option("terms", "--by", help="terms (sequential) or margin (marginal), as adonis2."),
+        metric: str = typer.Option(..., "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
+        tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny (UniFrac)."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample every sample to N."),
+        strata: str | None = typer.Option(None, "--strata", help="Column whose levels restrict the permutations."),
+        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the permutations and of --rarefy."),
+        out: Path = typer.Option(..., "-o", "--output", metavar="OUTDIR", help="Folder for the outputs."),
+        scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Dask scheduler address."),
+        workers: int = typer.Option(2, "--workers", min=0, help="LocalCluster workers (0: run in this process)."),
+        memory_limit: str = typer.Option("1GiB", "--memory-limit", metavar="SIZE", help="Memory per worker."),
+        tile: int = typer.Option(1000, "--tile", min=2, help="Samples per tile side."),
+        float64: bool = typer.Option(False, "--float64", help="Store distances as float64 (default float32)."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
+    ) -> None:
+        """A whole study: alpha diversity, tiled distances in Zarr, PERMANOVA from the tiles, methods and summary."""
+        from rich.progress import Progress
+
+        from gutstride.cli.common import print_json
+        from gutstride.errors import BadInputError, MissingDataError
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.services.cohort import CohortOptions, run_cohort
+
+        if metric not in BETA_METRICS:
+            raise BadInputError(f"unknown metric {metric!r}; choose one of {', '.join(BETA_METRICS)}")
+        if metric.endswith("unifrac") and tree_path is None:
+            raise MissingDataError(f"{metric} needs a phylogenetic tree: add --tree TREE")
+        tree = None
+        if tree_path is not None:
+            from gutstride.ingest.microbiome.newick import read_tree
+
+            tree = read_tree(tree_path)
+        table = read_table(table_path)
+        meta = read_metadata(metadata_path, id_column)
+        options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,
+                                permutations=permutations, seed=seed, rarefy=rarefy_depth, float64=float64, tile=tile,
+                                workers=workers, memory_limit=memory_limit, scheduler=scheduler)
+        with Progress(transient=True, console=None) as bar:
+            task = bar.add_task("distance tiles", total=None)
+            result = run_cohort(
+                table, meta, out, options, tree=tree,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                announce=lambda link: typer.echo(f"Dask dashboard: {link}", err=True),
+            )
+        for message in result["warnings"]:
+            typer.echo(f"warning: {message}", err=True)
+        if as_json:
+            print_json({k: v for k, v in result.items() if k != "run"})
+            return
+        run = result["run"]
+        typer.echo(f"{run['samples_analysed']} samples analysed, {run['samples_excluded']} excluded "
+                   f"(see {out / 'excluded.tsv'}); {run['tiles']} tiles on {run['workers'] or 'no'} workers "
+                   f"in {run['timings']['total_s']:.1f} s")
+        for row in result["terms"]:
+            typer.echo(f"{row['term']}: df {row['df']}, R2 {row['r2']:.4f}, pseudo-F {row['f']:.4g}, "
+                       f"p {row['p_value']:.4g}")
+        typer.echo(f"wrote alpha.tsv, permanova.tsv, excluded.tsv, run.json, methods.md, summary.html and "
+                   f"{run['distance_store']} in {out}")

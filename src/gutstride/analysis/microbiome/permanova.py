@@ -228,19 +228,9 @@ def permanova_formula(
     n = dm.shape[0]
     if dm.ndim != 2 or dm.shape != (n, n):
         raise BadInputError(f"distance matrix of shape {dm.shape} is not square")
-    if not terms:
-        raise BadInputError("PERMANOVA needs at least one term")
-    for name, block in terms:
-        if np.asarray(block).shape[0] != n:
-            raise BadInputError(f"term {name}: {np.asarray(block).shape[0]} rows for a matrix of {n} samples")
     if permutations < 0:
         raise BadInputError("permutations must be 0 or more")
-    model = Model([np.asarray(b, dtype=np.float64) for _, b in terms], by)
-    for (name, _), rank in zip(terms, model.ranks, strict=True):
-        if rank == 0:
-            raise BadInputError(f"term {name} is constant or explained by the terms before it")
-    if n - 1 - model.df_model < 1:
-        raise BadInputError(f"{n} samples leave no residual degrees of freedom for {model.df_model} model columns")
+    model = build_model(terms, n, by)
     d2 = dm * dm
     ss_total = float(d2.sum()) / (2.0 * n)
     observed = quadratic_forms(d2, model.basis)
@@ -250,8 +240,29 @@ def permanova_formula(
     for perms in permutation_batches(n, permutations, seed, strata, batch_size(n, width)):
         stacked = model.basis[perms.T].reshape(n, -1)  # n x (b * width), permutation-major columns
         quad = quadratic_forms(d2, stacked).reshape(len(perms), width)
-        exceed += np.count_nonzero(f_statistics(model, quad, ss_total, n) >= f_obs - _TIE * np.abs(f_obs), axis=0)
+        exceed += exceedances(model, quad, ss_total, n, f_obs)
     return permanova_table(ss_total, n, [name for name, _ in terms], model, observed, exceed, permutations)
+
+
+def build_model(terms: list[tuple[str, np.ndarray]], n: int, by: str) -> Model:
+    """The :class:`Model` of ``terms`` for ``n`` samples, checked: every term adds rank, residual df remain."""
+    if not terms:
+        raise BadInputError("PERMANOVA needs at least one term")
+    for name, block in terms:
+        if np.asarray(block).shape[0] != n:
+            raise BadInputError(f"term {name}: {np.asarray(block).shape[0]} rows for a matrix of {n} samples")
+    model = Model([np.asarray(b, dtype=np.float64) for _, b in terms], by)
+    for (name, _), rank in zip(terms, model.ranks, strict=True):
+        if rank == 0:
+            raise BadInputError(f"term {name} is constant or explained by the terms before it")
+    if n - 1 - model.df_model < 1:
+        raise BadInputError(f"{n} samples leave no residual degrees of freedom for {model.df_model} model columns")
+    return model
+
+
+def exceedances(model: Model, quad: np.ndarray, ss_total: float, n: int, f_obs: np.ndarray) -> np.ndarray:
+    """For each term, how many rows of permuted quadratic forms ``quad`` give ``F* >= F`` (up to rounding)."""
+    return np.count_nonzero(f_statistics(model, quad, ss_total, n) >= f_obs - _TIE * np.abs(f_obs), axis=0)
 
 
 def one_hot(grouping: list[str]) -> tuple[np.ndarray, np.ndarray]:
