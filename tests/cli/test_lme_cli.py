@@ -104,3 +104,28 @@ def test_lme_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert code == 2 and "no subject column 'nobody'" in err
     code, _, err = run(capsys, "lme", str(path), "--formula", "week", "--subject", "subject")
     assert code == 2 and "needs a response" in err
+
+
+def test_lm_with_covariates_equals_statsmodels_ols(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    n = 40
+    frame = pd.DataFrame({"AGE": rng.integers(20, 70, n).astype(float), "SEX": rng.choice(["female", "male"], n),
+                          "EXERCISE": rng.choice(["Daily", "Never", "Rarely"], n)},
+                         index=[f"s{k}" for k in range(n)])
+    frame["shannon"] = 5 + 0.01 * frame["AGE"] + rng.normal(0, 0.4, n)
+    written = frame.astype(object)
+    written.loc["s0", "AGE"] = "no_data"  # an American Gut missing marker
+    path = tmp_path / "meta.tsv"
+    written.to_csv(path, sep="\t", index_label="#SampleID")
+    code, out, err = run(capsys, "lm", str(path), "--formula", "shannon ~ AGE + SEX + EXERCISE", "--missing",
+                         "no_data", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    fit = smf.ols("shannon ~ AGE + SEX + EXERCISE", frame.drop(index="s0")).fit()
+    assert [r["term"] for r in result["fixed_effects"]] == list(fit.params.index)
+    for row in result["fixed_effects"]:
+        assert row["estimate"] == pytest.approx(fit.params[row["term"]], rel=1e-9)
+        assert row["t"] == pytest.approx(fit.tvalues[row["term"]], rel=1e-9)
+        assert row["p_value"] == pytest.approx(fit.pvalues[row["term"]], rel=1e-9)
+    assert result["r2"] == pytest.approx(fit.rsquared) and result["n_observations"] == n - 1
+    assert result["excluded"] == [{"id": "s0", "reason": "no value in column AGE"}]

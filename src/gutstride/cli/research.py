@@ -1,14 +1,44 @@
 """CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
-``lme``, ``cohort``."""
+``lme``, ``lm``, ``cohort``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 #: Metric names of ``gutstride beta --metric`` (kept here so ``--help`` needs no numpy).
 BETA_METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")
+
+
+def _metadata_and_alpha(
+    path: Path, metadata_path: Path | None, rarefy_depth: int | None, seed: int, id_column: str | None,
+    missing: tuple[str, ...],
+) -> tuple[Any, Any]:
+    """The metadata, and alpha diversity when ``path`` is a table (given with ``--metadata``), else None."""
+    from gutstride.ingest.microbiome.metadata import read_metadata
+
+    if metadata_path is None:
+        return read_metadata(path, id_column, missing), None
+    from gutstride.analysis.microbiome.alpha import alpha_diversity
+    from gutstride.ingest.microbiome.read import read_table
+
+    table = read_table(path)
+    if rarefy_depth is not None:
+        from gutstride.analysis.microbiome.rarefy import rarefy
+
+        table, dropped = rarefy(table, rarefy_depth, seed)
+        if dropped:
+            typer.echo(f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out", err=True)
+    return read_metadata(metadata_path, id_column, missing), alpha_diversity(table)
+
+
+def _print_coefficients(rows: list[dict[str, Any]], statistic: str) -> None:
+    typer.echo(f"{'term':<40} {'estimate':>10} {'SE':>9} {statistic:>8} {'p':>8} {'95% CI':>22}")
+    for row in rows:
+        typer.echo(f"{row['term']:<40} {row['estimate']:>10.4g} {row['std_error']:>9.3g} {row[statistic]:>8.3g} "
+                   f"{row['p_value']:>8.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]")
 
 
 def register(app: typer.Typer) -> None:
@@ -61,6 +91,7 @@ def register(app: typer.Typer) -> None:
         with_permdisp: bool = typer.Option(False, "--permdisp", help="Add PERMDISP (dispersion) of --column."),
         with_pairwise: bool = typer.Option(False, "--pairwise", help="Add pairwise tests of --column (BH q)."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -72,7 +103,7 @@ def register(app: typer.Typer) -> None:
         from gutstride.services.research import run_permanova
 
         matrix, ids = read_distance_matrix(dm_path)
-        meta = read_metadata(metadata_path, id_column)
+        meta = read_metadata(metadata_path, id_column, tuple(missing))
         result = run_permanova(
             matrix, ids, meta, column=column, formula=formula, by=by, strata=strata, permutations=permutations,
             seed=seed, with_permdisp=with_permdisp, with_pairwise=with_pairwise,
@@ -111,30 +142,14 @@ def register(app: typer.Typer) -> None:
         rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
         seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Linear mixed-effects model (statsmodels MixedLM, as q2-longitudinal) of metadata or alpha diversity."""
         from gutstride.cli.common import print_json
-        from gutstride.ingest.microbiome.metadata import read_metadata
         from gutstride.services.research import run_lme
 
-        alpha = None
-        if metadata_path is not None:
-            from gutstride.analysis.microbiome.alpha import alpha_diversity
-            from gutstride.ingest.microbiome.read import read_table
-
-            table = read_table(path)
-            if rarefy_depth is not None:
-                from gutstride.analysis.microbiome.rarefy import rarefy
-
-                table, dropped = rarefy(table, rarefy_depth, seed)
-                if dropped:
-                    typer.echo(f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out",
-                               err=True)
-            alpha = alpha_diversity(table)
-            meta = read_metadata(metadata_path, id_column)
-        else:
-            meta = read_metadata(path, id_column)
+        meta, alpha = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column, tuple(missing))
         result = run_lme(meta, formula, subject, random_slope, alpha)
         if as_json:
             print_json(result)
@@ -145,10 +160,33 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {message}", err=True)
         typer.echo(f"Mixed model {formula} | {subject}: {result['n_observations']} observations, "
                    f"{result['n_groups']} subjects, REML, converged: {'yes' if result['converged'] else 'NO'}")
-        typer.echo(f"{'term':<32} {'estimate':>10} {'SE':>9} {'z':>8} {'p':>8} {'95% CI':>22}")
-        for row in result["fixed_effects"]:
-            typer.echo(f"{row['term']:<32} {row['estimate']:>10.4g} {row['std_error']:>9.3g} {row['z']:>8.3g} "
-                       f"{row['p_value']:>8.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]")
+        _print_coefficients(result["fixed_effects"], "z")
+
+    @app.command("lm")
+    def lm(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ AGE + BMI + SEX".'),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
+        seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Linear model (statsmodels OLS) of metadata or alpha diversity, one sample per person (covariates)."""
+        from gutstride.cli.common import print_json
+        from gutstride.services.research import run_lm
+
+        meta, alpha = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column, tuple(missing))
+        result = run_lm(meta, formula, alpha)
+        if as_json:
+            print_json(result)
+            return
+        if result["excluded"]:
+            typer.echo(f"{len(result['excluded'])} sample(s) left out (no metadata or no value)", err=True)
+        typer.echo(f"Linear model {formula}: {result['n_observations']} observations, R2 {result['r2']:.3f} "
+                   f"(adjusted {result['adjusted_r2']:.3f})")
+        _print_coefficients(result["fixed_effects"], "t")
 
     @app.command("cohort")
     def cohort(
@@ -170,6 +208,7 @@ def register(app: typer.Typer) -> None:
         tile: int = typer.Option(1000, "--tile", min=2, help="Samples per tile side."),
         float64: bool = typer.Option(False, "--float64", help="Store distances as float64 (default float32)."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
     ) -> None:
         """A whole study: alpha diversity, tiled distances in Zarr, PERMANOVA from the tiles, methods and summary."""
@@ -191,7 +230,7 @@ def register(app: typer.Typer) -> None:
 
             tree = read_tree(tree_path)
         table = read_table(table_path)
-        meta = read_metadata(metadata_path, id_column)
+        meta = read_metadata(metadata_path, id_column, tuple(missing))
         options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,
                                 permutations=permutations, seed=seed, rarefy=rarefy_depth, float64=float64, tile=tile,
                                 workers=workers, memory_limit=memory_limit, scheduler=scheduler)

@@ -138,6 +138,45 @@ def run_permanova(
     return {**result, "column": column, "formula": formula, "strata": strata, "excluded": excluded}
 
 
+def model_frame(
+    meta: SampleMetadata, formula: str, extra: list[str], alpha: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """The columns ``formula`` and ``extra`` use, for the samples that have them all, and the samples left out.
+
+    With ``alpha`` (alpha metrics indexed by sample id), the formula may name metrics, merged by sample id; the
+    samples are then the table's, and metadata samples absent from the table are listed as left out.
+    """
+    from gutstride.analysis.design import formula_columns
+
+    metrics = [str(c) for c in alpha.columns] if alpha is not None else []
+    used_meta = [c for c in formula_columns(formula, meta.columns) if c not in metrics]
+    used_alpha = formula_columns(formula, metrics)
+    if not used_meta and not used_alpha:
+        raise MissingDataError(f"formula {formula!r} names no metadata column or alpha metric")
+    needed = used_meta + [c for c in extra if c not in used_meta]
+    if alpha is not None:
+        ids = [str(s) for s in alpha.index]
+        keep, excluded = match_samples(ids, meta, needed, what="table")
+        for k in list(keep):
+            bad = next((m for m in used_alpha if not np.isfinite(alpha.iloc[k][m])), None)
+            if bad is not None:
+                keep.remove(k)
+                excluded.append({"id": ids[k], "reason": f"{bad} is not defined"})
+        samples = [ids[k] for k in keep]
+    else:
+        samples = [s for s in meta.values if all(c in meta.values[s] for c in needed)]
+        chosen = set(samples)
+        excluded = [
+            {"id": s, "reason": f"no value in column {next(c for c in needed if c not in meta.values[s])}"}
+            for s in meta.values if s not in chosen
+        ]
+    frame = metadata_frame(meta, samples, needed)
+    for metric in used_alpha:
+        assert alpha is not None
+        frame[metric] = alpha.loc[samples, metric].to_numpy(dtype=float)
+    return frame, excluded
+
+
 def run_lme(
     meta: SampleMetadata,
     formula: str,
@@ -153,35 +192,17 @@ def run_lme(
     from gutstride.analysis.design import formula_columns
     from gutstride.analysis.mixed import fit_mixed_model
 
-    metrics = [str(c) for c in alpha.columns] if alpha is not None else []
     if subject not in meta.columns:
         raise MissingDataError(f"metadata: no subject column {subject!r}; columns: {', '.join(meta.columns[:30])}")
-    used_meta = [c for c in formula_columns(formula, meta.columns) if c not in metrics]
-    used_alpha = formula_columns(formula, metrics)
-    if random_slope is not None:
-        used_meta += [c for c in formula_columns(random_slope, meta.columns) if c not in used_meta]
-    if not used_meta and not used_alpha:
-        raise MissingDataError(f"formula {formula!r} names no metadata column or alpha metric")
-    needed = used_meta + [subject]
-    if alpha is not None:
-        ids = [str(s) for s in alpha.index]
-        keep, excluded = match_samples(ids, meta, needed, what="table")
-        for k in list(keep):
-            bad = next((m for m in used_alpha if not np.isfinite(alpha.iloc[k][m])), None)
-            if bad is not None:
-                keep.remove(k)
-                excluded.append({"id": ids[k], "reason": f"{bad} is not defined"})
-        samples = [ids[k] for k in keep]
-    else:
-        samples = [s for s in meta.values if all(c in meta.values[s] for c in needed)]
-        excluded = [
-            {"id": s, "reason": f"no value in column {next(c for c in needed if c not in meta.values[s])}"}
-            for s in meta.values if s not in set(samples)
-        ]
-    frame = metadata_frame(meta, samples, used_meta + ([subject] if subject not in used_meta else []))
+    extra = [subject] + (formula_columns(random_slope, meta.columns) if random_slope else [])
+    frame, excluded = model_frame(meta, formula, extra, alpha)
     frame[subject] = frame[subject].astype(str)
-    for metric in used_alpha:
-        assert alpha is not None
-        frame[metric] = alpha.loc[samples, metric].to_numpy(dtype=float)
-    result = fit_mixed_model(frame, formula, subject, random_slope)
-    return {**result, "excluded": excluded}
+    return {**fit_mixed_model(frame, formula, subject, random_slope), "excluded": excluded}
+
+
+def run_lm(meta: SampleMetadata, formula: str, alpha: pd.DataFrame | None = None) -> dict[str, Any]:
+    """An ordinary least-squares model of metadata columns or alpha metrics (see :func:`model_frame`)."""
+    from gutstride.analysis.mixed import fit_linear_model
+
+    frame, excluded = model_frame(meta, formula, [], alpha)
+    return {**fit_linear_model(frame, formula), "excluded": excluded}

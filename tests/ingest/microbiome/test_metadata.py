@@ -115,3 +115,10 @@ def test_round_trip_of_random_frames(ids: list[str], numbers: list[float], words
         assert meta.numeric(sample, "VO2_max") == pytest.approx(row["VO2_max"], rel=1e-12, abs=1e-300)
         assert meta.values[sample]["Groupe"] == row["Groupe"]
     assert meta.is_numeric("VO2_max")
+
+
+def test_extra_missing_markers_make_a_column_numeric() -> None:
+    text = "#SampleID\tAGE\tSEX\nA\t32.0\tfemale\nB\tno_data\tNone\nC\t0.5\tmale\n"
+    assert parse_metadata(text, "m.txt").types["AGE"] == "categorical"
+    meta = parse_metadata(text, "m.txt", missing=("no_data", "None"))
+    assert meta.types == {"AGE": "numeric", "SEX": "categorical"} and meta.values["B"] == {}

@@ -60,7 +60,7 @@ def read_sample_metadata(path: Path, id_column: str | None = None) -> tuple[list
     return meta.columns, meta.values
 
 
-def read_metadata(path: Path, id_column: str | None = None) -> SampleMetadata:
+def read_metadata(path: Path, id_column: str | None = None, missing: tuple[str, ...] = ()) -> SampleMetadata:
     """Read a sample-metadata file (see the module docstring for the layouts).
 
     Parameters
@@ -69,6 +69,9 @@ def read_metadata(path: Path, id_column: str | None = None) -> SampleMetadata:
         The file.
     id_column
         Name of the column holding sample ids (default: the first column).
+    missing
+        More cell values to read as missing, besides the empty cell and ``NA`` (e.g. American Gut's ``None``,
+        ``no_data``, ``Unknown``).
 
     Raises
     ------
@@ -85,11 +88,14 @@ def read_metadata(path: Path, id_column: str | None = None) -> SampleMetadata:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse_metadata(text, str(path), id_column)
+    return parse_metadata(text, str(path), id_column, missing)
 
 
-def parse_metadata(text: str, source: str, id_column: str | None = None) -> SampleMetadata:
+def parse_metadata(
+    text: str, source: str, id_column: str | None = None, missing: tuple[str, ...] = ()
+) -> SampleMetadata:
     """Parse metadata ``text`` (``source`` names it in error messages); see :func:`read_metadata`."""
+    absent = MISSING | set(missing)
     lines = text.splitlines()
     delimiter = _sniff_delimiter(lines)
     rows = csv.reader(lines, delimiter=delimiter, skipinitialspace=delimiter == " ")
@@ -128,11 +134,11 @@ def parse_metadata(text: str, source: str, id_column: str | None = None) -> Samp
         if len(row) > len(header):
             raise BadInputError(f"{source}: line {line_no} has {len(row)} cells but the header has {len(header)}")
         sample = row[id_index] if id_index < len(row) else ""
-        if sample in MISSING:
+        if sample in absent:
             raise BadInputError(f"{source}: line {line_no} has an empty sample id")
         if sample in samples:
             raise BadInputError(f"{source}: line {line_no}: sample id {sample!r} appears more than once")
-        samples[sample] = {name: row[k] for k, name in names if k < len(row) and row[k] not in MISSING}
+        samples[sample] = {name: row[k] for k, name in names if k < len(row) and row[k] not in absent}
     types = {}
     for k, name in names:
         kind = declared[k] if declared is not None and k < len(declared) and declared[k] else None
