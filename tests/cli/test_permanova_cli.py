@@ -129,3 +129,18 @@ def test_user_errors_exit_2(
     assert code == 2 and "exactly one of --column and --formula" in err
     code, _, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--by", "sideways")
     assert code == 2
+
+
+def test_pcoa_command_writes_skbio_ordination(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+) -> None:
+    from skbio.stats.ordination import pcoa as sk_pcoa
+
+    dm_path, _, dm, frame = study
+    out = tmp_path / "pcoa.txt"
+    code, _, err = run(capsys, "pcoa", str(dm_path), "-o", str(out), "--dimensions", "3")
+    assert code == 0, err
+    back = skbio.OrdinationResults.read(str(out))
+    theirs = sk_pcoa(skbio.DistanceMatrix(dm, list(frame.index)), dimensions=3)
+    np.testing.assert_allclose(back.eigvals.to_numpy(), theirs.eigvals.to_numpy(), rtol=1e-10)
+    assert list(back.samples.index) == list(frame.index)

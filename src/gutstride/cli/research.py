@@ -1,5 +1,6 @@
 """CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
-``lme``, ``lm``, ``cohort``."""
+``pcoa``, ``lme``, ``lm``,
+``cohort``."""
 
 from __future__ import annotations
 
@@ -131,6 +132,26 @@ def register(app: typer.Typer) -> None:
         for row in result.get("pairwise", []):
             typer.echo(f"{row['group1']} vs {row['group2']}: pseudo-F = {row['pseudo_f']:.4g}, "
                        f"p = {row['p_value']:.4g}, q = {row['q_value']:.4g} ({row['sample_size']} samples)")
+
+    @app.command("pcoa")
+    def pcoa_command(
+        dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
+        out: Path = typer.Option(..., "-o", "--output", metavar="PCOA.txt", help="Ordination file to write."),
+        dimensions: int | None = typer.Option(None, "--dimensions", min=1, help="Axes to keep (default: all)."),
+        method: str = typer.Option("eigh", "--method", help="eigh (exact) or fsvd (randomised, large n)."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the randomised method."),
+    ) -> None:
+        """PCoA of a distance matrix, written in the QIIME 2 / scikit-bio ordination format."""
+        from gutstride.analysis.microbiome.ordination import pcoa
+        from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
+        from gutstride.report.ordination_export import write_ordination
+
+        matrix, ids = read_distance_matrix(dm_path)
+        result = pcoa(matrix, ids, dimensions, method, seed)
+        write_ordination(out, result)
+        shown = ", ".join(f"{p:.1%}" for p in result.proportion_explained[:3])
+        typer.echo(f"wrote {result.coordinates.shape[1]} principal coordinates of {len(ids)} samples to {out} "
+                   f"(first axes explain {shown})", err=True)
 
     @app.command("lme")
     def lme(

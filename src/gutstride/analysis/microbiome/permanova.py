@@ -354,26 +354,6 @@ def pairwise_permanova(
 # ------------------------------------------------------------------------------------------------- PERMDISP
 
 
-def pcoa_coordinates(dm: np.ndarray, dimensions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Principal coordinates of ``dm`` (Gower, 1966): eigenvectors of ``G`` scaled by the square roots of their
-    eigenvalues, in decreasing order, as scikit-bio's ``pcoa(method="eigh")``.
-
-    Eigenvalues within rounding of 0 are 0, and negative ones give zero coordinates. Returns the coordinates
-    (n x dimensions, all axes when ``dimensions`` is None) and the eigenvalues.
-    """
-    dm = np.asarray(dm, dtype=np.float64)
-    n = dm.shape[0]
-    a = -0.5 * dm * dm
-    g = a - a.mean(axis=0)[None, :] - a.mean(axis=1)[:, None] + a.mean()
-    values, vectors = np.linalg.eigh(g)
-    values = np.where(np.isclose(values, 0.0), 0.0, values)
-    order = np.argsort(values)[::-1]
-    values, vectors = values[order], vectors[:, order]
-    keep = n if dimensions is None else min(dimensions, n)
-    values, vectors = values[:keep], vectors[:, :keep]
-    return vectors * np.sqrt(np.maximum(values, 0.0)), values
-
-
 def spatial_median(points: np.ndarray, eps: float = 1e-7, max_iterations: int = 500) -> np.ndarray:
     """The point minimising the sum of Euclidean distances to ``points`` (rows), by Vardi & Zhang's (2000)
     modified Weiszfeld iteration, started at the mean; as scikit-bio's (hdmedians') ``geomedian``.
@@ -435,7 +415,9 @@ def permdisp(
     labels, codes = np.unique(np.asarray([str(g) for g in grouping]), return_inverse=True)
     if len(labels) < 2 or len(labels) == codes.size:
         raise BadInputError("PERMDISP needs at least two groups with repeated labels")
-    coords, _ = pcoa_coordinates(dm, dimensions)
+    from gutstride.analysis.microbiome.ordination import pcoa
+
+    coords = pcoa(dm, [str(k) for k in range(len(codes))], dimensions).coordinates
     f = _dispersion_f(coords, codes, len(labels), test)
     p_value = float("nan")
     if permutations:
