@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import skbio
 import zarr
 from skbio.stats.distance import permanova as sk_permanova
+from skbio.stats.ordination import pcoa as sk_pcoa
 
 from gutstride.analysis.design import design_terms
 from gutstride.analysis.microbiome.beta import beta_diversity
@@ -72,6 +73,11 @@ def test_cohort_on_two_workers_equals_in_memory(tmp_path: Path, cohort: tuple[Fe
     run = json.loads((out / "run.json").read_text())
     assert run["options"]["seed"] == 4 and run["versions"]["dask"] and run["timings"]["tiles_s"] > 0
     assert "PERMANOVA" in (out / "methods.md").read_text()
+    ordination = skbio.OrdinationResults.read(str(out / "pcoa" / "braycurtis.tsv"))
+    exact = sk_pcoa(skbio.DistanceMatrix(dm, kept), dimensions=3)
+    np.testing.assert_allclose(ordination.eigvals.to_numpy()[:3], exact.eigvals.to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ordination.proportion_explained.to_numpy()[:3],
+                               exact.proportion_explained.to_numpy(), rtol=1e-5)
     html = (out / "summary.html").read_text()
     assert "<svg" in html and "<script" not in html and "http" not in html.replace("http://www.w3.org", "")
 

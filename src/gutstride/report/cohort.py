@@ -1,8 +1,8 @@
 """Outputs of ``gutstride cohort`` for people: a methods paragraph and a self-contained summary page.
 
-The page has no scripts and no external resources: inline CSS, the PERMANOVA table and inline SVG charts of alpha
-diversity against the exposure (a strip chart per group for a categorical exposure, a scatter plot for a numeric
-one), drawn with :class:`gutstride.report.charts.Svg`.
+The page has no scripts and no external resources: inline CSS, the PERMANOVA table, a PCoA plot coloured by the
+exposure, and inline SVG charts of alpha diversity against the exposure (a strip chart per group for a categorical
+exposure, a scatter plot for a numeric one), drawn with :class:`gutstride.report.charts.Svg`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from gutstride.report.charts import PALETTE, Svg, _nice_max
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from gutstride.analysis.microbiome.ordination import Ordination
 
 #: Alpha metrics drawn on the summary page.
 CHART_METRICS = ("shannon", "observed_features")
@@ -110,8 +112,52 @@ def alpha_chart(metric: str, values: dict[str, float], exposure: str, groups: di
     return svg.render()
 
 
+#: Colours of categorical levels, in order (Okabe-Ito), then grey for the rest.
+LEVEL_COLOURS = ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")
+
+
+def pcoa_chart(ordination: Ordination, exposure: str, groups: dict[str, str], numeric: bool) -> str:
+    """PC1 against PC2, each sample coloured by the exposure (levels, or a blue-to-orange scale for numbers)."""
+    coords = ordination.coordinates
+    if coords.shape[1] < 2:
+        return "<p>Fewer than two principal coordinates.</p>"
+    ids = ordination.sample_ids
+    x, y = coords[:, 0], coords[:, 1]
+    span_x, span_y = (float(np.ptp(x)) or 1.0), (float(np.ptp(y)) or 1.0)
+    pc = [f"PC{k + 1} ({ordination.proportion_explained[k]:.1%})" for k in range(2)]
+    svg = Svg(f"PCoA coloured by {exposure}", f"Principal coordinates 1 and 2 of {len(ids)} samples ({pc[0]}, "
+              f"{pc[1]} of the variation), coloured by {exposure}.", height=360)
+    if numeric:
+        values = np.array([float(groups[s]) for s in ids])
+        lo, hi = float(values.min()), float(values.max())
+        blue, orange = np.array([0x00, 0x72, 0xB2]), np.array([0xE6, 0x9F, 0x00])
+
+        def colour(sample: str) -> str:
+            t = (float(groups[sample]) - lo) / ((hi - lo) or 1.0)
+            r, g, b = (blue + t * (orange - blue)).round().astype(int)
+            return f"#{r:02x}{g:02x}{b:02x}"
+
+        legend = [(f"{exposure} {lo:g}", PALETTE["blue"]), (f"{hi:g}", PALETTE["orange"])]
+    else:
+        levels = sorted(set(groups[s] for s in ids))
+        palette = {lv: PALETTE[LEVEL_COLOURS[k]] if k < len(LEVEL_COLOURS) else PALETTE["grey"]
+                   for k, lv in enumerate(levels)}
+
+        def colour(sample: str) -> str:
+            return palette[groups[sample]]
+
+        legend = [(lv[:20], palette[lv]) for lv in levels[:8]]
+    for k, sample in enumerate(ids):
+        svg.circle(svg.x((x[k] - x.min()) / span_x), svg.y((y[k] - y.min()) / span_y), 2.5, colour(sample),
+                   tip=f"{sample}: {groups[sample]}")
+    svg.text(svg.x(0.5), svg.height - 22, pc[0], anchor="middle", size=10)
+    svg.text(12, svg.y(0.5), pc[1], size=10)
+    svg.legend(legend)
+    return svg.render()
+
+
 def summary_page(result: dict[str, Any], run: dict[str, Any], alpha: pd.DataFrame, exposure: str,
-                 groups: dict[str, str], numeric: bool) -> str:
+                 groups: dict[str, str], numeric: bool, ordination: Ordination | None = None) -> str:
     """The self-contained summary page of a cohort run."""
     charts = "".join(
         f"<h3>{escape(m)}</h3>{alpha_chart(m, alpha[m].to_dict(), exposure, groups, numeric)}"
@@ -130,6 +176,8 @@ td:first-child,th:first-child{{text-align:left}}svg{{max-width:100%;height:auto}
 Association is not causation: these are observational comparisons unless the study randomised the exposure.</p>
 <h2>PERMANOVA: {escape(str(model))}</h2>
 {permanova_html(result)}
+<h2>PCoA ({escape(options['metric'])})</h2>
+{pcoa_chart(ordination, exposure, groups, numeric) if ordination is not None else ""}
 <h2>Alpha diversity by {escape(exposure)}</h2>
 {charts}
 </body></html>

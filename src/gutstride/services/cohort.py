@@ -12,7 +12,7 @@ No process holds the square matrix: a task holds one tile (and the distances amo
 Permutations are drawn once from the seed (:func:`~gutstride.analysis.microbiome.permanova.permutation_batches`),
 so the numbers are the same whatever the number of workers or the tile size, and equal to the in-memory
 ``gutstride permanova`` with the same seed. Shares are reduced in tile order (a fixed tree), never in completion
-order.
+order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     import skbio
 
+    from gutstride.analysis.microbiome.ordination import Ordination
     from gutstride.ingest.microbiome.metadata import SampleMetadata
     from gutstride.model.feature_table import FeatureTable
 
@@ -58,6 +59,7 @@ class CohortOptions:
     memory_limit: str = "1GiB"
     scheduler: str | None = None
     processes: bool = True
+    pcoa_dimensions: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,6 +132,7 @@ def run_cohort(
     )
     from gutstride.ingest.microbiome.cohort import subset_samples
     from gutstride.report.cohort import methods_paragraph, summary_page
+    from gutstride.report.ordination_export import write_ordination
     from gutstride.services.research import match_samples, model_columns, model_terms
 
     if options.metric not in METRICS:
@@ -207,6 +210,12 @@ def run_cohort(
         )
     timings["tiles_s"] = time.perf_counter() - start
 
+    start = time.perf_counter()
+    ordination = _pcoa_from_store(store, n, options.tile, float(total[-1]) / (2.0 * n), samples, options)
+    (outdir / "pcoa").mkdir(exist_ok=True)
+    write_ordination(outdir / "pcoa" / f"{options.metric}.tsv", ordination)
+    timings["pcoa_s"] = time.perf_counter() - start
+
     quad = total[:-1].reshape(len(perms), width)
     ss_total = float(total[-1]) / (2.0 * n)
     f_obs = f_statistics(model, quad[:1], ss_total, n)[0]
@@ -226,14 +235,40 @@ def run_cohort(
         "samples_in_table": len(alpha), "samples_analysed": n, "samples_excluded": len(excluded),
         "tiles": len(tiles), "workers": workers, "dashboard": dashboard, "timings": timings,
         "distance_store": str(store.relative_to(outdir)), "dtype": dtype,
+        "pcoa": {"method": ordination.method, "dimensions": int(ordination.coordinates.shape[1]),
+                 "proportion_explained": [float(p) for p in ordination.proportion_explained]},
     }
     (outdir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     (outdir / "methods.md").write_text(methods_paragraph(result, run))
     exposure = options.column or needed[0]
     exposure_values = {s: meta.values[s][exposure] for s in samples}
     (outdir / "summary.html").write_text(
-        summary_page(result, run, alpha.loc[samples], exposure, exposure_values, meta.is_numeric(exposure)))
+        summary_page(result, run, alpha.loc[samples], exposure, exposure_values, meta.is_numeric(exposure),
+                     ordination))
     return {**result, "run": run}
+
+
+def _pcoa_from_store(
+    store: Path, n: int, block: int, trace: float, samples: list[str], options: CohortOptions
+) -> Ordination:
+    """Randomised PCoA (:func:`~gutstride.analysis.microbiome.ordination.pcoa_from_products`) reading the stored
+    distances one block of rows at a time: ``G X = J (-D∘D / 2) (J X)`` with ``J`` the centring."""
+    import zarr
+
+    from gutstride.analysis.cohort import tile_bounds
+    from gutstride.analysis.microbiome.ordination import pcoa_from_products
+
+    array = zarr.open_array(str(store), mode="r")
+
+    def product(x: np.ndarray) -> np.ndarray:
+        centred = x - x.mean(axis=0)
+        out = np.empty_like(centred)
+        for b0, b1 in tile_bounds(n, block):
+            rows = np.asarray(array[b0:b1, :], dtype=np.float64)
+            out[b0:b1] = -0.5 * ((rows * rows) @ centred)
+        return out - out.mean(axis=0)
+
+    return pcoa_from_products(product, n, trace, samples, min(options.pcoa_dimensions, n), seed=options.seed)
 
 
 def _run_on_dask(
@@ -254,7 +289,7 @@ def _run_on_dask(
         # Worker processes talk over TCP on the loopback only; threads (processes=False) use in-process comms.
         where = {"host": "127.0.0.1"} if options.processes else {}
         cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, memory_limit=options.memory_limit,
-                               processes=options.processes, dashboard_address="127.0.0.1:0" if has_dashboard else None,
+                               processes=options.processes, dashboard_address="127.0.0.1:0",
                                **where)
         client = Client(cluster)
     try:
