@@ -129,3 +129,25 @@ def test_lm_with_covariates_equals_statsmodels_ols(capsys: pytest.CaptureFixture
         assert row["p_value"] == pytest.approx(fit.pvalues[row["term"]], rel=1e-9)
     assert result["r2"] == pytest.approx(fit.rsquared) and result["n_observations"] == n - 1
     assert result["excluded"] == [{"id": "s0", "reason": "no value in column AGE"}]
+
+
+def test_differential_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    n, m = 30, 12
+    counts = rng.poisson(20, size=(n, m)).astype(float)
+    samples = [f"s{k}" for k in range(n)]
+    groups = ["athlete" if k % 2 else "sedentary" for k in range(n)]
+    counts[1::2, 0] += 100
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(m)], samples).to_json("test"))
+    meta = tmp_path / "m.tsv"
+    meta.write_text("id\tgroup\n" + "".join(f"{s}\t{g}\n" for s, g in zip(samples, groups, strict=True)))
+    out = tmp_path / "da.tsv"
+    code, stdout, err = run(capsys, "differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+                            "-o", str(out), "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert "relative to the other features" in result["caveat"] and result["sample_size"] == n
+    top = result["results"][0]
+    assert top["feature"] == "f0" and top["estimate"] < 0 and top["q_value"] < 1e-6
+    assert len(pd.read_csv(out, sep="\t")) == m

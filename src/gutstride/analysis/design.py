@@ -62,3 +62,15 @@ def design_terms(data: pd.DataFrame, formula: str) -> list[tuple[str, np.ndarray
     if not terms:
         raise BadInputError(f"formula {formula!r} has no terms besides the intercept")
     return terms
+
+
+def design_matrix(data: pd.DataFrame, formula: str) -> tuple[np.ndarray, list[str]]:
+    """The full design matrix of the right-hand side of ``formula`` (intercept first) and its column names."""
+    import patsy
+
+    rhs = formula.split("~", 1)[-1].strip()
+    try:
+        matrix = patsy.dmatrix(rhs, data, NA_action="raise", return_type="matrix")
+    except (patsy.PatsyError, NameError) as exc:
+        raise BadInputError(f"formula {formula!r}: {getattr(exc, 'message', exc)}") from None
+    return np.asarray(matrix, dtype=np.float64), list(matrix.design_info.column_names)

@@ -1,6 +1,6 @@
 """CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
-``pcoa``, ``lme``, ``lm``,
-``cohort``."""
+``pcoa``, ``differential``,
+``lme``, ``lm``, ``cohort``."""
 
 from __future__ import annotations
 
@@ -152,6 +152,40 @@ def register(app: typer.Typer) -> None:
         shown = ", ".join(f"{p:.1%}" for p in result.proportion_explained[:3])
         typer.echo(f"wrote {result.coordinates.shape[1]} principal coordinates of {len(ids)} samples to {out} "
                    f"(first axes explain {shown})", err=True)
+
+    @app.command("differential")
+    def differential(
+        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "group + AGE" (patsy syntax).'),
+        transform: str = typer.Option("clr", "--transform", help="clr (pseudo-count 0.5) or rclr (zeros missing)."),
+        min_prevalence: float = typer.Option(0.1, "--min-prevalence", min=0.0, max=1.0,
+                                             help="Test features seen in at least this share of samples."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write every result as TSV."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Differential abundance: a linear model per feature on CLR values, Benjamini-Hochberg FDR."""
+        from gutstride.cli.common import print_json
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.services.research import run_differential
+
+        result = run_differential(read_table(table_path), read_metadata(metadata_path, id_column, tuple(missing)),
+                                  formula, transform, min_prevalence)
+        if out is not None:
+            import pandas as pd
+
+            pd.DataFrame(result["results"]).to_csv(out, sep="\t", index=False)
+        if as_json:
+            print_json(result)
+            return
+        typer.echo(f"{result['method']}; {result['features_tested']} features tested on {result['sample_size']} "
+                   f"samples ({len(result['not_tested'])} below the prevalence threshold)")
+        typer.echo(result["caveat"])
+        for row in [r for r in result["results"] if r["q_value"] <= 0.05][:30]:
+            typer.echo(f"{row['term']:<30} {row['feature'][:40]:<40} {row['estimate']:>8.3g} q {row['q_value']:.3g}")
 
     @app.command("lme")
     def lme(

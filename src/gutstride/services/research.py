@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gutstride.ingest.microbiome.metadata import SampleMetadata
+    from gutstride.model.feature_table import FeatureTable
 
 
 def model_columns(meta: SampleMetadata, column: str | None, formula: str | None, source: str = "metadata") -> list[str]:
@@ -206,3 +207,22 @@ def run_lm(meta: SampleMetadata, formula: str, alpha: pd.DataFrame | None = None
 
     frame, excluded = model_frame(meta, formula, [], alpha)
     return {**fit_linear_model(frame, formula), "excluded": excluded}
+
+
+def run_differential(
+    table: FeatureTable, meta: SampleMetadata, formula: str, transform: str = "clr", min_prevalence: float = 0.1,
+) -> dict[str, Any]:
+    """Differential abundance of every feature of ``table`` on the metadata model ``formula`` (see
+    :func:`gutstride.analysis.microbiome.differential.differential_abundance`); left-out samples are listed."""
+    from gutstride.analysis.design import design_matrix
+    from gutstride.analysis.microbiome.differential import differential_abundance
+
+    columns = model_columns(meta, None, formula)
+    keep, excluded = match_samples(list(table.sample_ids), meta, columns, what="table")
+    samples = [table.sample_ids[k] for k in keep]
+    if len(samples) < 3:
+        raise MissingDataError(f"only {len(samples)} sample(s) have the table row and the metadata values")
+    design, names = design_matrix(metadata_frame(meta, samples, columns), formula)
+    result = differential_abundance(table.data[keep], list(table.feature_ids), design, names, transform,
+                                    min_prevalence)
+    return {**result, "formula": formula, "sample_size": len(samples), "excluded": excluded}
