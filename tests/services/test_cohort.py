@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import skbio
 import zarr
 from skbio.stats.distance import permanova as sk_permanova
+from skbio.stats.distance import permdisp as sk_permdisp
 from skbio.stats.ordination import pcoa as sk_pcoa
 
 from gutstride.analysis.design import design_terms
@@ -93,6 +94,11 @@ def test_one_categorical_column_equals_skbio(tmp_path: Path, cohort: tuple[Featu
                           permutations=0)
     assert stored.dtype == np.float64
     assert result["terms"][0]["f"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+    groups = [meta.values[s]["group"] for s in kept]
+    ordination = skbio.OrdinationResults.read(str(tmp_path / "pcoa" / "braycurtis.tsv"))
+    disp = sk_permdisp(ordination, groups, permutations=0)
+    assert result["permdisp"]["f"] == pytest.approx(disp["test statistic"], rel=1e-6)
+    assert pd.read_csv(tmp_path / "permdisp.tsv", sep="\t")["f"][0] == pytest.approx(disp["test statistic"])
 
 
 def test_cli_cohort_in_process(tmp_path: Path, cohort: tuple[FeatureTable, str],

@@ -12,7 +12,9 @@ No process holds the square matrix: a task holds one tile (and the distances amo
 Permutations are drawn once from the seed (:func:`~gutstride.analysis.microbiome.permanova.permutation_batches`),
 so the numbers are the same whatever the number of workers or the tile size, and equal to the in-memory
 ``gutstride permanova`` with the same seed. Shares are reduced in tile order (a fixed tree), never in completion
-order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block.
+order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block;
+with a categorical ``--column``, PERMDISP runs on those principal coordinates (as scikit-bio's ``permdisp`` on an
+ordination) and is written to ``permdisp.tsv``.
 """
 
 from __future__ import annotations
@@ -223,6 +225,14 @@ def run_cohort(
     result = permanova_table(ss_total, n, [name for name, _ in terms], model, quad[0], exceed, options.permutations)
     result.update(metric=options.metric, column=options.column, formula=options.formula, strata=options.strata,
                   seed=options.seed, excluded_samples=len(excluded), warnings=warnings)
+    if options.column is not None and not meta.is_numeric(options.column):
+        from gutstride.analysis.microbiome.permanova import permdisp_coordinates
+
+        disp = permdisp_coordinates(ordination.coordinates, [meta.values[s][options.column] for s in samples],
+                                    options.permutations, options.seed)
+        result["permdisp"] = disp
+        pd.DataFrame([{k: disp[k] for k in ("method", "test", "f", "p_value", "sample_size", "number_of_groups",
+                                            "permutations")}]).to_csv(outdir / "permdisp.tsv", sep="\t", index=False)
     rows = [{**row} for row in result["terms"]]
     rows.append({"term": "Residual", **result["residual"]})
     rows.append({"term": "Total", **result["total"]})

@@ -403,21 +403,31 @@ def permdisp(
 ) -> dict[str, Any]:
     """PERMDISP (Anderson, 2006): do the groups differ in dispersion (spread) rather than location?
 
-    As scikit-bio's ``permdisp`` with its defaults: the first ``dimensions`` principal coordinates, each sample's
-    Euclidean distance to its group's spatial median (``test="median"``) or centroid, and the one-way ANOVA F of
-    those distances. Permutations shuffle the group labels of the coordinates (``rng.permutation`` from
+    As scikit-bio's ``permdisp`` with its defaults: the first ``dimensions`` principal coordinates of ``dm``, then
+    :func:`permdisp_coordinates`.
+    """
+    from gutstride.analysis.microbiome.ordination import pcoa
+
+    coords = pcoa(dm, [str(k) for k in range(len(grouping))], dimensions).coordinates
+    return permdisp_coordinates(coords, grouping, permutations, seed, test)
+
+
+def permdisp_coordinates(
+    coords: np.ndarray, grouping: list[str], permutations: int = 999, seed: int | None = None, test: str = "median",
+) -> dict[str, Any]:
+    """PERMDISP on sample coordinates (e.g. principal coordinates), as scikit-bio's ``permdisp`` on an ordination.
+
+    Each sample's Euclidean distance to its group's spatial median (``test="median"``) or centroid, and the one-way
+    ANOVA F of those distances. Permutations shuffle the group labels of the coordinates (``rng.permutation`` from
     ``numpy.random.default_rng(seed)``, as scikit-bio) and recompute the centres.
 
-    Returns ``{"method": "PERMDISP", "f", "p_value", "sample_size", "number_of_groups", "permutations"}``.
+    Returns ``{"method": "PERMDISP", "test", "f", "p_value", "sample_size", "number_of_groups", "permutations"}``.
     """
     if test not in ("median", "centroid"):
         raise BadInputError(f"PERMDISP test must be 'median' or 'centroid', not {test!r}")
     labels, codes = np.unique(np.asarray([str(g) for g in grouping]), return_inverse=True)
     if len(labels) < 2 or len(labels) == codes.size:
         raise BadInputError("PERMDISP needs at least two groups with repeated labels")
-    from gutstride.analysis.microbiome.ordination import pcoa
-
-    coords = pcoa(dm, [str(k) for k in range(len(codes))], dimensions).coordinates
     f = _dispersion_f(coords, codes, len(labels), test)
     p_value = float("nan")
     if permutations:
