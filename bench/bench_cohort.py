@@ -55,7 +55,9 @@ def make_inputs(folder: Path, n: int, features: int) -> tuple[Path, Path]:
     return path, meta
 
 
-def run_cohort(table: Path, meta: Path, out: Path, args: argparse.Namespace) -> tuple[float, dict[str, int], int]:
+def run_cohort(
+    table: Path, meta: Path, out: Path, args: argparse.Namespace
+) -> tuple[float, dict[str, int], int, float, dict[str, float]]:
     import psutil
 
     command = [sys.executable, "-m", "gutstride", "cohort", str(table), "--metadata", str(meta), "--formula",
@@ -66,11 +68,14 @@ def run_cohort(table: Path, meta: Path, out: Path, args: argparse.Namespace) -> 
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     root = psutil.Process(proc.pid)
     peaks: dict[str, int] = {}
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
         try:
             for p in [root, *root.children(recursive=True)]:
                 key = f"{p.pid} {' '.join(p.cmdline()[1:3])[:40]}"
                 peaks[key] = max(peaks.get(key, 0), p.memory_info().rss)
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system + times.children_user + times.children_system
         except psutil.Error:
             pass
         time.sleep(0.2)
@@ -79,8 +84,8 @@ def run_cohort(table: Path, meta: Path, out: Path, args: argparse.Namespace) -> 
     if proc.returncode:
         print(err_text[-3000:])
         raise SystemExit(f"cohort failed with exit code {proc.returncode}")
-    tiles = json.loads((out / "run.json").read_text())["tiles"]
-    return wall, peaks, tiles
+    run = json.loads((out / "run.json").read_text())
+    return wall, peaks, run["tiles"], sum(cpu.values()), run["timings"]
 
 
 def check(folder: Path, args: argparse.Namespace) -> None:
@@ -127,10 +132,11 @@ def main() -> int:
             sub = folder / f"n{n}"
             sub.mkdir()
             table, meta = make_inputs(sub, n, args.features)
-            wall, peaks, tiles = run_cohort(table, meta, sub / "out", args)
+            wall, peaks, tiles, cpu, timings = run_cohort(table, meta, sub / "out", args)
             print(f"\n{n} samples x {args.features} features, {tiles} tiles of {args.tile}, {args.permutations} "
-                  f"permutations, {args.workers} workers, memory limit {args.memory_limit}: {wall:.1f} s wall "
-                  f"(load average {os.getloadavg()[0]:.1f})")
+                  f"permutations, {args.workers} workers, memory limit {args.memory_limit}: {wall:.1f} s wall, "
+                  f"{cpu:.0f} s CPU over all processes (sampled; load average {os.getloadavg()[0]:.1f})")
+            print("  phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
             for key, rss in sorted(peaks.items(), key=lambda kv: -kv[1]):
                 print(f"  peak RSS {rss / 2**20:8.0f} MiB  {key}")
     return 0
