@@ -122,3 +122,19 @@ def test_extra_missing_markers_make_a_column_numeric() -> None:
     assert parse_metadata(text, "m.txt").types["AGE"] == "categorical"
     meta = parse_metadata(text, "m.txt", missing=("no_data", "None"))
     assert meta.types == {"AGE": "numeric", "SEX": "categorical"} and meta.values["B"] == {}
+
+
+PIECES = [*'ab1.,;\t "#\n\r\x00', "NA", "#q2:types", "numeric"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=80).map("".join))
+def test_any_text_gives_metadata_or_a_gutstride_error(text: str) -> None:
+    from gutstride.errors import GutstrideError
+
+    try:
+        meta = parse_metadata(text, "fuzz.txt")
+    except GutstrideError:
+        return
+    assert all(set(values) <= set(meta.columns) for values in meta.values.values())
+    assert set(meta.types) == set(meta.columns)
