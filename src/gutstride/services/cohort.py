@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: Reduction fan-in: shares summed per task of the tree reduction.
 _FAN_IN = 8
+#: Distances read at once by the PCoA (rows x n float64 values: 64 MB).
+_READ_VALUES = 8_000_000
 
 
 @dataclass
@@ -198,6 +200,8 @@ def run_cohort(
     dashboard = None
     blocks = [rows_of(table, b) for b in bounds]
     perm_blocks = [np.ascontiguousarray(perms[:, b0:b1]) for b0, b1 in bounds]
+    labellings = len(perms)
+    del perms  # the blocks hold the same indices
     if options.workers == 0 and options.scheduler is None:
         shares = []
         for done, (i, j) in enumerate(tiles, start=1):
@@ -218,7 +222,7 @@ def run_cohort(
     write_ordination(outdir / "pcoa" / f"{options.metric}.tsv", ordination)
     timings["pcoa_s"] = time.perf_counter() - start
 
-    quad = total[:-1].reshape(len(perms), width)
+    quad = total[:-1].reshape(labellings, width)
     ss_total = float(total[-1]) / (2.0 * n)
     f_obs = f_statistics(model, quad[:1], ss_total, n)[0]
     exceed = exceedances(model, quad[1:], ss_total, n, f_obs)
@@ -269,11 +273,12 @@ def _pcoa_from_store(
     from gutstride.analysis.microbiome.ordination import pcoa_from_products
 
     array = zarr.open_array(str(store), mode="r")
+    rows_per_read = max(1, min(block, _READ_VALUES // max(n, 1)))
 
     def product(x: np.ndarray) -> np.ndarray:
         centred = x - x.mean(axis=0)
         out = np.empty_like(centred)
-        for b0, b1 in tile_bounds(n, block):
+        for b0, b1 in tile_bounds(n, rows_per_read):
             rows = np.asarray(array[b0:b1, :], dtype=np.float64)
             out[b0:b1] = -0.5 * ((rows * rows) @ centred)
         return out - out.mean(axis=0)
