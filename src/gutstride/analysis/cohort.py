@@ -41,13 +41,6 @@ def upper_tiles(n: int, tile: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(blocks) for j in range(i, blocks)]
 
 
-def _rows(table: FeatureTable, start: int, stop: int) -> FeatureTable:
-    from gutstride.model.feature_table import FeatureTable
-
-    return FeatureTable(table.data[start:stop], table.sample_ids[start:stop], table.feature_ids, table.taxonomy,
-                        table.value_kind)
-
-
 def tile_distances(
     rows_i: FeatureTable, rows_j: FeatureTable | None, metric: str, tree: skbio.TreeNode | None = None
 ) -> tuple[np.ndarray, list[str]]:
@@ -113,4 +106,8 @@ def tile_partial_sums(
 
 def rows_of(table: FeatureTable, bounds: tuple[int, int]) -> FeatureTable:
     """The samples ``[start, stop)`` of ``table`` (a block of rows, for one tile)."""
-    return _rows(table, *bounds)
+    from gutstride.model.feature_table import FeatureTable
+
+    start, stop = bounds
+    return FeatureTable(table.data[start:stop], table.sample_ids[start:stop], table.feature_ids, table.taxonomy,
+                        table.value_kind)

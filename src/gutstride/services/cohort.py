@@ -124,7 +124,7 @@ def run_cohort(
     import pandas as pd
     import zarr
 
-    from gutstride.analysis.cohort import tile_bounds, upper_tiles
+    from gutstride.analysis.cohort import rows_of, tile_bounds, upper_tiles
     from gutstride.analysis.microbiome.alpha import alpha_diversity
     from gutstride.analysis.microbiome.beta import METRICS
     from gutstride.analysis.microbiome.permanova import (
@@ -188,7 +188,6 @@ def run_cohort(
                       attributes={"sample_ids": samples, "metric": options.metric, "gutstride": "distance matrix"})
     bounds = tile_bounds(n, options.tile)
     tiles = upper_tiles(n, options.tile)
-    from gutstride.analysis.cohort import rows_of
 
     def arguments(i: int, j: int, blocks: list[Any], perm_blocks: list[Any], shared: tuple[Any, Any]) -> tuple:
         tree_arg, basis_arg = shared
