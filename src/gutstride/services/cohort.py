@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,6 @@ class CohortOptions:
     scheduler: str | None = None
     processes: bool = True
     pcoa_dimensions: int = 10
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _tile_task(
@@ -215,14 +214,14 @@ def run_cohort(
         )
     timings["tiles_s"] = time.perf_counter() - start
 
+    ss_total = float(total[-1]) / (2.0 * n)  # tr(G), also the sum of G's eigenvalues
     start = time.perf_counter()
-    ordination = _pcoa_from_store(store, n, options.tile, float(total[-1]) / (2.0 * n), samples, options)
+    ordination = _pcoa_from_store(store, n, options.tile, ss_total, samples, options)
     (outdir / "pcoa").mkdir(exist_ok=True)
     write_ordination(outdir / "pcoa" / f"{options.metric}.tsv", ordination)
     timings["pcoa_s"] = time.perf_counter() - start
 
     quad = total[:-1].reshape(labellings, width)
-    ss_total = float(total[-1]) / (2.0 * n)
     f_obs = f_statistics(model, quad[:1], ss_total, n)[0]
     exceed = exceedances(model, quad[1:], ss_total, n, f_obs)
     result = permanova_table(ss_total, n, [name for name, _ in terms], model, quad[0], exceed, options.permutations)
@@ -244,7 +243,7 @@ def run_cohort(
     timings["total_s"] = time.perf_counter() - clock
     run = {
         "versions": _versions(),
-        "options": {k: v for k, v in asdict(options).items() if k != "extra"},
+        "options": asdict(options),
         "samples_in_table": len(alpha), "samples_analysed": n, "samples_excluded": len(excluded),
         "tiles": len(tiles), "workers": workers, "dashboard": dashboard, "timings": timings,
         "distance_store": str(store.relative_to(outdir)), "dtype": dtype,
