@@ -12,7 +12,8 @@ No process holds the square matrix: a task holds one tile (and the distances amo
 Permutations are drawn once from the seed (:func:`~gutstride.analysis.microbiome.permanova.permutation_batches`),
 so the numbers are the same whatever the number of workers or the tile size, and equal to the in-memory
 ``gutstride permanova`` with the same seed. Shares are reduced in tile order (a fixed tree), never in completion
-order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block;
+order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block, one
+task per block of rows on the cluster;
 with a categorical ``--column``, PERMDISP runs on those principal coordinates (as scikit-bio's ``permdisp`` on an
 ordination) and is written to ``permdisp.tsv``.
 """
@@ -22,6 +23,8 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,32 +197,28 @@ def run_cohort(
                 perm_blocks[j], str(store), bounds[i], bounds[j], dtype)
 
     timings["prepare_s"] = time.perf_counter() - clock - timings["alpha_s"]
-    start = time.perf_counter()
-    dashboard = None
     blocks = [rows_of(table, b) for b in bounds]
     perm_blocks = [np.ascontiguousarray(perms[:, b0:b1]) for b0, b1 in bounds]
     labellings = len(perms)
     del perms  # the blocks hold the same indices
-    if options.workers == 0 and options.scheduler is None:
-        shares = []
-        for done, (i, j) in enumerate(tiles, start=1):
-            shares.append(_tile_task(*arguments(i, j, blocks, perm_blocks, (tree, basis))))
-            if progress:
-                progress(done, len(tiles))
-        total, warnings = _reduce(*shares)
-        workers = 0
-    else:
-        total, warnings, workers, dashboard = _run_on_dask(
-            options, tiles, arguments, blocks, perm_blocks, tree, basis, progress, announce,
-        )
-    timings["tiles_s"] = time.perf_counter() - start
-
-    ss_total = float(total[-1]) / (2.0 * n)  # tr(G), also the sum of G's eigenvalues
-    start = time.perf_counter()
-    ordination = _pcoa_from_store(store, n, options.tile, ss_total, samples, options)
+    with _cluster(options, announce) as (client, workers, dashboard):
+        start = time.perf_counter()
+        if client is None:
+            shares = []
+            for done, (i, j) in enumerate(tiles, start=1):
+                shares.append(_tile_task(*arguments(i, j, blocks, perm_blocks, (tree, basis))))
+                if progress:
+                    progress(done, len(tiles))
+            total, warnings = _reduce(*shares)
+        else:
+            total, warnings = _tiles_on_dask(client, tiles, arguments, blocks, perm_blocks, tree, basis, progress)
+        timings["tiles_s"] = time.perf_counter() - start
+        ss_total = float(total[-1]) / (2.0 * n)  # tr(G), also the sum of G's eigenvalues
+        start = time.perf_counter()
+        ordination = _pcoa_from_store(store, n, options.tile, ss_total, samples, options, client)
+        timings["pcoa_s"] = time.perf_counter() - start
     (outdir / "pcoa").mkdir(exist_ok=True)
     write_ordination(outdir / "pcoa" / f"{options.metric}.tsv", ordination)
-    timings["pcoa_s"] = time.perf_counter() - start
 
     quad = total[:-1].reshape(labellings, width)
     f_obs = f_statistics(model, quad[:1], ss_total, n)[0]
@@ -260,41 +259,52 @@ def run_cohort(
     return {**result, "run": run}
 
 
-def _pcoa_from_store(
-    store: Path, n: int, block: int, trace: float, samples: list[str], options: CohortOptions
-) -> Ordination:
-    """Randomised PCoA (:func:`~gutstride.analysis.microbiome.ordination.pcoa_from_products`) reading the stored
-    distances one block of rows at a time: ``G X = J (-D∘D / 2) (J X)`` with ``J`` the centring."""
+def _block_product(store: str, start: int, stop: int, centred: np.ndarray) -> np.ndarray:
+    """Rows ``[start, stop)`` of ``(-D∘D / 2) @ centred``, reading those rows of the stored distances."""
     import zarr
 
+    rows = np.asarray(zarr.open_array(store, mode="r")[start:stop, :], dtype=np.float64)
+    return -0.5 * ((rows * rows) @ centred)
+
+
+def _pcoa_from_store(
+    store: Path, n: int, block: int, trace: float, samples: list[str], options: CohortOptions, client: Any = None,
+) -> Ordination:
+    """Randomised PCoA (:func:`~gutstride.analysis.microbiome.ordination.pcoa_from_products`) reading the stored
+    distances one block of rows at a time (one task per block on the cluster when ``client`` is given):
+    ``G X = J (-D∘D / 2) (J X)`` with ``J`` the centring."""
     from gutstride.analysis.cohort import tile_bounds
     from gutstride.analysis.microbiome.ordination import pcoa_from_products
 
-    array = zarr.open_array(str(store), mode="r")
-    rows_per_read = max(1, min(block, _READ_VALUES // max(n, 1)))
+    ranges = tile_bounds(n, max(1, min(block, _READ_VALUES // max(n, 1))))
 
     def product(x: np.ndarray) -> np.ndarray:
         centred = x - x.mean(axis=0)
-        out = np.empty_like(centred)
-        for b0, b1 in tile_bounds(n, rows_per_read):
-            rows = np.asarray(array[b0:b1, :], dtype=np.float64)
-            out[b0:b1] = -0.5 * ((rows * rows) @ centred)
+        if client is None:
+            parts = [_block_product(str(store), b0, b1, centred) for b0, b1 in ranges]
+        else:
+            shared = client.scatter(centred, broadcast=True)
+            parts = client.gather([client.submit(_block_product, str(store), b0, b1, shared, pure=False)
+                                   for b0, b1 in ranges])
+        out = np.vstack(parts)
         return out - out.mean(axis=0)
 
     return pcoa_from_products(product, n, trace, samples, min(options.pcoa_dimensions, n), seed=options.seed)
 
 
-def _run_on_dask(
-    options: CohortOptions, tiles: list[tuple[int, int]], arguments: Callable[..., tuple], blocks: list[Any],
-    perm_blocks: list[Any], tree: skbio.TreeNode | None, basis: np.ndarray,
-    progress: Callable[[int, int], None] | None, announce: Callable[[str], None] | None,
-) -> tuple[np.ndarray, list[str], int, str | None]:
-    """Run the tiles on a LocalCluster or the cluster at ``options.scheduler``; reduce the shares in a fixed tree."""
-    from distributed import Client, LocalCluster, as_completed
+@contextmanager
+def _cluster(options: CohortOptions, announce: Callable[[str], None] | None) -> Iterator[tuple[Any, int, str | None]]:
+    """A Dask client (LocalCluster, or the cluster at ``options.scheduler``), its worker count and dashboard
+    address; ``(None, 0, None)`` to run in this process (``workers == 0`` and no scheduler)."""
+    if options.workers == 0 and options.scheduler is None:
+        yield None, 0, None
+        return
+    from distributed import Client, LocalCluster
 
     cluster = None
     if options.scheduler is not None:
         client = Client(options.scheduler)
+        has_dashboard = True
     else:
         import importlib.util
 
@@ -302,29 +312,38 @@ def _run_on_dask(
         # Worker processes talk over TCP on the loopback only; threads (processes=False) use in-process comms.
         where = {"host": "127.0.0.1"} if options.processes else {}
         cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, memory_limit=options.memory_limit,
-                               processes=options.processes, dashboard_address="127.0.0.1:0",
-                               **where)
+                               processes=options.processes, dashboard_address="127.0.0.1:0", **where)
         client = Client(cluster)
     try:
-        dashboard = client.dashboard_link if cluster is None or has_dashboard else None
+        dashboard = client.dashboard_link if has_dashboard else None
         if announce and dashboard:
             announce(dashboard)
-        workers = len(client.scheduler_info(n_workers=-1)["workers"])
-        shared = (client.scatter(tree, broadcast=True) if tree is not None else None,
-                  client.scatter(basis, broadcast=True))
-        block_futures = client.scatter(blocks)
-        perm_futures = client.scatter(perm_blocks)
-        futures = [client.submit(_tile_task, *arguments(i, j, block_futures, perm_futures, shared), pure=False)
-                   for i, j in tiles]
-        if progress:
-            for done, _ in enumerate(as_completed(futures), start=1):
-                progress(done, len(futures))
-        level = futures
-        while len(level) > 1:
-            level = [client.submit(_reduce, *level[k:k + _FAN_IN], pure=False) for k in range(0, len(level), _FAN_IN)]
-        total, warnings = level[0].result()
-        return total, warnings, workers, dashboard
+        yield client, len(client.scheduler_info(n_workers=-1)["workers"]), dashboard
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _tiles_on_dask(
+    client: Any, tiles: list[tuple[int, int]], arguments: Callable[..., tuple], blocks: list[Any],
+    perm_blocks: list[Any], tree: skbio.TreeNode | None, basis: np.ndarray,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, list[str]]:
+    """Run the tile tasks on the cluster; reduce their shares in a fixed tree (tile order)."""
+    from distributed import as_completed
+
+    shared = (client.scatter(tree, broadcast=True) if tree is not None else None,
+              client.scatter(basis, broadcast=True))
+    block_futures = client.scatter(blocks)
+    perm_futures = client.scatter(perm_blocks)
+    futures = [client.submit(_tile_task, *arguments(i, j, block_futures, perm_futures, shared), pure=False)
+               for i, j in tiles]
+    if progress:
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(done, len(futures))
+    level = futures
+    while len(level) > 1:
+        level = [client.submit(_reduce, *level[k:k + _FAN_IN], pure=False) for k in range(0, len(level), _FAN_IN)]
+    total, warnings = level[0].result()
+    return total, warnings
