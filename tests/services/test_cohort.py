@@ -38,7 +38,12 @@ def cohort() -> tuple[FeatureTable, str]:
     return table, "\n".join(lines) + "\n"
 
 
-def test_cohort_on_two_workers_equals_in_memory(tmp_path: Path, cohort: tuple[FeatureTable, str]) -> None:
+def test_cohort_on_two_workers_equals_in_memory(
+    tmp_path: Path, cohort: tuple[FeatureTable, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gutstride.services.cohort
+
+    monkeypatch.setattr(gutstride.services.cohort, "_READ_VALUES", 100)  # PCoA reads split each chunk row in 4
     table, meta_text = cohort
     meta = parse_metadata(meta_text, "meta.tsv")
     common = {"metric": "braycurtis", "formula": "VO2_max + group", "permutations": 99, "seed": 4,

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 #: Reduction fan-in: shares summed per task of the tree reduction.
 _FAN_IN = 8
-#: Distances read at once by the PCoA (rows x n float64 values: 64 MB).
-_READ_VALUES = 8_000_000
+#: Distances read at once by one PCoA task (rows x n float64 values: 192 MB).
+_READ_VALUES = 24_000_000
 
 
 @dataclass
@@ -264,7 +264,8 @@ def _block_product(store: str, start: int, stop: int, centred: np.ndarray) -> np
     import zarr
 
     rows = np.asarray(zarr.open_array(store, mode="r")[start:stop, :], dtype=np.float64)
-    return -0.5 * ((rows * rows) @ centred)
+    np.multiply(rows, rows, out=rows)
+    return -0.5 * (rows @ centred)
 
 
 def _pcoa_from_store(
@@ -276,7 +277,11 @@ def _pcoa_from_store(
     from gutstride.analysis.cohort import tile_bounds
     from gutstride.analysis.microbiome.ordination import pcoa_from_products
 
-    ranges = tile_bounds(n, max(1, min(block, _READ_VALUES // max(n, 1))))
+    # Whole chunk rows when they fit, else each chunk row split in equal parts (no read spans two chunk rows).
+    parts = -(-block * n // _READ_VALUES)
+    ranges = [(int(a), int(b)) for c0, c1 in tile_bounds(n, block)
+              for a, b in zip(np.linspace(c0, c1, parts + 1)[:-1].round(), np.linspace(c0, c1, parts + 1)[1:].round(),
+                              strict=True) if b > a]
 
     def product(x: np.ndarray) -> np.ndarray:
         centred = x - x.mean(axis=0)
