@@ -151,3 +151,22 @@ def test_differential_command(capsys: pytest.CaptureFixture[str], tmp_path: Path
     top = result["results"][0]
     assert top["feature"] == "f0" and top["estimate"] < 0 and top["q_value"] < 1e-6
     assert len(pd.read_csv(out, sep="\t")) == m
+
+
+def test_lm_lists_samples_dropped_by_rarefaction(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 20
+    counts = rng.poisson(30, size=(n, 15)).astype(float)
+    counts[0] = 0
+    counts[0, 0] = 5  # 5 reads: below the depth
+    samples = [f"s{k}" for k in range(n)]
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(15)], samples).to_json("test"))
+    meta = tmp_path / "m.csv"
+    meta.write_text("id,AGE\n" + "".join(f"{s},{20 + k}\n" for k, s in enumerate(samples)))
+    code, out, err = run(capsys, "lm", str(table_path), "--metadata", str(meta), "--rarefy", "100", "--formula",
+                         "observed_features ~ AGE", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["excluded"] == [{"id": "s0", "reason": "fewer than 100 reads (rarefaction)"}]
+    assert result["n_observations"] == n - 1

@@ -16,23 +16,31 @@ BETA_METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac
 def _metadata_and_alpha(
     path: Path, metadata_path: Path | None, rarefy_depth: int | None, seed: int, id_column: str | None,
     missing: tuple[str, ...],
-) -> tuple[Any, Any]:
-    """The metadata, and alpha diversity when ``path`` is a table (given with ``--metadata``), else None."""
+) -> tuple[Any, Any, dict[str, str]]:
+    """The metadata, alpha diversity when ``path`` is a table (given with ``--metadata``) else None, and the
+    samples dropped by ``--rarefy`` with the reason."""
     from gutstride.ingest.microbiome.metadata import read_metadata
 
     if metadata_path is None:
-        return read_metadata(path, id_column, missing), None
+        return read_metadata(path, id_column, missing), None, {}
     from gutstride.analysis.microbiome.alpha import alpha_diversity
     from gutstride.ingest.microbiome.read import read_table
 
     table = read_table(path)
+    dropped: list[str] = []
     if rarefy_depth is not None:
         from gutstride.analysis.microbiome.rarefy import rarefy
 
         table, dropped = rarefy(table, rarefy_depth, seed)
-        if dropped:
-            typer.echo(f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out", err=True)
-    return read_metadata(metadata_path, id_column, missing), alpha_diversity(table)
+    reasons = {s: f"fewer than {rarefy_depth} reads (rarefaction)" for s in dropped}
+    return read_metadata(metadata_path, id_column, missing), alpha_diversity(table), reasons
+
+
+def _with_rarefaction(result: dict[str, Any], reasons: dict[str, str]) -> dict[str, Any]:
+    """``result`` with the samples dropped by rarefaction given that reason in ``excluded``."""
+    excluded = [row for row in result["excluded"] if row["id"] not in reasons]
+    excluded += [{"id": s, "reason": r} for s, r in reasons.items()]
+    return {**result, "excluded": excluded}
 
 
 def _print_coefficients(rows: list[dict[str, Any]], statistic: str) -> None:
@@ -204,13 +212,14 @@ def register(app: typer.Typer) -> None:
         from gutstride.cli.common import print_json
         from gutstride.services.research import run_lme
 
-        meta, alpha = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column, tuple(missing))
-        result = run_lme(meta, formula, subject, random_slope, alpha)
+        meta, alpha, dropped = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column,
+                                                   tuple(missing))
+        result = _with_rarefaction(run_lme(meta, formula, subject, random_slope, alpha), dropped)
         if as_json:
             print_json(result)
             return
         if result["excluded"]:
-            typer.echo(f"{len(result['excluded'])} sample(s) left out (no metadata or no value)", err=True)
+            typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
         for message in result["warnings"]:
             typer.echo(f"warning: {message}", err=True)
         typer.echo(f"Mixed model {formula} | {subject}: {result['n_observations']} observations, "
@@ -232,13 +241,14 @@ def register(app: typer.Typer) -> None:
         from gutstride.cli.common import print_json
         from gutstride.services.research import run_lm
 
-        meta, alpha = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column, tuple(missing))
-        result = run_lm(meta, formula, alpha)
+        meta, alpha, dropped = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column,
+                                                   tuple(missing))
+        result = _with_rarefaction(run_lm(meta, formula, alpha), dropped)
         if as_json:
             print_json(result)
             return
         if result["excluded"]:
-            typer.echo(f"{len(result['excluded'])} sample(s) left out (no metadata or no value)", err=True)
+            typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
         typer.echo(f"Linear model {formula}: {result['n_observations']} observations, R2 {result['r2']:.3f} "
                    f"(adjusted {result['adjusted_r2']:.3f})")
         _print_coefficients(result["fixed_effects"], "t")
