@@ -165,7 +165,7 @@ def test_lm_lists_samples_dropped_by_rarefaction(capsys: pytest.CaptureFixture[s
     meta = tmp_path / "m.csv"
     meta.write_text("id,AGE\n" + "".join(f"{s},{20 + k}\n" for k, s in enumerate(samples)))
     code, out, err = run(capsys, "lm", str(table_path), "--metadata", str(meta), "--rarefy", "100", "--formula",
-                         "observed_features ~ AGE", "--json")
+                         "shannon ~ AGE", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["excluded"] == [{"id": "s0", "reason": "fewer than 100 reads (rarefaction)"}]
