@@ -1,13 +1,53 @@
-"""CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``."""
+"""CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
+``pcoa``, ``differential``,
+``lme``, ``lm``, ``cohort``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 #: Metric names of ``gutstride beta --metric`` (kept here so ``--help`` needs no numpy).
 BETA_METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")
+
+
+def _metadata_and_alpha(
+    path: Path, metadata_path: Path | None, rarefy_depth: int | None, seed: int, id_column: str | None,
+    missing: tuple[str, ...],
+) -> tuple[Any, Any, dict[str, str]]:
+    """The metadata, alpha diversity when ``path`` is a table (given with ``--metadata``) else None, and the
+    samples dropped by ``--rarefy`` with the reason."""
+    from gutstride.ingest.microbiome.metadata import read_metadata
+
+    if metadata_path is None:
+        return read_metadata(path, id_column, missing), None, {}
+    from gutstride.analysis.microbiome.alpha import alpha_diversity
+    from gutstride.ingest.microbiome.read import read_table
+
+    table = read_table(path)
+    dropped: list[str] = []
+    if rarefy_depth is not None:
+        from gutstride.analysis.microbiome.rarefy import rarefy
+
+        table, dropped = rarefy(table, rarefy_depth, seed)
+    reasons = {s: f"fewer than {rarefy_depth} reads (rarefaction)" for s in dropped}
+    return read_metadata(metadata_path, id_column, missing), alpha_diversity(table), reasons
+
+
+def _with_rarefaction(result: dict[str, Any], reasons: dict[str, str]) -> dict[str, Any]:
+    """``result`` with the samples dropped by rarefaction given that reason in ``excluded``."""
+    excluded = [row for row in result["excluded"] if row["id"] not in reasons]
+    excluded += [{"id": s, "reason": r} for s, r in reasons.items()]
+    return {**result, "excluded": excluded}
+
+
+def _print_coefficients(rows: list[dict[str, Any]], statistic: str) -> None:
+    typer.echo(f"{'term':<40} {'estimate':>10} {'SE':>9} {statistic:>8} {'p':>8} {'95% CI':>22}")
+    for row in rows:
+        typer.echo(f"{row['term']:<40} {row['estimate']:>10.4g} {row['std_error']:>9.3g} {row[statistic]:>8.3g} "
+                   f"{row['p_value']:>8.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]")
 
 
 def register(app: typer.Typer) -> None:
@@ -52,55 +92,232 @@ def register(app: typer.Typer) -> None:
     @app.command("permanova")
     def permanova(
         dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
-        metadata_path: Path = typer.Argument(..., metavar="METADATA", help="TSV with sample ids in column 1."),
-        column: str = typer.Option(..., "--column", help="Metadata column holding the groups."),
-        strata: str | None = typer.Option(None, "--strata", help="Column whose groups restrict the permutations."),
-        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of label permutations."),
+        metadata_path: Path = typer.Argument(..., metavar="METADATA", help="QIIME 2 TSV, CSV/TSV, R output."),
+        column: str | None = typer.Option(None, "--column", help="Metadata column (numeric: continuous)."),
+        formula: str | None = typer.Option(None, "--formula", help='Model, e.g. "BMI + Groupe" (patsy syntax).'),
+        by: str = typer.Option("terms", "--by", help="terms (sequential) or margin (marginal), as adonis2."),
+        strata: str | None = typer.Option(None, "--strata", help="Column whose levels restrict the permutations."),
+        with_permdisp: bool = typer.Option(False, "--permdisp", help="Add PERMDISP (dispersion) of --column."),
+        with_pairwise: bool = typer.Option(False, "--pairwise", help="Add pairwise tests of --column (BH q)."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """PERMANOVA (pseudo-F) of a metadata column on a distance matrix; unmatched samples are left out."""
-        from gutstride.analysis.microbiome.permanova import permanova as run_permanova
+        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out."""
         from gutstride.cli.common import print_json
-        from gutstride.errors import MissingDataError
         from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
-        from gutstride.ingest.microbiome.metadata import read_sample_metadata
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.services.research import run_permanova
 
         matrix, ids = read_distance_matrix(dm_path)
-        columns, metadata = read_sample_metadata(metadata_path)
-        for name in (column, strata):
-            if name is not None and name not in columns:
-                raise MissingDataError(f"{metadata_path}: no column {name!r}; columns: {', '.join(columns[:30])}")
-        keep: list[int] = []
-        excluded: list[dict[str, str]] = []
-        for k, sample in enumerate(ids):
-            values = metadata.get(sample)
-            if values is None:
-                excluded.append({"id": sample, "reason": "not in the metadata"})
-            elif column not in values:
-                excluded.append({"id": sample, "reason": f"no value in column {column}"})
-            elif strata is not None and strata not in values:
-                excluded.append({"id": sample, "reason": f"no value in column {strata}"})
-            else:
-                keep.append(k)
-        in_matrix = set(ids)
-        excluded += [{"id": s, "reason": "not in the distance matrix"} for s in metadata if s not in in_matrix]
-        kept_ids = [ids[k] for k in keep]
+        meta = read_metadata(metadata_path, id_column, tuple(missing))
         result = run_permanova(
-            matrix[keep][:, keep],
-            [metadata[s][column] for s in kept_ids],
-            permutations=permutations,
-            seed=seed,
-            strata=[metadata[s][strata] for s in kept_ids] if strata is not None else None,
+            matrix, ids, meta, column=column, formula=formula, by=by, strata=strata, permutations=permutations,
+            seed=seed, with_permdisp=with_permdisp, with_pairwise=with_pairwise,
         )
-        payload = {**result, "column": column, "strata": strata, "excluded": excluded}
         if as_json:
-            print_json(payload)
+            print_json(result)
             return
+        excluded = result["excluded"]
         if excluded:
             typer.echo(f"{len(excluded)} sample(s) left out (in only one of the two files, or no value)", err=True)
+        within = f", within {strata}" if strata else ""
         typer.echo(
-            f"PERMANOVA on {column}: pseudo-F = {result['test_statistic']:.4g}, p = {result['p_value']:.4g} "
-            f"({result['sample_size']} samples, {result['number_of_groups']} groups, "
-            f"{result['permutations']} permutations{', within ' + strata if strata else ''})"
+            f"PERMANOVA on {column or formula} ({result['sample_size']} samples, {result['permutations']} "
+            f"permutations{within}; sums of squares by {result['by']})"
         )
+        typer.echo(f"{'term':<30} {'df':>4} {'SS':>12} {'R2':>8} {'F':>10} {'p':>8}")
+        for row in result["terms"]:
+            typer.echo(f"{row['term']:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f} "
+                       f"{row['f']:>10.4g} {row['p_value']:>8.4g}")
+        for name in ("residual", "total"):
+            row = result[name]
+            typer.echo(f"{name:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f}")
+        if "permdisp" in result:
+            typer.echo(f"PERMDISP: F = {result['permdisp']['f']:.4g}, p = {result['permdisp']['p_value']:.4g}")
+        for row in result.get("pairwise", []):
+            typer.echo(f"{row['group1']} vs {row['group2']}: pseudo-F = {row['pseudo_f']:.4g}, "
+                       f"p = {row['p_value']:.4g}, q = {row['q_value']:.4g} ({row['sample_size']} samples)")
+
+    @app.command("pcoa")
+    def pcoa_command(
+        dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
+        out: Path = typer.Option(..., "-o", "--output", metavar="PCOA.txt", help="Ordination file to write."),
+        dimensions: int | None = typer.Option(None, "--dimensions", min=1, help="Axes to keep (default: all)."),
+        method: str = typer.Option("eigh", "--method", help="eigh (exact) or fsvd (randomised, large n)."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the randomised method."),
+    ) -> None:
+        """PCoA of a distance matrix, written in the QIIME 2 / scikit-bio ordination format."""
+        from gutstride.analysis.microbiome.ordination import pcoa
+        from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
+        from gutstride.report.ordination_export import write_ordination
+
+        matrix, ids = read_distance_matrix(dm_path)
+        result = pcoa(matrix, ids, dimensions, method, seed)
+        write_ordination(out, result)
+        shown = ", ".join(f"{p:.1%}" for p in result.proportion_explained[:3])
+        typer.echo(f"wrote {result.coordinates.shape[1]} principal coordinates of {len(ids)} samples to {out} "
+                   f"(first axes explain {shown})", err=True)
+
+    @app.command("differential")
+    def differential(
+        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "group + AGE" (patsy syntax).'),
+        transform: str = typer.Option("clr", "--transform", help="clr (pseudo-count 0.5) or rclr (zeros missing)."),
+        min_prevalence: float = typer.Option(0.1, "--min-prevalence", min=0.0, max=1.0,
+                                             help="Test features seen in at least this share of samples."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write every result as TSV."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Differential abundance: a linear model per feature on CLR values, Benjamini-Hochberg FDR."""
+        from gutstride.cli.common import print_json
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.services.research import run_differential
+
+        result = run_differential(read_table(table_path), read_metadata(metadata_path, id_column, tuple(missing)),
+                                  formula, transform, min_prevalence)
+        if out is not None:
+            import pandas as pd
+
+            pd.DataFrame(result["results"]).to_csv(out, sep="\t", index=False)
+        if as_json:
+            print_json(result)
+            return
+        typer.echo(f"{result['method']}; {result['features_tested']} features tested on {result['sample_size']} "
+                   f"samples ({len(result['not_tested'])} below the prevalence threshold)")
+        typer.echo(result["caveat"])
+        for row in [r for r in result["results"] if r["q_value"] <= 0.05][:30]:
+            typer.echo(f"{row['term']:<30} {row['feature'][:40]:<40} {row['estimate']:>8.3g} q {row['q_value']:.3g}")
+
+    @app.command("lme")
+    def lme(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ week*group" (patsy syntax).'),
+        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        random_slope: str | None = typer.Option(None, "--random-slope", help="Variable with a random slope."),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
+        seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Linear mixed-effects model (statsmodels MixedLM, as q2-longitudinal) of metadata or alpha diversity."""
+        from gutstride.cli.common import print_json
+        from gutstride.services.research import run_lme
+
+        meta, alpha, dropped = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column,
+                                                   tuple(missing))
+        result = _with_rarefaction(run_lme(meta, formula, subject, random_slope, alpha), dropped)
+        if as_json:
+            print_json(result)
+            return
+        if result["excluded"]:
+            typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
+        for message in result["warnings"]:
+            typer.echo(f"warning: {message}", err=True)
+        typer.echo(f"Mixed model {formula} | {subject}: {result['n_observations']} observations, "
+                   f"{result['n_groups']} subjects, REML, converged: {'yes' if result['converged'] else 'NO'}")
+        _print_coefficients(result["fixed_effects"], "z")
+
+    @app.command("lm")
+    def lm(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ AGE + BMI + SEX".'),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
+        seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Linear model (statsmodels OLS) of metadata or alpha diversity, one sample per person (covariates)."""
+        from gutstride.cli.common import print_json
+        from gutstride.services.research import run_lm
+
+        meta, alpha, dropped = _metadata_and_alpha(path, metadata_path, rarefy_depth, seed, id_column,
+                                                   tuple(missing))
+        result = _with_rarefaction(run_lm(meta, formula, alpha), dropped)
+        if as_json:
+            print_json(result)
+            return
+        if result["excluded"]:
+            typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
+        typer.echo(f"Linear model {formula}: {result['n_observations']} observations, R2 {result['r2']:.3f} "
+                   f"(adjusted {result['adjusted_r2']:.3f})")
+        _print_coefficients(result["fixed_effects"], "t")
+
+    @app.command("cohort")
+    def cohort(
+        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
+        column: str | None = typer.Option(None, "--column", help="Metadata column (numeric: continuous)."),
+        formula: str | None = typer.Option(None, "--formula", help='Model, e.g. "BMI + Groupe" (patsy syntax).'),
+        by: str = typer.Option("terms", "--by", help="terms (sequential) or margin (marginal), as adonis2."),
+        metric: str = typer.Option(..., "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
+        tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny (UniFrac)."),
+        rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample every sample to N."),
+        strata: str | None = typer.Option(None, "--strata", help="Column whose levels restrict the permutations."),
+        permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the permutations and of --rarefy."),
+        out: Path = typer.Option(..., "-o", "--output", metavar="OUTDIR", help="Folder for the outputs."),
+        scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Dask scheduler address."),
+        workers: int = typer.Option(2, "--workers", min=0, help="LocalCluster workers (0: run in this process)."),
+        memory_limit: str = typer.Option("1GiB", "--memory-limit", metavar="SIZE", help="Memory per worker."),
+        tile: int = typer.Option(1000, "--tile", min=2, help="Samples per tile side."),
+        float64: bool = typer.Option(False, "--float64", help="Store distances as float64 (default float32)."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
+    ) -> None:
+        """A whole study: alpha diversity, tiled distances in Zarr, PERMANOVA from the tiles, methods and summary."""
+        from rich.progress import Progress
+
+        from gutstride.cli.common import print_json
+        from gutstride.errors import BadInputError, MissingDataError
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.report.cohort import COHORT_WRITERS
+        from gutstride.services.cohort import CohortOptions, run_cohort
+
+        if metric not in BETA_METRICS:
+            raise BadInputError(f"unknown metric {metric!r}; choose one of {', '.join(BETA_METRICS)}")
+        if metric.endswith("unifrac") and tree_path is None:
+            raise MissingDataError(f"{metric} needs a phylogenetic tree: add --tree TREE")
+        tree = None
+        if tree_path is not None:
+            from gutstride.ingest.microbiome.newick import read_tree
+
+            tree = read_tree(tree_path)
+        table = read_table(table_path)
+        meta = read_metadata(metadata_path, id_column, tuple(missing))
+        options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,
+                                permutations=permutations, seed=seed, rarefy=rarefy_depth, float64=float64, tile=tile,
+                                workers=workers, memory_limit=memory_limit, scheduler=scheduler)
+        with Progress(transient=True, console=None) as bar:
+            task = bar.add_task("distance tiles", total=None)
+            result = run_cohort(
+                table, meta, out, options, COHORT_WRITERS, tree=tree,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                announce=lambda link: typer.echo(f"Dask dashboard: {link}", err=True),
+            )
+        for message in result["warnings"]:
+            typer.echo(f"warning: {message}", err=True)
+        if as_json:
+            print_json({k: v for k, v in result.items() if k != "run"})
+            return
+        run = result["run"]
+        typer.echo(f"{run['samples_analysed']} samples analysed, {run['samples_excluded']} excluded "
+                   f"(see {out / 'excluded.tsv'}); {run['tiles']} tiles on {run['workers'] or 'no'} workers "
+                   f"in {run['timings']['total_s']:.1f} s")
+        for row in result["terms"]:
+            typer.echo(f"{row['term']}: df {row['df']}, R2 {row['r2']:.4f}, pseudo-F {row['f']:.4g}, "
+                       f"p {row['p_value']:.4g}")
+        typer.echo(f"wrote alpha.tsv, permanova.tsv, excluded.tsv, run.json, methods.md, summary.html and "
+                   f"{run['distance_store']} in {out}")

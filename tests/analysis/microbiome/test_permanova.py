@@ -8,6 +8,7 @@ from pathlib import Path
 
 import biom
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import skbio
@@ -15,9 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import pdist, squareform
 from skbio.stats.distance import permanova as sk_permanova
+from skbio.stats.distance import permdisp as sk_permdisp
+from statsmodels.stats.multitest import multipletests
 
+from gutstride.analysis.design import design_terms
 from gutstride.analysis.microbiome.beta import beta_diversity
-from gutstride.analysis.microbiome.permanova import permanova
+from gutstride.analysis.microbiome.permanova import (
+    benjamini_hochberg,
+    pairwise_permanova,
+    permanova,
+    permanova_formula,
+    permdisp,
+)
 from gutstride.errors import BadInputError
 from gutstride.ingest.microbiome.metadata import read_sample_metadata
 from gutstride.model.feature_table import FeatureTable
@@ -101,3 +111,124 @@ def test_bad_groupings_are_refused(grouping: list[str], message: str) -> None:
     dm = squareform(pdist(np.arange(4.0)[:, None]))
     with pytest.raises(BadInputError, match=message):
         permanova(dm, grouping)
+
+
+# ------------------------------------------------------------------------------------------ formula PERMANOVA
+
+
+def hat_trace(x: np.ndarray, g: np.ndarray) -> float:
+    """tr(H G) with H = X (X'X)^-1 X', straight from McArdle & Anderson (2001)."""
+    h = x @ np.linalg.pinv(x.T @ x) @ x.T
+    return float(np.trace(h @ g))
+
+
+def test_sums_of_squares_equal_the_hat_matrix_formula_by_hand() -> None:
+    # Six samples on a line; a continuous exposure and two groups.
+    points = np.array([0.0, 1.0, 3.0, 4.0, 7.0, 8.5])
+    dm = np.abs(points[:, None] - points[None, :])
+    vo2 = np.array([40.0, 42.0, 45.0, 50.0, 51.0, 58.0])
+    group = np.array([0, 1, 0, 1, 0, 1.0])
+    n = 6
+    centre = np.eye(n) - 1.0 / n
+    g = centre @ (-0.5 * dm**2) @ centre
+    one = np.ones(n)
+    x1 = np.column_stack([one, vo2])
+    x12 = np.column_stack([one, vo2, group])
+    x2 = np.column_stack([one, group])
+    ss_total = float(np.trace(g))
+    ss_vo2 = hat_trace(x1, g)
+    ss_group_seq = hat_trace(x12, g) - ss_vo2
+    ss_res = ss_total - hat_trace(x12, g)
+    terms = [("VO2_max", vo2[:, None]), ("group", group[:, None])]
+    seq = permanova_formula(dm, terms, by="terms", permutations=0)
+    assert seq["total"]["sum_of_squares"] == pytest.approx(ss_total, rel=1e-12)
+    assert seq["total"]["sum_of_squares"] == pytest.approx((dm**2).sum() / (2 * n))
+    assert [t["sum_of_squares"] for t in seq["terms"]] == pytest.approx([ss_vo2, ss_group_seq], rel=1e-10)
+    assert seq["residual"] == pytest.approx({"df": 3, "sum_of_squares": ss_res, "r2": ss_res / ss_total}, rel=1e-10)
+    assert seq["terms"][0]["f"] == pytest.approx((ss_vo2 / 1) / (ss_res / 3), rel=1e-10)
+    assert [t["df"] for t in seq["terms"]] == [1, 1]
+    margin = permanova_formula(dm, terms, by="margin", permutations=0)
+    expected = [hat_trace(x12, g) - hat_trace(x2, g), hat_trace(x12, g) - hat_trace(x1, g)]
+    assert [t["sum_of_squares"] for t in margin["terms"]] == pytest.approx(expected, rel=1e-10)
+    assert margin["residual"]["sum_of_squares"] == pytest.approx(ss_res, rel=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 25))
+def test_random_models_match_the_hat_matrix(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    dm = squareform(pdist(rng.normal(size=(n, 4))))
+    x = rng.normal(size=n)
+    groups = np.eye(3)[np.arange(n) % 3][:, 1:]
+    centre = np.eye(n) - 1.0 / n
+    g = centre @ (-0.5 * dm**2) @ centre
+    one = np.ones((n, 1))
+    full = hat_trace(np.hstack([one, x[:, None], groups]), g)
+    result = permanova_formula(dm, [("x", x[:, None]), ("g", groups)], by="terms", permutations=9, seed=seed)
+    ss = [t["sum_of_squares"] for t in result["terms"]]
+    assert ss == pytest.approx([hat_trace(np.hstack([one, x[:, None]]), g), full - ss[0]], rel=1e-8, abs=1e-10)
+    assert sum(ss) + result["residual"]["sum_of_squares"] == pytest.approx(result["total"]["sum_of_squares"])
+    assert [t["df"] for t in result["terms"]] == [1, 2] and result["residual"]["df"] == n - 4
+
+
+def test_p_value_equals_skbio_for_the_same_seed_and_repeats() -> None:
+    rng = np.random.default_rng(5)
+    points = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(0.4, 1, (20, 3))])
+    dm = squareform(pdist(points))
+    grouping = ["a"] * 20 + ["b"] * 20
+    ours = permanova(dm, grouping, permutations=199, seed=11)
+    theirs = sk_permanova(skbio.DistanceMatrix(dm), grouping, permutations=199, seed=11)
+    assert ours["test_statistic"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+    assert ours["p_value"] == theirs["p-value"]
+    assert permanova(dm, grouping, permutations=199, seed=11)["p_value"] == ours["p_value"]
+    assert ours["terms"][0]["r2"] == pytest.approx(ours["terms"][0]["sum_of_squares"] / ours["total"]["sum_of_squares"])
+
+
+def test_formula_from_metadata_with_design_terms() -> None:
+    rng = np.random.default_rng(3)
+    n = 30
+    frame = pd.DataFrame({"BMI": rng.normal(24, 3, n), "Groupe": rng.choice(["athlete", "sedentary", "mixed"], n)})
+    dm = squareform(pdist(np.column_stack([frame["BMI"], rng.normal(size=n)])))
+    terms = design_terms(frame, "BMI + Groupe")
+    assert [name for name, _ in terms] == ["BMI", "Groupe"] and terms[1][1].shape == (n, 2)
+    result = permanova_formula(dm, terms, permutations=99, seed=1)
+    assert result["terms"][0]["p_value"] == pytest.approx(1 / 100)  # the distances are driven by BMI
+    only_group = permanova_formula(dm, design_terms(frame, "Groupe"), permutations=0)
+    sk = sk_permanova(skbio.DistanceMatrix(dm), list(frame["Groupe"]), permutations=0)
+    assert only_group["terms"][0]["f"] == pytest.approx(sk["test statistic"], rel=1e-10)
+    with pytest.raises(BadInputError, match="formula"):
+        design_terms(frame, "BMI + nope")
+
+
+def test_permdisp_equals_skbio() -> None:
+    rng = np.random.default_rng(8)
+    points = np.vstack([rng.normal(0, 1, (15, 4)), rng.normal(0, 2.5, (18, 4)), rng.normal(1, 1, (12, 4))])
+    dm = squareform(pdist(points))
+    grouping = ["a"] * 15 + ["b"] * 18 + ["c"] * 12
+    for test in ("median", "centroid"):
+        ours = permdisp(dm, grouping, permutations=99, seed=2, test=test)
+        theirs = sk_permdisp(skbio.DistanceMatrix(dm), grouping, permutations=99, seed=2, test=test)
+        assert ours["f"] == pytest.approx(theirs["test statistic"], rel=1e-6)
+        assert ours["p_value"] == theirs["p-value"]
+
+
+def test_pairwise_q_values_are_benjamini_hochberg() -> None:
+    rng = np.random.default_rng(4)
+    points = np.vstack([rng.normal(0, 1, (10, 2)), rng.normal(0.8, 1, (10, 2)), rng.normal(3, 1, (10, 2))])
+    dm = squareform(pdist(points))
+    grouping = ["a"] * 10 + ["b"] * 10 + ["c"] * 10
+    rows = pairwise_permanova(dm, grouping, permutations=99, seed=1)
+    assert [(r["group1"], r["group2"]) for r in rows] == [("a", "b"), ("a", "c"), ("b", "c")]
+    for row in rows:
+        keep = [k for k, g in enumerate(grouping) if g in (row["group1"], row["group2"])]
+        sub = skbio.DistanceMatrix(dm[np.ix_(keep, keep)])
+        theirs = sk_permanova(sub, [grouping[k] for k in keep], permutations=99, seed=1)
+        assert row["pseudo_f"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+        assert row["p_value"] == theirs["p-value"]
+    expected = multipletests([r["p_value"] for r in rows], method="fdr_bh")[1]
+    assert [r["q_value"] for r in rows] == pytest.approx(list(expected))
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_benjamini_hochberg_equals_statsmodels(p: list[float]) -> None:
+    assert benjamini_hochberg(p) == pytest.approx(list(multipletests(p, method="fdr_bh")[1]))

@@ -1,0 +1,129 @@
+"""``gutstride cohort``: tiles on a 2-worker Dask LocalCluster give the in-memory PERMANOVA and scikit-bio's F."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import skbio
+import zarr
+from skbio.stats.distance import permanova as sk_permanova
+from skbio.stats.distance import permdisp as sk_permdisp
+from skbio.stats.ordination import pcoa as sk_pcoa
+
+from gutstride.analysis.design import design_terms
+from gutstride.analysis.microbiome.beta import beta_diversity
+from gutstride.analysis.microbiome.permanova import permanova_formula
+from gutstride.ingest.microbiome.metadata import parse_metadata
+from gutstride.model.feature_table import FeatureTable
+from gutstride.report.cohort import COHORT_WRITERS
+from gutstride.services.cohort import CohortOptions, run_cohort
+
+N = 46
+
+
+@pytest.fixture(scope="module")
+def cohort() -> tuple[FeatureTable, str]:
+    rng = np.random.default_rng(21)
+    counts = rng.poisson(rng.gamma(0.5, 30, size=(N, 35)))
+    counts[:, 0] += np.arange(N) % 3 * 20  # a group effect
+    ids = [f"S{k}" for k in range(N)]
+    table = FeatureTable(sp.csr_matrix(counts.astype(float)), ids, [f"f{k}" for k in range(35)])
+    lines = ["sample-id\tgroup\tVO2_max\tsubject"]
+    lines += [f"S{k}\t{'abc'[k % 3]}\t{40 + (k * 7) % 23}\tP{k // 2}" for k in range(2, N)]  # S0, S1 left out
+    lines += ["ghost\ta\t50\tP99"]
+    return table, "\n".join(lines) + "\n"
+
+
+def test_cohort_on_two_workers_equals_in_memory(
+    tmp_path: Path, cohort: tuple[FeatureTable, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gutstride.services.cohort
+
+    monkeypatch.setattr(gutstride.services.cohort, "_READ_VALUES", 100)  # PCoA reads split each chunk row in 4
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    common = {"metric": "braycurtis", "formula": "VO2_max + group", "permutations": 99, "seed": 4,
+              "strata": "subject"}
+    local = run_cohort(table, meta, tmp_path / "local", CohortOptions(**common, tile=13, workers=0), COHORT_WRITERS)
+    dask = run_cohort(table, meta, tmp_path / "dask",
+                      CohortOptions(**common, tile=7, workers=2, processes=False, memory_limit="1GiB"), COHORT_WRITERS)
+    assert dask["run"]["workers"] == 2 and dask["run"]["tiles"] == 28 and local["run"]["tiles"] == 10
+    for ours, theirs in zip(local["terms"], dask["terms"], strict=True):
+        assert ours["f"] == pytest.approx(theirs["f"], rel=1e-10)
+        assert ours["p_value"] == theirs["p_value"]
+    kept = [f"S{k}" for k in range(2, N)]
+    rows = [table.sample_ids.index(s) for s in kept]
+    sub = FeatureTable(table.data[rows], kept, table.feature_ids)
+    dm, _, _ = beta_diversity(sub, "braycurtis")
+    frame = pd.DataFrame({"VO2_max": [meta.numeric(s, "VO2_max") for s in kept],
+                          "group": [meta.values[s]["group"] for s in kept]})
+    strata = [meta.values[s]["subject"] for s in kept]
+    memory = permanova_formula(dm, design_terms(frame, "VO2_max + group"), permutations=99, seed=4, strata=strata)
+    for ours, theirs in zip(dask["terms"], memory["terms"], strict=True):
+        assert ours["f"] == pytest.approx(theirs["f"], rel=1e-10)
+        assert ours["sum_of_squares"] == pytest.approx(theirs["sum_of_squares"], rel=1e-10)
+        assert ours["p_value"] == theirs["p_value"]
+    stored = zarr.open_array(str(tmp_path / "dask" / "distance" / "braycurtis.zarr"), mode="r")
+    assert stored.dtype == np.float32 and stored.attrs["sample_ids"] == kept
+    np.testing.assert_allclose(stored[:], dm, atol=1e-6)
+    out = tmp_path / "dask"
+    excluded = pd.read_csv(out / "excluded.tsv", sep="\t")
+    assert dict(zip(excluded["id"], excluded["reason"], strict=True)) == {
+        "S0": "not in the metadata", "S1": "not in the metadata", "ghost": "not in the table"}
+    assert len(pd.read_csv(out / "alpha.tsv", sep="\t")) == N
+    assert list(pd.read_csv(out / "permanova.tsv", sep="\t")["term"]) == ["VO2_max", "group", "Residual", "Total"]
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"]["seed"] == 4 and run["versions"]["dask"] and run["timings"]["tiles_s"] > 0
+    assert "PERMANOVA" in (out / "methods.md").read_text()
+    ordination = skbio.OrdinationResults.read(str(out / "pcoa" / "braycurtis.tsv"))
+    exact = sk_pcoa(skbio.DistanceMatrix(dm, kept), dimensions=3)
+    np.testing.assert_allclose(ordination.eigvals.to_numpy()[:3], exact.eigvals.to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ordination.proportion_explained.to_numpy()[:3],
+                               exact.proportion_explained.to_numpy(), rtol=1e-5)
+    html = (out / "summary.html").read_text()
+    assert "<svg" in html and "<script" not in html and "http" not in html.replace("http://www.w3.org", "")
+
+
+def test_one_categorical_column_equals_skbio(tmp_path: Path, cohort: tuple[FeatureTable, str]) -> None:
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    options = CohortOptions(metric="braycurtis", column="group", permutations=0, tile=20, workers=0, float64=True)
+    result = run_cohort(table, meta, tmp_path, options, COHORT_WRITERS)
+    kept = [f"S{k}" for k in range(2, N)]
+    stored = zarr.open_array(str(tmp_path / "distance" / "braycurtis.zarr"), mode="r")
+    theirs = sk_permanova(skbio.DistanceMatrix(stored[:], kept), [meta.values[s]["group"] for s in kept],
+                          permutations=0)
+    assert stored.dtype == np.float64
+    assert result["terms"][0]["f"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+    groups = [meta.values[s]["group"] for s in kept]
+    ordination = skbio.OrdinationResults.read(str(tmp_path / "pcoa" / "braycurtis.tsv"))
+    disp = sk_permdisp(ordination, groups, permutations=0)
+    assert result["permdisp"]["f"] == pytest.approx(disp["test statistic"], rel=1e-6)
+    assert pd.read_csv(tmp_path / "permdisp.tsv", sep="\t")["f"][0] == pytest.approx(disp["test statistic"])
+
+
+def test_cli_cohort_in_process(tmp_path: Path, cohort: tuple[FeatureTable, str],
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    import biom
+
+    from gutstride.cli import main
+
+    table, meta_text = cohort
+    path = tmp_path / "table.biom"
+    path.write_text(biom.Table(table.data.toarray().T, table.feature_ids, table.sample_ids).to_json("test"))
+    meta = tmp_path / "meta.tsv"
+    meta.write_text(meta_text)
+    try:
+        main(["cohort", str(path), "--metadata", str(meta), "--column", "VO2_max", "--metric", "jaccard",
+              "--permutations", "19", "--seed", "1", "--workers", "0", "--tile", "16", "-o", str(tmp_path / "o"),
+              "--json"])
+    except SystemExit as exc:
+        assert not exc.code
+    result = json.loads(capsys.readouterr().out)
+    assert [t["term"] for t in result["terms"]] == ["VO2_max"] and result["terms"][0]["df"] == 1
+    assert result["sample_size"] == N - 2 and (tmp_path / "o" / "distance" / "jaccard.zarr").is_dir()
