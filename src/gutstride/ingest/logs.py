@@ -324,6 +324,20 @@ def _json_keys_prefix(text: str) -> list[str]:
     return re.findall(r'"([A-Za-z_]+)"\s*:', text[start : start + 4096])
 
 
+#: The template's example row (fields left out stay empty).
+TEMPLATE_EXAMPLE: dict[str, str] = {
+    "nausea": "2", "reflux": "0", "bloating": "3", "cramps": "0", "urge_diarrhoea": "4", "flatulence": "1",
+    "belching": "0", "vomiting": "0", "symptom_timing": "within_2h", "bristol": "5", "stool_frequency": "2",
+    "blood_in_stool": "false", "black_stool": "false", "sleep_hours": "7.5", "sleep_quality": "4", "stress": "2",
+    "fluids_l": "2.5", "pre_meal_minutes_before": "90", "pre_meal_fibre": "low", "pre_meal_fat": "low",
+    "pre_meal_carb_g": "60", "fodmap_load": "low", "lactose_load": "low", "sweetener_load": "low",
+    "caffeine_before_mg": "80", "carb_g_per_h": "40", "fluid_ml_per_h": "400", "session_type": "training",
+    "fermented_servings": "1", "fibre_g": "25", "alcohol_units": "0", "caffeine_mg": "150", "nsaid": "false",
+    "supplements": "iron;vitamin D", "probiotic": "true", "illness": "false", "antibiotics": "false",
+    "notes": "felt fine",
+}
+
+
 def template_csv() -> str:
     """The CSV template: a comment block documenting each column, then the header row."""
     lines = [
@@ -334,8 +348,8 @@ def template_csv() -> str:
         " empty for a day entry",
     ]
     lines += [f"# {spec.name}: {spec.describe()}" for spec in FIELDS]
-    lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,7.5,4,2,2.5,90,low,low,"
-                 "60,1,25,,0,150,false,iron;vitamin D,true,false,false,,felt fine")
+    example = {DAY_COLUMNS[0]: "2024-05-01", ACTIVITY_COLUMN: "2024-05-01T06:30:00Z", **TEMPLATE_EXAMPLE}
+    lines.append("# example: " + ",".join(str(example.get(column, "")) for column in COLUMNS))
     lines.append(",".join(COLUMNS))
     return "\n".join(line.replace('"', "'") for line in lines) + "\n"
 
