@@ -53,10 +53,30 @@ def test_demo_json_has_the_same_content_and_finds_the_planted_triggers(demo: Pat
     assert content["data_used"]["activities"]["n"] == len(files)
     assert content["data_used"]["import_counts"] == {"ok": len(files) + 2}
     triggers = {t["trigger_id"]: t for t in content["symptoms"]["triggers"]}
-    for planted in ("heat", "duration_120"):
-        assert triggers[planted]["reading"] == "more symptoms with it", triggers[planted]
-        assert triggers[planted]["interval"][0] > 1
-    assert triggers["nsaid"]["reading"] == "not enough data yet"
+    # the planted meal effect is clear; heat and duration come together (the summer long runs), so crude they are
+    # clear, adjusted for each other neither is, and an experiment is suggested to tell them apart
+    assert triggers["meal_within_2h"]["word"] == "clear" and triggers["meal_within_2h"]["adjusted_interval"][0] > 1
+    duration = next(t for t in triggers.values() if t["trigger_id"].startswith("duration_"))
+    assert len([t for t in triggers if t.startswith("duration_")]) == 1 and duration["merged"]  # nested: one row
+    for planted in (triggers["heat"], duration):
+        assert planted["interval"][0] > 1 and planted["adjusted_for"], planted
+        assert planted["word"] in ("likely", "unclear"), planted
+        assert planted["adjusted_interval"][0] < planted["interval"][0]
+    assert "nsaid" not in triggers  # never logged: not enough data yet
+    nsaid = next(f for f in content["symptoms"]["findings"] if f["id"] == "symptoms.trigger.nsaid")
+    assert nsaid["direction"] == "not_enough_data"
+    # the demo runs the duration-vs-heat experiment in its last weeks: tracked, not suggested again
+    (running,) = content["symptoms"]["experiments"]["tracked"]
+    assert running["id"] == "duration_90" and running["status"] == "running" and running["ratio"] is None
+    suggested = content["symptoms"]["experiments"]["suggested"]
+    assert suggested and "heat" in suggested[0]["title"] and all(e["id"] != "duration_90" for e in suggested)
+    assert "timing you logged" in content["symptoms"]["timing_rule"] and "same-day rule" in content["symptoms"]["timing_rule"]
+    # the plan follows the findings: no session over the 90-min threshold, and its lines give the numbers
+    days = content["next_week"]["days"]
+    assert max(d["minutes"] for d in days) <= 90
+    assert any("Your data: symptoms after 32% of sessions a meal less than 2 h before" in r
+               for d in days for r in d["reasons"])
+    assert content["headline"][0].startswith("Your gut symptoms follow sessions a meal less than 2 h before (clear")
     assert len(content["microbiome"]["samples"]) == 3
     # the third sample follows the hot long-run block: its 4 weeks before hold prolonged, hot sessions
     around = {a["sample_date"]: a for a in content["training"]["around_samples"]}

@@ -6,11 +6,12 @@ Pure functions over plain arrays (no I/O). :func:`gutstride.analysis.symptoms.tr
 Which triggers adjust which
 ---------------------------
 For a trigger ``T``, another trigger ``C`` (not of the same family: the duration thresholds are one variable) is a
-*confounder candidate* when, over the sessions where both are known, the phi coefficient of the two indicators is
+*confounder candidate* when it is known on at least :data:`COVERAGE_MIN` of ``T``'s sessions and, over the
+sessions where both are known, the phi coefficient of the two indicators is
 at least :data:`PHI_MIN` in absolute value (the two tend to occur together, or apart). ``T`` and ``C`` *cannot be
 told apart* when fewer than ``min_sessions`` sessions have one without the other: the data hold no contrast, the
 report names both, and neither adjusts the other. Of the remaining candidates the :data:`MAX_CONFOUNDERS`
-most associated are used.
+most associated are used, at most one per family.
 
 Estimates (a risk ratio, always)
 --------------------------------
@@ -65,6 +66,8 @@ import numpy as np
 
 #: |phi| at or above which another trigger is a confounder candidate.
 PHI_MIN = 0.2
+#: A confounder candidate must be known on at least this share of the trigger's sessions.
+COVERAGE_MIN = 0.8
 #: At most this many confounders adjust one trigger (the most associated first).
 MAX_CONFOUNDERS = 3
 #: Permutations of the week-blocked test.
@@ -321,8 +324,8 @@ def adjust_triggers(
                 continue
             both = xt_known & _known(exposures[other])
             xc = _as01(exposures[other])
-            if both.sum() < 2 * min_sessions:
-                continue
+            if both.sum() < max(2 * min_sessions, COVERAGE_MIN * xt_known.sum()):
+                continue  # logged too rarely alongside T: adjusting would throw most of T's sessions away
             if int(np.sum(xt[both] != xc[both])) < min_sessions:
                 aliased.append(other)
                 continue
@@ -330,7 +333,11 @@ def adjust_triggers(
             if abs(r) >= PHI_MIN:
                 scored.append((abs(r), other))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        confounders = [name for _, name in scored[:MAX_CONFOUNDERS]]
+        best_of_family: dict[str, str] = {}
+        for _, name in scored:  # one threshold per family: nested indicators would adjust for the same thing twice
+            best_of_family.setdefault(families.get(name, name), name)
+        confounders = [name for _, name in scored if best_of_family[families.get(name, name)] == name]
+        confounders = confounders[:MAX_CONFOUNDERS]
         mask = xt_known.copy()
         for name in confounders:
             mask &= _known(exposures[name])

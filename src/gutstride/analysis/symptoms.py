@@ -272,11 +272,11 @@ class TriggerResult:
             f"{100 * (1 - self.alpha):.0f}% interval, 0.5 added to every cell when one is zero). The adjusted risk "
             "ratio accounts for the other triggers that tend to come with it: Mantel-Haenszel over one, Firth's "
             "penalised logistic regression standardised to a risk ratio over several. Its p-value is a permutation "
-            "test that shuffles the trigger only within the same week (and confounder stratum), since symptoms "
-            f"cluster in weeks, Holm-adjusted over the {self.n_tested} triggers with enough data. Words: clear "
-            f"(adjusted p < {self.alpha:g} and the adjusted interval excludes 1), likely (p < {self.alpha:g} before "
-            "adjusting for the number of triggers, or the interval excludes 1), unclear (p < 0.2, or a ratio of "
-            "1.5 or more the data cannot confirm), no sign. Nested duration thresholds are reported once, at the "
+            "test that moves the symptoms by whole weeks (symptoms cluster in weeks), Holm-adjusted over the "
+            f"{self.n_tested} triggers with enough data. Words: clear (adjusted p < {self.alpha:g} and the adjusted "
+            "interval excludes 1), likely (adjusted p < 0.15), unclear (p < 0.2 before adjusting for the number "
+            "of triggers, or a ratio of 1.5 or more the data cannot confirm), no sign. Nested duration thresholds "
+            "are reported once, at the "
             "best-supported threshold. This is an association in your own data, not proof of cause."
         )
 

@@ -13,7 +13,8 @@ Pure: no I/O. The pattern, with the certainty of each part (see the claims in ``
   is a coaching convention, not a tested limit (``load-spike-injury-risk``, low).
 
 The plan follows the person's own symptom findings (``symptoms.trigger.*`` with direction ``above``, i.e. "clear"
-or "likely" in their data):
+or "likely" in their data, and duration or heat findings left "unclear" by adjustment although their crude
+association is clear):
 
 * a duration trigger (longer than 90 min / 2 h): no session is longer than its threshold; the minutes that no
   longer fit are split over more sessions, or dropped; long sessions are built back up gradually;
@@ -170,21 +171,36 @@ ENDURANCE_MINUTES = 30
 def finding_brief(finding: Finding) -> str:
     """One line with a trigger finding's numbers: with/without, crude and adjusted risk ratios, the word."""
     d = finding.detail
-    text = (f"your symptoms followed {d['events_exposed']} of {d['n_exposed']} sessions {d.get('label', '')} "
-            f"({100 * d['rate_exposed']:.0f}%) against {d['events_unexposed']} of {d['n_unexposed']} others "
-            f"({100 * d['rate_unexposed']:.0f}%)")
+    text = (f"symptoms after {100 * d['rate_exposed']:.0f}% of sessions {d.get('label', '')} against "
+            f"{100 * d['rate_unexposed']:.0f}% of others ({d['events_exposed']}/{d['n_exposed']} vs "
+            f"{d['events_unexposed']}/{d['n_unexposed']})")
     crude = d.get("crude") or {}
     if crude.get("ratio") is not None:
         text += f", risk ratio {crude['ratio']:.2g}"
     adjusted = d.get("adjusted")
     if adjusted and adjusted.get("adjusted_for"):
         low, high = adjusted["interval"]
-        text += f", {adjusted['ratio']:.2g} ({low:.2g}-{high:.2g}) adjusted"
-    return f"{text}: {d.get('word', '')}"
+        text += f", adjusted {adjusted['ratio']:.2g} ({low:.2g}-{high:.2g})"
+    word = d.get("word", "")
+    if word == "unclear":
+        return f"{text}: unclear once adjusted, a precaution until an experiment settles it"
+    return f"{text}: {word}"
 
 
 def _followed(findings: Sequence[Finding]) -> dict[str, Finding]:
-    return {f.id: f for f in findings if f.id.startswith("symptoms.trigger.") and f.direction == "above"}
+    """The trigger findings the plan answers: direction ``above`` ("clear" or "likely"), and duration or heat
+    findings that are "unclear" only because they come with another trigger (their crude interval excludes 1):
+    cheap precautions are worth taking until an experiment settles which matters."""
+    out = {}
+    for f in findings:
+        if not f.id.startswith("symptoms.trigger."):
+            continue
+        crude = (f.detail.get("crude") or {}).get("interval") or [0.0, 0.0]
+        confounded = (f.id in DURATION_TRIGGERS or f.id == HEAT_TRIGGER) and f.detail.get("word") == "unclear" \
+            and crude[0] > 1 and (f.detail.get("adjusted") or {}).get("adjusted_for")
+        if f.direction == "above" or confounded:
+            out[f.id] = f
+    return out
 
 
 def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date,
@@ -274,7 +290,7 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date,
         notes.append("No heart-rate data in recent weeks, so the plan includes no hard session.")
     if duration_finding is not None:
         notes.append(
-            f"No session is longer than {cap_minutes} min because {finding_brief(duration_finding)}. Minutes that "
+            f"No session is longer than {cap_minutes} min. Your data: {finding_brief(duration_finding)}. Minutes that "
             "no longer fit in one session are spread over the others or left out. Once you have had a few weeks "
             "without symptoms, build long sessions back up by about 10 min a week and keep logging."
         )
@@ -317,15 +333,15 @@ def _follow_findings(days: list[PlannedDay], followed: Mapping[str, Finding], du
     for d in days:
         extra: list[str] = []
         if duration is not None and d in endurance and d.minutes >= cap - 15:
-            extra.append(f"At most {cap} min, below your duration threshold: {finding_brief(duration)}.")
+            extra.append(f"At most {cap} min, your duration threshold. Your data: {finding_brief(duration)}.")
         if heat is not None and d in endurance:
-            extra.append(f"If it is hot (25 C or more): go in the cooler hours, shorten it, and drink to a plan "
-                         f"(small amounts regularly, as practised), because {finding_brief(heat)}.")
+            extra.append("If it is hot (25 C or more): go in the cooler hours, shorten it, and drink to a plan "
+                         f"(small amounts regularly, as practised). Your data: {finding_brief(heat)}.")
         if meal is not None and (d.session in ("moderate", "hard") or d is longest):
-            extra.append(f"Eat your last meal at least 3 h before, because {finding_brief(meal)}.")
+            extra.append(f"Eat your last meal at least 3 h before. Your data: {finding_brief(meal)}.")
         if carb is not None and d.session == "easy" and d is longest:
             extra.append("Practise taking carbohydrate on this easy session (gut training), starting low and "
-                         f"building up over weeks, because {finding_brief(carb)}.")
+                         f"building up over weeks. Your data: {finding_brief(carb)}.")
         out.append(replace(d, reasons=(*d.reasons, *extra)) if extra else d)
     return out
 

@@ -124,30 +124,60 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
 
 def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
                                                                                list[Finding]]:
+    from gutstride.analysis.experiments import experiment_results, suggest_experiments
     from gutstride.analysis.symptoms import (
         PRIMARY_OUTCOME,
+        analyse_triggers,
         entry_has_symptoms,
         exposures_from_sessions,
         screen_red_flags,
         symptom_findings,
         symptom_trend,
-        trigger_analysis,
     )
 
     red_flags = screen_red_flags(inputs.log_entries)
     exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
-    results = trigger_analysis(exposures, inputs.log_entries, min_sessions=min_obs)
+    triggers = analyse_triggers(exposures, inputs.log_entries, min_sessions=min_obs)
+    results = triggers.results
     trend = symptom_trend(inputs.log_entries, exposures)
     findings = [f for f in symptom_findings(results, red_flags, trend, min_observations=min_obs)
                 if f.domain != "red_flag"]
-    primary = [r for r in results if r.outcome == PRIMARY_OUTCOME]
+    primary = {r.trigger_id: r for r in results if r.outcome == PRIMARY_OUTCOME}
+    ranked = [f.id.removeprefix("symptoms.trigger.") for f in findings if f.id.startswith("symptoms.trigger.")]
+    rows = [primary[t].to_report_row() for t in ranked if primary[t].status == "ok"]
+    waiting = [f"{primary[t].label} ({primary[t].n_exposed} with, {primary[t].n_unexposed} without)"
+               for t in ranked if primary[t].status != "ok" and primary[t].n_exposed]
+    tracked = experiment_results(exposures, inputs.log_entries, inputs.today)
     section = {
-        "triggers": [r.to_report_row() for r in primary] if inputs.log_entries else [],
-        "method": primary[0].method_note if primary else "",
+        "triggers": rows if inputs.log_entries else [],
+        "waiting": waiting,
+        "method": primary["intensity"].method_note if primary else "",
+        "timing_rule": _timing_text(triggers.timing_rules),
+        "timing_counts": triggers.timing_rules,
+        "experiments": {
+            "suggested": [s.to_dict() for s in suggest_experiments(findings, [t.id for t in tracked
+                                                                               if t.status == "running"])],
+            "tracked": [t.to_dict() for t in tracked],
+        },
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
     return section, findings, red_flags
+
+
+def _timing_text(counts: dict[str, int]) -> str:
+    """Which rule credited symptoms to sessions, in one sentence."""
+    timed, same_day = counts.get("timing", 0), counts.get("same_day", 0)
+    if not timed and not same_day:
+        return ""
+    parts = []
+    if timed:
+        parts.append(f"{timed} sessions by the timing you logged (only symptoms during or within 2 h after a session "
+                     "count for it)")
+    if same_day:
+        parts.append(f"{same_day} sessions by the same-day rule (no timing logged: that day's symptoms count for "
+                     "the day's sessions)")
+    return "Symptoms were credited to " + "; ".join(parts) + "."
 
 
 def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry],
@@ -250,8 +280,11 @@ METHODS = [
     "\"Prolonged strenuous\" means at least 2 hours with most of the time above the heart rate equivalent of 60% "
     "VO2max, converted through heart-rate reserve; the conversion is uncertain by about 5-10 bpm.",
     "Symptom triggers compare the share of sessions followed by GI symptoms (any score of 3/10 or more) with and "
-    "without each possible trigger; intervals are 95%, p-values are adjusted for the number of triggers tested, "
-    "and below 5 sessions on either side the answer is \"not enough data yet\".",
+    "without each possible trigger, as a risk ratio: crude, and adjusted for the other triggers that come with it "
+    "(Mantel-Haenszel for one, Firth's penalised logistic regression for several). p-values come from a permutation "
+    "test that moves symptoms by whole weeks, adjusted for the number of triggers tested; the report puts them in "
+    "words (clear, likely, unclear, no sign) and keeps the numbers behind a toggle and in the JSON. Below 5 "
+    "sessions on either side the answer is \"not enough data yet\".",
     "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
     "reports it), compared with the reference cohort by percentile; taxa are relative abundances.",
     "Evidence is graded with GRADE (high, moderate, low, very low). Only studies whose PMID or DOI was seen next to "
@@ -259,16 +292,57 @@ METHODS = [
 ]
 
 
+def _personal_lines(symptom_findings: list[Finding], recommendations: list[dict[str, Any]]) -> list[str]:
+    """Headline lines for the person's own triggers ("clear" or "likely", ranked by their own data), each with the
+    literature's certainty beside it; triggers that cannot be told apart are named together."""
+    from gutstride.evidence.engine import default_knowledge_base
+
+    claims = default_knowledge_base().claims
+    above = [f for f in symptom_findings if f.id.startswith("symptoms.trigger.") and f.direction == "above"]
+    labels = {f.id.removeprefix("symptoms.trigger."): f.detail.get("label", f.id) for f in symptom_findings
+              if f.id.startswith("symptoms.trigger.")}
+    advice = {f["id"]: rec["advice"] for rec in recommendations if rec.get("kind") == "advice"
+              for f in rec.get("findings", [])}
+    lines = []
+    for f in sorted(above, key=lambda f: f.detail.get("rank", 999)):
+        d = f.detail
+        together = [labels.get(a, a) for a in d.get("aliased_with", [])]
+        what = d.get("label", f.id) + (f" or {' or '.join(together)} (these come together in your data and cannot "
+                                       "be told apart)" if together else "")
+        adjusted = d.get("adjusted") or {}
+        adj_text = (f", {adjusted['ratio']:.2g} ({adjusted['interval'][0]:.2g}-{adjusted['interval'][1]:.2g}) "
+                    "adjusted for " + ", ".join(labels.get(a, a) for a in adjusted["adjusted_for"])
+                    if adjusted.get("adjusted_for") else "")
+        claim = claims.get(f.claim_id) if f.claim_id else None
+        science = (f"the science: {claim.certainty.replace('_', ' ')} certainty" if claim
+                   else "the science: no graded claim yet")
+        line = (f"Your gut symptoms follow sessions {what} ({d['word']} in your data: {d['events_exposed']} of "
+                f"{d['n_exposed']} sessions ({100 * d['rate_exposed']:.0f}%) against {100 * d['rate_unexposed']:.0f}% "
+                f"of others, risk ratio {d['crude']['ratio']:.2g}{adj_text}; {science}).")
+        if f.id in advice:
+            line += f" {advice[f.id]}"
+        lines.append(line)
+    return lines
+
+
 def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], training: dict[str, Any],
-              micro: dict[str, Any], symptoms: dict[str, Any]) -> list[str]:
-    """The three most important things, in plain words: red flags, then the top recommendations."""
+              micro: dict[str, Any], symptoms: dict[str, Any], symptom_findings: list[Finding] | None = None
+              ) -> list[str]:
+    """The three most important things, in plain words: red flags, then the person's own triggers ranked by their
+    own data (:func:`gutstride.analysis.symptoms.rank_score`), then the top recommendations."""
     lines: list[str] = []
     if red_flags:
         lines.append(f"Red flag in your log ({red_flags[0].summary}): please see a doctor.")
+    lines += _personal_lines(symptom_findings or [], recommendations)[: 3 - len(lines)]
+    suggested = symptoms.get("experiments", {}).get("suggested") or []
+    if suggested and len(lines) < 3:
+        top = suggested[0]
+        lines.append(f"Your data cannot settle this yet. {top['title']} {top['why']} Try the {top['weeks']}-week "
+                     "experiment under \"Symptoms\".")
     for rec in recommendations:
         if len(lines) >= 3:
             break
-        if rec.get("category") == "red_flag" or rec.get("kind") == "info":
+        if rec.get("category") in ("red_flag", "symptoms") or rec.get("kind") == "info":
             continue
         lines.append(f"{rec['title']}: {rec['advice']}")
     fillers = []
@@ -299,7 +373,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     micro, micro_findings = _microbiome_section(inputs)
     recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
     recommendations = [r.to_dict() for r in recs]
-    plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today)
+    plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today, findings=symptom_findings)
     return {
         "meta": {
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
@@ -310,7 +384,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
         },
         "red_flags": [f.to_dict() for f in red_flags],
         "red_flag_advice": RED_FLAG_ADVICE,
-        "headline": _headline(red_flags, recommendations, training, micro, symptoms),
+        "headline": _headline(red_flags, recommendations, training, micro, symptoms, symptom_findings),
         "training": training,
         "symptoms": symptoms,
         "microbiome": micro,
