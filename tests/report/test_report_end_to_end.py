@@ -70,7 +70,8 @@ def test_demo_json_has_the_same_content_and_finds_the_planted_triggers(demo: Pat
     assert running["id"] == "duration_90" and running["status"] == "running" and running["ratio"] is None
     suggested = content["symptoms"]["experiments"]["suggested"]
     assert suggested and "heat" in suggested[0]["title"] and all(e["id"] != "duration_90" for e in suggested)
-    assert "timing you logged" in content["symptoms"]["timing_rule"] and "same-day rule" in content["symptoms"]["timing_rule"]
+    rule = content["symptoms"]["timing_rule"]
+    assert "timing you logged" in rule and "same-day rule" in rule
     # the plan follows the findings: no session over the 90-min threshold, and its lines give the numbers
     days = content["next_week"]["days"]
     assert max(d["minutes"] for d in days) <= 90

@@ -31,15 +31,15 @@ Only sessions where ``T``, the outcome and every confounder are known enter the 
 p-values
 --------
 Symptoms cluster in weeks (a bad week, an illness), so sessions are not independent. The p-value is a permutation
-test that moves the outcomes by *whole weeks* (Monday-Sunday): each replicate exchanges the weeks' outcome
-sequences among weeks with the same number of sessions, keeping the exposures and confounders of every session in
-place. A week's clustering is kept in every replicate, so it cannot by itself create an association. The statistic
-is the Cochran-Mantel-Haenszel score over the confounder strata, :math:`T = \\sum_k (a_k - n_{1k} m_{1k}/N_k)`
-(the plain excess of symptomatic exposed sessions without confounders), and the two-sided p-value is
-:math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`. Shuffling the outcomes tests the trigger against a null in which
-no trigger matters, with the statistic adjusted for the confounders (Manly's approach; approximate when a
-confounder itself matters). Weeks with a number of sessions no other week has stay in place. The p-values of one
-family are Holm-adjusted.
+test that moves the outcomes by *whole weeks* (Monday-Sunday): each replicate exchanges the weeks' sets of outcomes
+among weeks with the same number of sessions (dealt in a random order within the week), keeping the exposures and
+confounders of every session in place. A week's clustering is kept in every replicate, so it cannot by itself
+create an association. The statistic is the Cochran-Mantel-Haenszel score over the confounder strata,
+:math:`T = \\sum_k (a_k - n_{1k} m_{1k}/N_k)` (the plain excess of symptomatic exposed sessions without
+confounders), and the two-sided p-value is :math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`. Shuffling the
+outcomes tests the trigger against a null in which no trigger matters, with the statistic adjusted for the
+confounders (Manly's approach; approximate when a confounder itself matters). Weeks with a number of sessions no
+other week has stay in place. The p-values of one family are Holm-adjusted.
 
 Words
 -----
@@ -214,9 +214,10 @@ def week_permutation_p(x: np.ndarray, y: np.ndarray, weeks: np.ndarray, strata: 
                        permutations: int = PERMUTATIONS, seed: int = 0) -> float:
     """Two-sided p-value of the CMH score when whole weeks of outcomes are shuffled (see the module docstring).
 
-    Weeks are exchanged only with weeks holding the same number of sessions, and each session takes the outcome of
-    the session in the same position of the other week; exposures and confounders stay where they are. The
-    p-value is :math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`.
+    Weeks are exchanged only with weeks holding the same number of sessions, and a week's outcomes are dealt to the
+    sessions of the week they land in in a random order (a fixed order would carry weekday patterns, such as the
+    Sunday long run, along with them); exposures and confounders stay where they are. The p-value is
+    :math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -233,7 +234,9 @@ def week_permutation_p(x: np.ndarray, y: np.ndarray, weeks: np.ndarray, strata: 
     for size, group in by_size.items():
         positions = group[:, None] + np.arange(size)  # weeks x sessions
         shuffled = np.argsort(rng.random((permutations, len(group))), axis=1)  # a random order of the weeks
-        index[:, positions.ravel()] = positions[shuffled].reshape(permutations, -1)
+        moved = positions[shuffled]  # permutations x weeks x sessions: the week each week takes its outcomes from
+        within = np.argsort(rng.random(moved.shape), axis=2)  # and in a random order within it
+        index[:, positions.ravel()] = np.take_along_axis(moved, within, axis=2).reshape(permutations, -1)
     observed = abs(float(cmh_score(x, y, strata)[0]))
     null = np.abs(cmh_score(x, y[index], strata))
     return float((1 + np.sum(null >= observed - 1e-9)) / (permutations + 1))

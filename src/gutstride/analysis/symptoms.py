@@ -758,7 +758,9 @@ def symptom_findings(
 ) -> list[Finding]:
     """Findings for the report: red flags first, then ``symptoms.rate``, then one ``symptoms.trigger.<id>`` each.
 
-    A trigger's direction is ``above`` when its word is "clear" or "likely" with an adjusted risk ratio > 1 (or,
+    A trigger's direction is ``above`` when its word is "clear" with an adjusted risk ratio > 1, the one reading
+    whose family-wise error rate is controlled, so the only one that triggers advice ("likely" ones lead to an
+    experiment instead; ``detail["word"]`` holds the word) (or,
     without an adjusted reading, when its Holm-adjusted test rejects at ``alpha`` with a ratio > 1), ``within``
     otherwise, and ``not_enough_data`` when it was not tested or rests on fewer than ``min_observations``
     sessions. A duration threshold merged into a better-supported one yields no finding of its own. Trigger findings
@@ -839,7 +841,7 @@ def _trigger_finding(r: TriggerResult, min_observations: int, today: date | None
         summary = (f"Sessions {r.label}: {NOT_ENOUGH} ({r.n_exposed} with, {r.n_unexposed} without; "
                    f"at least {min_observations} of each needed)")
     elif adj is not None and est is not None:
-        direction = "above" if r.word in ("clear", "likely") and est.ratio > 1 else "within"
+        direction = "above" if r.word == "clear" and est.ratio > 1 else "within"
         adjusted = ("no other trigger to adjust for" if not est.adjusted_for else
                     f"adjusted for {', '.join(TRIGGER_BY_ID[a].label for a in est.adjusted_for)} "
                     f"{est.ratio:.2g} ({est.low:.2g}-{est.high:.2g}, n = {est.n})")

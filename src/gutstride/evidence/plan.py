@@ -12,8 +12,8 @@ Pure: no I/O. The pattern, with the certainty of each part (see the claims in ``
 * progression: planned minutes <= floor(1.10 x mean weekly minutes of the last 4 complete weeks). This "10% rule"
   is a coaching convention, not a tested limit (``load-spike-injury-risk``, low).
 
-The plan follows the person's own symptom findings (``symptoms.trigger.*`` with direction ``above``, i.e. "clear"
-or "likely" in their data, and duration or heat findings left "unclear" by adjustment although their crude
+The plan follows the person's own symptom findings (``symptoms.trigger.*`` that are "clear" or "likely" in their
+data with a risk ratio above 1, and duration or heat findings left "unclear" by adjustment although their crude
 association is clear):
 
 * a duration trigger (longer than 90 min / 2 h): no session is longer than its threshold; the minutes that no
@@ -188,17 +188,19 @@ def finding_brief(finding: Finding) -> str:
 
 
 def _followed(findings: Sequence[Finding]) -> dict[str, Finding]:
-    """The trigger findings the plan answers: direction ``above`` ("clear" or "likely"), and duration or heat
-    findings that are "unclear" only because they come with another trigger (their crude interval excludes 1):
-    cheap precautions are worth taking until an experiment settles which matters."""
+    """The trigger findings the plan answers: "clear" (direction ``above``) or "likely" with a risk ratio above 1,
+    and duration or heat findings that are "unclear" only because they come with another trigger (their crude
+    interval excludes 1): cheap precautions are worth taking until an experiment settles which matters."""
     out = {}
     for f in findings:
-        if not f.id.startswith("symptoms.trigger."):
+        if not f.id.startswith("symptoms.trigger.") or f.direction == "not_enough_data":
             continue
+        word = f.detail.get("word")
         crude = (f.detail.get("crude") or {}).get("interval") or [0.0, 0.0]
-        confounded = (f.id in DURATION_TRIGGERS or f.id == HEAT_TRIGGER) and f.detail.get("word") == "unclear" \
+        likely = word == "likely" and (f.value or 0) > 1
+        confounded = (f.id in DURATION_TRIGGERS or f.id == HEAT_TRIGGER) and word == "unclear" \
             and crude[0] > 1 and (f.detail.get("adjusted") or {}).get("adjusted_for")
-        if f.direction == "above" or confounded:
+        if f.direction == "above" or likely or confounded:
             out[f.id] = f
     return out
 
