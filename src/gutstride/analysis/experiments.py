@@ -110,6 +110,7 @@ def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()
     by_id = {f.id.removeprefix("symptoms.trigger."): f for f in triggers}
     out: list[Suggestion] = []
     seen: set[str] = set()
+    paired: set[str] = set()  # triggers already in a "tell apart" experiment
     for f in sorted(triggers, key=lambda f: -_crude_z(f)):
         tid = f.id.removeprefix("symptoms.trigger.")
         word = f.detail.get("word")
@@ -126,6 +127,7 @@ def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()
             if vary is None:
                 continue
             seen.add(pair)
+            paired.update((tid, partner))
             strength = (_crude_z(f) + _crude_z(by_id[partner])) / 2
             first, second = by_id[tid].detail.get("label", tid), by_id[partner].detail.get("label", partner)
             out.append(Suggestion(
@@ -137,8 +139,7 @@ def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()
                      f"{by_id[partner].detail.get('word')} after adjusting for each other), so the data cannot "
                      "say which matters; changing one while holding the other away can."),
             ))
-        if word in ("likely", "unclear") and tid not in NOT_VARIED and tid in ARMS and tid not in \
-                {s.trigger_id for s in out}:
+        if word in ("likely", "unclear") and tid not in NOT_VARIED and tid in ARMS and tid not in paired:
             out.append(Suggestion(
                 id=tid, trigger_id=tid, title=f"Do sessions {f.detail.get('label', tid)} matter?", design=_design(tid),
                 strength=_crude_z(f),
