@@ -128,7 +128,10 @@ def test_experiments_are_suggested_for_likely_unclear_and_confounded_triggers() 
     assert "coolest hours" in suggested[0].design and "heat" in suggested[0].title
     assert "meal_within_2h" in ids and "high_fibre_meal" not in ids and "nsaid" not in ids
     assert all(f"{PLANNED_WEEKS} weeks" in s.design and "experiment_arm" in s.design for s in suggested)
-    assert "duration_90" not in [s.id for s in suggest_experiments(findings, running=["duration_90"])]  # type: ignore[arg-type]
+    assert "duration_90" not in [s.id for s in suggest_experiments(findings, done=["duration_90"])]  # type: ignore[arg-type]
+    weak = [trigger_finding("heat", "unclear", adjusted_for=["stress"], crude=(4.0, 2.5, 6.4)),
+            trigger_finding("stress", "unclear", adjusted_for=["heat"], crude=(1.2, 0.6, 2.4))]
+    assert [s.title for s in suggest_experiments(weak)] == ["Do sessions heat matter?"]  # type: ignore[arg-type]
 
 
 def experiment_log(weeks: int, with_p: float, without_p: float, seed: int = 0) -> tuple[pd.DataFrame, list[LogEntry]]:
@@ -175,3 +178,25 @@ def test_an_abandoned_experiment_is_reported_as_stopped() -> None:
     (result,) = experiment_results(table, entries, table["day"].max() + timedelta(days=30))
     assert result.status == "stopped" and result.ratio is not None
     assert result.summary.startswith("Stopped early")
+
+
+def test_rest_day_symptoms_against_training_days() -> None:
+    from scipy.stats import fisher_exact as scipy_fisher
+
+    from gutstride.analysis.symptoms import rest_day_finding
+
+    table = sessions(20, per_week=3)  # Monday-Wednesday sessions; Thursday-Sunday rest
+    entries = []
+    for w in range(7):
+        for d in range(7):
+            day = MONDAY + timedelta(weeks=w, days=d)
+            entries.append(LogEntry(day=day, cramps=5 if (d < 3 and w % 2 == 0) or (d == 5 and w == 1) else 0))
+    finding = rest_day_finding(entries, table)
+    training = {d for d in table["day"]}
+    n1 = sum(e.day in training for e in entries)
+    a = sum(e.day in training and e.cramps >= 3 for e in entries)
+    n0, c = len(entries) - n1, sum(e.day not in training and e.cramps >= 3 for e in entries)
+    assert finding.detail["p_fisher"] == pytest.approx(scipy_fisher([[a, n1 - a], [c, n0 - c]])[1])
+    assert finding.value == pytest.approx(katz_rate_ratio(a, n1, c, n0)[0]) and finding.direction == "above"
+    few = rest_day_finding(entries[:3], table)
+    assert few.direction == "not_enough_data" and "not enough data yet" in few.summary

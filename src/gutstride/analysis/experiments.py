@@ -101,11 +101,13 @@ def _design(trigger_id: str, hold: str | None = None) -> str:
 MAX_SUGGESTIONS = 3
 
 
-def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()) -> list[Suggestion]:
+def suggest_experiments(findings: Sequence[Finding], done: Iterable[str] = ()) -> list[Suggestion]:
     """Experiments for the triggers the data cannot settle (see the module docstring), at most
     :data:`MAX_SUGGESTIONS`: those with the most to settle first, i.e. the largest crude association
     (:math:`|\\ln RR| / SE` of the crude risk ratio; for a pair, the mean of the two). Experiments whose id is in
-    ``running`` (already in the log) are not suggested again."""
+    ``done`` (already in the log) are not suggested again; while one runs, call this not at all (one experiment at a
+    time). A pair is proposed when the two cannot be told apart, or when one adjusts the other and both have a
+    crude association (crude interval above 1)."""
     triggers = [f for f in findings if f.id.startswith("symptoms.trigger.") and f.direction != "not_enough_data"]
     by_id = {f.id.removeprefix("symptoms.trigger."): f for f in triggers}
     out: list[Suggestion] = []
@@ -116,9 +118,10 @@ def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()
         word = f.detail.get("word")
         if word not in ("likely", "unclear", "clear"):
             continue
-        partners = [p for p in (f.detail.get("aliased_with") or []) + list(
-            (f.detail.get("adjusted") or {}).get("adjusted_for") or []) if p in by_id]
-        partners = [p for p in partners if by_id[p].detail.get("word") in ("clear", "likely", "unclear")]
+        aliased = [p for p in f.detail.get("aliased_with") or [] if p in by_id]
+        adjusted = [p for p in (f.detail.get("adjusted") or {}).get("adjusted_for") or []
+                    if p in by_id and _crude_low(f) > 1 and _crude_low(by_id[p]) > 1]
+        partners = [p for p in aliased + adjusted if by_id[p].detail.get("word") in ("clear", "likely", "unclear")]
         for partner in partners:
             pair = "+".join(sorted((tid, partner)))
             if pair in seen:
@@ -146,9 +149,14 @@ def suggest_experiments(findings: Sequence[Finding], running: Iterable[str] = ()
                 why=(f"In your data this is {word}: {f.summary.split(': ', 1)[-1].split('; week-blocked')[0]}. "
                      "An experiment can settle it."),
             ))
-    busy = set(running)
-    out = sorted((x for x in out if x.id not in busy), key=lambda suggestion: -suggestion.strength)
+    skip = set(done)
+    out = sorted((x for x in out if x.id not in skip), key=lambda suggestion: -suggestion.strength)
     return out[:MAX_SUGGESTIONS]
+
+
+def _crude_low(finding: Finding) -> float:
+    interval = (finding.detail.get("crude") or {}).get("interval") or [0.0, 0.0]
+    return float(interval[0])
 
 
 def _crude_z(finding: Finding) -> float:

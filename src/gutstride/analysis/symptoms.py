@@ -806,6 +806,47 @@ def rank_score(r: TriggerResult, today: date | None) -> float:
     return 100.0 * level + z * recency + 0.01 * changeable
 
 
+def rest_day_finding(entries: Iterable[LogEntry], exposures: pd.DataFrame, min_observations: int = 5,
+                     alpha: float = 0.05) -> Finding:
+    """``symptoms.rest_days``: symptoms on logged rest days against logged training days.
+
+    A day counts when any GI symptom was scored on it (any entry); it is symptomatic when one is >=
+    :data:`SYMPTOM_THRESHOLD`, and a training day when a session started on it. ``value`` is the risk ratio
+    training days / rest days with its Katz interval; the p-value is Fisher's exact test. Direction ``above`` when
+    training days are more often symptomatic (p < ``alpha``), ``within`` otherwise: symptoms as frequent on rest
+    days point away from exercise as their cause. ``not_enough_data`` below ``min_observations`` days of either kind.
+    """
+    worst: dict[date, bool] = {}
+    for entry in entries:
+        flag = entry_has_symptoms(entry)
+        if flag is not None:
+            worst[entry.day] = worst.get(entry.day, False) or flag
+    training = set(_sessions_table(exposures)["day"]) if len(exposures) else set()
+    n1 = sum(1 for d in worst if d in training)
+    a = sum(1 for d, flag in worst.items() if flag and d in training)
+    n0 = len(worst) - n1
+    c = sum(1 for d, flag in worst.items() if flag and d not in training)
+    days = sorted(d for d in worst if d not in training)
+    if min(n1, n0) < min_observations:
+        return Finding(id="symptoms.rest_days", domain="symptoms", direction="not_enough_data", n=n1 + n0,
+                       summary=(f"Symptoms on rest days: {NOT_ENOUGH} ({n0} rest days and {n1} training days with "
+                                f"symptoms scored; at least {min_observations} of each needed)"),
+                       detail={"rest_days": n0, "training_days": n1})
+    ratio, low, high, _ = katz_rate_ratio(a, n1, c, n0, alpha)
+    p_value = fisher_exact_two_sided(a, n1, c, n0)
+    return Finding(
+        id="symptoms.rest_days", domain="symptoms",
+        summary=(f"GI symptoms on {c} of {n0} logged rest days ({100 * c / n0:.0f}%) and {a} of {n1} training days "
+                 f"({100 * a / n1:.0f}%); risk ratio training/rest {ratio:.2g} ({100 * (1 - alpha):.0f}% CI "
+                 f"{low:.2g}-{high:.2g}), Fisher p = {p_value:.2g}"),
+        value=ratio, threshold=1.0, unit="risk ratio", direction="above" if p_value < alpha and ratio > 1 else "within",
+        n=n1 + n0, period_start=days[0] if days else None, period_end=days[-1] if days else None,
+        interval=(low, high),
+        detail={"rest_days": n0, "rest_days_symptomatic": c, "training_days": n1, "training_days_symptomatic": a,
+                "p_fisher": p_value},
+    )
+
+
 def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
     from scipy.stats import binomtest
 

@@ -10,10 +10,10 @@ year holds:
 - a daily log whose symptoms depend on heat, duration and a meal shortly before running. The long runs of the
   summer are also the hot ones, so heat and duration come together; in the last weeks the log carries symptom
   timing, carbohydrate and fluid taken during long runs, caffeine before, the meal's FODMAP, lactose and sweetener
-  load, the menstrual phase, and races marked as such (drawn from a second generator, so the rest of the year is
-  unchanged);
-- an n-of-1 experiment running over the last :data:`EXPERIMENT_WEEKS` weeks: weeks with the usual long run and
-  weeks with no run over 90 min, alternating, each entry tagged.
+  load, the menstrual phase, races marked as such, and symptoms on rest days (drawn from a second generator, so
+  the rest of the year is unchanged);
+- an n-of-1 experiment over the last :data:`EXPERIMENT_WEEKS` weeks, just finished: weeks with the usual long run
+  and weeks with no run over 90 min, alternating, each entry tagged.
 
 Heart rate follows a target (a share of HRmax) through a first-order lag with noise and cardiac drift
 (``dHR/dt = (target - HR) / tau``, tau = 30 s; drift adds 0.08 bpm/min above 30 °C). The functions are pure:
@@ -73,9 +73,9 @@ class DemoYear:
     sample_dates: list[date]
 
 
-#: The demo's running experiment: its id (the trigger it tests) and how many weeks it has run by the last day.
+#: The demo's experiment: its id (the trigger it tests) and how many weeks it has run by the last day.
 EXPERIMENT_ID = "duration_90"
-EXPERIMENT_WEEKS = 3
+EXPERIMENT_WEEKS = 8
 #: Weeks before the last day in which the log carries the newer fields (timing, intake during, meal loads...).
 DETAILED_WEEKS = 16
 
@@ -219,7 +219,11 @@ def _add_detail(row: dict[str, Any], day: date, session: DemoSession | None, rng
     row["menstrual_phase"] = ("menstrual" if cycle_day < 5 else "follicular" if cycle_day < 13 else
                               "ovulatory" if cycle_day < 16 else "luteal")
     row["contraception"] = "none"
-    if session is None or session.sport[0] != "running":
+    if session is None:  # a rest day: symptoms are logged too, and are rare
+        row["cramps"] = int(rng.integers(3, 5)) if rng.random() < 0.05 else int(rng.integers(0, 2))
+        row["bloating"] = int(rng.integers(0, 2))
+        return
+    if session.sport[0] != "running":
         return
     scored = [row.get(s, 0) for s in ("cramps", "urge_diarrhoea")]
     row["symptom_timing"] = str(rng.choice(["during", "within_2h"])) if max(scored) >= 3 else "within_2h"

@@ -130,6 +130,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
         analyse_triggers,
         entry_has_symptoms,
         exposures_from_sessions,
+        rest_day_finding,
         screen_red_flags,
         symptom_findings,
         symptom_trend,
@@ -148,15 +149,17 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     waiting = [f"{primary[t].label} ({primary[t].n_exposed} with, {primary[t].n_unexposed} without)"
                for t in ranked if primary[t].status != "ok" and primary[t].n_exposed]
     tracked = experiment_results(exposures, inputs.log_entries, inputs.today)
+    rest = rest_day_finding(inputs.log_entries, exposures, min_obs)
     section = {
+        "rest_days": rest.to_dict(),
         "triggers": rows if inputs.log_entries else [],
         "waiting": waiting,
         "method": primary["intensity"].method_note if primary else "",
         "timing_rule": _timing_text(triggers.timing_rules),
         "timing_counts": triggers.timing_rules,
-        "experiments": {
-            "suggested": [s.to_dict() for s in suggest_experiments(findings, [t.id for t in tracked
-                                                                               if t.status == "running"])],
+        "experiments": {  # one experiment at a time: no new suggestion while one runs
+            "suggested": [] if any(t.status == "running" for t in tracked) else
+            [s.to_dict() for s in suggest_experiments(findings, [t.id for t in tracked])],
             "tracked": [t.to_dict() for t in tracked],
         },
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
