@@ -111,7 +111,7 @@ def trigger_finding(trigger: str, word: str, aliased: list[str] | None = None, a
     from gutstride.model.finding import Finding
 
     return Finding(id=f"symptoms.trigger.{trigger}", domain="symptoms", summary=f"{word}: numbers; week-blocked p",
-                   direction="within", n=100,
+                   direction="within", n=100, value=crude[0],
                    detail={"word": word, "label": trigger, "aliased_with": aliased or [],
                            "adjusted": {"adjusted_for": adjusted_for or []},
                            "crude": {"ratio": crude[0], "interval": [crude[1], crude[2]]}})

@@ -5,12 +5,13 @@ Pure functions (no I/O).
 Suggestions
 -----------
 :func:`suggest_experiments` proposes an experiment for each changeable trigger whose word is "likely" or
-"unclear", and for each pair of triggers that come together (confounded: one adjusts the other, or they cannot be
-told apart) when one of them is at least "unclear". The design is the classic n-of-1 crossover in blocks of one
-week: for :data:`PLANNED_WEEKS` weeks, weeks *with* and *without* the factor alternate, the order within each pair
-of weeks decided by a coin toss, with symptoms logged after every session (``symptom_timing``) and each entry
-tagged with the experiment's id (``experiment``) and the week's arm (``experiment_arm``). For a confounded pair,
-the factor that can be changed is varied while the other is held away.
+"unclear" with an adjusted risk ratio above 1, and for each pair of triggers that come together (they cannot be
+told apart, or one adjusts the other and both have a crude association). The design is the classic n-of-1
+crossover in blocks of one week: for :data:`PLANNED_WEEKS` weeks, weeks *with* and *without* the factor
+alternate, the order within each pair of weeks decided by a coin toss, with symptoms logged after every session
+(``symptom_timing``) and each entry tagged with the experiment's id (``experiment``) and the week's arm
+(``experiment_arm``). For a confounded pair, the factor that can be changed is varied while the other is held
+away.
 
 Tracking and result
 -------------------
@@ -142,7 +143,8 @@ def suggest_experiments(findings: Sequence[Finding], done: Iterable[str] = ()) -
                      f"{by_id[partner].detail.get('word')} after adjusting for each other), so the data cannot "
                      "say which matters; changing one while holding the other away can."),
             ))
-        if word in ("likely", "unclear") and tid not in NOT_VARIED and tid in ARMS and tid not in paired:
+        if word in ("likely", "unclear") and (f.value or 0) > 1 and tid not in NOT_VARIED and tid in ARMS \
+                and tid not in paired:
             out.append(Suggestion(
                 id=tid, trigger_id=tid, title=f"Do sessions {f.detail.get('label', tid)} matter?", design=_design(tid),
                 strength=_crude_z(f),

@@ -286,7 +286,7 @@ class TriggerResult:
             return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0/0"
 
         def ratio(r: float, low: float, high: float) -> str:
-            return f"{r:.2g} ({low:.2g}-{high:.2g})"
+            return f"{format_ratio(r)} ({format_ratio(low)}-{format_ratio(high)})"
 
         label = self.label if self.outcome == PRIMARY_OUTCOME else f"{self.label} ({self.outcome.replace('_', '/')})"
         ok = self.status == "ok"
@@ -328,6 +328,11 @@ class TriggerResult:
             "merged_into": adj.merged_into if adj is not None else None,
             "claim_id": self.claim_id,
         }
+
+
+def format_ratio(value: float) -> str:
+    """A ratio with two significant digits, without an exponent (``150`` rather than ``1.5e+02``)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2g}"
 
 
 def entry_has_symptoms(entry: LogEntry) -> bool | None:
@@ -837,8 +842,8 @@ def rest_day_finding(entries: Iterable[LogEntry], exposures: pd.DataFrame, min_o
     return Finding(
         id="symptoms.rest_days", domain="symptoms",
         summary=(f"GI symptoms on {c} of {n0} logged rest days ({100 * c / n0:.0f}%) and {a} of {n1} training days "
-                 f"({100 * a / n1:.0f}%); risk ratio training/rest {ratio:.2g} ({100 * (1 - alpha):.0f}% CI "
-                 f"{low:.2g}-{high:.2g}), Fisher p = {p_value:.2g}"),
+                 f"({100 * a / n1:.0f}%); risk ratio training/rest {format_ratio(ratio)} ({100 * (1 - alpha):.0f}% "
+                 f"CI {format_ratio(low)}-{format_ratio(high)}), Fisher p = {p_value:.2g}"),
         value=ratio, threshold=1.0, unit="risk ratio", direction="above" if p_value < alpha and ratio > 1 else "within",
         n=n1 + n0, period_start=days[0] if days else None, period_end=days[-1] if days else None,
         interval=(low, high),

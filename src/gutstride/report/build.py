@@ -145,7 +145,11 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
                 if f.domain != "red_flag"]
     primary = {r.trigger_id: r for r in results if r.outcome == PRIMARY_OUTCOME}
     ranked = [f.id.removeprefix("symptoms.trigger.") for f in findings if f.id.startswith("symptoms.trigger.")]
-    rows = [primary[t].to_report_row() for t in ranked if primary[t].status == "ok"]
+    from gutstride.evidence.engine import default_knowledge_base
+
+    claims = default_knowledge_base().claims
+    rows = [{**row, "science": claims[row["claim_id"]].certainty if row["claim_id"] in claims else None}
+            for row in (primary[t].to_report_row() for t in ranked if primary[t].status == "ok")]
     waiting = [f"{primary[t].label} ({primary[t].n_exposed} with, {primary[t].n_unexposed} without)"
                for t in ranked if primary[t].status != "ok" and primary[t].n_exposed]
     tracked = experiment_results(exposures, inputs.log_entries, inputs.today)
