@@ -5,9 +5,14 @@ One :class:`LogEntry` is either a *day entry* (``activity_start is None``) or an
 
 Scales
 ------
-- GI symptoms (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) are scored 0-10 during and after
-  exercise, the 0-10 severity scale of the GI-symptom questionnaires used in exercise studies (0 = none,
-  10 = the worst imaginable).
+- GI symptoms are scored 0-10 during and after exercise (on a rest day: that day), the 0-10 severity scale of the
+  GI-symptom questionnaires used in exercise studies (0 = none, 10 = the worst imaginable), as two sub-scales kept
+  apart: upper GI (nausea, reflux, belching, vomiting) and lower GI (bloating, cramps, urge/diarrhoea,
+  flatulence). ``symptom_timing`` says when they happened relative to the session (before, during, within_2h
+  after, later_day, next_day).
+- Intake during the session: carbohydrate (g/h) and fluid (mL/h); caffeine in the 3 h before (mg); the meal
+  before: its FODMAP, lactose and polyol-sweetener load (low, medium, high); race or training; menstrual phase and
+  contraception; an n-of-1 experiment's id and the week's arm (with, without).
 - Stool form is the Bristol stool form scale (1 = separate hard lumps ... 7 = entirely liquid).
 - Sleep quality and perceived stress are 1-5 Likert scores (sleep: 1 = very poor, 5 = very good;
   stress: 1 = very low, 5 = very high).
