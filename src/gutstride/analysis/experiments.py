@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gutstride.analysis.symptoms import PRIMARY_OUTCOME, katz_rate_ratio, session_outcome, session_records
 from gutstride.model.finding import Finding
 from gutstride.model.log_entry import LogEntry
 
@@ -233,13 +234,11 @@ class ExperimentResult:
 
 def experiment_results(exposures: pd.DataFrame, entries: Iterable[LogEntry], today: date) -> list[ExperimentResult]:
     """Each experiment found in the log (entries tagged ``experiment`` and ``experiment_arm``), by first day."""
-    from gutstride.analysis.symptoms import PRIMARY_OUTCOME, _outcome, _session_records, katz_rate_ratio
-
-    sessions = _session_records(exposures, entries)
+    sessions = session_records(exposures, entries)
     groups: dict[str, list[tuple[date, bool, bool]]] = {}
     for s in sessions:
         name, arm = s.get("experiment"), s.get("experiment_arm")
-        y = _outcome(s, PRIMARY_OUTCOME)
+        y = session_outcome(s, PRIMARY_OUTCOME)
         if name and arm in ("with", "without") and y is not None:
             groups.setdefault(str(name), []).append((s["day"], arm == "with", y))
     out = []

@@ -469,7 +469,7 @@ def _as_date(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+def session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
     """One dict per session: its exposure columns overlaid with its day entry, then its linked entry."""
     entries = list(entries)
     day_entries = {e.day: e for e in entries if e.activity_start is None}
@@ -514,14 +514,16 @@ SECONDARY_OUTCOMES: tuple[str, ...] = ("upper_gi", "lower_gi", *SYMPTOMS)
 _OUTCOME_ITEMS: dict[str, tuple[str, ...]] = {PRIMARY_OUTCOME: SYMPTOMS, "upper_gi": UPPER_GI, "lower_gi": LOWER_GI}
 
 
-def _outcome(session: dict[str, Any], outcome: str) -> bool | None:
+def session_outcome(session: dict[str, Any], outcome: str) -> bool | None:
+    """Whether a session record (from :func:`session_records`) is symptomatic for ``outcome`` (``gi_any``,
+    ``upper_gi``, ``lower_gi`` or one symptom); ``None`` when none of its symptoms was scored."""
     names = _OUTCOME_ITEMS.get(outcome, (outcome,))
     scores = [session[s] for s in names if session.get(s) is not None]
     return None if not scores else max(scores) >= SYMPTOM_THRESHOLD
 
 
 def katz_rate_ratio(a: int, n1: int, c: int, n0: int, alpha: float = 0.05) -> tuple[float, float, float, bool]:
-    """Rate ratio ``(a/n1)/(c/n0)`` with its Katz log interval; 0.5 is added to every cell if any is zero.
+    """Risk ratio ``(a/n1)/(c/n0)`` with its Katz log interval; 0.5 is added to every cell if any is zero.
 
     Returns ``(ratio, low, high, corrected)``.
     """
@@ -559,7 +561,7 @@ def fisher_exact_two_sided(a: int, n1: int, c: int, n0: int) -> float:
 
 def _indicators(sessions: list[dict[str, Any]]) -> tuple[dict[str, list[bool | None]], dict[str, list[bool | None]]]:
     """Per trigger and per outcome, one value per session (``None`` = unknown)."""
-    outcomes = {o: [_outcome(s, o) for s in sessions] for o in (PRIMARY_OUTCOME, *SECONDARY_OUTCOMES)}
+    outcomes = {o: [session_outcome(s, o) for s in sessions] for o in (PRIMARY_OUTCOME, *SECONDARY_OUTCOMES)}
     exposures = {t.id: [t.exposed(s) for s in sessions] for t in TRIGGERS}
     return exposures, outcomes
 
@@ -633,7 +635,7 @@ def analyse_triggers(
     permutations: int = PERMUTATIONS, seed: int = 0,
 ) -> TriggerAnalysis:
     """:func:`trigger_analysis`, plus the count of sessions whose symptoms were credited by each timing rule."""
-    sessions = _session_records(exposures, entries)
+    sessions = session_records(exposures, entries)
     xs, ys = _indicators(sessions)
     days = [s["day"] for s in sessions]
 
