@@ -195,3 +195,15 @@ def test_words() -> None:
     assert evidence_word(0.60, 0.12, weak) == "unclear"
     assert evidence_word(0.90, 0.50, Estimate(1.8, 0.6, 5.0, "crude", 20)) == "unclear"
     assert evidence_word(1.0, 0.6, weak) == "no sign"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(6, 40), st.integers(1, 3))
+def test_firth_is_finite_on_any_binary_data(seed: int, n: int, k: int) -> None:
+    """Whatever the 0/1 data (separated, all events, no events), Firth's estimates exist and are finite."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, k)) < rng.uniform(0.1, 0.9)
+    y = (rng.random(n) < rng.uniform(0, 1)).astype(float)
+    design = np.column_stack([np.ones(n), x]).astype(float)
+    fit = firth_logit(design, y)
+    assert np.all(np.isfinite(fit.beta)) and np.all(np.isfinite(fit.cov))

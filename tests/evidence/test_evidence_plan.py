@@ -176,3 +176,8 @@ def test_heat_meal_and_carbohydrate_rules_name_their_findings() -> None:
     assert all(any("at least 3 h before" in r for r in d.reasons) for d in plan.days if d.session == "moderate")
     assert any("gut training" in r and "11/25" in r for r in reasons)
     assert not any("NSAID" in r for r in reasons)  # a finding without a clear or likely effect changes nothing
+    assert {"exercise-heat-gi-symptoms", "low-fibre-carb-meal-before-running", "gut-training-carbohydrate"} <= set(
+        plan.claims)
+    from gutstride.evidence.engine import default_knowledge_base
+
+    assert set(plan.claims) <= set(default_knowledge_base().claims)

@@ -164,6 +164,9 @@ DURATION_TRIGGERS = {"symptoms.trigger.duration_90": 90, "symptoms.trigger.durat
 HEAT_TRIGGER = "symptoms.trigger.heat"
 MEAL_TRIGGER = "symptoms.trigger.meal_within_2h"
 CARB_TRIGGER = "symptoms.trigger.carb_intake_high"
+#: The claims behind each finding-following rule, added to the plan's claims when the rule applies.
+FOLLOWED_CLAIMS = ((HEAT_TRIGGER, "exercise-heat-gi-symptoms"), (HEAT_TRIGGER, "hydration-during-exercise-gi"),
+                   (MEAL_TRIGGER, "low-fibre-carb-meal-before-running"), (CARB_TRIGGER, "gut-training-carbohydrate"))
 #: Sessions at least this long count as endurance sessions for the heat advice.
 ENDURANCE_MINUTES = 30
 
@@ -321,6 +324,7 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date,
             "rest-and-recovery",
             "endurance-plus-strength-diversity",
             "load-spike-injury-risk",
+            *(claim for fid, claim in FOLLOWED_CLAIMS if fid in followed),
         ),
     )
 
