@@ -200,3 +200,14 @@ def test_rest_day_symptoms_against_training_days() -> None:
     assert finding.value == pytest.approx(katz_rate_ratio(a, n1, c, n0)[0]) and finding.direction == "above"
     few = rest_day_finding(entries[:3], table)
     assert few.direction == "not_enough_data" and "not enough data yet" in few.summary
+
+
+def test_upper_and_lower_subscales_are_counted_apart() -> None:
+    from gutstride.analysis.symptoms import subscale_counts
+
+    table = sessions(4)
+    entries = [linked(table.iloc[0], nausea=5, cramps=0), linked(table.iloc[1], cramps=6),
+               linked(table.iloc[2], belching=4, flatulence=1), linked(table.iloc[3], bloating=2)]
+    counts = {c["outcome"]: c for c in subscale_counts(table, entries)}
+    assert (counts["upper_gi"]["sessions"], counts["upper_gi"]["symptomatic"]) == (2, 2)
+    assert (counts["lower_gi"]["sessions"], counts["lower_gi"]["symptomatic"]) == (4, 1)

@@ -813,6 +813,18 @@ def rank_score(r: TriggerResult, today: date | None) -> float:
     return 100.0 * level + z * recency + 0.01 * changeable
 
 
+def subscale_counts(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+    """Sessions with symptoms on each sub-scale, kept apart: ``outcome`` (``upper_gi``, ``lower_gi``), ``items``,
+    ``sessions`` (with that sub-scale scored) and ``symptomatic`` (an item >= :data:`SYMPTOM_THRESHOLD`)."""
+    records = session_records(exposures, entries)
+    out = []
+    for outcome in ("upper_gi", "lower_gi"):
+        values = [v for v in (session_outcome(r, outcome) for r in records) if v is not None]
+        out.append({"outcome": outcome, "items": list(_OUTCOME_ITEMS[outcome]), "sessions": len(values),
+                    "symptomatic": sum(values)})
+    return out
+
+
 def rest_day_finding(entries: Iterable[LogEntry], exposures: pd.DataFrame, min_observations: int = 5,
                      alpha: float = 0.05) -> Finding:
     """``symptoms.rest_days``: symptoms on logged rest days against logged training days.

@@ -428,7 +428,7 @@ def _reasons(kind: str, minutes: int, cap: int = MAX_SESSION) -> tuple[str, ...]
             "stress probably rises with intensity and duration.",
         )
     if kind == "easy":
-        if cap < MAX_SESSION:
-            return (f"Easy aerobic time at 50-65% HRmax; at most {cap} min, your own duration threshold.",)
+        if cap < MAX_SESSION:  # the finding's own line says why it is capped
+            return ("Easy aerobic time at 50-65% HRmax.",)
         return ("Easy aerobic time at 50-65% HRmax; at most 2 h, about the duration above which gut stress rises.",)
     return ("Rest or gentle movement: exercise-related gut stress is transient, and rest days guard against overload.",)

@@ -132,6 +132,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
         exposures_from_sessions,
         rest_day_finding,
         screen_red_flags,
+        subscale_counts,
         symptom_findings,
         symptom_trend,
     )
@@ -154,8 +155,14 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
                for t in ranked if primary[t].status != "ok" and primary[t].n_exposed]
     tracked = experiment_results(exposures, inputs.log_entries, inputs.today)
     rest = rest_day_finding(inputs.log_entries, exposures, min_obs)
+    contraception: dict[str, int] = {}
+    for entry in inputs.log_entries:
+        if entry.contraception:
+            contraception[entry.contraception] = contraception.get(entry.contraception, 0) + 1
     section = {
         "rest_days": rest.to_dict(),
+        "subscales": subscale_counts(exposures, inputs.log_entries),
+        "contraception": contraception,
         "triggers": rows if inputs.log_entries else [],
         "waiting": waiting,
         "method": primary["intensity"].method_note if primary else "",
