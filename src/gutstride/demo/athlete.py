@@ -226,6 +226,8 @@ def _add_detail(row: dict[str, Any], day: date, session: DemoSession | None, rng
     if session.sport[0] != "running":
         return
     scored = [row.get(s, 0) for s in ("cramps", "urge_diarrhoea")]
+    row["nausea"] = int(rng.integers(0, 2))  # the upper GI items are scored too (the demo's symptoms are lower GI)
+    row["reflux"] = 0
     row["symptom_timing"] = str(rng.choice(["during", "within_2h"])) if max(scored) >= 3 else "within_2h"
     row["caffeine_before_mg"] = int(rng.choice([0, 0, 80, 160]))
     for load in ("fodmap_load", "lactose_load", "sweetener_load"):
