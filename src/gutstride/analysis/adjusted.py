@@ -210,36 +210,45 @@ def cmh_score(x: np.ndarray, y: np.ndarray, strata: np.ndarray) -> np.ndarray:
     return y @ x - (y @ onehot) @ exposed_share
 
 
-def week_permutation_p(x: np.ndarray, y: np.ndarray, weeks: np.ndarray, strata: np.ndarray | None = None,
-                       permutations: int = PERMUTATIONS, seed: int = 0) -> float:
-    """Two-sided p-value of the CMH score when whole weeks of outcomes are shuffled (see the module docstring).
+def week_shuffles(weeks: np.ndarray, permutations: int = PERMUTATIONS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The session order (by week) and ``permutations`` rows of outcome indices that move whole weeks.
 
-    Weeks are exchanged only with weeks holding the same number of sessions, and a week's outcomes are dealt to the
-    sessions of the week they land in in a random order (a fixed order would carry weekday patterns, such as the
-    Sunday long run, along with them); exposures and confounders stay where they are. The p-value is
-    :math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`.
+    Returns ``(order, index)``: ``order`` sorts the sessions by week (keeping their order within it); row ``b`` of
+    ``index`` says, for each sorted session, which sorted session's outcome it takes in replicate ``b``. Weeks are
+    exchanged only with weeks holding the same number of sessions, and a week's outcomes are dealt to the sessions
+    of the week they land in in a random order (a fixed order would carry weekday patterns, such as the Sunday long
+    run, along with them).
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    strata = np.zeros(len(x), dtype=np.int64) if strata is None else np.asarray(strata)
-    order = np.lexsort((np.arange(len(x)), weeks))  # sessions by week, in their order within it
-    x, y, strata, weeks = x[order], y[order], strata[order], np.asarray(weeks)[order]
-    starts = np.flatnonzero(np.r_[True, weeks[1:] != weeks[:-1]])
-    sizes = np.diff(np.r_[starts, len(x)])
-    by_size: dict[int, np.ndarray] = {}
-    for size in np.unique(sizes):
-        by_size[int(size)] = starts[sizes == size]
+    weeks = np.asarray(weeks)
+    order = np.lexsort((np.arange(len(weeks)), weeks))
+    weeks = weeks[order]
+    starts = np.flatnonzero(np.r_[True, weeks[1:] != weeks[:-1]]) if len(weeks) else np.zeros(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(weeks)])
     rng = np.random.default_rng(seed)
-    index = np.empty((permutations, len(x)), dtype=np.int64)
-    for size, group in by_size.items():
+    index = np.empty((permutations, len(weeks)), dtype=np.int64)
+    for size in np.unique(sizes):
+        group = starts[sizes == size]
         positions = group[:, None] + np.arange(size)  # weeks x sessions
-        shuffled = np.argsort(rng.random((permutations, len(group))), axis=1)  # a random order of the weeks
-        moved = positions[shuffled]  # permutations x weeks x sessions: the week each week takes its outcomes from
-        within = np.argsort(rng.random(moved.shape), axis=2)  # and in a random order within it
-        index[:, positions.ravel()] = np.take_along_axis(moved, within, axis=2).reshape(permutations, -1)
+        week_order = rng.permuted(np.broadcast_to(np.arange(len(group)), (permutations, len(group))), axis=1)
+        moved = rng.permuted(positions[week_order], axis=2)  # the week's outcomes, dealt in a random order
+        index[:, positions.ravel()] = moved.reshape(permutations, -1)
+    return order, index
+
+
+def week_permutation_p(x: np.ndarray, y: np.ndarray, weeks: np.ndarray, strata: np.ndarray | None = None,
+                       permutations: int = PERMUTATIONS, seed: int = 0,
+                       shuffles: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Two-sided p-value of the CMH score when whole weeks of outcomes are shuffled (see the module docstring and
+    :func:`week_shuffles`, whose result for the same ``weeks`` may be passed as ``shuffles``). Exposures and
+    confounders stay where they are. The p-value is :math:`(1 + \\#\\{|T^*| \\ge |T|\\}) / (B + 1)`.
+    """
+    order, index = shuffles if shuffles is not None else week_shuffles(weeks, permutations, seed)
+    x = np.asarray(x, dtype=float)[order]
+    y = np.asarray(y, dtype=float)[order]
+    strata = np.zeros(len(x), dtype=np.int64) if strata is None else np.asarray(strata)[order]
     observed = abs(float(cmh_score(x, y, strata)[0]))
     null = np.abs(cmh_score(x, y[index], strata))
-    return float((1 + np.sum(null >= observed - 1e-9)) / (permutations + 1))
+    return float((1 + np.sum(null >= observed - 1e-9)) / (len(index) + 1))
 
 
 # -- words ---------------------------------------------------------------------------------------------------------
@@ -317,6 +326,7 @@ def adjust_triggers(
     y_all = _as01(outcome)
     weeks = np.array([_week(d) for d in days], dtype=np.int64)
     out: dict[str, Adjusted] = {}
+    shuffles: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
     for t in tested:
         xt_known = _known(exposures[t]) & y_known
         xt = _as01(exposures[t])
@@ -350,7 +360,10 @@ def adjust_triggers(
         strata = (cmat @ (2 ** np.arange(cmat.shape[1]))).astype(np.int64) if confounders else \
             np.zeros(len(x), dtype=np.int64)
         estimate = _estimate(x, y, cmat, strata, confounders, alpha)
-        p = week_permutation_p(x, y, weeks[mask], strata, permutations, seed) if estimate is not None else None
+        key = mask.tobytes()  # triggers known on the same sessions share their shuffles
+        if estimate is not None and key not in shuffles:
+            shuffles[key] = week_shuffles(weeks[mask], permutations, seed)
+        p = week_permutation_p(x, y, weeks[mask], strata, shuffles=shuffles[key]) if estimate is not None else None
         out[t] = Adjusted(estimate, p, aliased_with=tuple(sorted(aliased)),
                           candidates=tuple(name for _, name in scored), permutations=permutations,
                           n_weeks=len(np.unique(weeks[mask])))
