@@ -124,7 +124,7 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
 
 def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
                                                                                list[Finding]]:
-    from gutstride.analysis.experiments import experiment_results, suggest_experiments
+    from gutstride.analysis.experiments import experiment_results
     from gutstride.analysis.symptoms import (
         PRIMARY_OUTCOME,
         analyse_triggers,
@@ -136,6 +136,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
         symptom_findings,
         symptom_trend,
     )
+    from gutstride.evidence.personal import contraception_counts, experiments_content, timing_text, trigger_rows
 
     red_flags = screen_red_flags(inputs.log_entries)
     exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
@@ -144,54 +145,23 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     trend = symptom_trend(inputs.log_entries, exposures)
     findings = [f for f in symptom_findings(results, red_flags, trend, min_observations=min_obs)
                 if f.domain != "red_flag"]
-    primary = {r.trigger_id: r for r in results if r.outcome == PRIMARY_OUTCOME}
-    ranked = [f.id.removeprefix("symptoms.trigger.") for f in findings if f.id.startswith("symptoms.trigger.")]
-    from gutstride.evidence.engine import default_knowledge_base
-
-    claims = default_knowledge_base().claims
-    rows = [{**row, "science": claims[row["claim_id"]].certainty if row["claim_id"] in claims else None}
-            for row in (primary[t].to_report_row() for t in ranked if primary[t].status == "ok")]
-    waiting = [f"{primary[t].label} ({primary[t].n_exposed} with, {primary[t].n_unexposed} without)"
-               for t in ranked if primary[t].status != "ok" and primary[t].n_exposed]
-    tracked = experiment_results(exposures, inputs.log_entries, inputs.today)
-    rest = rest_day_finding(inputs.log_entries, exposures, min_obs)
-    contraception: dict[str, int] = {}
-    for entry in inputs.log_entries:
-        if entry.contraception:
-            contraception[entry.contraception] = contraception.get(entry.contraception, 0) + 1
+    primary = [r for r in results if r.outcome == PRIMARY_OUTCOME]
+    rows, waiting = trigger_rows(primary, findings)
     section = {
-        "rest_days": rest.to_dict(),
+        "rest_days": rest_day_finding(inputs.log_entries, exposures, min_obs).to_dict(),
         "subscales": subscale_counts(exposures, inputs.log_entries),
-        "contraception": contraception,
+        "contraception": contraception_counts(inputs.log_entries),
         "triggers": rows if inputs.log_entries else [],
         "waiting": waiting,
-        "method": primary["intensity"].method_note if primary else "",
-        "timing_rule": _timing_text(triggers.timing_rules),
+        "method": primary[0].method_note if primary else "",
+        "timing_rule": timing_text(triggers.timing_rules),
         "timing_counts": triggers.timing_rules,
-        "experiments": {  # one experiment at a time: no new suggestion while one runs
-            "suggested": [] if any(t.status == "running" for t in tracked) else
-            [s.to_dict() for s in suggest_experiments(findings, [t.id for t in tracked])],
-            "tracked": [t.to_dict() for t in tracked],
-        },
+        "experiments": experiments_content(findings, experiment_results(exposures, inputs.log_entries,
+                                                                        inputs.today)),
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
     return section, findings, red_flags
-
-
-def _timing_text(counts: dict[str, int]) -> str:
-    """Which rule credited symptoms to sessions, in one sentence."""
-    timed, same_day = counts.get("timing", 0), counts.get("same_day", 0)
-    if not timed and not same_day:
-        return ""
-    parts = []
-    if timed:
-        parts.append(f"{timed} sessions by the timing you logged (only symptoms during or within 2 h after a session "
-                     "count for it)")
-    if same_day:
-        parts.append(f"{same_day} sessions by the same-day rule (no timing logged: that day's symptoms count for "
-                     "the day's sessions)")
-    return "Symptoms were credited to " + "; ".join(parts) + "."
 
 
 def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry],
@@ -306,39 +276,6 @@ METHODS = [
 ]
 
 
-def _personal_lines(symptom_findings: list[Finding], recommendations: list[dict[str, Any]]) -> list[str]:
-    """Headline lines for the person's own triggers ("clear" or "likely", ranked by their own data), each with the
-    literature's certainty beside it; triggers that cannot be told apart are named together."""
-    from gutstride.evidence.engine import default_knowledge_base
-
-    claims = default_knowledge_base().claims
-    above = [f for f in symptom_findings if f.id.startswith("symptoms.trigger.") and f.direction == "above"]
-    labels = {f.id.removeprefix("symptoms.trigger."): f.detail.get("label", f.id) for f in symptom_findings
-              if f.id.startswith("symptoms.trigger.")}
-    advice = {f["id"]: rec["advice"] for rec in recommendations if rec.get("kind") == "advice"
-              for f in rec.get("findings", [])}
-    lines = []
-    for f in sorted(above, key=lambda f: f.detail.get("rank", 999)):
-        d = f.detail
-        together = [labels.get(a, a) for a in d.get("aliased_with", [])]
-        what = d.get("label", f.id) + (f" or {' or '.join(together)} (these come together in your data and cannot "
-                                       "be told apart)" if together else "")
-        adjusted = d.get("adjusted") or {}
-        adj_text = (f", {adjusted['ratio']:.2g} ({adjusted['interval'][0]:.2g}-{adjusted['interval'][1]:.2g}) "
-                    "adjusted for " + ", ".join(labels.get(a, a) for a in adjusted["adjusted_for"])
-                    if adjusted.get("adjusted_for") else "")
-        claim = claims.get(f.claim_id) if f.claim_id else None
-        science = (f"the science: {claim.certainty.replace('_', ' ')} certainty" if claim
-                   else "the science: no graded claim yet")
-        line = (f"Your gut symptoms follow sessions {what} ({d['word']} in your data: {d['events_exposed']} of "
-                f"{d['n_exposed']} sessions ({100 * d['rate_exposed']:.0f}%) against {100 * d['rate_unexposed']:.0f}% "
-                f"of others, risk ratio {d['crude']['ratio']:.2g}{adj_text}; {science}).")
-        if f.id in advice:
-            line += f" {advice[f.id]}"
-        lines.append(line)
-    return lines
-
-
 def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], training: dict[str, Any],
               micro: dict[str, Any], symptoms: dict[str, Any], symptom_findings: list[Finding] | None = None
               ) -> list[str]:
@@ -347,12 +284,12 @@ def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], t
     lines: list[str] = []
     if red_flags:
         lines.append(f"Red flag in your log ({red_flags[0].summary}): please see a doctor.")
-    lines += _personal_lines(symptom_findings or [], recommendations)[: 3 - len(lines)]
+    from gutstride.evidence.personal import experiment_line, personal_lines
+
+    lines += personal_lines(symptom_findings or [], recommendations)[: 3 - len(lines)]
     suggested = symptoms.get("experiments", {}).get("suggested") or []
     if suggested and len(lines) < 3:
-        top = suggested[0]
-        lines.append(f"Your data cannot settle this yet. {top['title']} {top['why']} Try the {top['weeks']}-week "
-                     "experiment under \"Symptoms\".")
+        lines.append(experiment_line(suggested[0]))
     for rec in recommendations:
         if len(lines) >= 3:
             break
