@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from gutstride.ingest.logs import read_log
-from gutstride.model.log_entry import COLUMNS
+from gutstride.model.log_entry import COLUMNS, FIELDS
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,7 +116,7 @@ def test_red_flag_prints_see_a_doctor_at_once(tmp_path: Path) -> None:
 def test_interactive_prompts_skip_and_retry(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
     # nausea 4, reflux: a bad value then Enter, everything else skipped with Enter
-    answers = ["4", "eleven", ""] + [""] * 40
+    answers = ["4", "eleven", ""] + [""] * len(FIELDS)
     out = run("--workspace", ws, "--date", "2024-06-03", "--interactive", "--json", stdin="\n".join(answers) + "\n")
     assert out.returncode == 0, out.stderr
     assert "'eleven' is not a number; try again" in out.stdout
@@ -160,3 +160,52 @@ def test_checklist_with_nothing_answered_stores_nothing(tmp_path: Path) -> None:
     out = run("--workspace", str(tmp_path / "ws"), "--checklist", stdin="\n" * 9)
     assert out.returncode == 2 and "not screened" in out.stderr
     assert out.stderr.count("\n") <= 2
+
+
+#: The fields added for issue 14, a value each, and the flag that sets it.
+NEW_FIELDS = {
+    "belching": ("--belching", "2", 2), "vomiting": ("--vomiting", "0", 0),
+    "symptom_timing": ("--timing", "within_2h", "within_2h"), "fodmap_load": ("--fodmap", "high", "high"),
+    "lactose_load": ("--lactose", "medium", "medium"), "sweetener_load": ("--sweetener", "low", "low"),
+    "caffeine_before_mg": ("--caffeine-before", "120", 120.0), "carb_g_per_h": ("--carb-per-h", "60", 60.0),
+    "fluid_ml_per_h": ("--fluid-per-h", "450", 450.0), "session_type": ("--session-type", "race", "race"),
+    "menstrual_phase": ("--menstrual-phase", "luteal", "luteal"),
+    "contraception": ("--contraception", "copper_iud", "copper_iud"),
+    "experiment": ("--experiment", "meal_within_2h", "meal_within_2h"),
+    "experiment_arm": ("--experiment-arm", "without", "without"),
+}
+
+
+def test_every_new_field_goes_through_flags_storage_export_template_and_back(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    flags = [arg for flag, raw, _ in NEW_FIELDS.values() for arg in (flag, raw)]
+    out = run("--workspace", ws, "--date", "2024-06-01", "--activity", "2024-06-01T06:00:00Z", *flags, "--json")
+    assert out.returncode == 0, out.stderr
+    stored = json.loads(out.stdout)["entry"]
+    assert {k: stored[k] for k in NEW_FIELDS} == {k: v for k, (_, _, v) in NEW_FIELDS.items()}
+    template = run("--template").stdout
+    for name in NEW_FIELDS:
+        assert f"# {name}: " in template
+    for suffix in ("csv", "json"):
+        exported = tmp_path / f"log.{suffix}"
+        assert run("--workspace", ws, "--export", str(exported)).returncode == 0
+        (entry,) = read_log(exported.read_bytes(), exported.name)
+        assert {k: getattr(entry, k) for k in NEW_FIELDS} == {k: v for k, (_, _, v) in NEW_FIELDS.items()}
+        other = str(tmp_path / f"ws-{suffix}")
+        assert run("--workspace", other, "--import", str(exported)).returncode == 0  # import into a fresh workspace
+        again = tmp_path / f"again.{suffix}"
+        run("--workspace", other, "--export", str(again))
+        assert again.read_text() == exported.read_text()
+    bad = run("--workspace", ws, "--date", "2024-06-02", "--timing", "afterwards")
+    assert bad.returncode == 2 and "--timing: 'afterwards' is not one of before, during, within_2h" in bad.stderr
+
+
+def test_interactive_prompts_ask_for_the_new_fields(tmp_path: Path) -> None:
+    answers = {"symptom_timing": "during", "carb_g_per_h": "75", "session_type": "race"}
+    lines = [answers.get(spec.name, "") for spec in FIELDS]
+    out = run("--workspace", str(tmp_path / "ws"), "--date", "2024-06-03", "--interactive", "--json",
+              stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout[out.stdout.index("{"):])
+    assert payload["entry"] == {"date": "2024-06-03", "symptom_timing": "during", "carb_g_per_h": 75.0,
+                                "session_type": "race"}

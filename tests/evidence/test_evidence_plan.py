@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from gutstride.errors import BadInputError
 from gutstride.evidence.plan import suggest_next_week
+from gutstride.model.finding import Finding
 
 
 def weeks_before(today: date, minutes: list[float], shares: list[float | None]) -> list[dict[str, object]]:
@@ -119,3 +121,63 @@ def test_bad_and_missing_input() -> None:
         suggest_next_week(weeks_before(today, [-5, 10, 10, 10], [None] * 4), today)
     with pytest.raises(BadInputError):
         suggest_next_week(weeks_before(today, [10, 10, 10, 10], [None, None, None, 3.0]), today)
+
+
+def trigger_finding(trigger: str, label: str, word: str = "clear") -> Finding:
+    """A ``symptoms.trigger.*`` finding as the symptom analysis writes it (numbers of the issue's example)."""
+    return Finding(
+        id=f"symptoms.trigger.{trigger}", domain="symptoms", summary="...", value=2.1, threshold=1.0,
+        unit="risk ratio", direction="above", n=155, interval=(1.1, 3.9),
+        detail={"label": label, "word": word, "events_exposed": 11, "n_exposed": 25, "rate_exposed": 0.44,
+                "events_unexposed": 20, "n_unexposed": 130, "rate_unexposed": 0.154,
+                "crude": {"ratio": 2.9, "interval": [1.6, 5.1]},
+                "adjusted": {"ratio": 2.1, "interval": [1.1, 3.9], "adjusted_for": ["heat"], "method": "x", "n": 155}},
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(history=history, today=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+       threshold=st.sampled_from([("duration_90", 90), ("duration_120", 120)]))
+def test_no_planned_session_is_longer_than_a_duration_triggers_threshold(
+    history: tuple[list[float], list[float | None]], today: date, threshold: tuple[str, int]
+) -> None:
+    minutes, shares = history
+    trigger, limit = threshold
+    finding = trigger_finding(trigger, f"longer than {limit} min")
+    plan = suggest_next_week(weeks_before(today, minutes, shares), today, findings=[finding])
+    assert max(d.minutes for d in plan.days) <= limit
+    assert plan.total_minutes <= math.floor(1.10 * sum(minutes[-4:]) / 4)
+    if max(d.minutes for d in plan.days) >= limit - 15:
+        long_day = max(plan.days, key=lambda d: d.minutes)
+        assert any("11/25" in r and "44%" in r for r in long_day.reasons), long_day.reasons
+
+
+def test_the_issues_example_no_longer_gets_a_120_min_run() -> None:
+    """Symptoms after 44% of runs over 90 min against 15% of the others: no 120-min run, and the reason says why."""
+    today = date(2026, 10, 28)
+    weeks = weeks_before(today, [520, 540, 560, 530], [0.15, 0.15, 0.15, 0.15])
+    before = suggest_next_week(weeks, today)
+    assert max(d.minutes for d in before.days) > 90  # what the plan did without the findings
+    after = suggest_next_week(weeks, today, findings=[trigger_finding("duration_90", "longer than 90 min", "likely")])
+    assert max(d.minutes for d in after.days) <= 90
+    assert any("No session is longer than 90 min" in n and "44%" in n for n in after.notes)
+    assert not any("under 2 h" in r for d in after.days for r in d.reasons)
+
+
+def test_heat_meal_and_carbohydrate_rules_name_their_findings() -> None:
+    today = date(2026, 10, 28)
+    weeks = weeks_before(today, [300, 320, 310, 330], [0.15, 0.15, 0.15, 0.15])
+    findings = [trigger_finding("heat", "in heat"), trigger_finding("meal_within_2h", "a meal less than 2 h before"),
+                trigger_finding("carb_intake_high", "taking 60 g/h carbohydrate or more during"),
+                replace(trigger_finding("nsaid", "after an NSAID"), direction="within")]
+    plan = suggest_next_week(weeks, today, findings=findings)
+    reasons = [r for d in plan.days for r in d.reasons]
+    assert any("cooler hours" in r and "sessions in heat" in r for r in reasons)
+    assert all(any("at least 3 h before" in r for r in d.reasons) for d in plan.days if d.session == "moderate")
+    assert any("gut training" in r and "11/25" in r for r in reasons)
+    assert not any("NSAID" in r for r in reasons)  # a finding without a clear or likely effect changes nothing
+    assert {"exercise-heat-gi-symptoms", "low-fibre-carb-meal-before-running", "gut-training-carbohydrate"} <= set(
+        plan.claims)
+    from gutstride.evidence.engine import default_knowledge_base
+
+    assert set(plan.claims) <= set(default_knowledge_base().claims)

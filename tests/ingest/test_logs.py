@@ -177,3 +177,23 @@ def test_csv_and_json_round_trip(entries: list[LogEntry]) -> None:
     assert read_log(entries_to_json(entries).encode(), "x.json") == entries
     rows = list(csv.reader(io.StringIO(entries_to_csv(entries))))
     assert rows[0] == list(COLUMNS) and len(rows) == len(entries) + 1
+
+
+def test_new_fields_are_validated_with_line_and_column() -> None:
+    text = ("date,activity_start,symptom_timing,carb_g_per_h,fodmap_load,session_type,experiment_arm\n"
+            "2026-05-01,2026-05-01T06:00:00Z,after,250,huge,parkrun,maybe\n"
+            "2026-05-02,2026-05-02T06:00:00Z,within_2h,60,high,race,with\n")
+    with pytest.raises(LogValidationError) as err:
+        read_log(text.encode(), "new.csv")
+    problems = err.value.problems
+    assert problems == [
+        "line 2, column 3 (symptom_timing): 'after' is not one of before, during, within_2h, later_day, next_day",
+        "line 2, column 4 (carb_g_per_h): '250' is out of range 0-200",
+        "line 2, column 5 (fodmap_load): 'huge' is not one of low, medium, high",
+        "line 2, column 6 (session_type): 'parkrun' is not one of training, race",
+        "line 2, column 7 (experiment_arm): 'maybe' is not one of with, without",
+    ]
+    (entry,) = read_log(text.encode().replace(b"2026-05-01,2026-05-01T06:00:00Z,after,250,huge,parkrun,maybe\n", b""),
+                        "ok.csv")
+    assert (entry.symptom_timing, entry.carb_g_per_h, entry.fodmap_load, entry.session_type, entry.experiment_arm) == (
+        "within_2h", 60.0, "high", "race", "with")

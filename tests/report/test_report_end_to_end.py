@@ -51,10 +51,34 @@ def test_demo_json_has_the_same_content_and_finds_the_planted_triggers(demo: Pat
     assert content["data_used"]["activities"]["n"] == len(files)
     assert content["data_used"]["import_counts"] == {"ok": len(files) + 2}
     triggers = {t["trigger_id"]: t for t in content["symptoms"]["triggers"]}
-    for planted in ("heat", "duration_120"):
-        assert triggers[planted]["reading"] == "more symptoms with it", triggers[planted]
-        assert triggers[planted]["interval"][0] > 1
-    assert triggers["nsaid"]["reading"] == "not enough data yet"
+    # the planted meal effect is clear; heat and duration come together (the summer long runs), so crude they are
+    # clear, adjusted for each other neither is, and an experiment is suggested to tell them apart
+    assert triggers["meal_within_2h"]["word"] == "clear" and triggers["meal_within_2h"]["adjusted_interval"][0] > 1
+    duration = next(t for t in triggers.values() if t["trigger_id"].startswith("duration_"))
+    assert len([t for t in triggers if t.startswith("duration_")]) == 1 and duration["merged"]  # nested: one row
+    for planted in (triggers["heat"], duration):
+        assert planted["interval"][0] > 1 and planted["adjusted_for"], planted
+        assert planted["word"] in ("likely", "unclear"), planted
+        assert planted["adjusted_interval"][0] < planted["interval"][0]
+    assert "nsaid" not in triggers  # never logged: not enough data yet
+    nsaid = next(f for f in content["symptoms"]["findings"] if f["id"] == "symptoms.trigger.nsaid")
+    assert nsaid["direction"] == "not_enough_data"
+    # the demo ran a duration experiment over its last 8 weeks: its result is shown with its uncertainty, it is not
+    # suggested again, and heat (still unclear) is suggested next
+    (done,) = content["symptoms"]["experiments"]["tracked"]
+    assert done["id"] == "duration_90" and done["status"] == "finished"
+    assert done["interval"][0] < done["ratio"] < done["interval"][1] and 0 < done["p_value"] <= 1
+    suggested = content["symptoms"]["experiments"]["suggested"]
+    assert suggested and "heat" in suggested[0]["title"] and all(e["id"] != "duration_90" for e in suggested)
+    assert content["symptoms"]["rest_days"]["n"] > 0
+    rule = content["symptoms"]["timing_rule"]
+    assert "timing you logged" in rule and "same-day rule" in rule
+    # the plan follows the findings: no session over the 90-min threshold, and its lines give the numbers
+    days = content["next_week"]["days"]
+    assert max(d["minutes"] for d in days) <= 90
+    assert any("Your data: symptoms after" in r and "a meal less than 2 h before" in r
+               for d in days for r in d["reasons"])
+    assert content["headline"][0].startswith("Your gut symptoms follow sessions a meal less than 2 h before (clear")
     assert len(content["microbiome"]["samples"]) == 3
     # the third sample follows the hot long-run block: its 4 weeks before hold prolonged, hot sessions
     around = {a["sample_date"]: a for a in content["training"]["around_samples"]}
@@ -91,10 +115,10 @@ def test_red_flags_come_first(tmp_path: Path) -> None:
 
 def test_a_positive_checklist_answer_puts_the_red_flag_block_first_in_every_output(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
-    add_log_entries(ws, workspace_athlete(ws), [LogEntry(day=date(2026, 10, 1), vomiting=True, blood_in_stool=False)],
-                    "test")
+    entry = LogEntry(day=date(2026, 10, 1), persistent_vomiting=True, blood_in_stool=False)
+    add_log_entries(ws, workspace_athlete(ws), [entry], "test")
     content = _report(ws, tmp_path / "r.html", tmp_path / "r.json", date(2026, 10, 31), tmp_path / "r.pdf")
-    assert [f["id"] for f in content["red_flags"]] == ["red_flag.vomiting"]
+    assert [f["id"] for f in content["red_flags"]] == ["red_flag.persistent_vomiting"]
     pdf_text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
                               check=True).stdout
     assert pdf_text.index("Red flags: please see a doctor") < pdf_text.index("Not a medical device")
@@ -200,10 +224,10 @@ def test_each_recommendation_shows_both_labels_and_its_summary_of_findings(demo:
     assert html.count("In your data:</span>") == len(advice)
     assert html.count("In research:</span>") == len(advice)
     assert html.count("Summary of findings (GRADE)") == len(advice)
-    # the planted long-run trigger: a strong personal pattern, a low-certainty research claim about symptoms
-    long_runs = next(r for r in advice if r["id"] == "symptoms-after-long-sessions")
-    assert long_runs["in_your_data"]["level"] in ("strong", "moderate")
-    assert long_runs["in_research"] == {"certainty": "low", "claim_id": "prolonged-strenuous-exercise-gi-symptoms"}
+    # the planted meal trigger (clear after adjustment): a strong personal pattern beside a very-low-certainty claim
+    meal = next(r for r in advice if r["id"] == "symptoms-after-meal")
+    assert meal["in_your_data"]["level"] in ("strong", "moderate")
+    assert meal["in_research"] == {"certainty": "very_low", "claim_id": "low-fibre-carb-meal-before-running"}
 
 
 def test_citations_statement_is_true_as_written(demo: Path) -> None:

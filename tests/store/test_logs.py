@@ -81,3 +81,17 @@ def test_people_are_kept_apart(tmp_path: Path) -> None:
 def test_empty_workspace_loads_nothing(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     assert load_entries(ws, workspace_athlete(ws)) == []
+
+
+def test_new_fields_are_stored_and_loaded_back(tmp_path: Path) -> None:
+    """Entries are a JSON column: the fields added for issue 14 need no migration and round-trip as given."""
+    entry = LogEntry(day=date(2026, 5, 3), activity_start=datetime(2026, 5, 3, 6, tzinfo=UTC), belching=3, vomiting=0,
+                     symptom_timing="during", carb_g_per_h=72.5, fluid_ml_per_h=500.0, caffeine_before_mg=95.0,
+                     menstrual_phase="luteal", contraception="progestin_only", fodmap_load="high",
+                     lactose_load="medium", sweetener_load="low", session_type="race", experiment="heat",
+                     experiment_arm="with")
+    ws = Workspace(tmp_path / "ws", create=True)
+    me = workspace_athlete(ws)
+    with ws.session() as session:
+        save_entries(ws, session, ws.athlete(session, me), [entry], "test")
+    assert load_entries(ws, me) == [entry]

@@ -16,27 +16,39 @@ column, the UTC date of the start is used. Each session takes the log fields of
 Sleep logged on day D is the night before D. When several sessions share a day, a day entry's symptoms count for
 each of them.
 
+Symptom timing: an entry whose ``symptom_timing`` is ``during`` or ``within_2h`` (after) credits its symptoms to the
+session; ``before``, ``later_day`` and ``next_day`` do not (the session then counts as without symptoms from that
+entry). An entry without timing keeps the same-day rule above. :func:`analyse_triggers` counts the sessions
+credited under each rule, and the report says which were used.
+
 Candidate triggers
 ------------------
-``intensity``: share of time above 70% HRmax >= 0.5; ``duration_90`` / ``duration_120``: longer than 90 min / 2 h;
-``heat``: average temperature >= 25 C; ``meal_within_2h``: last meal < 120 min before; ``high_fibre_meal``: that
-meal was high in fibre; ``nsaid``: an NSAID that day (on a logged session an unmarked field counts as no NSAID);
-``poor_sleep``: < 6 h or quality <= 2 the night before; ``dehydration``: fluids < 1.5 L that day or the
-session's ``dehydrated`` flag.
+``intensity``: share of time above 70% HRmax >= 0.5; ``duration_90`` / ``duration_120``: longer than 90 min / 2 h
+(nested thresholds of one variable, reported once); ``heat``: average temperature >= 25 C; ``meal_within_2h``:
+last meal < 120 min before; ``high_fibre_meal`` / ``high_fat_meal``: that meal was high in fibre / fat;
+``large_carb_meal``: it held >= 100 g carbohydrate; ``nsaid``: an NSAID that day (on a logged session an unmarked
+field counts as no NSAID); ``poor_sleep``: < 6 h or quality <= 2 the night before; ``dehydration``: fluids
+< 1.5 L that day or the session's ``dehydrated`` flag; ``stress``: stress 4-5 of 5; ``caffeine_before``: >= 100 mg
+in the 3 h before; ``carb_intake_high``: >= 60 g/h carbohydrate during; ``fluid_intake_low``: < 400 mL/h during;
+``high_fodmap`` / ``high_lactose`` / ``high_sweetener``: a high load in the meal before; ``menstrual``: during
+menstruation; ``race``: a race. Each is tested once it has ``min_sessions`` sessions with and without it.
 
 Outcome
 -------
-A session is *symptomatic* when any GI symptom (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) is
-scored >= :data:`SYMPTOM_THRESHOLD` (3 of 10, "moderate" on the 0-10 scales of exercise GI questionnaires) on it,
-outcome id ``gi_any``. Each symptom is also analysed alone (outcome id = the symptom name, same threshold).
-Sessions with no symptom recorded are left out (their outcome is unknown), and each trigger uses only the sessions
-where that trigger is known.
+A session is *symptomatic* when any GI symptom (upper: nausea, reflux, belching, vomiting; lower: bloating, cramps,
+urge/diarrhoea, flatulence) is scored >= :data:`SYMPTOM_THRESHOLD` (3 of 10, "moderate" on the 0-10 scales of
+exercise GI questionnaires) on it, outcome id ``gi_any``. The upper and lower sub-scales (``upper_gi``,
+``lower_gi``) and each symptom are also analysed alone (same threshold). Sessions with no symptom recorded are
+left out (their outcome is unknown), and each trigger uses only the sessions where that trigger is known.
 
 Statistics
 ----------
+The primary outcome's triggers are also adjusted for each other, tested with a week-blocked permutation test and
+put in words (:mod:`gutstride.analysis.adjusted`). The crude figures below are kept beside them.
+
 For each trigger with ``a`` symptomatic of ``n1`` exposed sessions and ``c`` of ``n0`` unexposed:
 
-- rates ``a / n1`` and ``c / n0``; rate (risk) ratio :math:`RR = (a/n_1) / (c/n_0)`;
+- rates ``a / n1`` and ``c / n0``; risk ratio :math:`RR = (a/n_1) / (c/n_0)`;
 - its interval is the Katz log interval,
   :math:`\\exp(\\ln RR \\pm z_{1-\\alpha/2}\\sqrt{1/a - 1/n_1 + 1/c - 1/n_0})`, with 0.5 added to all four cells
   (and so 1 to ``n1`` and ``n0``) when any cell is zero (Haldane-Anscombe correction); the point estimate
@@ -44,8 +56,8 @@ For each trigger with ``a`` symptomatic of ``n1`` exposed sessions and ``c`` of 
   multiplicity;
 - the p-value is Fisher's exact test, two-sided, on the 2 x 2 table;
 - p-values are adjusted with Holm's step-down method, which controls the family-wise error rate at ``alpha`` under
-  any dependence between the tests. The families are: the triggers tested for ``gi_any`` (at most 9), and,
-  separately, all trigger x single-symptom tests (at most 54). Only triggers with enough data enter a family, and
+  any dependence between the tests. The families are: the triggers tested for ``gi_any``, and, separately, all
+  trigger x sub-scale and trigger x single-symptom tests. Only triggers with enough data enter a family, and
   :attr:`TriggerResult.n_tested` says how many did;
 - a trigger is tested only with at least ``min_sessions`` exposed *and* ``min_sessions`` unexposed sessions;
   otherwise its status is "not enough data yet".
@@ -67,8 +79,10 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
+from gutstride.analysis.adjusted import PERMUTATIONS, Adjusted, adjust_triggers
+from gutstride.analysis.proportions import clopper_pearson, fisher_exact_two_sided, holm_adjust, katz_rate_ratio
 from gutstride.model.finding import Direction, Finding
-from gutstride.model.log_entry import RED_FLAG_CHECKLIST, SYMPTOMS, LogEntry, format_utc
+from gutstride.model.log_entry import LOWER_GI, RED_FLAG_CHECKLIST, SYMPTOMS, UPPER_GI, LogEntry, format_utc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,12 +102,23 @@ BRISTOL_SHIFT = 2.0
 
 @dataclass(frozen=True)
 class Trigger:
-    """A candidate trigger: how to tell, for one session, whether it was present (``None`` = unknown)."""
+    """A candidate trigger: how to tell, for one session, whether it was present (``None`` = unknown).
+
+    ``family`` groups nested thresholds of one variable (merged into the best-supported one); ``changeable`` says
+    how much the person can change it (2 = a choice on the day, 1 = with planning, 0 = not really), used to break
+    ties in the ranking; ``claim_id`` is the graded claim about it, when the evidence base has one.
+    """
 
     id: str
     label: str
-    claim_id: str
+    claim_id: str | None
     exposed: Callable[[dict[str, Any]], bool | None]
+    family: str = ""
+    changeable: int = 1
+
+    @property
+    def group(self) -> str:
+        return self.family or self.id
 
 
 def _missing(value: Any) -> bool:
@@ -118,9 +143,12 @@ def _threshold(key: str, test: Callable[[float], bool]) -> Callable[[dict[str, A
     return exposed
 
 
-def _high_fibre(session: dict[str, Any]) -> bool | None:
-    fibre = session.get("pre_meal_fibre")
-    return None if fibre is None else fibre == "high"
+def _choice(key: str, values: tuple[str, ...]) -> Callable[[dict[str, Any]], bool | None]:
+    def exposed(session: dict[str, Any]) -> bool | None:
+        value = session.get(key)
+        return None if _missing(value) or value in ("", None) else value in values
+
+    return exposed
 
 
 def _nsaid(session: dict[str, Any]) -> bool | None:
@@ -147,31 +175,58 @@ def _dehydration(session: dict[str, Any]) -> bool | None:
 _STRENUOUS = "prolonged-strenuous-exercise-gi-symptoms"
 _MEAL = "low-fibre-carb-meal-before-running"
 
-#: The candidate triggers, in reporting order.
+#: The candidate triggers, in reporting order. The last ten come from log fields that are often left empty: each
+#: is tested once it has ``min_sessions`` sessions with and without it.
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger("intensity", "at least half the time above 70% HRmax", _STRENUOUS,
             _threshold("share_above_70pct_hrmax", lambda v: v >= 0.5)),
-    Trigger("duration_90", "longer than 90 min", _STRENUOUS, _threshold("duration_s", lambda v: v > 90 * 60)),
-    Trigger("duration_120", "longer than 2 h", _STRENUOUS, _threshold("duration_s", lambda v: v > 120 * 60)),
+    Trigger("duration_90", "longer than 90 min", _STRENUOUS, _threshold("duration_s", lambda v: v > 90 * 60),
+            family="duration"),
+    Trigger("duration_120", "longer than 2 h", _STRENUOUS, _threshold("duration_s", lambda v: v > 120 * 60),
+            family="duration"),
     Trigger("heat", "in heat (average 25 C or more)", "exercise-heat-gi-symptoms",
             _threshold("avg_temp_c", lambda v: v >= 25.0)),
     Trigger("meal_within_2h", "a meal less than 2 h before", _MEAL,
-            _threshold("pre_meal_minutes_before", lambda v: v < 120.0)),
-    Trigger("high_fibre_meal", "a high-fibre meal before", _MEAL, _high_fibre),
-    Trigger("nsaid", "after taking an NSAID", "nsaids-exercise-gi-risk", _nsaid),
+            _threshold("pre_meal_minutes_before", lambda v: v < 120.0), changeable=2),
+    Trigger("high_fibre_meal", "a high-fibre meal before", _MEAL, _choice("pre_meal_fibre", ("high",)), changeable=2),
+    Trigger("high_fat_meal", "a high-fat meal before", _MEAL, _choice("pre_meal_fat", ("high",)), changeable=2),
+    Trigger("nsaid", "after taking an NSAID", "nsaids-exercise-gi-risk", _nsaid, changeable=2),
     Trigger("poor_sleep", "after poor sleep (< 6 h or quality 1-2)", "sleep-7-9-hours", _poor_sleep),
     Trigger("dehydration", "when dehydrated (fluids < 1.5 L or flagged)", "hydration-half-body-weight-ounces",
-            _dehydration),
+            _dehydration, changeable=2),
+    Trigger("stress", "on high-stress days (stress 4-5 of 5)", "stress-techniques-gut",
+            _threshold("stress", lambda v: v >= 4)),
+    Trigger("large_carb_meal", "a meal with 100 g carbohydrate or more before", _MEAL,
+            _threshold("pre_meal_carb_g", lambda v: v >= 100), changeable=2),
+    Trigger("caffeine_before", "with 100 mg caffeine or more in the 3 h before", None,
+            _threshold("caffeine_before_mg", lambda v: v >= 100), changeable=2),
+    Trigger("carb_intake_high", "taking 60 g/h carbohydrate or more during", "gut-training-carbohydrate",
+            _threshold("carb_g_per_h", lambda v: v >= 60), changeable=2),
+    Trigger("fluid_intake_low", "drinking less than 400 mL/h during", "hydration-during-exercise-gi",
+            _threshold("fluid_ml_per_h", lambda v: v < 400), changeable=2),
+    Trigger("high_fodmap", "a high-FODMAP meal before", None, _choice("fodmap_load", ("high",)), changeable=2),
+    Trigger("high_lactose", "a high-lactose meal before", None, _choice("lactose_load", ("high",)), changeable=2),
+    Trigger("high_sweetener", "a meal high in polyol sweeteners before", None, _choice("sweetener_load", ("high",)),
+            changeable=2),
+    Trigger("menstrual", "during menstruation", None, _choice("menstrual_phase", ("menstrual",)), changeable=0),
+    Trigger("race", "in races", None, _choice("session_type", ("race",)), changeable=0),
 )
+TRIGGER_BY_ID: dict[str, Trigger] = {t.id: t for t in TRIGGERS}
 
 
 @dataclass(frozen=True)
 class TriggerResult:
-    """One trigger against one outcome: the 2 x 2 table, the rate ratio, its interval and the tests."""
+    """One trigger against one outcome: the 2 x 2 table, the crude risk ratio, its interval and the tests.
+
+    ``p_value`` and ``p_adjusted`` are the crude Fisher test and its Holm adjustment. For the primary outcome,
+    ``adjusted`` holds the estimate adjusted for associated triggers, the week-blocked permutation p-value (Holm-
+    adjusted too) and the word (see :mod:`gutstride.analysis.adjusted`); ``significant`` is then true for the word
+    "clear" only, the one reading whose family-wise error rate is controlled at ``alpha``.
+    """
 
     trigger_id: str
     label: str
-    claim_id: str
+    claim_id: str | None
     outcome: str
     n: int
     n_exposed: int
@@ -192,45 +247,93 @@ class TriggerResult:
     period_start: date | None = None
     period_end: date | None = None
     alpha: float = 0.05
+    adjusted: Adjusted | None = None
+    last_exposed: date | None = None
+
+    @property
+    def word(self) -> str:
+        """"clear", "likely", "unclear", "no sign" (primary outcome), or "not enough data yet"."""
+        if self.status != "ok":
+            return NOT_ENOUGH
+        if self.adjusted is not None:
+            return self.adjusted.word
+        return "clear" if self.significant else "no sign"
 
     @property
     def method_note(self) -> str:
         """How this result was computed, in one paragraph for the report."""
-        family = "triggers" if self.outcome == PRIMARY_OUTCOME else "trigger x symptom tests"
+        if self.outcome != PRIMARY_OUTCOME:
+            return (
+                f"Risk ratios have Katz log {100 * (1 - self.alpha):.0f}% intervals; p-values are Fisher's exact "
+                f"test, Holm-adjusted over the {self.n_tested} trigger x symptom tests with enough data."
+            )
         return (
-            f"A session counts as symptomatic when any GI symptom was scored {SYMPTOM_THRESHOLD}/10 or more. Rate "
-            f"ratios have Katz log {100 * (1 - self.alpha):.0f}% intervals (0.5 added to every cell when one is "
-            f"zero); p-values are Fisher's exact test, two-sided, Holm-adjusted over the {self.n_tested} {family} "
-            f"with enough data (family-wise error rate {self.alpha:g}). A trigger needs at least the minimum number "
-            "of sessions with and without it; this is an association in your own data, not proof of cause."
+            f"A session counts as symptomatic when any GI symptom was scored {SYMPTOM_THRESHOLD}/10 or more. The "
+            "crude risk ratio compares the share of sessions with symptoms with and without the trigger (Katz log "
+            f"{100 * (1 - self.alpha):.0f}% interval, 0.5 added to every cell when one is zero). The adjusted risk "
+            "ratio accounts for the other triggers that tend to come with it: Mantel-Haenszel over one, Firth's "
+            "penalised logistic regression standardised to a risk ratio over several. Its p-value is a permutation "
+            "test that moves the symptoms by whole weeks (symptoms cluster in weeks), Holm-adjusted over the "
+            f"{self.n_tested} triggers with enough data. Words: clear (adjusted p < {self.alpha:g} and the adjusted "
+            "interval excludes 1), likely (adjusted p < 0.15), unclear (p < 0.2 before adjusting for the number "
+            "of triggers, or a ratio of 1.5 or more the data cannot confirm), no sign. Nested duration thresholds "
+            "are reported once, at the "
+            "best-supported threshold. This is an association in your own data, not proof of cause."
         )
 
     def to_report_row(self) -> dict[str, Any]:
-        """Display texts for the report's trigger table (label, with/without, ratio, adjusted p, reading)."""
+        """Display texts and numbers for the report's trigger table: crude and adjusted side by side, the word."""
         def share(k: int, n: int) -> str:
             return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0/0"
 
+        def ratio(r: float, low: float, high: float) -> str:
+            return f"{format_ratio(r)} ({format_ratio(low)}-{format_ratio(high)})"
+
         label = self.label if self.outcome == PRIMARY_OUTCOME else f"{self.label} ({self.outcome.replace('_', '/')})"
-        if self.status != "ok":
+        ok = self.status == "ok"
+        adj = self.adjusted
+        est = adj.estimate if adj is not None else None
+        word = self.word
+        if not ok:
             reading = NOT_ENOUGH
-        elif self.significant and self.rate_ratio > 1:
-            reading = "more symptoms with it"
-        elif self.significant:
-            reading = "fewer symptoms with it"
+        elif word in ("clear", "likely"):
+            reading = f"{word}: {'more' if (est.ratio if est else self.rate_ratio) > 1 else 'fewer'} symptoms with it"
+        elif word == "unclear":
+            reading = "unclear: the data cannot tell yet"
         else:
-            reading = "no clear difference"
+            reading = "no sign of an effect"
+        adjusted_for = list(est.adjusted_for) if est is not None else []
+        p_adj = adj.p_adjusted if adj is not None else self.p_adjusted
         return {
             "trigger_id": self.trigger_id, "outcome": self.outcome, "label": label[:1].upper() + label[1:],
             "with_text": share(self.events_exposed, self.n_exposed),
             "without_text": share(self.events_unexposed, self.n_unexposed),
-            "ratio_text": (f"{self.rate_ratio:.2g} ({self.interval[0]:.2g}-{self.interval[1]:.2g})"
-                           if self.status == "ok" else "-"),
-            "p_text": "-" if self.p_adjusted is None else f"{self.p_adjusted:.2g}", "reading": reading,
+            "ratio_text": ratio(self.rate_ratio, *self.interval) if ok else "-",
+            "adjusted_text": ratio(est.ratio, est.low, est.high) if ok and est is not None else "-",
+            "adjusted_for": [TRIGGER_BY_ID[a].label for a in adjusted_for if a in TRIGGER_BY_ID],
+            "adjusted_method": est.method if ok and est is not None else None,
+            "adjusted_n": est.n if ok and est is not None else None,
+            "p_text": "-" if p_adj is None else f"{p_adj:.2g}", "reading": reading, "word": word,
             "n": self.n, "status": self.status,
-            "rate_ratio": self.rate_ratio if self.status == "ok" else None,
-            "interval": list(self.interval) if self.status == "ok" else None,
-            "p_adjusted": self.p_adjusted, "n_tested": self.n_tested,
+            "rate_ratio": self.rate_ratio if ok else None,
+            "interval": list(self.interval) if ok else None,
+            "adjusted_ratio": est.ratio if ok and est is not None else None,
+            "adjusted_interval": [est.low, est.high] if ok and est is not None else None,
+            "p_value": adj.p_value if adj is not None else self.p_value, "p_adjusted": p_adj,
+            "crude_p_fisher": self.p_value, "crude_p_fisher_holm": self.p_adjusted, "n_tested": self.n_tested,
+            "test": "week-blocked permutation" if adj is not None else "fisher-exact-two-sided",
+            "permutations": adj.permutations if adj is not None else None,
+            "aliased_with": [TRIGGER_BY_ID[a].label for a in adj.aliased_with] if adj is not None else [],
+            "aliased_ids": list(adj.aliased_with) if adj is not None else [],
+            "merged": [TRIGGER_BY_ID[m].label for m in adj.merged] if adj is not None else [],
+            "merged_into": adj.merged_into if adj is not None else None,
+            "claim_id": self.claim_id,
         }
+
+
+def format_ratio(value: float) -> str:
+    """A ratio with two significant digits, without an exponent (``150`` rather than ``1.5e+02``)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2g}"
 
 
 def entry_has_symptoms(entry: LogEntry) -> bool | None:
@@ -378,6 +481,10 @@ def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
 
 
 # -- triggers ------------------------------------------------------------------------------------------------------
+#: Symptom timings that count for the session (during it, or within 2 h after it).
+COUNTING_TIMINGS = ("during", "within_2h")
+#: Key of a session record saying which rule credited its symptoms: "timing" or "same_day".
+TIMING_RULE = "timing_rule"
 #: Column names of the training sessions table accepted in place of the documented ones.
 COLUMN_ALIASES = {"local_date": "day", "share_above_70": "share_above_70pct_hrmax"}
 
@@ -398,7 +505,7 @@ def _as_date(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+def session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
     """One dict per session: its exposure columns overlaid with its day entry, then its linked entry."""
     entries = list(entries)
     day_entries = {e.day: e for e in entries if e.activity_start is None}
@@ -423,7 +530,9 @@ def _session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> li
             if source is not None:
                 session.update(source.data())
                 if source.max_symptom() is not None:  # scored symptoms replace the day's, as a set
-                    session.update({s: getattr(source, s) for s in SYMPTOMS})
+                    counts = source.symptom_timing is None or source.symptom_timing in COUNTING_TIMINGS
+                    session.update({s: getattr(source, s) if counts else 0 for s in SYMPTOMS})
+                    session[TIMING_RULE] = "same_day" if source.symptom_timing is None else "timing"
         out.append(session)
     return out
 
@@ -436,52 +545,22 @@ def _epoch(value: Any) -> float:
     return datetime.fromisoformat(format_utc(moment).replace("Z", "+00:00")).timestamp()
 
 
-def _outcome(session: dict[str, Any], outcome: str) -> bool | None:
-    names = SYMPTOMS if outcome == PRIMARY_OUTCOME else (outcome,)
+#: Outcomes analysed besides ``gi_any``: the upper and lower GI sub-scales, kept apart, then each symptom.
+SECONDARY_OUTCOMES: tuple[str, ...] = ("upper_gi", "lower_gi", *SYMPTOMS)
+_OUTCOME_ITEMS: dict[str, tuple[str, ...]] = {PRIMARY_OUTCOME: SYMPTOMS, "upper_gi": UPPER_GI, "lower_gi": LOWER_GI}
+
+
+def session_outcome(session: dict[str, Any], outcome: str) -> bool | None:
+    """Whether a session record (from :func:`session_records`) is symptomatic for ``outcome`` (``gi_any``,
+    ``upper_gi``, ``lower_gi`` or one symptom); ``None`` when none of its symptoms was scored."""
+    names = _OUTCOME_ITEMS.get(outcome, (outcome,))
     scores = [session[s] for s in names if session.get(s) is not None]
     return None if not scores else max(scores) >= SYMPTOM_THRESHOLD
 
 
-def katz_rate_ratio(a: int, n1: int, c: int, n0: int, alpha: float = 0.05) -> tuple[float, float, float, bool]:
-    """Rate ratio ``(a/n1)/(c/n0)`` with its Katz log interval; 0.5 is added to every cell if any is zero.
-
-    Returns ``(ratio, low, high, corrected)``.
-    """
-    aa, bb, cc, dd = float(a), float(n1 - a), float(c), float(n0 - c)
-    corrected = min(aa, bb, cc, dd) == 0
-    if corrected:
-        aa, bb, cc, dd = aa + 0.5, bb + 0.5, cc + 0.5, dd + 0.5
-    m1, m0 = aa + bb, cc + dd
-    ratio = (aa / m1) / (cc / m0)
-    se = math.sqrt(1 / aa - 1 / m1 + 1 / cc - 1 / m0)
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
-
-
-def fisher_exact_two_sided(a: int, n1: int, c: int, n0: int) -> float:
-    """Two-sided p-value of Fisher's exact test on ``[[a, n1 - a], [c, n0 - c]]``.
-
-    Given the margins, ``a`` follows the hypergeometric distribution (population ``n1 + n0`` with ``a + c``
-    successes, ``n1`` draws); the p-value sums the probabilities of every table no more likely than the one
-    observed (with a relative tolerance of 1e-7 for ties), as in R's ``fisher.test`` and scipy.
-    """
-    import numpy as np
-    from scipy.special import gammaln
-
-    total, events = n1 + n0, a + c
-    k = np.arange(max(0, n1 - (total - events)), min(n1, events) + 1, dtype=float)
-
-    def log_comb(n: float, r: np.ndarray | float) -> np.ndarray | float:
-        return gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1)
-
-    pmf = np.exp(log_comb(events, k) + log_comb(total - events, n1 - k) - log_comb(total, n1))
-    observed = pmf[a - int(k[0])]
-    return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
-
-
 def _indicators(sessions: list[dict[str, Any]]) -> tuple[dict[str, list[bool | None]], dict[str, list[bool | None]]]:
     """Per trigger and per outcome, one value per session (``None`` = unknown)."""
-    outcomes = {o: [_outcome(s, o) for s in sessions] for o in (PRIMARY_OUTCOME, *SYMPTOMS)}
+    outcomes = {o: [session_outcome(s, o) for s in sessions] for o in (PRIMARY_OUTCOME, *SECONDARY_OUTCOMES)}
     exposures = {t.id: [t.exposed(s) for s in sessions] for t in TRIGGERS}
     return exposures, outcomes
 
@@ -513,8 +592,17 @@ def exposures_from_sessions(sessions: pd.DataFrame, activities: pd.DataFrame | N
     return out.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class TriggerAnalysis:
+    """Every trigger result plus how the symptoms were credited to sessions."""
+
+    results: list[TriggerResult]
+    timing_rules: dict[str, int]  # sessions with scored symptoms credited by "timing" and by "same_day"
+
+
 def trigger_analysis(
-    exposures: pd.DataFrame, entries: Iterable[LogEntry], min_sessions: int = 5, alpha: float = 0.05
+    exposures: pd.DataFrame, entries: Iterable[LogEntry], min_sessions: int = 5, alpha: float = 0.05,
+    permutations: int = PERMUTATIONS, seed: int = 0,
 ) -> list[TriggerResult]:
     """Symptom rate with and without each candidate trigger, for one person (see the module docstring).
 
@@ -529,34 +617,59 @@ def trigger_analysis(
         Minimum exposed and minimum unexposed sessions for a trigger to be tested.
     alpha
         Family-wise error rate of the Holm-adjusted tests, and 1 - level of the intervals.
+    permutations, seed
+        Of the week-blocked permutation test (:mod:`gutstride.analysis.adjusted`).
 
     Returns
     -------
     list of TriggerResult
-        The ``gi_any`` results in :data:`TRIGGERS` order, then trigger x single-symptom results.
+        The ``gi_any`` results in :data:`TRIGGERS` order (with their adjusted readings), then trigger x
+        single-symptom results.
     """
-    sessions = _session_records(exposures, entries)
+    return analyse_triggers(exposures, entries, min_sessions, alpha, permutations, seed).results
+
+
+def analyse_triggers(
+    exposures: pd.DataFrame, entries: Iterable[LogEntry], min_sessions: int = 5, alpha: float = 0.05,
+    permutations: int = PERMUTATIONS, seed: int = 0,
+) -> TriggerAnalysis:
+    """:func:`trigger_analysis`, plus the count of sessions whose symptoms were credited by each timing rule."""
+    sessions = session_records(exposures, entries)
     xs, ys = _indicators(sessions)
     days = [s["day"] for s in sessions]
 
     def result(trigger: Trigger, outcome: str) -> TriggerResult:
         return _result(trigger, outcome, xs[trigger.id], ys[outcome], days, min_sessions, alpha)
 
-    primary = [result(t, PRIMARY_OUTCOME) for t in TRIGGERS]
-    per_symptom = [result(t, s) for s in SYMPTOMS for t in TRIGGERS]
-    return _holm(primary, alpha) + _holm(per_symptom, alpha)
+    primary = _holm([result(t, PRIMARY_OUTCOME) for t in TRIGGERS], alpha)
+    tested = [r.trigger_id for r in primary if r.status == "ok"]
+    adjusted = adjust_triggers(xs, ys[PRIMARY_OUTCOME], days, tested, {t.id: t.group for t in TRIGGERS},
+                               min_sessions, alpha, permutations, seed)
+    primary = [
+        replace(r, adjusted=adjusted[r.trigger_id], significant=adjusted[r.trigger_id].word == "clear")
+        if r.trigger_id in adjusted else r
+        for r in primary
+    ]
+    per_symptom = [result(t, s) for s in SECONDARY_OUTCOMES for t in TRIGGERS]
+    rules = {"timing": 0, "same_day": 0}
+    for session in sessions:
+        if session.get(TIMING_RULE) in rules:
+            rules[session[TIMING_RULE]] += 1
+    return TriggerAnalysis(primary + _holm(per_symptom, alpha), rules)
 
 
 def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool | None], all_days: list[date],
             min_sessions: int, alpha: float) -> TriggerResult:
     a = n1 = c = n0 = 0
     days = []
+    exposed_days = []
     for x, y, day in zip(xs, ys, all_days, strict=True):
         if x is None or y is None:
             continue
         days.append(day)
         if x:
             n1, a = n1 + 1, a + int(y)
+            exposed_days.append(day)
         else:
             n0, c = n0 + 1, c + int(y)
     ratio, low, high, corrected = katz_rate_ratio(a, n1, c, n0, alpha)
@@ -568,25 +681,8 @@ def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool
         rate_exposed=a / n1 if n1 else math.nan, rate_unexposed=c / n0 if n0 else math.nan, rate_ratio=ratio,
         interval=(low, high), status="ok" if enough else NOT_ENOUGH, p_value=p_value,
         continuity_corrected=corrected, period_start=min(days, default=None), period_end=max(days, default=None),
-        alpha=alpha,
+        alpha=alpha, last_exposed=max(exposed_days, default=None),
     )
-
-
-def holm_adjust(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values.
-
-    With the m p-values sorted ascending, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`, the adjusted value is
-    :math:`\\tilde p_{(i)} = \\min(1, \\max_{j \\le i} (m - j + 1) p_{(j)})`; rejecting where
-    :math:`\\tilde p < \\alpha` controls the family-wise error rate at alpha.
-    """
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def _holm(results: list[TriggerResult], alpha: float) -> list[TriggerResult]:
@@ -651,31 +747,105 @@ def symptom_findings(
 ) -> list[Finding]:
     """Findings for the report: red flags first, then ``symptoms.rate``, then one ``symptoms.trigger.<id>`` each.
 
-    A trigger's direction is ``above`` when its Holm-adjusted test rejects at ``alpha`` with a rate ratio > 1,
-    ``within`` otherwise, and ``not_enough_data`` when it was not tested or rests on fewer than
-    ``min_observations`` sessions. ``symptoms.rate`` is the share of logged days with a GI symptom >= 3 with its
-    Clopper-Pearson (exact binomial) 95% interval; direction ``present``/``absent``, or ``not_enough_data``.
+    A trigger's direction is ``above`` when its word is "clear" with an adjusted risk ratio > 1, the one reading
+    whose family-wise error rate is controlled, so the only one that triggers advice ("likely" ones lead to an
+    experiment instead; ``detail["word"]`` holds the word) (or,
+    without an adjusted reading, when its Holm-adjusted test rejects at ``alpha`` with a ratio > 1), ``within``
+    otherwise, and ``not_enough_data`` when it was not tested or rests on fewer than ``min_observations``
+    sessions. A duration threshold merged into a better-supported one yields no finding of its own. Trigger findings
+    come ranked (see :func:`rank_score`), with ``detail["rank"]`` from 1. ``symptoms.rate`` is the share of logged
+    days with a GI symptom >= 3 with its Clopper-Pearson (exact binomial) 95% interval; direction
+    ``present``/``absent``, or ``not_enough_data``.
     """
     out = list(red_flags)
     out.append(_rate_finding(trend, min_observations))
-    out += [_trigger_finding(r, min_observations) for r in results if r.outcome == PRIMARY_OUTCOME]
+    primary = [r for r in results if r.outcome == PRIMARY_OUTCOME
+               and (r.adjusted is None or r.adjusted.merged_into is None)]
+    today = max((r.period_end for r in primary if r.period_end), default=None)
+    triggers = [_trigger_finding(r, min_observations, today) for r in primary]
+    triggers.sort(key=lambda f: (f.direction == "not_enough_data", -f.detail["rank_score"]))
+    out += [replace(f, detail={**f.detail, "rank": i}) for i, f in enumerate(triggers, start=1)]
     return out
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a binomial proportion ``k / n`` (``n > 0``).
+#: Order of the words in the ranking.
+WORD_LEVEL = {"clear": 3, "likely": 2, "unclear": 1, "no sign": 0, NOT_ENOUGH: -1}
+#: Half-life (days) of the recency weight in :func:`rank_score`.
+RECENCY_HALF_LIFE_DAYS = 180
 
-    With ``alpha = 1 - confidence``: ``low = B^-1(alpha / 2; k, n - k + 1)`` (0 when ``k = 0``) and
-    ``high = B^-1(1 - alpha / 2; k + 1, n - k)`` (1 when ``k = n``), ``B^-1`` the inverse regularised incomplete
-    beta function (Clopper and Pearson, 1934), as scipy's ``binomtest(k, n).proportion_ci(method="exact")``; through
-    ``scipy.special`` rather than ``scipy.stats``, whose import costs the report about 0.4 s.
+
+def rank_score(r: TriggerResult, today: date | None) -> float:
+    """How high the trigger ranks in the headline: the person's own adjusted effect, its precision, its recency.
+
+    :math:`z = \\ln RR_{adj} / SE` with :math:`SE = (\\ln high - \\ln low) / (2 z_{0.975})` (effect over its
+    uncertainty), times a recency weight :math:`0.5 + 0.5 \\cdot 2^{-d/180}` where ``d`` is the number of days
+    from the last session with the trigger to the end of the data; then ``+ 100 x`` the word's level (clear 3,
+    likely 2, unclear 1, no sign 0) so that a clearer finding always ranks higher, and ``+ 0.01 x`` how
+    changeable it is (0-2), which only breaks ties. The literature's certainty plays no part.
     """
-    from scipy.special import betaincinv
+    est = r.adjusted.estimate if r.adjusted is not None else None
+    level = WORD_LEVEL.get(r.word, -1)
+    if r.status != "ok" or est is None or not (est.low > 0 and math.isfinite(est.high) and est.high > est.low):
+        return 100.0 * level
+    se = (math.log(est.high) - math.log(est.low)) / (2 * NormalDist().inv_cdf(0.975))
+    z = math.log(est.ratio) / se
+    days = (today - r.last_exposed).days if today and r.last_exposed else 0
+    recency = 0.5 + 0.5 * 2 ** (-days / RECENCY_HALF_LIFE_DAYS)
+    changeable = TRIGGER_BY_ID[r.trigger_id].changeable if r.trigger_id in TRIGGER_BY_ID else 0
+    return 100.0 * level + z * recency + 0.01 * changeable
 
-    alpha = 1.0 - confidence
-    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
-    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
-    return low, high
+
+def subscale_counts(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+    """Sessions with symptoms on each sub-scale, kept apart: ``outcome`` (``upper_gi``, ``lower_gi``), ``items``,
+    ``sessions`` (with that sub-scale scored) and ``symptomatic`` (an item >= :data:`SYMPTOM_THRESHOLD`)."""
+    records = session_records(exposures, entries)
+    out = []
+    for outcome in ("upper_gi", "lower_gi"):
+        values = [v for v in (session_outcome(r, outcome) for r in records) if v is not None]
+        out.append({"outcome": outcome, "items": list(_OUTCOME_ITEMS[outcome]), "sessions": len(values),
+                    "symptomatic": sum(values)})
+    return out
+
+
+def rest_day_finding(entries: Iterable[LogEntry], exposures: pd.DataFrame, min_observations: int = 5,
+                     alpha: float = 0.05) -> Finding:
+    """``symptoms.rest_days``: symptoms on logged rest days against logged training days.
+
+    A day counts when any GI symptom was scored on it (any entry); it is symptomatic when one is >=
+    :data:`SYMPTOM_THRESHOLD`, and a training day when a session started on it. ``value`` is the risk ratio
+    training days / rest days with its Katz interval; the p-value is Fisher's exact test. Direction ``above`` when
+    training days are more often symptomatic (p < ``alpha``), ``within`` otherwise: symptoms as frequent on rest
+    days point away from exercise as their cause. ``not_enough_data`` below ``min_observations`` days of either kind.
+    """
+    worst: dict[date, bool] = {}
+    for entry in entries:
+        flag = entry_has_symptoms(entry)
+        if flag is not None:
+            worst[entry.day] = worst.get(entry.day, False) or flag
+    training = set(_sessions_table(exposures)["day"]) if len(exposures) else set()
+    n1 = sum(1 for d in worst if d in training)
+    a = sum(1 for d, flag in worst.items() if flag and d in training)
+    n0 = len(worst) - n1
+    c = sum(1 for d, flag in worst.items() if flag and d not in training)
+    days = sorted(d for d in worst if d not in training)
+    if min(n1, n0) < min_observations:
+        return Finding(id="symptoms.rest_days", domain="symptoms", direction="not_enough_data", n=n1 + n0,
+                       summary=(f"Symptoms on rest days: {NOT_ENOUGH} ({n0} rest days and {n1} training days with "
+                                f"symptoms scored; at least {min_observations} of each needed)"),
+                       detail={"rest_days": n0, "training_days": n1})
+    ratio, low, high, _ = katz_rate_ratio(a, n1, c, n0, alpha)
+    p_value = fisher_exact_two_sided(a, n1, c, n0)
+    return Finding(
+        id="symptoms.rest_days", domain="symptoms",
+        summary=(f"GI symptoms on {c} of {n0} logged rest days ({100 * c / n0:.0f}%) and {a} of {n1} training days "
+                 f"({100 * a / n1:.0f}%); risk ratio training/rest {format_ratio(ratio)} ({100 * (1 - alpha):.0f}% "
+                 f"CI {format_ratio(low)}-{format_ratio(high)}), Fisher p = {p_value:.2g}"),
+        value=ratio, threshold=1.0, unit="risk ratio", direction="above" if p_value < alpha and ratio > 1 else "within",
+        n=n1 + n0, period_start=days[0] if days else None, period_end=days[-1] if days else None,
+        interval=(low, high),
+        detail={"rest_days": n0, "rest_days_symptomatic": c, "training_days": n1, "training_days_symptomatic": a,
+                "p_fisher": p_value},
+    )
 
 
 def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
@@ -698,34 +868,64 @@ def _rate_finding(trend: pd.DataFrame, min_observations: int) -> Finding:
     )
 
 
-def _trigger_finding(r: TriggerResult, min_observations: int) -> Finding:
+def _trigger_finding(r: TriggerResult, min_observations: int, today: date | None = None) -> Finding:
     enough = r.status == "ok" and r.n >= min_observations
+    adj = r.adjusted
+    est = adj.estimate if adj is not None else None
     direction: Direction
     if not enough:
         direction = "not_enough_data"
         summary = (f"Sessions {r.label}: {NOT_ENOUGH} ({r.n_exposed} with, {r.n_unexposed} without; "
                    f"at least {min_observations} of each needed)")
+    elif adj is not None and est is not None:
+        direction = "above" if r.word == "clear" and est.ratio > 1 else "within"
+        adjusted = ("no other trigger to adjust for" if not est.adjusted_for else
+                    f"adjusted for {', '.join(TRIGGER_BY_ID[a].label for a in est.adjusted_for)} "
+                    f"{est.ratio:.2g} ({est.low:.2g}-{est.high:.2g}, n = {est.n})")
+        aliased = ("; cannot be told apart from " + ", ".join(TRIGGER_BY_ID[a].label for a in adj.aliased_with)
+                   if adj.aliased_with else "")
+        summary = (
+            f"{r.word[:1].upper()}{r.word[1:]}: GI symptoms after {r.events_exposed} of {r.n_exposed} sessions "
+            f"{r.label} ({100 * r.rate_exposed:.0f}%) vs {r.events_unexposed} of {r.n_unexposed} without "
+            f"({100 * r.rate_unexposed:.0f}%); risk ratio {r.rate_ratio:.2g} "
+            f"({100 * (1 - r.alpha):.0f}% CI {r.interval[0]:.2g}-{r.interval[1]:.2g}), {adjusted}; week-blocked "
+            f"permutation p = {adj.p_value:.2g}, Holm-adjusted {adj.p_adjusted:.2g} over {r.n_tested} triggers"
+            f"{aliased}"
+        )
     else:
         direction = "above" if r.significant and r.rate_ratio > 1 else "within"
         summary = (
             f"GI symptoms after {r.events_exposed} of {r.n_exposed} sessions {r.label} "
             f"({100 * r.rate_exposed:.0f}%) vs {r.events_unexposed} of {r.n_unexposed} without "
-            f"({100 * r.rate_unexposed:.0f}%); rate ratio {r.rate_ratio:.2g} "
+            f"({100 * r.rate_unexposed:.0f}%); risk ratio {r.rate_ratio:.2g} "
             f"({100 * (1 - r.alpha):.0f}% CI {r.interval[0]:.2g}-{r.interval[1]:.2g}), Holm-adjusted p = "
             f"{r.p_adjusted:.2g} over {r.n_tested} triggers tested"
         )
+    trigger = TRIGGER_BY_ID.get(r.trigger_id)
     return Finding(
         # below the minimum the (corrected) ratio and interval say nothing, so the finding carries neither
         id=f"symptoms.trigger.{r.trigger_id}", domain="symptoms", summary=summary,
-        value=r.rate_ratio if enough else None, threshold=1.0, unit="rate ratio", direction=direction, n=r.n,
-        period_start=r.period_start, period_end=r.period_end, claim_id=r.claim_id,
-        interval=r.interval if enough else None,
+        value=(est.ratio if est is not None else r.rate_ratio) if enough else None, threshold=1.0,
+        unit="risk ratio", direction=direction, n=r.n, period_start=r.period_start, period_end=r.period_end,
+        claim_id=r.claim_id, interval=((est.low, est.high) if est is not None else r.interval) if enough else None,
         detail={
+            "label": r.label, "word": r.word, "rank_score": rank_score(r, today),
+            "changeable": trigger.changeable if trigger else 0,
+            "last_exposed": r.last_exposed.isoformat() if r.last_exposed else None,
             "n_exposed": r.n_exposed, "n_unexposed": r.n_unexposed, "events_exposed": r.events_exposed,
             "events_unexposed": r.events_unexposed, "rate_exposed": r.rate_exposed,
-            "rate_unexposed": r.rate_unexposed, "p_value": r.p_value, "p_adjusted": r.p_adjusted,
-            "adjustment": r.adjustment, "n_tested": r.n_tested, "interval_method": "katz-log",
-            "continuity_corrected": r.continuity_corrected, "test": "fisher-exact-two-sided",
+            "rate_unexposed": r.rate_unexposed,
+            "crude": {"ratio": r.rate_ratio, "interval": list(r.interval), "interval_method": "katz-log",
+                      "continuity_corrected": r.continuity_corrected, "p_fisher": r.p_value,
+                      "p_fisher_holm": r.p_adjusted},
+            "adjusted": est.to_dict() if est is not None else None,
+            "p_value": adj.p_value if adj is not None else r.p_value,
+            "p_adjusted": adj.p_adjusted if adj is not None else r.p_adjusted,
+            "test": "week-blocked permutation (CMH score)" if adj is not None else "fisher-exact-two-sided",
+            "permutations": adj.permutations if adj is not None else None,
+            "adjustment": r.adjustment, "n_tested": r.n_tested,
+            "aliased_with": list(adj.aliased_with) if adj is not None else [],
+            "merged_thresholds": list(adj.merged) if adj is not None else [],
             "outcome": f"any GI symptom >= {SYMPTOM_THRESHOLD}",
         },
     )

@@ -7,7 +7,13 @@ year holds:
   every eight weeks (the all-out efforts from which HRmax is measured);
 - a block of long runs in the summer heat, after which the log shows GI symptoms;
 - a 4-week break with no training (an injury, say);
-- a daily log whose symptoms depend on heat, duration and a meal shortly before running.
+- a daily log whose symptoms depend on heat, duration and a meal shortly before running. The long runs of the
+  summer are also the hot ones, so heat and duration come together; in the last weeks the log carries symptom
+  timing, carbohydrate and fluid taken during long runs, caffeine before, the meal's FODMAP, lactose and sweetener
+  load, the menstrual phase, races marked as such, and symptoms on rest days (drawn from a second generator, so
+  the rest of the year is unchanged);
+- an n-of-1 experiment over the last :data:`EXPERIMENT_WEEKS` weeks, just finished: weeks with the usual long run
+  and weeks with no run over 90 min, alternating, each entry tagged.
 
 Heart rate follows a target (a share of HRmax) through a first-order lag with noise and cardiac drift
 (``dHR/dt = (target - HR) / tau``, tau = 30 s; drift adds 0.08 bpm/min above 30 °C). The functions are pure:
@@ -66,6 +72,12 @@ class DemoYear:
     log_rows: list[dict[str, Any]]
     sample_dates: list[date]
 
+
+#: The demo's experiment: its id (the trigger it tests) and how many weeks it has run by the last day.
+EXPERIMENT_ID = "duration_90"
+EXPERIMENT_WEEKS = 8
+#: Weeks before the last day in which the log carries the newer fields (timing, intake during, meal loads...).
+DETAILED_WEEKS = 16
 
 WEEK_PLAN = {  # weekday -> session kind (Saturday is a rest day)
     0: "easy", 1: "strength", 2: "tempo", 3: "yoga", 4: "easy", 6: "long",
@@ -137,7 +149,11 @@ def generate_year(last_day: date, seed: int = 7, n_days: int = 365) -> DemoYear:
     last year's positions relative to its start and summer.
     """
     rng = np.random.default_rng(seed)
+    detail_rng = np.random.default_rng(seed + 1000)  # the newer log fields, so the rest of the year is unchanged
     first_day = last_day - timedelta(days=n_days - 1)
+    last_monday = last_day - timedelta(days=last_day.weekday())
+    experiment_start = last_monday - timedelta(weeks=EXPERIMENT_WEEKS - 1)
+    detailed_from = last_day - timedelta(weeks=DETAILED_WEEKS)
     break_start = last_day - timedelta(days=364 - 112)
     break_end = break_start + timedelta(days=27)
     heat_start = date(last_day.year, 6, 20) if date(last_day.year, 8, 20) <= last_day else date(
@@ -163,6 +179,8 @@ def generate_year(last_day: date, seed: int = 7, n_days: int = 365) -> DemoYear:
                 "long_heat": rng.uniform(125, 160), "race": rng.uniform(24, 28), "strength": rng.uniform(35, 50),
                 "yoga": rng.uniform(40, 60),
             }[kind]
+            if _experiment_arm(day, experiment_start) == "without" and kind == "long":
+                minutes = min(minutes, 85.0)  # the experiment's "without" weeks: no run over 90 min
             share = {"easy": 0.62, "tempo": 0.72, "long": 0.66, "long_heat": 0.8, "race": 0.93, "strength": 0.58,
                      "yoga": 0.48}[kind]
             hour = 7 if kind not in ("strength", "yoga") else 18
@@ -177,11 +195,50 @@ def generate_year(last_day: date, seed: int = 7, n_days: int = 365) -> DemoYear:
                                   "high" if rng.random() < 0.3 else "low", fmt)
             session.samples = simulate_session(session, rng)
             sessions.append(session)
-        log_rows.append(_log_row(day, session, rng))
+        row = _log_row(day, session, rng)
+        if day >= detailed_from:
+            _add_detail(row, day, session, detail_rng, _experiment_arm(day, experiment_start))
+        log_rows.append(row)
         day += timedelta(days=1)
     sample_dates = [break_start - timedelta(days=20), heat_start - timedelta(days=5), heat_end + timedelta(days=10)]
     return DemoYear(first_day, last_day, break_start, break_end, heat_start, heat_end, sessions, log_rows,
                     sample_dates)
+
+
+def _experiment_arm(day: date, start: date) -> str | None:
+    """The experiment's arm on ``day``: weeks alternate from ``start`` (with, without, with...)."""
+    if day < start:
+        return None
+    return "with" if ((day - start).days // 7) % 2 == 0 else "without"
+
+
+def _add_detail(row: dict[str, Any], day: date, session: DemoSession | None, rng: np.random.Generator,
+                arm: str | None) -> None:
+    """The newer log fields on one day's row (see the module docstring); only runs get the session fields."""
+    cycle_day = (day.toordinal() - 3) % 28
+    row["menstrual_phase"] = ("menstrual" if cycle_day < 5 else "follicular" if cycle_day < 13 else
+                              "ovulatory" if cycle_day < 16 else "luteal")
+    row["contraception"] = "none"
+    if session is None:  # a rest day: symptoms are logged too, and are rare
+        row["cramps"] = int(rng.integers(3, 5)) if rng.random() < 0.05 else int(rng.integers(0, 2))
+        row["bloating"] = int(rng.integers(0, 2))
+        return
+    if session.sport[0] != "running":
+        return
+    scored = [row.get(s, 0) for s in ("cramps", "urge_diarrhoea")]
+    row["nausea"] = int(rng.integers(0, 2))  # the upper GI items are scored too (the demo's symptoms are lower GI)
+    row["reflux"] = 0
+    row["symptom_timing"] = str(rng.choice(["during", "within_2h"])) if max(scored) >= 3 else "within_2h"
+    row["caffeine_before_mg"] = int(rng.choice([0, 0, 80, 160]))
+    for load in ("fodmap_load", "lactose_load", "sweetener_load"):
+        row[load] = str(rng.choice(["low", "low", "medium", "high"]))
+    row["session_type"] = "race" if session.kind == "race" else "training"
+    if session.minutes >= 75:
+        row["carb_g_per_h"] = int(rng.choice([20, 30, 45, 60, 75]))
+        row["fluid_ml_per_h"] = int(rng.choice([250, 350, 500, 650]))
+    if arm is not None:
+        row["experiment"] = EXPERIMENT_ID
+        row["experiment_arm"] = arm
 
 
 def _log_row(day: date, session: DemoSession | None, rng: np.random.Generator) -> dict[str, Any]:

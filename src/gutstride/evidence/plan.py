@@ -13,6 +13,18 @@ Pure: no I/O. The pattern, with the certainty of each part (see the claims in ``
 * progression: planned minutes <= floor(1.10 x mean weekly minutes of the last 4 complete weeks). This "10% rule"
   is a coaching convention, not a tested limit (``load-spike-injury-risk``, very low: team-sport injury data).
 
+The plan follows the person's own symptom findings (``symptoms.trigger.*`` that are "clear" or "likely" in their
+data with a risk ratio above 1, and duration or heat findings left "unclear" by adjustment although their crude
+association is clear):
+
+* a duration trigger (longer than 90 min / 2 h): no session is longer than its threshold; the minutes that no
+  longer fit are split over more sessions, or dropped; long sessions are built back up gradually;
+* heat: cooler hours, a shorter session on hot days, and a fluid plan, on every endurance session;
+* a meal less than 2 h before: the last meal at least 3 h before key (moderate and hard) sessions;
+* high carbohydrate intake during sessions: practise it on easy sessions (gut training) and build up gradually.
+
+Each plan line so changed says which finding it answers, with its numbers.
+
 The plan starts on the Monday after ``today``.
 """
 
@@ -20,11 +32,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from gutstride.errors import BadInputError
+from gutstride.model.finding import Finding
 
 #: Planned minutes may be at most this multiple of the recent 4-week average (a convention, not evidence).
 PROGRESSION = 1.10
@@ -147,8 +160,58 @@ def _recent_complete_weeks(recent_weeks: Sequence[Mapping[str, Any]], today: dat
     return [week for _, week in complete[-WINDOW_WEEKS:]]
 
 
-def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) -> WeekPlan:
-    """Suggest the next 7 days of training from the last weeks' summaries.
+#: Duration triggers and their thresholds in minutes.
+DURATION_TRIGGERS = {"symptoms.trigger.duration_90": 90, "symptoms.trigger.duration_120": 120}
+HEAT_TRIGGER = "symptoms.trigger.heat"
+MEAL_TRIGGER = "symptoms.trigger.meal_within_2h"
+CARB_TRIGGER = "symptoms.trigger.carb_intake_high"
+#: The claims behind each finding-following rule, added to the plan's claims when the rule applies.
+FOLLOWED_CLAIMS = ((HEAT_TRIGGER, "exercise-heat-gi-symptoms"), (HEAT_TRIGGER, "hydration-during-exercise-gi"),
+                   (MEAL_TRIGGER, "low-fibre-carb-meal-before-running"), (CARB_TRIGGER, "gut-training-carbohydrate"))
+#: Sessions at least this long count as endurance sessions for the heat advice.
+ENDURANCE_MINUTES = 30
+
+
+def finding_brief(finding: Finding) -> str:
+    """One line with a trigger finding's numbers: with/without, crude and adjusted risk ratios, the word."""
+    d = finding.detail
+    text = (f"symptoms after {100 * d['rate_exposed']:.0f}% of sessions {d.get('label', '')} against "
+            f"{100 * d['rate_unexposed']:.0f}% of others ({d['events_exposed']}/{d['n_exposed']} vs "
+            f"{d['events_unexposed']}/{d['n_unexposed']})")
+    crude = d.get("crude") or {}
+    if crude.get("ratio") is not None:
+        text += f", risk ratio {crude['ratio']:.2g}"
+    adjusted = d.get("adjusted")
+    if adjusted and adjusted.get("adjusted_for"):
+        low, high = adjusted["interval"]
+        text += f", adjusted {adjusted['ratio']:.2g} ({low:.2g}-{high:.2g})"
+    word = d.get("word", "")
+    if word == "unclear":
+        return f"{text}: unclear once adjusted, a precaution until an experiment settles it"
+    return f"{text}: {word}"
+
+
+def _followed(findings: Sequence[Finding]) -> dict[str, Finding]:
+    """The trigger findings the plan answers: "clear" (direction ``above``) or "likely" with a risk ratio above 1,
+    and duration or heat findings that are "unclear" only because they come with another trigger (their crude
+    interval excludes 1): cheap precautions are worth taking until an experiment settles which matters."""
+    out = {}
+    for f in findings:
+        if not f.id.startswith("symptoms.trigger.") or f.direction == "not_enough_data":
+            continue
+        word = f.detail.get("word")
+        crude = (f.detail.get("crude") or {}).get("interval") or [0.0, 0.0]
+        likely = word == "likely" and (f.value or 0) > 1
+        confounded = (f.id in DURATION_TRIGGERS or f.id == HEAT_TRIGGER) and word == "unclear" \
+            and crude[0] > 1 and (f.detail.get("adjusted") or {}).get("adjusted_for")
+        if f.direction == "above" or likely or confounded:
+            out[f.id] = f
+    return out
+
+
+def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date,
+                      findings: Sequence[Finding] = ()) -> WeekPlan:
+    """Suggest the next 7 days of training from the last weeks' summaries and the person's symptom findings.
 
     Parameters
     ----------
@@ -158,6 +221,9 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
         ``rest_days`` and ``days``. Weeks not yet complete on ``today`` are ignored.
     today
         The plan starts on the following Monday.
+    findings
+        The person's findings; the plan follows the ``symptoms.trigger.*`` ones with direction ``above`` (see the
+        module docstring).
 
     Returns
     -------
@@ -194,9 +260,12 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
     shares = [s for s in (_hard_share(w) for w in weeks) if s is not None]
     recent_hard = sum(shares) / len(shares) if shares else None
 
+    followed = _followed(findings)
+    durations = [(DURATION_TRIGGERS[fid], f) for fid, f in followed.items() if fid in DURATION_TRIGGERS]
+    cap_minutes, duration_finding = min(durations, key=lambda item: item[0]) if durations else (MAX_SESSION, None)
     rest_days = 1 if budget > ONE_REST_DAY_ABOVE else 2
     slots = 7 - rest_days
-    sessions = _allocate(budget, slots, recent_hard)
+    sessions = _allocate(budget, slots, recent_hard, min(MAX_SESSION, cap_minutes))
 
     notes = [
         f"Planned total {sum(m for _, m in sessions)} min, at most {budget} min: 110% of your average of "
@@ -219,11 +288,18 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
     planned = sum(m for _, m in sessions)
     if planned < budget and budget > ONE_REST_DAY_ABOVE:
         notes.append(
-            f"Your recent volume is more than this plan's limits allow (sessions of at most 2 h on {slots} days), so "
+            f"Your recent volume is more than this plan's limits allow (sessions of at most "
+            f"{min(MAX_SESSION, cap_minutes)} min on {slots} days), so "
             f"it plans {planned} min; if your current structure causes no gut symptoms, keeping it is reasonable."
         )
     if recent_hard is None:
         notes.append("No heart-rate data in recent weeks, so the plan includes no hard session.")
+    if duration_finding is not None:
+        notes.append(
+            f"No session is longer than {cap_minutes} min. Your data: {finding_brief(duration_finding)}. Minutes that "
+            "no longer fit in one session are spread over the others or left out. Once you have had a few weeks "
+            "without symptoms, build long sessions back up by about 10 min a week and keep logging."
+        )
 
     rest_idx = _REST_DAYS[rest_days]
     train_idx = [i for i in range(7) if i not in rest_idx]
@@ -233,7 +309,8 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
     days = []
     for i in range(7):
         kind, mins = placed.get(i, ("rest", 0))
-        days.append(PlannedDay(start + timedelta(days=i), kind, mins, _ZONES[kind], _reasons(kind, mins)))
+        days.append(PlannedDay(start + timedelta(days=i), kind, mins, _ZONES[kind], _reasons(kind, mins, cap_minutes)))
+    days = _follow_findings(days, followed, duration_finding, cap_minutes)
     return WeekPlan(
         start=start,
         days=tuple(days),
@@ -248,12 +325,40 @@ def suggest_next_week(recent_weeks: Sequence[Mapping[str, Any]], today: date) ->
             "rest-and-recovery",
             "endurance-plus-strength-diversity",
             "load-spike-injury-risk",
+            *(claim for fid, claim in FOLLOWED_CLAIMS if fid in followed),
         ),
     )
 
 
-def _allocate(budget: int, slots: int, recent_hard: float | None) -> list[tuple[str, int]]:
-    """Sessions in placement order (moderate, strength, moderate, hard, easy...), total <= ``budget``."""
+def _follow_findings(days: list[PlannedDay], followed: Mapping[str, Finding], duration: Finding | None,
+                     cap: int) -> list[PlannedDay]:
+    """Add to each planned day the reasons that answer the person's findings (see the module docstring)."""
+    heat, meal, carb = followed.get(HEAT_TRIGGER), followed.get(MEAL_TRIGGER), followed.get(CARB_TRIGGER)
+    endurance = [d for d in days if d.session in ("moderate", "easy", "hard") and d.minutes >= ENDURANCE_MINUTES]
+    longest = max(endurance, key=lambda d: d.minutes, default=None)
+    out = []
+    for d in days:
+        extra: list[str] = []
+        if duration is not None and d in endurance and d.minutes >= cap - 15:
+            extra.append(f"At most {cap} min, your duration threshold. Your data: {finding_brief(duration)}.")
+        if heat is not None and d in endurance:
+            extra.append("If it is hot (25 C or more): go in the cooler hours, shorten it, and drink to a plan "
+                         f"(small amounts regularly, as practised). Your data: {finding_brief(heat)}.")
+        if meal is not None and (d.session in ("moderate", "hard") or d is longest):
+            extra.append(f"Eat your last meal at least 3 h before. Your data: {finding_brief(meal)}.")
+        if carb is not None and d.session == "easy" and d is longest:
+            extra.append("Practise taking carbohydrate on this easy session (gut training), starting low and "
+                         f"building up over weeks. Your data: {finding_brief(carb)}.")
+        out.append(replace(d, reasons=(*d.reasons, *extra)) if extra else d)
+    return out
+
+
+def _allocate(budget: int, slots: int, recent_hard: float | None, max_session: int = MAX_SESSION
+              ) -> list[tuple[str, int]]:
+    """Sessions in placement order (moderate, strength, moderate, hard, easy...), total <= ``budget``.
+
+    No session is longer than ``max_session`` minutes.
+    """
     remaining = budget
     moderate: list[int] = []
     strength = 0
@@ -272,14 +377,14 @@ def _allocate(budget: int, slots: int, recent_hard: float | None) -> list[tuple[
     hard = 0
     fixed = len(moderate) + (strength > 0)
     if recent_hard is not None and recent_hard > 0.05 and fixed < slots:
-        hard = min(MAX_HARD_SESSION, math.floor(MAX_HARD_SHARE * budget), remaining)
+        hard = min(MAX_HARD_SESSION, max_session, math.floor(MAX_HARD_SHARE * budget), remaining)
         hard = hard if hard >= MIN_SESSION else 0
         remaining -= hard
     free = slots - fixed - (hard > 0)
     easy: list[int] = []
     n_easy = min(free, remaining // MIN_SESSION)
     if n_easy > 0:
-        total = min(remaining, n_easy * MAX_SESSION)
+        total = min(remaining, n_easy * max_session)
         easy = [total // n_easy + (1 if i < total % n_easy else 0) for i in range(n_easy)]
     total_minutes = sum(moderate) + strength + hard + sum(easy)
     if hard > MAX_HARD_SHARE * total_minutes:  # keep most time easy even when the slots cap the total
@@ -307,7 +412,7 @@ _ZONES: dict[str, tuple[int, int] | None] = {
 }
 
 
-def _reasons(kind: str, minutes: int) -> tuple[str, ...]:
+def _reasons(kind: str, minutes: int, cap: int = MAX_SESSION) -> tuple[str, ...]:
     if kind == "moderate":
         out = [
             "One of at least two moderate sessions a week at 50-70% HRmax (a conversational pace); any gut benefit "
@@ -324,5 +429,7 @@ def _reasons(kind: str, minutes: int) -> tuple[str, ...]:
             "stress probably rises with intensity and duration.",
         )
     if kind == "easy":
-        return ("Easy aerobic time at 50-65% HRmax; kept under 2 h, the duration above which gut stress rises.",)
+        if cap < MAX_SESSION:  # the finding's own line says why it is capped
+            return ("Easy aerobic time at 50-65% HRmax.",)
+        return ("Easy aerobic time at 50-65% HRmax; at most 2 h, about the duration above which gut stress rises.",)
     return ("Rest or gentle movement: exercise-related gut stress is transient, and rest days guard against overload.",)

@@ -5,9 +5,14 @@ One :class:`LogEntry` is either a *day entry* (``activity_start is None``) or an
 
 Scales
 ------
-- GI symptoms (nausea, reflux, bloating, cramps, urge/diarrhoea, flatulence) are scored 0-10 during and after
-  exercise, the 0-10 severity scale of the GI-symptom questionnaires used in exercise studies (0 = none,
-  10 = the worst imaginable).
+- GI symptoms are scored 0-10 during and after exercise (on a rest day: that day), the 0-10 severity scale of the
+  GI-symptom questionnaires used in exercise studies (0 = none, 10 = the worst imaginable), as two sub-scales kept
+  apart: upper GI (nausea, reflux, belching, vomiting) and lower GI (bloating, cramps, urge/diarrhoea,
+  flatulence). ``symptom_timing`` says when they happened relative to the session (before, during, within_2h
+  after, later_day, next_day).
+- Intake during the session: carbohydrate (g/h) and fluid (mL/h); caffeine in the 3 h before (mg); the meal
+  before: its FODMAP, lactose and polyol-sweetener load (low, medium, high); race or training; menstrual phase and
+  contraception; an n-of-1 experiment's id and the week's arm (with, without).
 - Stool form is the Bristol stool form scale (1 = separate hard lumps ... 7 = entirely liquid).
 - Sleep quality and perceived stress are 1-5 Likert scores (sleep: 1 = very poor, 5 = very good;
   stress: 1 = very low, 5 = very high).
@@ -352,6 +357,20 @@ def _json_keys_prefix(text: str) -> list[str]:
     return re.findall(r'"([A-Za-z_]+)"\s*:', text[start : start + 4096])
 
 
+#: The template's example row (fields left out stay empty).
+TEMPLATE_EXAMPLE: dict[str, str] = {
+    "nausea": "2", "reflux": "0", "bloating": "3", "cramps": "0", "urge_diarrhoea": "4", "flatulence": "1",
+    "belching": "0", "vomiting": "0", "symptom_timing": "within_2h", "bristol": "5", "stool_frequency": "2",
+    "blood_in_stool": "false", "black_stool": "false", "sleep_hours": "7.5", "sleep_quality": "4", "stress": "2",
+    "fluids_l": "2.5", "pre_meal_minutes_before": "90", "pre_meal_fibre": "low", "pre_meal_fat": "low",
+    "pre_meal_carb_g": "60", "fodmap_load": "low", "lactose_load": "low", "sweetener_load": "low",
+    "caffeine_before_mg": "80", "carb_g_per_h": "40", "fluid_ml_per_h": "400", "session_type": "training",
+    "fermented_servings": "1", "fibre_g": "25", "alcohol_units": "0", "caffeine_mg": "150", "nsaid": "false",
+    "supplements": "iron;vitamin D", "probiotic": "true", "illness": "false", "antibiotics": "false",
+    "notes": "felt fine",
+}
+
+
 def template_csv() -> str:
     """The CSV template: a comment block documenting each column, then the header row."""
     lines = [
@@ -362,8 +381,8 @@ def template_csv() -> str:
         " empty for a day entry",
     ]
     lines += [f"# {spec.name}: {spec.describe()}" for spec in FIELDS]
-    lines.append("# example: 2024-05-01,2024-05-01T06:30:00Z,2,0,3,0,4,1,5,2,false,false,,,,,,,,7.5,4,2,2.5,90,low,low,"
-                 "60,1,25,,0,150,false,iron;vitamin D,true,false,false,,felt fine")
+    example = {DAY_COLUMNS[0]: "2024-05-01", ACTIVITY_COLUMN: "2024-05-01T06:30:00Z", **TEMPLATE_EXAMPLE}
+    lines.append("# example: " + ",".join(str(example.get(column, "")) for column in COLUMNS))
     lines.append(",".join(COLUMNS))
     return "\n".join(line.replace('"', "'") for line in lines) + "\n"
 

@@ -11,9 +11,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-SYMPTOMS: tuple[str, ...] = ("nausea", "reflux", "bloating", "cramps", "urge_diarrhoea", "flatulence")
+#: Upper and lower GI items of the exercise GI symptom scale (0-10 each), kept apart as two sub-scales.
+UPPER_GI: tuple[str, ...] = ("nausea", "reflux", "belching", "vomiting")
+LOWER_GI: tuple[str, ...] = ("bloating", "cramps", "urge_diarrhoea", "flatulence")
+SYMPTOMS: tuple[str, ...] = ("nausea", "reflux", "bloating", "cramps", "urge_diarrhoea", "flatulence", "belching",
+                             "vomiting")
 MENSTRUAL_PHASES: tuple[str, ...] = ("menstrual", "follicular", "ovulatory", "luteal")
+CONTRACEPTION: tuple[str, ...] = ("none", "combined_hormonal", "progestin_only", "hormonal_iud", "copper_iud",
+                                  "other")
 HIGH_LOW: tuple[str, ...] = ("high", "low")
+LOW_MEDIUM_HIGH: tuple[str, ...] = ("low", "medium", "high")
+#: When the symptoms happened relative to the session; only "during" and "within_2h" (after) count for it.
+SYMPTOM_TIMINGS: tuple[str, ...] = ("before", "during", "within_2h", "later_day", "next_day")
+SESSION_TYPES: tuple[str, ...] = ("training", "race")
+EXPERIMENT_ARMS: tuple[str, ...] = ("with", "without")
 
 #: Names accepted for the day column (the first is the one written).
 DAY_COLUMNS: tuple[str, ...] = ("date", "day")
@@ -32,6 +43,9 @@ class LogEntry:
     cramps: int | None = None
     urge_diarrhoea: int | None = None
     flatulence: int | None = None
+    belching: int | None = None
+    vomiting: int | None = None
+    symptom_timing: str | None = None
     bristol: int | None = None
     stool_frequency: int | None = None
     blood_in_stool: bool | None = None
@@ -39,7 +53,7 @@ class LogEntry:
     weight_loss: bool | None = None
     bowel_habit_change: bool | None = None
     anaemia: bool | None = None
-    vomiting: bool | None = None
+    persistent_vomiting: bool | None = None
     difficulty_swallowing: bool | None = None
     night_symptoms: bool | None = None
     rest_day_symptoms: bool | None = None
@@ -62,6 +76,16 @@ class LogEntry:
     illness: bool | None = None
     antibiotics: bool | None = None
     menstrual_phase: str | None = None
+    contraception: str | None = None
+    carb_g_per_h: float | None = None
+    fluid_ml_per_h: float | None = None
+    caffeine_before_mg: float | None = None
+    fodmap_load: str | None = None
+    lactose_load: str | None = None
+    sweetener_load: str | None = None
+    session_type: str | None = None
+    experiment: str = ""
+    experiment_arm: str | None = None
     notes: str = ""
 
     @property
@@ -111,7 +135,9 @@ class FieldSpec:
 
 
 def _symptom(name: str, what: str) -> FieldSpec:
-    return FieldSpec(name, "int", (0, 10), "score", f"{what} during or after exercise, 0 = none, 10 = worst")
+    side = "upper" if name in UPPER_GI else "lower"
+    return FieldSpec(name, "int", (0, 10), "score",
+                     f"{what} ({side} GI) during or after exercise (on a rest day: that day), 0 = none, 10 = worst")
 
 
 #: Every log field, in template order. Used for validation, the template and the CLI help.
@@ -122,6 +148,11 @@ FIELDS: tuple[FieldSpec, ...] = (
     _symptom("cramps", "Abdominal cramps"),
     _symptom("urge_diarrhoea", "Urge to defecate or diarrhoea"),
     _symptom("flatulence", "Flatulence"),
+    _symptom("belching", "Belching"),
+    _symptom("vomiting", "Vomiting"),
+    FieldSpec("symptom_timing", "choice", SYMPTOM_TIMINGS, "",
+              "When the symptoms happened relative to the session (within_2h = within 2 h after; only during and "
+              "within_2h count for the session); empty = the day's symptoms count for that day's sessions"),
     FieldSpec("bristol", "int", (1, 7), "Bristol type", "Stool form, 1 = hard lumps, 4 = smooth, 7 = liquid"),
     FieldSpec("stool_frequency", "int", (0, 20), "per day", "Bowel movements that day"),
     FieldSpec("blood_in_stool", "bool", None, "", "Blood in or on the stool (red flag: see a doctor)"),
@@ -130,7 +161,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("bowel_habit_change", "bool", None, "",
               "A change in bowel habit lasting weeks (red flag: see a doctor)"),
     FieldSpec("anaemia", "bool", None, "", "Told you have anaemia (low iron or haemoglobin) (red flag: see a doctor)"),
-    FieldSpec("vomiting", "bool", None, "", "Vomiting, not just during a hard effort (red flag: see a doctor)"),
+    FieldSpec("persistent_vomiting", "bool", None, "",
+              "Vomiting, not just during a hard effort (red flag: see a doctor)"),
     FieldSpec("difficulty_swallowing", "bool", None, "", "Difficulty swallowing (red flag: see a doctor)"),
     FieldSpec("night_symptoms", "bool", None, "", "Gut symptoms that wake you at night (red flag: see a doctor)"),
     FieldSpec("rest_day_symptoms", "bool", None, "",
@@ -143,6 +175,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("pre_meal_fibre", "choice", HIGH_LOW, "", "Fibre content of that meal"),
     FieldSpec("pre_meal_fat", "choice", HIGH_LOW, "", "Fat content of that meal"),
     FieldSpec("pre_meal_carb_g", "float", (0, 500), "g", "Carbohydrate in that meal"),
+    FieldSpec("fodmap_load", "choice", LOW_MEDIUM_HIGH, "", "FODMAP load of that meal (onion, wheat, pulses...)"),
+    FieldSpec("lactose_load", "choice", LOW_MEDIUM_HIGH, "", "Lactose load of that meal (milk, soft cheese...)"),
+    FieldSpec("sweetener_load", "choice", LOW_MEDIUM_HIGH, "",
+              "Polyol sweetener load of that meal (sorbitol, xylitol, 'sugar-free' products)"),
+    FieldSpec("caffeine_before_mg", "float", (0, 1000), "mg", "Caffeine in the 3 h before the session"),
+    FieldSpec("carb_g_per_h", "float", (0, 200), "g/h", "Carbohydrate taken during the session"),
+    FieldSpec("fluid_ml_per_h", "float", (0, 3000), "mL/h", "Fluid drunk during the session"),
+    FieldSpec("session_type", "choice", SESSION_TYPES, "", "Race or training"),
     FieldSpec("fermented_servings", "float", (0, 20), "servings", "Fermented foods (yoghurt, kefir, kimchi...)"),
     FieldSpec("fibre_g", "float", (0, 150), "g", "Dietary fibre that day"),
     FieldSpec("fibre_servings", "float", (0, 30), "servings",
@@ -155,6 +195,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("illness", "bool", None, "", "Ill that day"),
     FieldSpec("antibiotics", "bool", None, "", "Taking antibiotics"),
     FieldSpec("menstrual_phase", "choice", MENSTRUAL_PHASES, "", "Menstrual cycle phase (optional)"),
+    FieldSpec("contraception", "choice", CONTRACEPTION, "", "Contraception (optional)"),
+    FieldSpec("experiment", "text", None, "", "Id of the n-of-1 experiment this entry belongs to (from the report)"),
+    FieldSpec("experiment_arm", "choice", EXPERIMENT_ARMS, "",
+              "This week's arm of that experiment: with or without the tested factor"),
     FieldSpec("notes", "text", None, "", "Free text"),
 )
 FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
@@ -168,7 +212,7 @@ RED_FLAG_CHECKLIST: tuple[tuple[str, str], ...] = (
     ("weight_loss", "Weight loss you cannot explain"),
     ("bowel_habit_change", "A change in bowel habit lasting weeks"),
     ("anaemia", "Anaemia (told you have low iron or haemoglobin)"),
-    ("vomiting", "Vomiting (not just at the end of a hard effort)"),
+    ("persistent_vomiting", "Vomiting (not just at the end of a hard effort)"),
     ("difficulty_swallowing", "Difficulty swallowing"),
     ("night_symptoms", "Gut symptoms that wake you at night"),
     ("rest_day_symptoms", "Gut symptoms on rest days, not only with training"),

@@ -129,26 +129,40 @@ def _training_section(inputs: ReportInputs, min_obs: int) -> tuple[dict[str, Any
 
 def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple[dict[str, Any], list[Finding],
                                                                                list[Finding]]:
+    from gutstride.analysis.experiments import experiment_results
     from gutstride.analysis.symptoms import (
         PRIMARY_OUTCOME,
+        analyse_triggers,
         entry_has_symptoms,
         exposures_from_sessions,
+        rest_day_finding,
         screen_red_flags,
+        subscale_counts,
         symptom_findings,
         symptom_trend,
-        trigger_analysis,
     )
+    from gutstride.evidence.personal import contraception_counts, experiments_content, timing_text, trigger_rows
 
     red_flags = screen_red_flags(inputs.log_entries)
     exposures = exposures_from_sessions(analysis.sessions, inputs.activities)
-    results = trigger_analysis(exposures, inputs.log_entries, min_sessions=min_obs)
+    triggers = analyse_triggers(exposures, inputs.log_entries, min_sessions=min_obs)
+    results = triggers.results
     trend = symptom_trend(inputs.log_entries, exposures)
     findings = [f for f in symptom_findings(results, red_flags, trend, min_observations=min_obs)
                 if f.domain != "red_flag"]
     primary = [r for r in results if r.outcome == PRIMARY_OUTCOME]
+    rows, waiting = trigger_rows(primary, findings)
     section = {
-        "triggers": [r.to_report_row() for r in primary] if inputs.log_entries else [],
+        "rest_days": rest_day_finding(inputs.log_entries, exposures, min_obs).to_dict(),
+        "subscales": subscale_counts(exposures, inputs.log_entries),
+        "contraception": contraception_counts(inputs.log_entries),
+        "triggers": rows if inputs.log_entries else [],
+        "waiting": waiting,
         "method": primary[0].method_note if primary else "",
+        "timing_rule": timing_text(triggers.timing_rules),
+        "timing_counts": triggers.timing_rules,
+        "experiments": experiments_content(findings, experiment_results(exposures, inputs.log_entries,
+                                                                        inputs.today)),
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
@@ -302,8 +316,11 @@ METHODS = [
     "\"Prolonged strenuous\" means at least 2 hours with most of the time above the heart rate equivalent of 60% "
     "VO2max, converted through heart-rate reserve; the conversion is uncertain by about 5-10 bpm.",
     "Symptom triggers compare the share of sessions followed by GI symptoms (any score of 3/10 or more) with and "
-    "without each possible trigger; intervals are 95%, p-values are adjusted for the number of triggers tested, "
-    "and below 5 sessions on either side the answer is \"not enough data yet\".",
+    "without each possible trigger, as a risk ratio: crude, and adjusted for the other triggers that come with it "
+    "(Mantel-Haenszel for one, Firth's penalised logistic regression for several). p-values come from a permutation "
+    "test that moves symptoms by whole weeks, adjusted for the number of triggers tested; the report puts them in "
+    "words (clear, likely, unclear, no sign) and keeps the numbers behind a toggle and in the JSON. Below 5 "
+    "sessions on either side the answer is \"not enough data yet\".",
     "Microbiome diversity is Shannon's index in bits on genus-level counts rarefied to 1,000 reads (as QIIME 2 "
     "reports it), repeated over 20 rarefactions, compared by percentile with a reference cohort of the same "
     "taxonomy that never includes the sample itself; taxa are relative abundances. A change between samples is "
@@ -316,15 +333,23 @@ METHODS = [
 
 
 def _headline(red_flags: list[Finding], recommendations: list[dict[str, Any]], training: dict[str, Any],
-              micro: dict[str, Any], symptoms: dict[str, Any]) -> list[str]:
-    """The three most important things, in plain words: red flags, then the top recommendations."""
+              micro: dict[str, Any], symptoms: dict[str, Any], symptom_findings: list[Finding] | None = None
+              ) -> list[str]:
+    """The three most important things, in plain words: red flags, then the person's own triggers ranked by their
+    own data (:func:`gutstride.analysis.symptoms.rank_score`), then the top recommendations."""
     lines: list[str] = []
     if red_flags:
         lines.append(f"Red flag in your log ({red_flags[0].summary}): please see a doctor.")
+    from gutstride.evidence.personal import experiment_line, personal_lines
+
+    lines += personal_lines(symptom_findings or [], recommendations)[: 3 - len(lines)]
+    suggested = symptoms.get("experiments", {}).get("suggested") or []
+    if suggested and len(lines) < 3:
+        lines.append(experiment_line(suggested[0]))
     for rec in recommendations:
         if len(lines) >= 3:
             break
-        if rec.get("category") == "red_flag" or rec.get("kind") == "info":
+        if rec.get("category") in ("red_flag", "symptoms") or rec.get("kind") == "info":
             continue
         lines.append(f"{rec['title']}: {rec['advice']}")
     fillers = []
@@ -355,7 +380,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
     micro, micro_findings = _microbiome_section(inputs)
     recs = recommend([*red_flags, *training_findings, *symptom_findings, *micro_findings])
     recommendations = [r.to_dict() for r in recs]
-    plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today)
+    plan = suggest_next_week(analysis.weekly.tail(8).to_dict("records"), inputs.today, findings=symptom_findings)
     from gutstride.analysis.symptoms import red_flag_screening
 
     return {  # red flags first, in the JSON as in every other output
@@ -369,7 +394,7 @@ def compose(inputs: ReportInputs, min_observations: int = 5) -> dict[str, Any]:
                                                         "resting_hr", "hrmax")},
             "disclaimer": DISCLAIMER,
         },
-        "headline": _headline(red_flags, recommendations, training, micro, symptoms),
+        "headline": _headline(red_flags, recommendations, training, micro, symptoms, symptom_findings),
         "training": training,
         "symptoms": symptoms,
         "microbiome": micro,
