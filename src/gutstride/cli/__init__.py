@@ -13,7 +13,7 @@ import sys
 import typer
 
 from gutstride import __version__
-from gutstride.cli import activities, athlete, evidence, log, microbiome, profile, report, research
+from gutstride.cli import activities, athlete, evidence, log, microbiome, profile, report, research, serve
 from gutstride.cli.common import STATE
 from gutstride.errors import GutstrideError
 
@@ -47,7 +47,7 @@ def _root(
     configure_logging(debug=debug)
 
 
-for _module in (activities, athlete, microbiome, research, log, profile, evidence, report):
+for _module in (activities, athlete, microbiome, research, log, profile, evidence, report, serve):
     _module.register(app)
 
 
