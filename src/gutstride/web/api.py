@@ -218,7 +218,8 @@ def add_log(request: Request, athlete_id: int, records: list[dict[str, Any]], so
         raise HTTPException(422, "; ".join(problems))
     ws = workspace(request)
     result = add_log_entries(ws, athlete_id, entries, source)
-    invalidate(ws, athlete_id)
+    if result.counts.added or result.counts.changed:
+        invalidate(ws, athlete_id)
     return {"added": result.counts.added, "updated": result.counts.changed, "unchanged": result.counts.unchanged,
             "red_flags": [f.to_dict() for f in result.red_flags]}
 

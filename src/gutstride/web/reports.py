@@ -1,4 +1,5 @@
-"""An athlete's report as the web app serves it: JSON, HTML (cached per day until the data changes) and PDF."""
+"""An athlete's report as the web app serves it: JSON, HTML and PDF, each cached per day until the
+data changes."""
 
 from __future__ import annotations
 
@@ -30,12 +31,16 @@ def report_text(ws: Workspace, athlete_id: int, today: date, kind: str) -> str:
 
 
 def report_pdf(ws: Workspace, athlete_id: int, today: date) -> bytes:
+    """The report as PDF (WeasyPrint, from the cached HTML), cached beside it."""
     from gutstride.report.pdf import write_pdf
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "report.pdf"
-        write_pdf(report_text(ws, athlete_id, today, "html"), path)
-        return path.read_bytes()
+    key = f"{cache_prefix(athlete_id)}report-{today.isoformat()}.pdf"
+    if not ws.storage.exists(key):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "report.pdf"
+            write_pdf(report_text(ws, athlete_id, today, "html"), path)
+            ws.storage.put_file(key, path)
+    return ws.storage.read_bytes(key)
 
 
 def report_parts(html: str) -> tuple[str, str]:
