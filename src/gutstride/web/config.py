@@ -39,6 +39,8 @@ class WebConfig:
     zip_max_ratio: float = 200.0
     #: Sign-in and sign-up attempts allowed per minute per address and per account (the next one gets 429).
     attempts_per_minute: int = 10
+    #: The day reports are computed for, YYYY-MM-DD (empty: today). For demonstrations and tests on old files.
+    report_day: str = ""
     #: Import worker processes ``gutstride serve`` starts beside the web server (0: none; run ``gutstride worker``).
     import_workers: int = 1
 
@@ -69,4 +71,12 @@ def load_config(**overrides: Any) -> WebConfig:
         if env is not None:
             values[name] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(WebConfig(), **{k: _coerce(k, v, kinds[k]) for k, v in values.items()})
+    config = replace(WebConfig(), **{k: _coerce(k, v, kinds[k]) for k, v in values.items()})
+    if config.report_day:
+        from datetime import date
+
+        try:
+            date.fromisoformat(config.report_day)
+        except ValueError:
+            raise BadInputError(f"web setting report_day: give a date as YYYY-MM-DD, not {config.report_day!r}") from None
+    return config

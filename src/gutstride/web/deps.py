@@ -28,9 +28,10 @@ def workspace(request: Request) -> Workspace:
 
 
 def today(request: Request) -> date:
-    """Today for the report (tests may pin it on ``app.state.today``)."""
+    """The day reports are computed for: the ``report_day`` setting, else today (tests may pin ``app.state.today``)."""
     pinned: date | None = getattr(request.app.state, "today", None)
-    return pinned or date.today()
+    day = request.app.state.config.report_day
+    return pinned or (date.fromisoformat(day) if day else date.today())
 
 
 def signed_in_account(request: Request) -> Account:

@@ -169,10 +169,13 @@ def log_page(request: Request, athlete_id: Id) -> HTMLResponse:
     from gutstride.model.log_entry import FIELDS
     from gutstride.services.logs import list_log_entries
 
+    from gutstride.services.profile import get_profile
+
     _athlete_page(request, athlete_id)
     recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)[-14:]][::-1]
     return render(request, "log.html.j2", athlete_id=athlete_id, name=_name(request, athlete_id), fields=FIELDS,
-                  today=today(request).isoformat(), recent=recent, saved=request.query_params.get("saved"))
+                  today=today(request).isoformat(), recent=recent, saved=request.query_params.get("saved"),
+                  profile=get_profile(workspace(request), athlete_id))
 
 
 @router.post("/athletes/{athlete_id}/log")
@@ -198,6 +201,33 @@ async def log(request: Request, athlete_id: Id) -> Response:
                       error=exc.detail, values=record)
     flags = "&red_flag=1" if result["red_flags"] else ""
     return _see_other(f"/athletes/{athlete_id}/log?saved=1{flags}")
+
+
+@router.post("/athletes/{athlete_id}/profile")
+async def profile(request: Request, athlete_id: Id) -> Response:
+    """The profile fields the analyses use (HR zones need a birth year or a measured HRmax); empty keeps a value."""
+    from gutstride.errors import BadInputError
+    from gutstride.model.profile import PERSON_FIELDS
+    from gutstride.services.profile import get_profile, set_profile
+    from gutstride.services.report_cache import invalidate
+
+    _athlete_page(request, athlete_id, write=True)
+    form = await request.form()
+    changes: dict[str, Any] = {}
+    for name in PERSON_FIELDS:
+        raw = form.get(name)
+        if isinstance(raw, str) and raw.strip():
+            try:
+                changes[name] = raw.strip() if name == "sex" else (int(raw) if name == "birth_year" else float(raw))
+            except ValueError:
+                raise HTTPException(422, f"{name}: not a number") from None
+    ws = workspace(request)
+    try:
+        set_profile(ws, athlete_id, get_profile(ws, athlete_id).with_values(**changes), today(request))
+    except BadInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    invalidate(ws, athlete_id)
+    return _see_other(f"/athletes/{athlete_id}/log?saved=1")
 
 
 @router.get("/athletes/{athlete_id}/microbiome")
