@@ -22,7 +22,7 @@ from gutstride.services.importing import import_files
 from gutstride.web.app import create_app
 from gutstride.web.config import WebConfig
 
-from .conftest import SMALL_GPX, SMALL_FIT, Principal, grant, make_account, open_ws
+from .conftest import SMALL_FIT, SMALL_GPX, Principal, grant, make_account, open_ws
 
 MISSING = 2_000_000_000
 TODAY = date(2026, 11, 1)

@@ -22,11 +22,13 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = typer.Option(
             None, "--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                                          "(default: $GUTSTRIDE_DATABASE_URL, else a SQLite file in --storage)."),
-        storage: str | None = typer.Option(None, "--storage", help="Folder of the athletes' files "
-                                                                   "(default: $GUTSTRIDE_STORAGE, else ./gutstride-web)."),
+        storage: str | None = typer.Option(
+            None, "--storage", help="Folder of the athletes' files (default: $GUTSTRIDE_STORAGE, else ./gutstride-web)"
+        ),
         host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
         port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
-        workers: int | None = typer.Option(None, "--import-workers", help="Import worker processes to start (default 1)."),
+        workers: int | None = typer.Option(None, "--import-workers",
+                                           help="Import worker processes to start (default 1)."),
         demo: bool = typer.Option(False, "--demo", help="Load the demo athlete and print its sign-in."),
     ) -> None:
         """Serve the web app for athletes and the coaches and clinicians they trust (JSON API under /api).

@@ -57,7 +57,7 @@ class SignedIn:
     csrf_token: str
 
 
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher():
     from argon2 import PasswordHasher, Type
 
     return PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM,

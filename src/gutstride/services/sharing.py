@@ -9,7 +9,7 @@ access, and the athlete sees all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -48,7 +48,8 @@ def visible_athletes(ws: Workspace, account: Account) -> list[dict[str, Any]]:
             person = session.get(Person, account.athlete_id)
             if person is not None:
                 out.append({"id": person.id, "name": person.name, "access": "owner"})
-        rows = session.execute(select(Person.id, Person.name, GrantRow.role).join(GrantRow, GrantRow.person_id == Person.id)
+        rows = session.execute(select(Person.id, Person.name, GrantRow.role)
+                               .join(GrantRow, GrantRow.person_id == Person.id)
                                .where(GrantRow.email == account.email, GrantRow.accepted_at.is_not(None),
                                       GrantRow.revoked_at.is_(None), Person.id != (account.athlete_id or -1))
                                .order_by(Person.name, Person.id))
@@ -170,7 +171,8 @@ def athlete_overview(ws: Workspace, account: Account, today: date) -> list[Overv
     out = []
     for athlete in visible_athletes(ws, account):
         with ws.session() as session:
-            last = session.scalar(select(func.max(ActivityRow.start_time)).where(ActivityRow.person_id == athlete["id"]))
+            last = session.scalar(select(func.max(ActivityRow.start_time))
+                                  .where(ActivityRow.person_id == athlete["id"]))
             n_log = session.scalar(select(func.count()).select_from(LogEntryRow)
                                    .where(LogEntryRow.person_id == athlete["id"])) or 0
         entries = list_log_entries(ws, athlete["id"]) if n_log else []

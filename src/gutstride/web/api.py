@@ -112,7 +112,7 @@ def athletes(request: Request) -> list[dict[str, Any]]:
 @router.get("/invitations")
 def invitations(request: Request) -> list[dict[str, Any]]:
     """Invitations addressed to the caller, not accepted yet."""
-    return clean(sharing.invitations(workspace(request), signed_in_account(request)))  # type: ignore[no-any-return]
+    return clean(sharing.invitations(workspace(request), signed_in_account(request)))
 
 
 @router.post("/invitations/{grant_id}/accept", response_model=GrantId)
@@ -158,7 +158,7 @@ def job(request: Request, job_id: Id) -> dict[str, Any]:
     found = jobs.get_job(ws, owner, job_id)
     if found is None:
         raise HTTPException(404, NOT_FOUND)
-    return clean(found)  # type: ignore[no-any-return]
+    return clean(found)
 
 
 @router.get("/athletes/{athlete_id}/activities")
@@ -192,7 +192,7 @@ def get_log(request: Request, athlete_id: Id) -> list[dict[str, Any]]:
     from gutstride.services.logs import list_log_entries
 
     need(request, athlete_id)
-    return clean([entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)])  # type: ignore[no-any-return]
+    return clean([entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)])
 
 
 LogBody = Annotated[dict[str, Any] | list[dict[str, Any]], Body(
@@ -228,7 +228,7 @@ def add_log(request: Request, athlete_id: int, records: list[dict[str, Any]], so
 def post_log(request: Request, athlete_id: Id, body: LogBody) -> dict[str, Any]:
     """Add or replace entries (same day and activity replaces); red flags among them are returned at once."""
     account = need(request, athlete_id, write=True)
-    return clean(add_log(request, athlete_id, body if isinstance(body, list) else [body],  # type: ignore[no-any-return]
+    return clean(add_log(request, athlete_id, body if isinstance(body, list) else [body],
                          f"web:{account.id}"))
 
 
@@ -256,7 +256,7 @@ def report_pdf_route(request: Request, athlete_id: Id) -> Response:
 @router.get("/athletes/{athlete_id}/grants")
 def grants(request: Request, athlete_id: Id) -> list[dict[str, Any]]:
     need(request, athlete_id, owner=True)
-    return clean(sharing.list_grants(workspace(request), athlete_id))  # type: ignore[no-any-return]
+    return clean(sharing.list_grants(workspace(request), athlete_id))
 
 
 @router.post("/athletes/{athlete_id}/grants", status_code=201, response_model=GrantId)
@@ -278,7 +278,7 @@ def revoke_grant(request: Request, athlete_id: Id, grant_id: Id) -> Response:
 @router.get("/athletes/{athlete_id}/notes")
 def notes(request: Request, athlete_id: Id) -> list[dict[str, Any]]:
     need(request, athlete_id)
-    return clean(sharing.list_notes(workspace(request), athlete_id))  # type: ignore[no-any-return]
+    return clean(sharing.list_notes(workspace(request), athlete_id))
 
 
 @router.post("/athletes/{athlete_id}/notes", status_code=201)
@@ -329,4 +329,4 @@ def evidence(q: Annotated[str, Query(max_length=500)] = "") -> list[dict[str, An
     kb = default_knowledge_base()
     found = answer(q, kb, limit=20) if q.strip() else sorted(kb.claims.values(),
                                                              key=lambda c: (CERTAINTIES.index(c.certainty), c.id))
-    return clean([c.to_dict() for c in found])  # type: ignore[no-any-return]
+    return clean([c.to_dict() for c in found])

@@ -78,5 +78,5 @@ def load_config(**overrides: Any) -> WebConfig:
         try:
             date.fromisoformat(config.report_day)
         except ValueError:
-            raise BadInputError(f"web setting report_day: give a date as YYYY-MM-DD, not {config.report_day!r}") from None
+            raise BadInputError(f"web setting report_day: a date as YYYY-MM-DD, not {config.report_day!r}") from None
     return config

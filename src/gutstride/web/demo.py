@@ -7,7 +7,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from gutstride.store.schema import Person, SessionRow, UserRow
 from gutstride.store.workspace import Workspace
@@ -32,7 +32,7 @@ def ensure_demo(ws: Workspace, today: date, password: str | None = None) -> str:
         user = session.scalar(select(UserRow).where(UserRow.email == DEMO_EMAIL))
         if user is not None:
             user.password_hash = hash_password(password)
-            session.execute(SessionRow.__table__.delete().where(SessionRow.user_id == user.id))
+            session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
             return password
     account = sign_up(ws, DEMO_EMAIL, password, "athlete")
     assert account.athlete_id is not None

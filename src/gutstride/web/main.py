@@ -22,7 +22,7 @@ def app_from_env() -> FastAPI:
     return create_app(load_config())
 
 
-def zip_limits(config: WebConfig):  # type: ignore[no-untyped-def]
+def zip_limits(config: WebConfig):
     from gutstride.ingest.exports import ZipLimits
 
     return ZipLimits(max_members=config.zip_max_members, max_total_bytes=config.zip_max_total_bytes,

@@ -168,7 +168,6 @@ def log_page(request: Request, athlete_id: Id) -> HTMLResponse:
     from gutstride.ingest.logs import entry_to_dict
     from gutstride.model.log_entry import FIELDS
     from gutstride.services.logs import list_log_entries
-
     from gutstride.services.profile import get_profile
 
     _athlete_page(request, athlete_id)
