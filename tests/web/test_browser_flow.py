@@ -97,6 +97,8 @@ def test_athlete_and_coach_in_chromium(server: tuple[str, str, Path], tmp_path: 
         for name, page in pages.items():
             page.on("console", lambda m, n=name: errors.append(f"{n}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e, n=name: errors.append(f"{n}: {e}"))
+            page.on("response", lambda r, n=name: errors.append(f"{n}: HTTP {r.status} {r.url}") if r.status >= 400
+                    else None)
         a, c = pages["athlete"], pages["coach"]
 
         # 1. sign up and upload the export
@@ -165,7 +167,8 @@ def test_athlete_and_coach_in_chromium(server: tuple[str, str, Path], tmp_path: 
         assert errors == []
         response = c.goto(f"{base}/athletes/{athlete_id}")
         assert response is not None and response.status == 404
-        assert errors == ["coach: Failed to load resource: the server responded with a status of 404 (Not Found)"]
+        assert sorted(errors) == ["coach: Failed to load resource: the server responded with a status of 404 (Not Found)",
+                                  f"coach: HTTP 404 {base}/athletes/{athlete_id}"]
         errors.clear()  # the browser logs the expected 404 itself
 
         # 6. export, then delete the account
