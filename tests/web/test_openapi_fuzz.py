@@ -15,7 +15,7 @@ from gutstride.web.config import WebConfig
 from .conftest import make_account, open_ws
 
 #: Generated cases per operation (about 20 operations): bounded so the test takes seconds.
-EXAMPLES = 8
+EXAMPLES = 6
 
 
 @pytest.fixture(scope="module")
