@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
             if value is not None:
                 env["GUTSTRIDE_" + name] = str(value)
         os.environ.update(env)
+        env["GUTSTRIDE_SERVE_PID"] = str(os.getpid())  # the workers stop when this process ends
         main = [sys.executable, "-m", "gutstride.web.main"]
         prepared = subprocess.run([*main, "prepare", *(["--demo"] if demo else [])], env=env)
         if prepared.returncode:

@@ -7,6 +7,7 @@ on other machines too, against the same PostgreSQL database and storage).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -30,7 +31,8 @@ def zip_limits(config: WebConfig):
 
 
 def worker() -> None:
-    """Run imports until SIGTERM or SIGINT (the job being imported finishes first)."""
+    """Run imports until SIGTERM or SIGINT, or until ``gutstride serve`` that started it ends (the job being
+    imported finishes first)."""
     from gutstride.services.jobs import run_worker
 
     config = load_config()
@@ -38,6 +40,14 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    parent = os.environ.get("GUTSTRIDE_SERVE_PID")
+    if parent:  # started by gutstride serve: stop when it is gone, however it ended
+        def watch() -> None:
+            while not stop.wait(1.0):
+                if os.getppid() != int(parent):
+                    stop.set()
+
+        threading.Thread(target=watch, daemon=True).start()
     run_worker(ws, zip_limits(config), stop=stop)
 
 
