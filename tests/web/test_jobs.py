@@ -47,3 +47,40 @@ def test_a_failed_job_keeps_its_reason(ws: Any, tmp_path: Path) -> None:
         pass
     found = jobs.get_job(ws, a.athlete_id, job)
     assert found["status"] == "failed" and "missing" in found["error"]
+
+
+def test_erasing_through_the_api_leaves_no_row_and_no_file(ws: Any) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from gutstride.services import accounts, sharing
+    from gutstride.store.schema import Base
+    from gutstride.web.app import create_app
+    from gutstride.web.config import WebConfig
+
+    app = create_app(WebConfig(database_url="x"), ws)
+    athlete, coach = make_account(ws, "erase@example.org", "athlete"), make_account(ws, "ecoach@example.org", "coach")
+    job = jobs.enqueue(ws, athlete.athlete_id, athlete.id, "one.gpx", SMALL_GPX)
+    jobs.run_job(ws, job, athlete.athlete_id)
+    grant_id = sharing.invite(ws, athlete, athlete.athlete_id, coach.email, "editor")
+    sharing.accept(ws, coach, grant_id)
+    sharing.add_note(ws, coach, athlete.athlete_id, "see you Tuesday")
+    token, _ = accounts.start_session(ws, athlete, "bearer")
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/athletes/{athlete.athlete_id}"
+    assert ws.storage.list(f"athletes/{athlete.athlete_id}/")
+    assert client.request("DELETE", url, json={"password": "wrong password"}, headers=auth).status_code == 403
+    response = client.request("DELETE", url, json={"password": "correct horse battery"}, headers=auth)
+    assert response.status_code == 200 and response.json()["removed"]["activities"] == 1
+    with ws.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for column in ("person_id", "user_id", "author_id"):
+                if column in table.c and table.name != "audit_log":
+                    wanted = athlete.athlete_id if column == "person_id" else athlete.id
+                    assert session.scalar(select(func.count()).select_from(table)
+                                          .where(table.c[column] == wanted)) == 0, (table.name, column)
+    assert ws.storage.list(f"athletes/{athlete.athlete_id}/") == []
+    assert client.get("/api/me", headers=auth).status_code == 401  # the token went with the account
+    coach_token, _ = accounts.start_session(ws, coach, "bearer")
+    assert client.get("/api/athletes", headers={"Authorization": f"Bearer {coach_token}"}).json() == []
