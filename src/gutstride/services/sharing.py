@@ -187,7 +187,3 @@ def athlete_overview(ws: Workspace, account: Account, today: date) -> list[Overv
         out.append(Overview(athlete["id"], athlete["name"], athlete["access"], last, len(flags), means[0], means[1]))
     return sorted(out, key=lambda o: (o.red_flags == 0, o.name.lower(), o.id))
 
-
-def user_ids_of_athlete(ws: Workspace, athlete_id: int) -> list[int]:
-    with ws.session() as session:
-        return list(session.scalars(select(UserRow.id).where(UserRow.person_id == athlete_id)))
