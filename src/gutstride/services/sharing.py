@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from gutstride.errors import BadInputError
 from gutstride.services.accounts import Account, normalise_email
 from gutstride.services.audit import record
-from gutstride.store.schema import ActivityRow, GrantRow, LogEntryRow, NoteRow, Person, UserRow
+from gutstride.store.schema import ActivityRow, GrantRow, LogEntryRow, NoteRow, Person
 from gutstride.store.workspace import Workspace
 
 Level = Literal["owner", "editor", "viewer"]
