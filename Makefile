@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench fuzz lint clean
+.PHONY: install demo serve test bench fuzz lint clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml constraints.txt setup.py src/_gutstride_native.c
 
 demo: $(STAMP)
 	$(BIN)/gutstride demo -o demo-output
+
+# The web app on http://127.0.0.1:8000 with the demo athlete (its password is printed), on a SQLite file in
+# web-data/; set GUTSTRIDE_DATABASE_URL for PostgreSQL (README: "Coach or clinician").
+serve: $(STAMP)
+	$(BIN)/gutstride serve --storage web-data --demo
 
 test: $(STAMP)
 	bash .ci/system-packages
@@ -35,4 +40,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output web-data .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ import typer
 from typer._click.exceptions import BadParameter, ClickException  # typer vendors click: its usage errors
 
 from gutstride import __version__
-from gutstride.cli import activities, athlete, evidence, log, microbiome, profile, report, research
+from gutstride.cli import activities, athlete, evidence, log, microbiome, profile, report, research, serve
 from gutstride.cli.common import STATE
 
 app = typer.Typer(
@@ -43,7 +43,7 @@ def _root(
     configure_logging(debug=debug)
 
 
-for _module in (activities, athlete, microbiome, research, log, profile, evidence, report):
+for _module in (activities, athlete, microbiome, research, log, profile, evidence, report, serve):
     _module.register(app)
 
 

@@ -24,7 +24,10 @@ def workspace_athlete(ws: Workspace, athlete_id: int | None = None) -> int:
             return ws.athlete(session, athlete_id).id
     ids = ws.athlete_ids()
     if not ids:
-        return ws.create_athlete()
+        with ws.setup_locked():  # two commands on a new workspace must not make two athletes
+            ids = ws.athlete_ids()
+            if not ids:
+                return ws.create_athlete()
     if len(ids) > 1:
         raise BadInputError(f"this workspace holds {len(ids)} athletes (ids {', '.join(map(str, ids))}): "
                             "name one with --person ID")

@@ -180,6 +180,13 @@ class Workspace:
         with _flock(self.path / LOCK_NAME, on_wait):
             yield
 
+    @contextmanager
+    def setup_locked(self) -> Iterator[None]:
+        """Hold the lock of one-time set-up (``.schema.lock``): creating or migrating the database, creating the
+        athlete of a new command-line workspace; two commands starting on a new workspace take turns."""
+        with _flock(self.path / SCHEMA_LOCK_NAME):
+            yield
+
     def remove_orphan_streams(self) -> list[str]:
         """Delete stream and R-R files whose activity row does not exist (left by a killed import); return their keys.
 
