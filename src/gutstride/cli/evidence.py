@@ -36,17 +36,9 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(3, "--limit", "-n", min=1, help="How many matching claims to show for a query."),
     ) -> None:
         """What the science says, and how sure it is: answer a question, or list every claim by certainty."""
-        from gutstride.errors import MissingDataError
-        from gutstride.evidence.engine import answer, default_knowledge_base
-        from gutstride.evidence.model import CERTAINTIES
+        from gutstride.services.evidence import find_claims
 
-        kb = default_knowledge_base()
-        if query:
-            claims = answer(query, kb, limit=limit)
-            if not claims:
-                raise MissingDataError(f"no claim in the evidence base matches {query!r}")
-        else:
-            claims = sorted(kb.claims.values(), key=lambda c: (CERTAINTIES.index(c.certainty), c.id))
+        claims = find_claims(query, limit)
         if as_json:
             print_json({"query": query, "claims": [claim_json(c) for c in claims]})
             return

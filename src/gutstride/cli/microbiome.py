@@ -20,39 +20,22 @@ def register(app: typer.Typer) -> None:
         rank: str = typer.Option("genus", "--rank", help="Rank read from consumer gut tests listing every rank."),
     ) -> None:
         """Alpha diversity of every sample: depth, observed features, Shannon (bits), Simpson, Pielou, Chao1."""
-        import warnings
-
-        from gutstride.analysis.microbiome.alpha import alpha_diversity
         from gutstride.cli.common import print_json
-        from gutstride.ingest.microbiome.read import read_table
+        from gutstride.services.diversity import alpha_of_file
 
-        table = read_table(table_path, rank)
-        for note in table.notes:
+        result = alpha_of_file(table_path, tree_path, rarefy_depth, seed, rank)
+        frame, dropped = result.frame, result.dropped
+        for note in result.notes:
             typer.echo(f"note: {note}", err=True)
-        dropped: list[str] = []
-        if rarefy_depth is not None:
-            from gutstride.analysis.microbiome.rarefy import rarefy
-
-            table, dropped = rarefy(table, rarefy_depth, seed)
-            if dropped:
-                typer.echo(
-                    f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out: "
-                    + ", ".join(dropped[:10])
-                    + (" ..." if len(dropped) > 10 else ""),
-                    err=True,
-                )
-        frame = alpha_diversity(table)
-        if tree_path is not None:
-            from gutstride.analysis.microbiome.phylo import faith_pd
-            from gutstride.ingest.microbiome.newick import read_tree
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                frame["faith_pd"] = faith_pd(table, read_tree(tree_path)).reindex(frame.index).to_numpy()
-            for warning in caught:
-                typer.echo(f"warning: {warning.message}", err=True)
-        if table.value_kind != "counts":
-            typer.echo("note: the table holds relative abundances: chao1 needs counts and is left empty", err=True)
+        if dropped:
+            typer.echo(
+                f"{len(dropped)} sample(s) have fewer than {rarefy_depth} reads and are left out: "
+                + ", ".join(dropped[:10])
+                + (" ..." if len(dropped) > 10 else ""),
+                err=True,
+            )
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
         if as_json:
             samples = [
                 {"id": str(sid), **{col: _number(frame.at[sid, col]) for col in frame.columns}} for sid in frame.index

@@ -63,27 +63,10 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "-o", "--output", metavar="OUT.tsv", help="Distance matrix TSV to write."),
     ) -> None:
         """Beta diversity between every pair of samples, written as a scikit-bio / QIIME 2 distance-matrix TSV."""
-        from gutstride.errors import BadInputError, MissingDataError
-
-        if metric not in BETA_METRICS:
-            raise BadInputError(f"unknown metric {metric!r}; choose one of {', '.join(BETA_METRICS)}")
-        if metric.endswith("unifrac") and tree_path is None:
-            raise MissingDataError(f"{metric} needs a phylogenetic tree: add --tree TREE")
-
-        import numpy as np
-
-        from gutstride.analysis.microbiome.beta import beta_diversity
-        from gutstride.ingest.microbiome.read import read_table
         from gutstride.report.research_export import write_distance_matrix
+        from gutstride.services.diversity import beta_of_file
 
-        tree = None
-        if tree_path is not None:
-            from gutstride.ingest.microbiome.newick import read_tree
-
-            tree = read_tree(tree_path)
-        table = read_table(table_path)
-        dtype = np.float32 if float32 else np.float64
-        matrix, ids, warnings = beta_diversity(table, metric, tree=tree, dtype=dtype, chunk_size=chunk_size)
+        matrix, ids, warnings = beta_of_file(table_path, metric, tree_path, float32, chunk_size)
         for message in warnings:
             typer.echo(f"warning: {message}", err=True)
         write_distance_matrix(out, matrix, ids)
@@ -150,12 +133,11 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the randomised method."),
     ) -> None:
         """PCoA of a distance matrix, written in the QIIME 2 / scikit-bio ordination format."""
-        from gutstride.analysis.microbiome.ordination import pcoa
-        from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
         from gutstride.report.ordination_export import write_ordination
+        from gutstride.services.diversity import pcoa_of_file
 
-        matrix, ids = read_distance_matrix(dm_path)
-        result = pcoa(matrix, ids, dimensions, method, seed)
+        result = pcoa_of_file(dm_path, dimensions, method, seed)
+        ids = result.sample_ids
         write_ordination(out, result)
         shown = ", ".join(f"{p:.1%}" for p in result.proportion_explained[:3])
         typer.echo(f"wrote {result.coordinates.shape[1]} principal coordinates of {len(ids)} samples to {out} "
