@@ -262,21 +262,13 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress
 
         from gutstride.cli.common import print_json
-        from gutstride.errors import BadInputError, MissingDataError
         from gutstride.ingest.microbiome.metadata import read_metadata
         from gutstride.ingest.microbiome.read import read_table
         from gutstride.report.cohort import COHORT_WRITERS
         from gutstride.services.cohort import CohortOptions, run_cohort
+        from gutstride.services.diversity import metric_tree
 
-        if metric not in BETA_METRICS:
-            raise BadInputError(f"unknown metric {metric!r}; choose one of {', '.join(BETA_METRICS)}")
-        if metric.endswith("unifrac") and tree_path is None:
-            raise MissingDataError(f"{metric} needs a phylogenetic tree: add --tree TREE")
-        tree = None
-        if tree_path is not None:
-            from gutstride.ingest.microbiome.newick import read_tree
-
-            tree = read_tree(tree_path)
+        tree = metric_tree(metric, tree_path)
         table = read_table(table_path)
         meta = read_metadata(metadata_path, id_column, tuple(missing))
         options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,

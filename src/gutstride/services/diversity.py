@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gutstride.analysis.microbiome.ordination import Ordination
+    from gutstride.model.tree import Tree
 
 
 @dataclass
@@ -69,22 +70,35 @@ def beta_of_file(table_path: Path, metric: str, tree_path: Path | None = None, f
     """
     import numpy as np
 
-    from gutstride.analysis.microbiome.beta import METRICS, beta_diversity
+    from gutstride.analysis.microbiome.beta import beta_diversity
     from gutstride.ingest.microbiome.read import read_table
+
+    tree = metric_tree(metric, tree_path)
+    table = read_table(table_path)
+    matrix, ids, messages = beta_diversity(table, metric, tree=tree, dtype=np.float32 if float32 else np.float64,
+                                           chunk_size=chunk_size)
+    return matrix, list(ids), list(messages)
+
+
+def metric_tree(metric: str, tree_path: Path | None) -> Tree | None:
+    """Check ``metric`` and read the tree it needs (UniFrac), if any.
+
+    Raises
+    ------
+    BadInputError, MissingDataError
+        An unknown metric, or a UniFrac without a tree.
+    """
+    from gutstride.analysis.microbiome.beta import METRICS
 
     if metric not in METRICS:
         raise BadInputError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     if metric.endswith("unifrac") and tree_path is None:
         raise MissingDataError(f"{metric} needs a phylogenetic tree: add --tree TREE")
-    tree = None
-    if tree_path is not None:
-        from gutstride.ingest.microbiome.newick import read_tree
+    if tree_path is None:
+        return None
+    from gutstride.ingest.microbiome.newick import read_tree
 
-        tree = read_tree(tree_path)
-    table = read_table(table_path)
-    matrix, ids, messages = beta_diversity(table, metric, tree=tree, dtype=np.float32 if float32 else np.float64,
-                                           chunk_size=chunk_size)
-    return matrix, list(ids), list(messages)
+    return read_tree(tree_path)
 
 
 def pcoa_of_file(dm_path: Path, dimensions: int | None = None, method: str = "eigh", seed: int = 0) -> Ordination:
