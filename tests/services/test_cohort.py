@@ -127,3 +127,27 @@ def test_cli_cohort_in_process(tmp_path: Path, cohort: tuple[FeatureTable, str],
     result = json.loads(capsys.readouterr().out)
     assert [t["term"] for t in result["terms"]] == ["VO2_max"] and result["terms"][0]["df"] == 1
     assert result["sample_size"] == N - 2 and (tmp_path / "o" / "distance" / "jaccard.zarr").is_dir()
+
+
+def test_thread_workers_run_whatever_this_process_holds(tmp_path: Path, cohort: tuple[FeatureTable, str]) -> None:
+    """Thread workers (``processes=False``) share this process: a per-worker memory limit measured the whole
+    process, paused the workers for good once the process held more than the limit, and the run waited forever
+    (seen in CI, where the test process had grown past 1 GiB). The limit is for worker processes only."""
+    import threading
+
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    ballast = np.ones(300 * 2**20 // 8)  # 300 MiB held by this process, beyond the 256 MiB limit below
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        done["result"] = run_cohort(table, meta, tmp_path, CohortOptions(
+            metric="braycurtis", column="group", permutations=9, tile=20, workers=2, processes=False,
+            memory_limit="256MiB"), COHORT_WRITERS)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert ballast.sum() > 0
+    assert not thread.is_alive(), "the cohort run on thread workers never finished"
+    assert done["result"]["run"]["workers"] == 2  # type: ignore[index]

@@ -325,7 +325,10 @@ def _cluster(options: CohortOptions, announce: Callable[[str], None] | None) -> 
         has_dashboard = importlib.util.find_spec("bokeh") is not None  # the dashboard needs bokeh
         # Worker processes talk over TCP on the loopback only; threads (processes=False) use in-process comms.
         where = {"host": "127.0.0.1"} if options.processes else {}
-        cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, memory_limit=options.memory_limit,
+        # Thread workers share this process: a memory limit would measure the whole process (and pause the workers
+        # for good once it is past the limit), so it applies to worker processes only.
+        limit = options.memory_limit if options.processes else 0
+        cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, memory_limit=limit,
                                processes=options.processes, dashboard_address="127.0.0.1:0", **where)
         client = Client(cluster)
     try:
