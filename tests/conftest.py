@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,24 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert run.returncode == 0, run.stderr
     assert str((out / "report.html").resolve()) in run.stdout
     return out
+
+
+#: Runs ``gutstride ARGS...`` in this process: ``(exit code, stdout, stderr)``.
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """Run the command line in this process (faster than a subprocess) and capture what it printed."""
+    from gutstride.cli import main
+
+    def run(*args: object) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

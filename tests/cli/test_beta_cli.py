@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import biom
 import numpy as np
@@ -12,20 +13,14 @@ import skbio
 from skbio.diversity import beta_diversity as sk_beta
 from skbio.stats.distance import permanova as sk_permanova
 
-from gutstride.cli import main
+if TYPE_CHECKING:
+    from conftest import CliRun  # the type of the ``cli`` fixture in tests/conftest.py
+
+
 
 AG = Path(__file__).resolve().parents[1] / "data" / "microbiome" / "american-gut" / "AG_debug"
 TREE = AG / "AG_100nt_gg13_8_97_pruned.tre"
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +42,11 @@ def small_table(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndar
 
 
 def test_beta_braycurtis_writes_skbio_readable_matrix(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+    cli: CliRun, tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
 ) -> None:
     path, counts, samples, _ = small_table
     out = tmp_path / "bc.tsv"
-    code, _, err = run(capsys, "beta", str(path), "--metric", "braycurtis", "-o", str(out))
+    code, _, err = cli("beta", str(path), "--metric", "braycurtis", "-o", str(out))
     assert code == 0, err
     written = skbio.DistanceMatrix.read(str(out))
     assert list(written.ids) == samples
@@ -59,13 +54,11 @@ def test_beta_braycurtis_writes_skbio_readable_matrix(
 
 
 def test_beta_unifrac_warns_about_missing_features(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+    cli: CliRun, tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
 ) -> None:
     path, counts, samples, features = small_table
     out = tmp_path / "wu.tsv"
-    code, _, err = run(
-        capsys, "beta", str(path), "--metric", "weighted_unifrac", "--tree", str(TREE), "--float32", "-o", str(out)
-    )
+    code, _, err = cli("beta", path, "--metric", "weighted_unifrac", "--tree", TREE, "--float32", "-o", out)
     assert code == 0, err
     share = counts[:, -2:].sum() / counts.sum()
     assert f"warning: 2 of {len(features)} features are not in the tree" in err
@@ -76,14 +69,14 @@ def test_beta_unifrac_warns_about_missing_features(
 
 
 def test_unifrac_without_tree_is_a_one_line_error(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+    cli: CliRun, tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
 ) -> None:
     path = small_table[0]
-    code, out, err = run(capsys, "beta", str(path), "--metric", "unweighted_unifrac", "-o", str(tmp_path / "x.tsv"))
+    code, out, err = cli("beta", str(path), "--metric", "unweighted_unifrac", "-o", str(tmp_path / "x.tsv"))
     assert code == 2
     assert err.strip().count("\n") == 0 and "--tree" in err
     assert not (tmp_path / "x.tsv").exists()
-    code, _, err = run(capsys, "beta", str(path), "--metric", "manhattan", "-o", str(tmp_path / "x.tsv"))
+    code, _, err = cli("beta", str(path), "--metric", "manhattan", "-o", str(tmp_path / "x.tsv"))
     assert code == 2 and "unknown metric" in err
 
 
@@ -97,7 +90,7 @@ def species_table(path: Path, names: list[str]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac"])
-def test_underscored_species_match_the_tree_tips(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+def test_underscored_species_match_the_tree_tips(cli: CliRun, tmp_path: Path,
                                                  metric: str) -> None:
     """Issue 17, defect 1: tip ``Methanobrevibacter_smithii`` keeps its underscore and matches the table."""
     names = ["Methanobrevibacter_smithii", "Bacteroides_fragilis", "Akkermansia_muciniphila"]
@@ -105,7 +98,7 @@ def test_underscored_species_match_the_tree_tips(capsys: pytest.CaptureFixture[s
     (tmp_path / "tree.nwk").write_text(
         "((Methanobrevibacter_smithii:0.4,'Bacteroides_fragilis':0.7):0.2,Akkermansia_muciniphila:1.1);\n")
     out = tmp_path / "dm.tsv"
-    code, _, err = run(capsys, "beta", str(tmp_path / "species.tsv"), "--metric", metric, "--tree",
+    code, _, err = cli("beta", str(tmp_path / "species.tsv"), "--metric", metric, "--tree",
                        str(tmp_path / "tree.nwk"), "-o", str(out))
     assert code == 0, err
     assert "not in the tree" not in err
@@ -114,12 +107,12 @@ def test_underscored_species_match_the_tree_tips(capsys: pytest.CaptureFixture[s
     np.testing.assert_allclose(skbio.DistanceMatrix.read(str(out)).data, reference.data, rtol=0, atol=1e-12)
 
 
-def test_no_feature_in_the_tree_is_a_one_line_error_and_no_file(capsys: pytest.CaptureFixture[str],
+def test_no_feature_in_the_tree_is_a_one_line_error_and_no_file(cli: CliRun,
                                                                   tmp_path: Path) -> None:
     species_table(tmp_path / "species.tsv", ["Methanobrevibacter_smithii", "Bacteroides_fragilis", "Akkermansia"])
     (tmp_path / "tree.nwk").write_text("(('Methanobrevibacter smithii':0.4,x:0.7):0.2,y:1.1);\n")
     out = tmp_path / "dm.tsv"
-    code, _, err = run(capsys, "beta", str(tmp_path / "species.tsv"), "--metric", "weighted_unifrac", "--tree",
+    code, _, err = cli("beta", str(tmp_path / "species.tsv"), "--metric", "weighted_unifrac", "--tree",
                        str(tmp_path / "tree.nwk"), "-o", str(out))
     assert code == 2
     assert err.strip().count("\n") == 0 and "none of the table's 3 features is a tip of the tree" in err
@@ -127,20 +120,18 @@ def test_no_feature_in_the_tree_is_a_one_line_error_and_no_file(capsys: pytest.C
 
 
 def test_permanova_json_matches_skbio_and_lists_exclusions(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
+    cli: CliRun, tmp_path: Path, small_table: tuple[Path, np.ndarray, list[str], list[str]]
 ) -> None:
     path, counts, samples, _ = small_table
     dm_path = tmp_path / "bc.tsv"
-    assert run(capsys, "beta", str(path), "--metric", "braycurtis", "-o", str(dm_path))[0] == 0
+    assert cli("beta", str(path), "--metric", "braycurtis", "-o", str(dm_path))[0] == 0
     metadata = tmp_path / "metadata.tsv"
     lines = ["sample-id\tgroup\tsite", "#q2:types\tcategorical\tcategorical"]
     lines += [f"{s}\t{'ab'[k % 2]}\t{'xyz'[k % 3]}" for k, s in enumerate(samples[1:])]  # first sample missing
     lines += [f"{samples[1]}-extra\ta\tx"]
     lines[3] = f"{samples[2]}\t\tx"  # an empty value
     metadata.write_text("\n".join(lines) + "\n")
-    code, out, err = run(
-        capsys,
-        "permanova",
+    code, out, err = cli("permanova",
         str(dm_path),
         str(metadata),
         "--column",
@@ -169,7 +160,7 @@ def test_permanova_json_matches_skbio_and_lists_exclusions(
     theirs = sk_permanova(dm, grouping, permutations=0)
     assert result["test_statistic"] == pytest.approx(theirs["test statistic"], rel=1e-9)
     assert result["sample_size"] == len(kept) and result["number_of_groups"] == 2
-    code, out, err = run(capsys, "permanova", str(dm_path), str(metadata), "--column", "group", "--strata", "site")
+    code, out, err = cli("permanova", str(dm_path), str(metadata), "--column", "group", "--strata", "site")
     assert code == 0 and "PERMANOVA on group" in out
-    code, _, err = run(capsys, "permanova", str(dm_path), str(metadata), "--column", "nope", "--json")
+    code, _, err = cli("permanova", str(dm_path), str(metadata), "--column", "nope", "--json")
     assert code == 2 and "no column 'nope'" in err

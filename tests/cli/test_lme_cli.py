@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import biom
 import numpy as np
@@ -12,17 +13,11 @@ import pytest
 import statsmodels.formula.api as smf
 from skbio.diversity import alpha_diversity as sk_alpha
 
-from gutstride.cli import main
+if TYPE_CHECKING:
+    from conftest import CliRun  # the type of the ``cli`` fixture in tests/conftest.py
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+
 
 
 def study_frame(seed: int = 3, subjects: int = 12, weeks: int = 4) -> pd.DataFrame:
@@ -55,29 +50,29 @@ def check_against_statsmodels(result: dict, frame: pd.DataFrame, formula: str, r
     assert result["random_effects"]["residual_variance"] == pytest.approx(fit.scale, rel=1e-6)
 
 
-def test_lme_on_metadata_equals_statsmodels(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_lme_on_metadata_equals_statsmodels(cli: CliRun, tmp_path: Path) -> None:
     frame = study_frame()
     path = tmp_path / "meta.tsv"
     with_missing = frame.copy().astype(object)
     with_missing.loc["P0-w0", "score"] = ""  # left out and listed
     with_missing.to_csv(path, sep="\t", index_label="sample-id")
-    code, out, err = run(capsys, "lme", str(path), "--formula", "score ~ week * group", "--subject", "subject",
+    code, out, err = cli("lme", str(path), "--formula", "score ~ week * group", "--subject", "subject",
                          "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["excluded"] == [{"id": "P0-w0", "reason": "no value in column score"}]
     check_against_statsmodels(result, frame.drop(index="P0-w0"), "score ~ week * group", None)
-    code, out, err = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "subject",
+    code, out, err = cli("lme", str(path), "--formula", "score ~ week", "--subject", "subject",
                          "--random-slope", "week", "--json")
     assert code == 0, err
     result = json.loads(out)
     check_against_statsmodels(result, frame.drop(index="P0-w0"), "score ~ week", "~week")
     assert set(result["random_effects"]["covariance"]) == {"Group", "week"}
-    code, out, _ = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "subject")
+    code, out, _ = cli("lme", str(path), "--formula", "score ~ week", "--subject", "subject")
     assert code == 0 and "week" in out and "subjects" in out
 
 
-def test_lme_on_alpha_from_a_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_lme_on_alpha_from_a_table(cli: CliRun, tmp_path: Path) -> None:
     frame = study_frame(seed=9, subjects=10, weeks=3)
     rng = np.random.default_rng(1)
     counts = rng.poisson(rng.gamma(0.6, 20, size=(len(frame), 40)))
@@ -87,7 +82,7 @@ def test_lme_on_alpha_from_a_table(capsys: pytest.CaptureFixture[str], tmp_path:
     table_path.write_text(table.to_json("test"))
     meta_path = tmp_path / "meta.csv"
     frame.drop(columns="score").drop(index=samples[0]).to_csv(meta_path)
-    code, out, err = run(capsys, "lme", str(table_path), "--metadata", str(meta_path), "--formula",
+    code, out, err = cli("lme", str(table_path), "--metadata", str(meta_path), "--formula",
                          "shannon ~ week + group", "--subject", "subject", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -97,16 +92,16 @@ def test_lme_on_alpha_from_a_table(capsys: pytest.CaptureFixture[str], tmp_path:
     check_against_statsmodels(result, reference.drop(index=samples[0]), "shannon ~ week + group", None)
 
 
-def test_lme_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_lme_errors(cli: CliRun, tmp_path: Path) -> None:
     path = tmp_path / "meta.tsv"
     study_frame().to_csv(path, sep="\t")
-    code, _, err = run(capsys, "lme", str(path), "--formula", "score ~ week", "--subject", "nobody")
+    code, _, err = cli("lme", str(path), "--formula", "score ~ week", "--subject", "nobody")
     assert code == 2 and "no subject column 'nobody'" in err
-    code, _, err = run(capsys, "lme", str(path), "--formula", "week", "--subject", "subject")
+    code, _, err = cli("lme", str(path), "--formula", "week", "--subject", "subject")
     assert code == 2 and "needs a response" in err
 
 
-def test_lm_with_covariates_equals_statsmodels_ols(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_lm_with_covariates_equals_statsmodels_ols(cli: CliRun, tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     n = 40
     frame = pd.DataFrame({"AGE": rng.integers(20, 70, n).astype(float), "SEX": rng.choice(["female", "male"], n),
@@ -117,7 +112,7 @@ def test_lm_with_covariates_equals_statsmodels_ols(capsys: pytest.CaptureFixture
     written.loc["s0", "AGE"] = "no_data"  # an American Gut missing marker
     path = tmp_path / "meta.tsv"
     written.to_csv(path, sep="\t", index_label="#SampleID")
-    code, out, err = run(capsys, "lm", str(path), "--formula", "shannon ~ AGE + SEX + EXERCISE", "--missing",
+    code, out, err = cli("lm", str(path), "--formula", "shannon ~ AGE + SEX + EXERCISE", "--missing",
                          "no_data", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -131,7 +126,7 @@ def test_lm_with_covariates_equals_statsmodels_ols(capsys: pytest.CaptureFixture
     assert result["excluded"] == [{"id": "s0", "reason": "no value in column AGE"}]
 
 
-def test_differential_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_differential_command(cli: CliRun, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     n, m = 30, 12
     counts = rng.poisson(20, size=(n, m)).astype(float)
@@ -143,7 +138,7 @@ def test_differential_command(capsys: pytest.CaptureFixture[str], tmp_path: Path
     meta = tmp_path / "m.tsv"
     meta.write_text("id\tgroup\n" + "".join(f"{s}\t{g}\n" for s, g in zip(samples, groups, strict=True)))
     out = tmp_path / "da.tsv"
-    code, stdout, err = run(capsys, "differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+    code, stdout, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "group",
                             "-o", str(out), "--json")
     assert code == 0, err
     result = json.loads(stdout)
@@ -153,7 +148,7 @@ def test_differential_command(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert len(pd.read_csv(out, sep="\t")) == m
 
 
-def test_lm_lists_samples_dropped_by_rarefaction(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_lm_lists_samples_dropped_by_rarefaction(cli: CliRun, tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     n = 20
     counts = rng.poisson(30, size=(n, 15)).astype(float)
@@ -164,7 +159,7 @@ def test_lm_lists_samples_dropped_by_rarefaction(capsys: pytest.CaptureFixture[s
     table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(15)], samples).to_json("test"))
     meta = tmp_path / "m.csv"
     meta.write_text("id,AGE\n" + "".join(f"{s},{20 + k}\n" for k, s in enumerate(samples)))
-    code, out, err = run(capsys, "lm", str(table_path), "--metadata", str(meta), "--rarefy", "100", "--formula",
+    code, out, err = cli("lm", str(table_path), "--metadata", str(meta), "--rarefy", "100", "--formula",
                          "shannon ~ AGE", "--json")
     assert code == 0, err
     result = json.loads(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,19 +15,13 @@ from skbio.stats.distance import permanova as sk_permanova
 from skbio.stats.distance import permdisp as sk_permdisp
 from statsmodels.stats.multitest import multipletests
 
-from gutstride.cli import main
+if TYPE_CHECKING:
+    from conftest import CliRun  # the type of the ``cli`` fixture in tests/conftest.py
+
+
 
 N = 24
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +52,10 @@ def hat_trace(x: np.ndarray, g: np.ndarray) -> float:
 
 
 def test_numeric_column_is_a_continuous_term(
-    capsys: pytest.CaptureFixture[str], study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+    cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:
     dm_path, meta_path, dm, frame = study
-    code, out, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--column", "VO2_max", "--seed", "1",
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--column", "VO2_max", "--seed", "1",
                          "--permutations", "99", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -75,10 +70,10 @@ def test_numeric_column_is_a_continuous_term(
 
 
 def test_formula_by_margin_json_shape(
-    capsys: pytest.CaptureFixture[str], study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+    cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:
     dm_path, meta_path, dm, frame = study
-    code, out, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--formula", "VO2_max + Groupe",
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--formula", "VO2_max + Groupe",
                          "--by", "margin", "--permutations", "49", "--seed", "3", "--strata", "subject", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -93,15 +88,15 @@ def test_formula_by_margin_json_shape(
     full = hat_trace(np.column_stack([one, frame["VO2_max"], dummies]), g)
     groupe_margin = full - hat_trace(np.column_stack([one, frame["VO2_max"]]), g)
     assert result["terms"][1]["sum_of_squares"] == pytest.approx(groupe_margin, rel=1e-10)
-    code, out, _ = run(capsys, "permanova", str(dm_path), str(meta_path), "--formula", "VO2_max + Groupe")
+    code, out, _ = cli("permanova", str(dm_path), str(meta_path), "--formula", "VO2_max + Groupe")
     assert code == 0 and "Groupe" in out and "residual" in out
 
 
 def test_permdisp_and_pairwise_match_skbio_and_statsmodels(
-    capsys: pytest.CaptureFixture[str], study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+    cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:
     dm_path, meta_path, dm, frame = study
-    code, out, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--permdisp",
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--permdisp",
                          "--pairwise", "--permutations", "99", "--seed", "5", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -120,25 +115,25 @@ def test_permdisp_and_pairwise_match_skbio_and_statsmodels(
 
 
 def test_user_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+    cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:
     dm_path, meta_path, _, _ = study
-    code, _, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--formula", "VO2_max", "--permdisp")
+    code, _, err = cli("permanova", str(dm_path), str(meta_path), "--formula", "VO2_max", "--permdisp")
     assert code == 2 and "categorical" in err
-    code, _, err = run(capsys, "permanova", str(dm_path), str(meta_path))
+    code, _, err = cli("permanova", str(dm_path), str(meta_path))
     assert code == 2 and "exactly one of --column and --formula" in err
-    code, _, err = run(capsys, "permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--by", "sideways")
+    code, _, err = cli("permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--by", "sideways")
     assert code == 2
 
 
 def test_pcoa_command_writes_skbio_ordination(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+    cli: CliRun, tmp_path: Path, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:
     from skbio.stats.ordination import pcoa as sk_pcoa
 
     dm_path, _, dm, frame = study
     out = tmp_path / "pcoa.txt"
-    code, _, err = run(capsys, "pcoa", str(dm_path), "-o", str(out), "--dimensions", "3")
+    code, _, err = cli("pcoa", str(dm_path), "-o", str(out), "--dimensions", "3")
     assert code == 0, err
     back = skbio.OrdinationResults.read(str(out))
     theirs = sk_pcoa(skbio.DistanceMatrix(dm, list(frame.index)), dimensions=3)

@@ -8,13 +8,13 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
-from gutstride.cli import main
 from gutstride.ingest.logs import read_log
 from gutstride.services.activities import list_activities
 from gutstride.services.athletes import workspace_athlete
@@ -24,6 +24,10 @@ from gutstride.services.report import build_report
 from gutstride.store.microbiome import load_samples
 from gutstride.store.storage import athlete_prefix
 from gutstride.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from conftest import CliRun  # the type of the ``cli`` fixture in tests/conftest.py
+
 
 #: The demo report's JSON as the version before the services layer wrote it (``meta`` left out).
 REFERENCE = Path(__file__).parents[1] / "data" / "demo-report.json"
@@ -98,19 +102,10 @@ def test_export_holds_everything_then_erase_leaves_nothing(demo_ws: Workspace, t
     assert not (demo_ws.path / "athletes" / str(athlete)).exists()
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
-
-def test_cli_activities_export_erase(demo_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_activities_export_erase(demo_ws: Workspace, tmp_path: Path, cli: CliRun) -> None:
     ws = str(demo_ws.path)
-    code, out, _ = _run(capsys, "activities", "--workspace", ws, "--json")
+    code, out, _ = cli("activities", "--workspace", ws, "--json")
     assert code == 0
     rows = json.loads(out)
     assert rows and set(rows[0]) == {"id", "sport", "start_time", "duration_s", "distance_m", "avg_hr", "max_hr",
@@ -118,26 +113,26 @@ def test_cli_activities_export_erase(demo_ws: Workspace, tmp_path: Path, capsys:
     assert all(r["start_time"].endswith("Z") and r["source_files"] for r in rows)
     starts = [r["start_time"] for r in rows]
     assert starts == sorted(starts)
-    code, out, _ = _run(capsys, "activities", "--workspace", ws, "--json", "--since", "2026-10-01",
+    code, out, _ = cli("activities", "--workspace", ws, "--json", "--since", "2026-10-01",
                         "--sport", "running")
     recent = json.loads(out)
     assert recent and all(r["sport"] == "running" and r["start_time"] >= "2026-10-01" for r in recent)
     assert len(recent) < len(rows)
 
-    code, _, err = _run(capsys, "activities", "--workspace", ws, "--since", "last week")
+    code, _, err = cli("activities", "--workspace", ws, "--since", "last week")
     assert code == 2 and "YYYY-MM-DD" in err
 
     victim = rows[0]["id"]
-    code, out, _ = _run(capsys, "activities", "--workspace", ws, "--remove", str(victim))
+    code, out, _ = cli("activities", "--workspace", ws, "--remove", str(victim))
     assert code == 0 and f"removed activity {victim}" in out
-    code, _, err = _run(capsys, "activities", "--workspace", ws, "--remove", str(victim))
+    code, _, err = cli("activities", "--workspace", ws, "--remove", str(victim))
     assert code == 2 and "no activity" in err
 
-    code, out, _ = _run(capsys, "export", "--workspace", ws, "-o", str(tmp_path / "mine.zip"), "--json")
+    code, out, _ = cli("export", "--workspace", ws, "-o", str(tmp_path / "mine.zip"), "--json")
     assert code == 0 and json.loads(out)["activities"] == len(rows) - 1
-    code, _, err = _run(capsys, "erase", "--workspace", ws)
+    code, _, err = cli("erase", "--workspace", ws)
     assert code == 2 and "--yes" in err
-    code, out, _ = _run(capsys, "erase", "--workspace", ws, "--yes", "--json")
+    code, out, _ = cli("erase", "--workspace", ws, "--yes", "--json")
     assert code == 0 and json.loads(out)["activities"] == len(rows) - 1
     assert not list((demo_ws.path / "athletes").glob("*/*"))
 

@@ -23,17 +23,11 @@ def _metadata_and_alpha(
 
     if metadata_path is None:
         return read_metadata(path, id_column, missing), None, {}
-    from gutstride.analysis.microbiome.alpha import alpha_diversity
-    from gutstride.ingest.microbiome.read import read_table
+    from gutstride.services.diversity import alpha_of_file
 
-    table = read_table(path)
-    dropped: list[str] = []
-    if rarefy_depth is not None:
-        from gutstride.analysis.microbiome.rarefy import rarefy
-
-        table, dropped = rarefy(table, rarefy_depth, seed)
-    reasons = {s: f"fewer than {rarefy_depth} reads (rarefaction)" for s in dropped}
-    return read_metadata(metadata_path, id_column, missing), alpha_diversity(table), reasons
+    alpha = alpha_of_file(path, rarefy_depth=rarefy_depth, seed=seed)
+    reasons = {s: f"fewer than {rarefy_depth} reads (rarefaction)" for s in alpha.dropped}
+    return read_metadata(metadata_path, id_column, missing), alpha.frame, reasons
 
 
 def _with_rarefaction(result: dict[str, Any], reasons: dict[str, str]) -> dict[str, Any]:
