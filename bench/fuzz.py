@@ -7,6 +7,9 @@ batch, then batches of as many examples as fit in the time left. Failures are sh
 code is 1 if any target failed.
 
     python bench/fuzz.py [--seconds 600] [--only fit,gpx]
+
+The account-export targets (Apple Health, Google Fit, Runkeeper, Fitbit) mutate the fixtures the tests build
+(``tests/ingest/test_apple_health.py``, ``tests/ingest/test_account_exports.py``), one member at a time.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from hypothesis import strategies as st
 from gutstride.errors import GutstrideError
 from gutstride.model.activity import DecodedFile
 
-DATA = Path(__file__).parents[1] / "tests" / "data"
+ROOT = Path(__file__).parents[1]
+DATA = ROOT / "tests" / "data"
 ACT = DATA / "activities"
 MICRO = DATA / "microbiome"
 PER_INPUT_S = 5.0
@@ -46,6 +50,16 @@ SEEDS: dict[str, list[bytes]] = {
     "csv": [b"Activity ID,Activity Date,Activity Type,Elapsed Time,Distance\n1,2021-02-03 06:30:00,Run,3000,8.1\n"],
     "log": [b"date,bloating,bristol,sleep_hours\n2024-01-02,2,4,7.5\n2024-01-03,0,5,8\n",
             b'[{"date": "2024-01-02", "cramps": 3}]'],
+    "garmin-csv": [b"Activity Type,Date,Title,Distance,Time,Avg HR\n"
+                   b"Running,2024-03-01 07:00:00,Run,10.01,00:50:00,150\n"
+                   b'Pool Swim,2024-03-02 07:00:00,Swim,"1,500",00:30:00,--\n'],
+    "consumer": [(MICRO / "ubiome-microbiome-tools" / n).read_bytes()[:20_000] for n in (
+        "sprague-ubiome-150815.json", "sprague-uBiomeJun2014.csv")],
+    "newick": [b"((Methanobrevibacter_smithii:0.1,'B a':0.2)n1:0.3,(C:0.1,D:0.4):0.2);",
+               b"(a:1,(b:2,c:3)[comment]:4,'it''s':5);"],
+    "dm": [b"\tS1\tS2\tS3\nS1\t0\t0.5\t0.25\nS2\t0.5\t0\t1e-3\nS3\t0.25\t1e-3\t0\n"],
+    "metadata": [b"sample-id\tage\tgroup\n#q2:types\tnumeric\tcategorical\nS1\t31\ta\nS2\t45\tb\n",
+                 b'"","BMI","Groupe"\n"S1",22.1,"A"\n"S2",25.3,"B"\n', b"BMI Groupe\nS1 22.1 A\nS2 25.3 B\n"],
     "table": [(MICRO / "biom-format-examples" / "rich_sparse_otu_table.biom").read_bytes(),
               _bytes(MICRO / "american-gut" / "AG_debug" / "AG_100nt.txt", 4000),
               b"clade_name\tNCBI_tax_id\trelative_abundance\nk__Bacteria\t2\t100.0\n"],
@@ -89,15 +103,68 @@ def _on_file(name: str, reader: Callable[[Path], object]) -> Callable[[bytes], o
     return run
 
 
+class _Members:
+    """An export container over in-memory files (what ``ZipContainer`` and ``FolderContainer`` offer)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.label = "<fuzz>"
+
+    def names(self) -> list[str]:
+        return sorted(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+
+@st.composite
+def _mutated_members(draw: st.DrawFn, files: dict[str, bytes]) -> dict[str, bytes]:
+    """The fixture's members with one of them mutated (or replaced by random bytes)."""
+    name = draw(st.sampled_from(sorted(files)))
+    return {**files, name: draw(mutated([files[name]]))}
+
+
+def _export_target(reader: Callable[[object], object], files: dict[str, str]) -> tuple[
+        st.SearchStrategy[bytes], Callable[[bytes], object], Callable[[object], None]]:
+    """A target over a whole account export: the strategy draws member dicts, carried as pickled bytes."""
+    import pickle
+
+    strategy = _mutated_members({k: v.encode() for k, v in files.items()}).map(pickle.dumps)
+    return strategy, lambda data: reader(_Members(pickle.loads(data))), _bundle  # noqa: S301 - our own bytes
+
+
+def _bundle(result: object) -> None:
+    from gutstride.ingest.bundle import ExportBundle
+
+    assert isinstance(result, ExportBundle), type(result)
+    assert len(result.activities) == len(result.extras)
+
+
 def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], object], Callable[[object], None]]]:
+    from zoneinfo import ZoneInfo
+
     from gutstride.ingest.activities.dispatch import decode_activity
     from gutstride.ingest.activities.fit import read_fit
     from gutstride.ingest.activities.gpx import read_gpx
     from gutstride.ingest.activities.summary_csv import read_summary_csv
     from gutstride.ingest.activities.tcx import read_tcx
+    from gutstride.ingest.apple_health import read_apple_health
     from gutstride.ingest.exports import iter_export
+    from gutstride.ingest.fitbit import read_fitbit
+    from gutstride.ingest.google_fit import read_google_fit
     from gutstride.ingest.logs import read_log
+    from gutstride.ingest.microbiome.consumer import read_consumer
+    from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
+    from gutstride.ingest.microbiome.metadata import read_metadata
+    from gutstride.ingest.microbiome.newick import parse_newick
     from gutstride.ingest.microbiome.read import read_table
+    from gutstride.ingest.runkeeper import read_runkeeper
+
+    sys.path.insert(0, str(ROOT / "tests" / "ingest"))  # by path: a dependency ships a top-level "tests" package
+    from test_account_exports import fitbit_members, runkeeper_members, takeout_members
+    from test_apple_health import export_xml
+
+    zone = ZoneInfo("Europe/Copenhagen")
 
     def export(data: bytes) -> object:
         buffer = io.BytesIO()
@@ -121,6 +188,16 @@ def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], ob
         "microbiome-table": (mutated(SEEDS["table"]), _on_file("t.biom", read_table), none),
         "microbiome-text": (mutated(SEEDS["table"][1:]), _on_file("t.tsv", read_table), none),
         "export-zip": (mutated(SEEDS["fit"]), export, none),
+        "garmin-csv": (mutated(SEEDS["garmin-csv"]), read_summary_csv, _decoded),
+        "apple-health": (mutated([export_xml().encode()]), lambda d: read_apple_health(io.BytesIO(d)), _bundle),
+        "google-fit": _export_target(read_google_fit, takeout_members()),
+        "runkeeper": _export_target(lambda c: read_runkeeper(c, zone), runkeeper_members()),
+        "fitbit-json": _export_target(lambda c: read_fitbit(c, zone), fitbit_members(False)),
+        "fitbit-csv": _export_target(lambda c: read_fitbit(c, zone), fitbit_members(True)),
+        "consumer-test": (mutated(SEEDS["consumer"]), _on_file("u.json", read_consumer), none),
+        "newick": (mutated(SEEDS["newick"]), parse_newick, none),
+        "distance-matrix": (mutated(SEEDS["dm"]), _on_file("dm.tsv", read_distance_matrix), none),
+        "metadata": (mutated(SEEDS["metadata"]), _on_file("meta.tsv", read_metadata), none),
     }
 
 
