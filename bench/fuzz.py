@@ -103,20 +103,6 @@ def _on_file(name: str, reader: Callable[[Path], object]) -> Callable[[bytes], o
     return run
 
 
-class _Members:
-    """An export container over in-memory files (what ``ZipContainer`` and ``FolderContainer`` offer)."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-        self.label = "<fuzz>"
-
-    def names(self) -> list[str]:
-        return sorted(self.files)
-
-    def read(self, name: str) -> bytes:
-        return self.files[name]
-
-
 @st.composite
 def _mutated_members(draw: st.DrawFn, files: dict[str, bytes]) -> dict[str, bytes]:
     """The fixture's members with one of them mutated (or replaced by random bytes)."""
@@ -129,8 +115,10 @@ def _export_target(reader: Callable[[object], object], files: dict[str, str]) ->
     """A target over a whole account export: the strategy draws member dicts, carried as pickled bytes."""
     import pickle
 
+    from test_account_exports import Members  # on sys.path once _targets has run
+
     strategy = _mutated_members({k: v.encode() for k, v in files.items()}).map(pickle.dumps)
-    return strategy, lambda data: reader(_Members(pickle.loads(data))), _bundle  # noqa: S301 - our own bytes
+    return strategy, lambda data: reader(Members(pickle.loads(data))), _bundle  # noqa: S301 - our own bytes
 
 
 def _bundle(result: object) -> None:

@@ -96,6 +96,20 @@ def takeout_members() -> dict[str, str]:
     return members
 
 
+class Members:
+    """An export container over in-memory files (what ``ZipContainer`` and ``FolderContainer`` offer)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.label = "<in memory>"
+
+    def names(self) -> list[str]:
+        return sorted(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+
 def write_folder(root: Path, members: dict[str, str]) -> Path:
     for name, text in members.items():
         target = root / name
