@@ -82,7 +82,17 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out."""
+        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out.
+
+        Sums of squares and permutation p-values as vegan's adonis2 (--by terms: sequential; --by margin: each
+        term against the model without it, only for terms outside every interaction, as adonis2).
+
+        --json prints {"terms": [{"term", "df", "sum_of_squares", "r2", "f", "p_value"}], "not_tested": [{"term",
+        "reason"}], "residual": {"df", "sum_of_squares", "r2"}, "total": {...}, "sample_size", "permutations",
+        "method", "by", "column", "formula", "strata", "excluded": [{"id", "reason"}]}; with --column also
+        "test_statistic", "p_value", "number_of_groups"; "permdisp": {"f", "p_value", ...} and "pairwise":
+        [{"group1", "group2", "pseudo_f", "p_value", "q_value", ...}] when asked for.
+        """
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
         from gutstride.ingest.microbiome.metadata import read_metadata
@@ -112,6 +122,8 @@ def register(app: typer.Typer) -> None:
         for name in ("residual", "total"):
             row = result[name]
             typer.echo(f"{name:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f}")
+        for row in result["not_tested"]:
+            typer.echo(f"{row['term']}: not tested ({row['reason']})")
         if "permdisp" in result:
             typer.echo(f"PERMDISP: F = {result['permdisp']['f']:.4g}, p = {result['permdisp']['p_value']:.4g}")
         for row in result.get("pairwise", []):
