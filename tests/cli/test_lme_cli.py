@@ -165,3 +165,34 @@ def test_lm_lists_samples_dropped_by_rarefaction(cli: CliRun, tmp_path: Path) ->
     result = json.loads(out)
     assert result["excluded"] == [{"id": "s0", "reason": "fewer than 100 reads (rarefaction)"}]
     assert result["n_observations"] == n - 1
+
+
+def test_differential_with_subject_fits_mixed_models(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    subjects, visits, m = 10, 3, 8
+    n = subjects * visits
+    samples = [f"s{k}" for k in range(n)]
+    person = [f"p{k // visits}" for k in range(n)]
+    week = [k % visits for k in range(n)]
+    counts = rng.poisson(np.exp(3 + rng.normal(0, 0.5, (subjects, m))[np.arange(n) // visits])).astype(float)
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(m)], samples).to_json("test"))
+    meta = tmp_path / "m.tsv"
+    meta.write_text("id\tperson\tweek\n" + "".join(f"{s}\t{p}\t{w}\n" for s, p, w in zip(samples, person, week,
+                                                                                          strict=True)))
+    code, stdout, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "week",
+                            "--subject", "person", "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["subject"] == "person" and "MixedLM" in result["method"]
+    assert "relative to the other features" in result["caveat"]
+    values = np.log(counts + 0.5) - np.log(counts + 0.5).mean(axis=1, keepdims=True)
+    row = next(r for r in result["results"] if r["feature"] == "f2")
+    frame = pd.DataFrame({"y": values[:, 2], "week": np.asarray(week, float), "person": person})
+    fit = smf.mixedlm("y ~ week", frame, groups=frame["person"]).fit()
+    assert row["estimate"] == pytest.approx(fit.params["week"], rel=1e-8)
+    assert row["p_value"] == pytest.approx(fit.pvalues["week"], rel=1e-8)
+    assert row["converged"] == bool(fit.converged) and row["subjects"] == subjects
+    code, _, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "week",
+                       "--subject", "nobody")
+    assert code == 2 and "nobody" in err
