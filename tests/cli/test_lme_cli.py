@@ -196,3 +196,42 @@ def test_differential_with_subject_fits_mixed_models(cli: CliRun, tmp_path: Path
     code, _, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "week",
                        "--subject", "nobody")
     assert code == 2 and "nobody" in err
+
+
+def test_differential_ancombc_equals_skbio_and_refuses_where_it_does_not_apply(cli: CliRun, tmp_path: Path) -> None:
+    from skbio.stats.composition import ancombc as sk_ancombc
+
+    rng = np.random.default_rng(6)
+    n, m = 30, 10
+    counts = rng.poisson(25, size=(n, m)).astype(float)
+    samples = [f"s{k}" for k in range(n)]
+    groups = ["athlete" if k % 2 else "sedentary" for k in range(n)]
+    counts[1::2, 0] *= 6
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(m)], samples).to_json("test"))
+    meta = tmp_path / "m.tsv"
+    meta.write_text("id\tgroup\tperson\n" + "".join(f"{s}\t{g}\tp{k // 2}\n"
+                                                    for k, (s, g) in enumerate(zip(samples, groups, strict=True))))
+    out = tmp_path / "da.tsv"
+    code, stdout, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+                            "--method", "ancombc", "-o", str(out), "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    frame = pd.DataFrame({"group": groups}, index=samples)
+    expected = sk_ancombc(pd.DataFrame(counts + 1, index=samples, columns=[f"f{k}" for k in range(m)]), frame,
+                          "group", p_adjust="bh").result
+    for row in result["results"]:
+        assert row["estimate"] == pytest.approx(expected.loc[(row["feature"], row["term"]), "Log(FC)"], rel=1e-12)
+        assert row["q_value"] == pytest.approx(expected.loc[(row["feature"], row["term"]), "qvalue"], rel=1e-12)
+    assert result["results"][0]["feature"] == "f0" and result["results"][0]["method"] == "ancombc"
+    assert list(pd.read_csv(out, sep="\t").columns) == ["feature", "term", "estimate", "std_error", "z", "p_value",
+                                                         "q_value", "n", "method"]
+    code, _, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+                       "--method", "ancombc", "--subject", "person")
+    assert code == 2 and "--subject" in err and len(err.strip().splitlines()) == 1
+    relative = tmp_path / "rel.biom"
+    relative.write_text(biom.Table((counts / counts.sum(axis=1, keepdims=True)).T, [f"f{k}" for k in range(m)],
+                                   samples).to_json("test"))
+    code, _, err = cli("differential", str(relative), "--metadata", str(meta), "--formula", "group",
+                       "--method", "ancombc")
+    assert code == 2 and "counts" in err and len(err.strip().splitlines()) == 1

@@ -159,6 +159,8 @@ def register(app: typer.Typer) -> None:
                                              help="Test features seen in at least this share of samples."),
         subject: str | None = typer.Option(None, "--subject", help="Subject column: a mixed model per feature "
                                            "(random intercept per subject) for repeated samples."),
+        method: str = typer.Option("clr", "--method", help="clr (a model per feature on --transform values) or "
+                                   "ancombc (scikit-bio's ANCOM-BC on counts; not with --subject)."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
         missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write every result as TSV."),
@@ -168,12 +170,15 @@ def register(app: typer.Typer) -> None:
 
         With --subject, a linear mixed model per feature (statsmodels MixedLM, REML, random intercept per
         subject); convergence is reported per feature and features whose model cannot be fitted are listed.
-        Compositional data: every estimate is a change relative to the other features, not in absolute amount.
+        --method ancombc runs scikit-bio's ANCOM-BC on the counts + 1 instead (bias-corrected log fold changes,
+        BH q-values); it needs counts and one sample per person. Compositional data: every estimate is a change
+        relative to the other features, not in absolute amount.
 
         --json prints {"method", "transform", "caveat", "formula", "subject", "sample_size", "min_prevalence",
         "features_tested", "results": [{"feature", "term", "estimate", "std_error", "p_value", "q_value", "n",
-        and "t", "df" (linear model) or "z", "converged", "subjects" (mixed model)}], "not_tested": [feature],
-        "failed": [{"feature", "reason"}], "not_converged": [feature], "excluded": [{"id", "reason"}]}.
+        "method" (clr-ols, rclr-ols, clr-mixedlm, rclr-mixedlm or ancombc), and "t", "df" (linear model) or "z"
+        (mixed model, ANCOM-BC's W), "converged", "subjects" (mixed model)}], "not_tested": [feature], "failed":
+        [{"feature", "reason"}], "not_converged": [feature], "excluded": [{"id", "reason"}]}.
         """
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.metadata import read_metadata
@@ -181,7 +186,7 @@ def register(app: typer.Typer) -> None:
         from gutstride.services.research import run_differential
 
         result = run_differential(read_table(table_path), read_metadata(metadata_path, id_column, tuple(missing)),
-                                  formula, transform, min_prevalence, subject)
+                                  formula, transform, min_prevalence, subject, method)
         if out is not None:
             import pandas as pd
 

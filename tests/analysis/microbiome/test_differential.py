@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from skbio.stats.composition import ancombc as sk_ancombc
 from skbio.stats.composition import clr as sk_clr
 from statsmodels.stats.multitest import multipletests
 
 from gutstride.analysis.design import design_matrix
-from gutstride.analysis.microbiome.differential import CAVEAT, clr_matrix, differential_abundance
+from gutstride.analysis.microbiome.differential import CAVEAT, ancombc_abundance, clr_matrix, differential_abundance
+from gutstride.errors import BadInputError
 
 
 def data(seed: int = 0, n: int = 40, m: int = 25) -> tuple[np.ndarray, pd.DataFrame]:
@@ -108,3 +110,37 @@ def test_mixed_model_failures_are_listed_not_dropped() -> None:
     assert "rank" in result["failed"][0]["reason"]
     assert {r["feature"] for r in result["results"]} == {f"f{k}" for k in range(5)}
     assert all(isinstance(r["converged"], bool) for r in result["results"])
+
+
+# ------------------------------------------------------------------------------------------ scikit-bio's ANCOM-BC
+
+
+def test_ancombc_equals_skbio() -> None:
+    counts, frame = data(seed=3, n=36, m=15)
+    ids = [f"f{k}" for k in range(counts.shape[1])]
+    samples = [f"s{k}" for k in range(len(frame))]
+    frame.index = samples
+    result = ancombc_abundance(counts, ids, frame, "group + AGE", min_prevalence=0.3)
+    kept = [ids[k] for k in np.flatnonzero((counts > 0).mean(axis=0) >= 0.3)]
+    assert result["features_tested"] == len(kept) and result["failed"] == []
+    table = pd.DataFrame(counts, index=samples, columns=ids)[kept] + 1  # skbio docs pseudo-count (R: pseudo=1)
+    expected = sk_ancombc(table, frame, "group + AGE", p_adjust="bh").result
+    rows = result["results"]
+    assert {r["term"] for r in rows} == {"group[T.sedentary]", "AGE"}
+    assert len(rows) == 2 * len(kept)
+    for row in rows:
+        reference = expected.loc[(row["feature"], row["term"])]
+        assert row["estimate"] == pytest.approx(reference["Log(FC)"], rel=1e-12)
+        assert row["std_error"] == pytest.approx(reference["SE"], rel=1e-12)
+        assert row["z"] == pytest.approx(reference["W"], rel=1e-12)
+        assert row["p_value"] == pytest.approx(reference["pvalue"], rel=1e-12)
+        assert row["q_value"] == pytest.approx(reference["qvalue"], rel=1e-12)
+        assert row["method"] == "ancombc" and row["n"] == len(samples)
+    assert "ANCOM-BC" in result["method"] and "relative" in result["caveat"]
+    assert result["not_tested"] == [f for f in ids if f not in kept]
+
+
+def test_ancombc_refuses_relative_abundances() -> None:
+    counts, frame = data(n=20, m=6)
+    with pytest.raises(BadInputError, match="counts"):
+        ancombc_abundance(counts / counts.sum(axis=1, keepdims=True), [f"f{k}" for k in range(6)], frame, "group")

@@ -1,4 +1,5 @@
-"""Differential abundance with covariates: a linear model per feature on CLR or robust-CLR values, BH FDR.
+"""Differential abundance with covariates: a linear or mixed model per feature on CLR or robust-CLR values, BH FDR;
+or scikit-bio's ANCOM-BC.
 
 Compositional caveat: sequencing gives relative abundances, so these are changes of each feature *relative to the
 other features* of the sample (its log-ratio to their geometric mean), not changes of its absolute amount. A
@@ -23,6 +24,9 @@ errors) is listed with the reason in ``failed``, never dropped silently.
 
 Benjamini-Hochberg q-values are computed over the fitted features, separately for each coefficient. Features
 present in fewer than ``min_prevalence`` of the samples are not tested (and are listed).
+
+A second method, :func:`ancombc_abundance`, runs scikit-bio's ANCOM-BC (Lin & Peddada, 2020) on the counts: it
+applies to count tables with one sample per person (it has no random effects).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from gutstride.analysis.microbiome.permanova import benjamini_hochberg
@@ -38,6 +43,11 @@ from gutstride.errors import BadInputError
 
 CAVEAT = ("Compositional data: estimates are changes of each feature relative to the other features of the sample "
           "(log-ratio to their geometric mean), not changes in absolute abundance.")
+ANCOMBC_CAVEAT = ("Compositional data: ANCOM-BC corrects each sample's sampling fraction by assuming most features do "
+                  "not change, so its log fold changes are still relative to the bulk of the other features, not "
+                  "measured absolute abundances.")
+#: Added to every count before ANCOM-BC's logarithm (scikit-bio's documented choice, R ANCOMBC's ``pseudo = 1``).
+ANCOMBC_PSEUDOCOUNT = 1.0
 
 
 def clr_matrix(counts: sp.csr_matrix | np.ndarray, transform: str = "clr", pseudocount: float = 0.5) -> np.ndarray:
@@ -147,10 +157,11 @@ def mixed_fits(design: np.ndarray, values: np.ndarray, subjects: list[str]) -> l
 
 
 def feature_results(
-    fits: list[FeatureFit], feature_ids: list[str], names: list[str]
+    fits: list[FeatureFit], feature_ids: list[str], names: list[str], method: str
 ) -> list[dict[str, Any]]:
     """One row per fitted feature and coefficient (the intercept left out), with Benjamini-Hochberg q-values over
-    the fitted features, separately for each coefficient; rows sorted by coefficient, then q-value."""
+    the fitted features, separately for each coefficient (unless the fits carry their ``q_value``); rows sorted
+    by coefficient, then q-value, each naming the ``method``."""
     fitted = [(feature, fit) for feature, fit in zip(feature_ids, fits, strict=True) if isinstance(fit, dict)]
     results: list[dict[str, Any]] = []
     for j, name in enumerate(names):
@@ -159,11 +170,24 @@ def feature_results(
         rows = [{"feature": feature, "term": name,
                  **{key: float(value[j]) if isinstance(value, np.ndarray) else value for key, value in fit.items()}}
                 for feature, fit in fitted]
-        for row, q in zip(rows, benjamini_hochberg([float(row["p_value"]) for row in rows]), strict=True):
-            row["q_value"] = q
+        if rows and "q_value" not in rows[0]:
+            for row, q in zip(rows, benjamini_hochberg([float(row["p_value"]) for row in rows]), strict=True):
+                row["q_value"] = q
+        for row in rows:
+            row["method"] = method
         rows.sort(key=lambda r: (np.isnan(r["q_value"]), r["q_value"]))
         results += rows
     return results
+
+
+def _prevalent(matrix: sp.csr_matrix | np.ndarray, min_prevalence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the features seen in at least ``min_prevalence`` of the samples, and of the others."""
+    present = np.asarray((matrix > 0).sum(axis=0)).ravel() / matrix.shape[0]
+    return np.flatnonzero(present >= min_prevalence), np.flatnonzero(present < min_prevalence)
+
+
+def _failures(feature_ids: list[str], fits: list[FeatureFit]) -> list[dict[str, str]]:
+    return [{"feature": f, "reason": fit} for f, fit in zip(feature_ids, fits, strict=True) if isinstance(fit, str)]
 
 
 def differential_abundance(
@@ -197,9 +221,7 @@ def differential_abundance(
         raise BadInputError(f"table of shape {matrix.shape} does not match {n} samples and {len(feature_ids)} features")
     if subjects is not None and len(subjects) != n:
         raise BadInputError(f"{len(subjects)} subject labels for {n} samples")
-    present = np.asarray((matrix > 0).sum(axis=0)).ravel() / n
-    tested = np.flatnonzero(present >= min_prevalence)
-    not_tested = [feature_ids[k] for k in np.flatnonzero(present < min_prevalence)]
+    tested, rare = _prevalent(matrix, min_prevalence)
     values = clr_matrix(matrix, transform, pseudocount)[:, tested]
     tested_ids = [feature_ids[k] for k in tested]
     fits = ols_fits(design, values) if subjects is None else mixed_fits(design, values, subjects)
@@ -208,10 +230,71 @@ def differential_abundance(
     else:
         method = (f"linear mixed model per feature (statsmodels MixedLM, REML, random intercept per subject) on "
                   f"{transform.upper()} values, Benjamini-Hochberg FDR")
+    row_method = f"{transform}-{'ols' if subjects is None else 'mixedlm'}"
     return {"method": method, "transform": transform, "caveat": CAVEAT, "min_prevalence": min_prevalence,
-            "features_tested": int(tested.size), "results": feature_results(fits, tested_ids, names),
-            "not_tested": not_tested,
-            "failed": [{"feature": f, "reason": fit} for f, fit in zip(tested_ids, fits, strict=True)
-                       if isinstance(fit, str)],
+            "features_tested": int(tested.size), "results": feature_results(fits, tested_ids, names, row_method),
+            "not_tested": [feature_ids[k] for k in rare], "failed": _failures(tested_ids, fits),
             "not_converged": [f for f, fit in zip(tested_ids, fits, strict=True)
                               if isinstance(fit, dict) and not fit.get("converged", True)]}
+
+
+def ancombc_abundance(
+    counts: sp.csr_matrix | np.ndarray,
+    feature_ids: list[str],
+    metadata: pd.DataFrame,
+    formula: str,
+    min_prevalence: float = 0.1,
+) -> dict[str, Any]:
+    """ANCOM-BC (Lin & Peddada, 2020) by scikit-bio's ``ancombc``, on the counts of the features seen in at least
+    ``min_prevalence`` of the samples, plus one (the pseudo-count scikit-bio's documentation gives, the R
+    package's ``pseudo = 1``), with the right-hand side of ``formula`` on ``metadata`` (rows: the samples, in
+    the table's order) and Benjamini-Hochberg q-values per coefficient (``p_adjust="bh"``).
+
+    ANCOM-BC fits a linear model per feature to the log counts, estimates each sample's sampling fraction (the
+    bias) from the bulk of the features by an EM step, and tests the bias-corrected coefficients with
+    ``W = estimate / SE`` against the standard normal.
+
+    Returns the fields of :func:`differential_abundance`; the rows have ``feature``, ``term``, ``estimate`` (the
+    bias-corrected log fold change, natural log), ``std_error``, ``z`` (ANCOM-BC's ``W``), ``p_value``,
+    ``q_value``, ``n`` and ``method`` ("ancombc"). Features scikit-bio reports as not estimable are listed in
+    ``failed``.
+
+    Raises
+    ------
+    BadInputError
+        The table does not hold counts (whole, non-negative numbers), or scikit-bio refuses the model.
+    """
+    from skbio.stats.composition import ancombc
+
+    dense = np.asarray(sp.csr_matrix(counts).toarray() if sp.issparse(counts) else counts, dtype=np.float64)
+    if dense.shape != (len(metadata), len(feature_ids)):
+        raise BadInputError(f"table of shape {dense.shape} does not match {len(metadata)} samples and "
+                            f"{len(feature_ids)} features")
+    if (dense < 0).any() or (dense != np.round(dense)).any():
+        raise BadInputError("--method ancombc needs counts (whole numbers of reads); this table holds relative "
+                            "abundances or other values: use --method clr")
+    tested, rare = _prevalent(dense, min_prevalence)
+    tested_ids = [feature_ids[k] for k in tested]
+    table = pd.DataFrame(dense[:, tested] + ANCOMBC_PSEUDOCOUNT, index=metadata.index, columns=tested_ids)
+    rhs = formula.split("~", 1)[-1].strip()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = ancombc(table, metadata, rhs, p_adjust="bh").result
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise BadInputError(f"ANCOM-BC: {str(exc).splitlines()[0]}") from None
+    names = list(dict.fromkeys(result.index.get_level_values("Covariate")))
+    fits: list[FeatureFit] = []
+    for feature in tested_ids:
+        rows = result.loc[feature].loc[names]
+        estimate = rows["Log(FC)"].to_numpy(dtype=np.float64)
+        if not np.isfinite(estimate[1:] if names[0] == "Intercept" else estimate).all():
+            fits.append("ANCOM-BC: a coefficient is not estimable on the samples where the feature is seen")
+            continue
+        fits.append({"estimate": estimate, "std_error": rows["SE"].to_numpy(dtype=np.float64),
+                     "z": rows["W"].to_numpy(dtype=np.float64), "p_value": rows["pvalue"].to_numpy(dtype=np.float64),
+                     "q_value": rows["qvalue"].to_numpy(dtype=np.float64), "n": int(dense.shape[0])})
+    return {"method": "ANCOM-BC (scikit-bio ancombc) on counts + 1, Benjamini-Hochberg FDR", "transform": None,
+            "caveat": ANCOMBC_CAVEAT, "min_prevalence": min_prevalence, "features_tested": int(tested.size),
+            "results": feature_results(fits, tested_ids, names, "ancombc"),
+            "not_tested": [feature_ids[k] for k in rare], "failed": _failures(tested_ids, fits), "not_converged": []}
