@@ -178,7 +178,8 @@ def register(app: typer.Typer) -> None:
         "features_tested", "results": [{"feature", "term", "estimate", "std_error", "p_value", "q_value", "n",
         "method" (clr-ols, rclr-ols, clr-mixedlm, rclr-mixedlm or ancombc), and "t", "df" (linear model) or "z"
         (mixed model, ANCOM-BC's W), "converged", "subjects" (mixed model)}], "not_tested": [feature], "failed":
-        [{"feature", "reason"}], "not_converged": [feature], "excluded": [{"id", "reason"}]}.
+        [{"feature", "reason"}], "not_converged": [feature], "excluded": [{"id", "reason"}]}; with ancombc also
+        "warnings": levels of a categorical term with fewer than 5 samples, whose rows cannot be judged.
         """
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.metadata import read_metadata
@@ -197,6 +198,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{result['method']}; {result['features_tested']} features tested on {result['sample_size']} "
                    f"samples ({len(result['not_tested'])} below the prevalence threshold)")
         typer.echo(result["caveat"])
+        for warning in result.get("warnings", []):
+            typer.echo(f"warning: {warning}", err=True)
         for row in result["failed"]:
             typer.echo(f"not fitted: {row['feature']}: {row['reason']}", err=True)
         if result["not_converged"]:

@@ -144,3 +144,12 @@ def test_ancombc_refuses_relative_abundances() -> None:
     counts, frame = data(n=20, m=6)
     with pytest.raises(BadInputError, match="counts"):
         ancombc_abundance(counts / counts.sum(axis=1, keepdims=True), [f"f{k}" for k in range(6)], frame, "group")
+
+
+def test_ancombc_warns_about_levels_too_small_to_judge() -> None:
+    counts, frame = data(seed=3, n=36, m=15)
+    frame.index = [f"s{k}" for k in range(len(frame))]
+    assert ancombc_abundance(counts, [f"f{k}" for k in range(15)], frame, "group + AGE")["warnings"] == []
+    frame.loc[frame.index[:3], "group"] = "never"  # a third level of 3 samples
+    warnings = ancombc_abundance(counts, [f"f{k}" for k in range(15)], frame, "group + AGE")["warnings"]
+    assert len(warnings) == 1 and "group = 'never' has 3 sample(s)" in warnings[0] and "cannot be judged" in warnings[0]
