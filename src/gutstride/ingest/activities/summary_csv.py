@@ -7,8 +7,9 @@ field           header spellings
 ==============  ==========================================================================================
 start_time      date, start time, start date, activity date, start, start_date_local, begin
 sport           type, sport, activity type
-duration_s      duration, elapsed time, total time, time
+duration_s      duration, total time, time (else the elapsed time)
 moving_time_s   moving time
+elapsed_s       elapsed time (the duration when there is no duration column)
 distance_m      distance (km / m / mi from the header: "Distance (km)", "distance_m", "distance_mi")
 avg_hr          average heart rate, avg hr, average heartrate, avg heart rate, mean hr
 max_hr          max heart rate, max hr, maximum heart rate, max heartrate
@@ -18,7 +19,7 @@ name            name, title, activity name
 
 When a spelling appears twice (Strava's activities.csv has two "Distance" columns), the first is used.
 Garmin Connect's ``Activities.csv`` is read with its own rules (:mod:`.garmin_csv`): ``--`` cells are missing,
-Danish and German headers and decimal commas are understood, and pool swims are in metres.
+Danish and German headers are understood, commas group thousands, and pool swims and track runs are in metres.
 Durations are ``h:mm:ss``, ``mm:ss`` or seconds (minutes or hours when the header says "(min)" or "(h)").
 A distance without a unit is taken as kilometres when the column's median is below 300, else metres, and a
 warning says so. Start times are ISO 8601 or Strava's "Apr 18, 2020, 11:10:44 AM". A time without an offset is
@@ -48,8 +49,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "start_time": ("date", "start time", "start date", "activity date", "start", "start date local",
                    "begin", "starttime", "date time", "datetime"),
     "sport": ("type", "sport", "activity type"),
-    "duration_s": ("duration", "elapsed time", "total time", "time"),
+    "duration_s": ("duration", "total time", "time"),
     "moving_time_s": ("moving time",),
+    "elapsed_s": ("elapsed time",),
     "distance_m": ("distance",),
     "avg_hr": ("average heart rate", "avg hr", "average heartrate", "avg heart rate", "mean hr", "average hr",
                "avg heartrate"),
@@ -114,7 +116,7 @@ def looks_like_summary_header(line: str) -> bool:
     found = set(map_columns(headers))
     if "start_time" not in found:
         return False
-    return "sport" in found or (bool({"duration_s", "moving_time_s"} & found) and bool(_MEASURES & found))
+    return "sport" in found or (bool({"duration_s", "moving_time_s", "elapsed_s"} & found) and bool(_MEASURES & found))
 
 
 def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -142,10 +144,8 @@ def parse_local_time(text: str, zone: tzinfo) -> tuple[datetime, int | None, boo
     return value.astimezone(UTC), None if offset is None else int(offset.total_seconds()), naive
 
 
-def _parse_duration(text: str, unit: str | None, comma: bool = False) -> float:
+def _parse_duration(text: str, unit: str | None) -> float:
     text = text.strip()
-    if comma:
-        text = text.replace(",", ".")
     if ":" in text:
         parts = [float(p) for p in text.split(":")]
         if len(parts) > 3:
@@ -157,13 +157,13 @@ def _parse_duration(text: str, unit: str | None, comma: bool = False) -> float:
     return float(text) * _TIME_UNITS.get(unit or "s", 1.0)
 
 
-def _number(text: str, comma: bool = False, grouped: bool = False) -> float:
-    """A number as written: ``comma`` for a decimal comma (``1.500,5``); ``grouped`` when commas only group
-    thousands (Garmin's English ``2,992``); otherwise ``1,234.5`` is grouped and ``12,5`` an error."""
-    text = text.strip().lstrip("'")
-    if comma:
-        return float(text.replace(".", "").replace(",", "."))
-    if grouped or ("," in text and "." in text):
+def _number(text: str, garmin: bool = False) -> float:
+    """A number as written: Garmin's by :func:`garmin_csv.read_number` (``2,992``, ``6.29``); otherwise
+    ``1,234.5`` is grouped and ``12,5`` an error."""
+    if garmin:
+        return garmin_csv.read_number(text)
+    text = text.strip()
+    if "," in text and "." in text:
         return float(text.replace(",", ""))
     return float(text)
 
@@ -177,11 +177,10 @@ def _decode(data: bytes) -> str:
 
 @dataclass
 class _Layout:
-    """How one file's cells are read: its columns, number format, time zone and distance unit."""
+    """How one file's cells are read: its columns, time zone, Garmin's rules or not, and distance unit."""
 
     cols: dict[str, tuple[int, str | None]]
     zone: tzinfo
-    comma: bool = False
     garmin: bool = False
     distance_scale: float = 1.0
 
@@ -198,9 +197,7 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
         headers = next(reader)
     except (StopIteration, csv.Error):
         return DecodedFile(format="csv", status="error", message="empty CSV file")
-    keys = header_keys(headers)
-    garmin = garmin_csv.is_garmin_header(keys)
-    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.decimal_comma(keys), garmin)
+    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.is_garmin_header(header_keys(headers)))
     if "start_time" not in layout.cols:
         return DecodedFile(format="csv", status="error",
                            message="not a CSV activity summary (no date or start time column)")
@@ -247,7 +244,7 @@ def _cell(row: list[str], cols: dict[str, tuple[int, str | None]], field: str) -
 
 def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings: list[str]) -> float:
     """Metres per unit of the distance column: from the header's unit, else from the median of the values
-    (below 300: km), leaving out Garmin's pool swims, which are always in metres."""
+    (below 300: km), leaving out Garmin's pool swims and track runs, which are always in metres."""
     cols = layout.cols
     spec = cols.get("distance_m")
     if spec is None:
@@ -257,10 +254,10 @@ def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings
     values = []
     for _, row in rows:
         cell = _cell(row, cols, "distance_m")
-        if cell is None or (layout.garmin and garmin_csv.is_pool_swim(_cell(row, cols, "sport"))):
+        if cell is None or (layout.garmin and garmin_csv.listed_in_metres(_cell(row, cols, "sport"))):
             continue
         try:
-            values.append(_number(cell, layout.comma, layout.garmin))
+            values.append(_number(cell, layout.garmin))
         except ValueError:
             continue
     if not values:
@@ -287,20 +284,28 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
     summary = ActivitySummary(sport=sport, start_time=start, local_offset_s=offset, name=_cell(row, cols, "name"))
     if sport_text and summary.sport == "other" and sport_text.lower() != "other":
         summary.sub_sport = sport_text
-    for field in ("duration_s", "moving_time_s"):
+    times: dict[str, float] = {}
+    for field in ("duration_s", "moving_time_s", "elapsed_s"):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _parse_duration(cell, cols[field][1], layout.comma))
+                times[field] = _parse_duration(cell, cols[field][1])
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
-    pool = layout.garmin and garmin_csv.is_pool_swim(sport_text)
-    distance_scale = 1.0 if pool else layout.distance_scale
+    duration_cell = _cell(row, cols, "duration_s")
+    if layout.garmin and duration_cell is not None and "duration_s" in times:
+        hours = garmin_csv.hours_minutes(duration_cell, times.get("elapsed_s"))
+        if hours is not None:
+            times["duration_s"] = hours
+    summary.duration_s = times.get("duration_s", times.get("elapsed_s"))
+    summary.moving_time_s = times.get("moving_time_s")
+    metres = layout.garmin and garmin_csv.listed_in_metres(sport_text)
+    distance_scale = 1.0 if metres else layout.distance_scale
     for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", 1.0)):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _number(cell, layout.comma, layout.garmin) * scale)
+                setattr(summary, field, _number(cell, layout.garmin) * scale)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
     return summary, problems, naive
