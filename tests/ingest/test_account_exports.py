@@ -1,5 +1,5 @@
 """Google Fit Takeout, Runkeeper and Fitbit exports: sessions and hours right, rows joined to their GPX, local times
-in the workspace time zone, HR samples in each exercise window.
+in the workspace time zone (Fitbit's are UTC), HR samples in each exercise window.
 
 Fixtures are written from the documented layouts of these exports (Takeout's ``Fit/All Sessions`` JSON and
 ``Fit/Activities`` TCX; Runkeeper's ``cardioActivities.csv`` with its ``GPX File`` column; Fitbit's
@@ -202,19 +202,26 @@ def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> 
 
 
 def fitbit_members(csv_layout: bool) -> dict[str, str]:
+    """A Fitbit export in the layouts seen in real ones (facts only; the files carry no licence): exercises in
+    ``exercise-N.json`` with ``startTime`` as month/day/year in UTC; heart rate in the classic
+    ``Physical Activity/heart_rate-YYYY-MM-DD.json`` (``dateTime`` in UTC, saubury/duckdb-fitbit) or the Google-era
+    ``Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv`` (``timestamp,beats per minute``, ISO times ending in
+    ``Z``, kev-m/FitOut), beside a heart-rate-variability file of the same prefix that is not heart rate."""
     exercises = [
-        {"logId": 1, "activityName": "Run", "startTime": "05/01/19 06:30:00", "duration": 1_800_000,
+        {"logId": 1, "activityName": "Run", "startTime": "05/01/19 04:30:00", "duration": 1_800_000,
          "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer", "averageHeartRate": 144,
          "calories": 400, "logType": "auto_detected"},
-        {"logId": 2, "activityName": "Walk", "startTime": "05/01/19 18:00:00", "duration": 1_200_000,
+        {"logId": 2, "activityName": "Walk", "startTime": "05/01/19 16:00:00", "duration": 1_200_000,
          "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 95, "calories": 120},
     ]
-    local = datetime(2019, 5, 1, 6, 0)
-    samples = [(local + timedelta(seconds=15 * i), 100 + (i % 60)) for i in range(4 * 60 * 14)]  # 06:00 to 20:00
+    utc = datetime(2019, 5, 1, 4, 0)
+    samples = [(utc + timedelta(seconds=15 * i), 100 + (i % 60)) for i in range(4 * 60 * 14)]  # 04:00 to 18:00 UTC
     if csv_layout:
-        rows = "".join(f"{t.isoformat()},{bpm}\n" for t, bpm in samples)
+        rows = "".join(f"{t.isoformat()}Z,{bpm:.1f}\n" for t, bpm in samples)
+        folder = "Takeout/Fitbit/Physical Activity_GoogleData/"
         return {"Takeout/Fitbit/Global Export Data/exercise-0.json": json.dumps(exercises),
-                "Takeout/Fitbit/Heart Rate/heart_rate_2019-05-01.csv": "timestamp,beats per minute\n" + rows}
+                folder + "heart_rate_2019-05-01.csv": "timestamp,beats per minute\n" + rows,
+                folder + "heart_rate_variability_2019-05-01.csv": "timestamp,rmssd\n2019-05-01T03:00:00Z,41.5\n"}
     return {
         "MyFitbitData/Ann/Physical Activity/exercise-0.json": json.dumps(exercises),
         "MyFitbitData/Ann/Physical Activity/heart_rate-2019-05-01.json": json.dumps(
@@ -228,14 +235,17 @@ def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool) -> N
     root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout))
     bundle = read_fitbit(FolderContainer(root), CPH)
     run, walk = (a.summary for a in bundle.activities)
-    assert run.start_time == datetime(2019, 5, 1, 4, 30, tzinfo=UTC)  # 06:30 in Copenhagen (CEST)
+    assert run.start_time == datetime(2019, 5, 1, 4, 30, tzinfo=UTC)  # Fitbit's times are UTC, whatever the zone
+    assert run.local_offset_s == 7200  # the workspace zone (CEST) gives the local day
     assert (run.sport, walk.sport) == ("running", "walking")
     assert run.duration_s == 1800.0 and run.distance_m == pytest.approx(5010.0)
     assert walk.distance_m == pytest.approx(1.2 * 1609.344)
     expected = [100 + (i % 60) for i in range(4 * 60 * 14) if 30 * 60 <= 15 * i <= 60 * 60]
     assert run.n_hr == len(expected) and run.avg_hr == pytest.approx(np.mean(expected))
     assert bundle.extras[0]["energy_kcal"] == 400.0
-    assert "local time in Europe/Copenhagen" in bundle.headline
+    assert not any("variability" in w for w in bundle.warnings)  # not a heart-rate file: not read, not warned of
+    assert bundle.counts["hr_samples"] == 4 * 60 * 14
+    assert "UTC" in bundle.headline
 
 
 def test_a_google_fit_tcx_alone_is_one_activity() -> None:

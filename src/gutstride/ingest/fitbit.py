@@ -1,20 +1,31 @@
 """Fitbit account exports: the classic ``MyFitbitData`` layout and the newer Google-era one with heart-rate CSVs.
 
 Exercises
-    ``exercise-N.json`` (classic ``Physical Activity/``; also in the newer export): a JSON list of logged
-    exercises with ``activityName``, ``startTime`` (``"05/01/19 06:30:00"``, month/day/year, local time without
-    an offset), ``duration`` and ``activeDuration`` (milliseconds), ``distance`` with ``distanceUnit``
+    ``exercise-N.json`` (classic ``<name>/Physical Activity/``; Google Takeout ``Fitbit/Global Export Data/``): a
+    JSON list of logged exercises with ``activityName``, ``startTime`` (``"05/01/19 06:30:00"``, month/day/year,
+    without an offset), ``duration`` and ``activeDuration`` (milliseconds), ``distance`` with ``distanceUnit``
     (``"Kilometer"``, ``"Mile"``, ``"Meter"``), ``averageHeartRate``, ``calories``. Each becomes an activity;
     ``duration`` gives its window and duration.
 Heart rate
-    Classic: ``heart_rate-YYYY-MM-DD.json``, a list of ``{"dateTime": "05/01/19 06:30:05",
-    "value": {"bpm": 150, "confidence": 2}}``. Newer: ``heart_rate*.csv`` files with a time column (``timestamp``,
-    ``dateTime`` or ``time``, ISO 8601 or month/day/year) and a value column (``beats per minute``, ``bpm`` or
-    ``value``). The samples inside an exercise's window are its HR stream.
+    Classic: ``Physical Activity/heart_rate-YYYY-MM-DD.json``, a list of ``{"dateTime": "01/25/23 13:00:07",
+    "value": {"bpm": 54, "confidence": 2}}``. Google-era: ``Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv``
+    with the header ``timestamp,beats per minute`` and ISO 8601 UTC times (``2024-10-27T00:00:04Z,65.0``). Only
+    files named ``heart_rate[-_]YYYY-MM-DD`` are heart rate: ``heart_rate_variability_*.csv`` in the same folder is
+    not. The samples inside an exercise's window are its HR stream.
 
-Every time without an offset is a local time in the workspace's time zone (``time_zone`` in ``config.toml``), as
-for other CSV exports; a time with an offset keeps it. The mean of an exercise's samples is compared with Fitbit's
-own ``averageHeartRate``; a difference above 3 bpm is reported.
+Times are UTC. The Google-era CSVs say so (``Z``). The classic files write no offset, but their times are UTC too:
+a user at UTC+11 finds the day file ``heart_rate-2023-01-26.json`` starting at ``01/25/23 13:00:07``, midnight of
+the 26th in their zone, and shifts the exercises' ``startTime`` by the same 11 hours to get their local times. So
+every time without an offset is read as UTC; the workspace time zone (``time_zone`` in ``config.toml``) only gives
+the local offset of each exercise (its local day). The mean of an exercise's samples is compared with Fitbit's own
+``averageHeartRate``; a difference above 3 bpm is reported, and would show a misaligned clock.
+
+Sources (read for their layout only; no file copied): saubury/duckdb-fitbit @ d5396033, ``fitbit-analysis.md``
+(classic ``exercise-*.json`` and ``heart_rate-*.json`` fields, and the UTC clock); kev-m/FitOut @ 64eb0e5f,
+``fitout/importers/heart_rate.py`` (the Google-era ``heart_rate_YYYY-MM-DD.csv`` header and ``...Z`` times, the
+``Global Export Data`` folder); Google's own ``*_readme.txt`` in the Takeout (``heart_rate_YYYY-MM-DD.csv``:
+``timestamp``, ``beats per minute``). Whether ``startTime`` is UTC rests on the one real export analysed in
+duckdb-fitbit; an export whose exercises are in local time would give the averageHeartRate warning above.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from array import array
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -42,8 +54,12 @@ _US_FORMATS = ("%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
 _SPORTS = {"run": "running", "walk": "walking", "bike": "cycling", "outdoor bike": "cycling",
            "spinning": "indoor_cycling", "treadmill": "treadmill_running", "weights": "strength",
            "swim": "swimming", "elliptical": "cross_training", "hike": "hiking", "yoga": "yoga"}
-_HR_TIME = ("timestamp", "datetime", "date time", "time")
-_HR_VALUE = ("beats per minute", "bpm", "value", "heart rate")
+#: The Google-era heart-rate CSV's columns (``heart_rate_YYYY-MM-DD.csv``; ``data source`` may follow).
+_HR_TIME = ("timestamp",)
+_HR_VALUE = ("beats per minute",)
+
+
+_HR_FILE = re.compile(r"heart_rate[-_]\d{4}-\d{2}-\d{2}\.(json|csv)")
 
 
 def _is_exercise(name: str) -> bool:
@@ -52,8 +68,7 @@ def _is_exercise(name: str) -> bool:
 
 
 def _is_hr(name: str) -> bool:
-    base = base_name(name).lower()
-    return base.startswith("heart_rate") and base.endswith((".json", ".csv"))
+    return _HR_FILE.fullmatch(base_name(name).lower()) is not None
 
 
 def is_fitbit(names: list[str]) -> bool:
@@ -61,8 +76,8 @@ def is_fitbit(names: list[str]) -> bool:
     return any(_is_exercise(n) for n in names)
 
 
-def parse_fitbit_time(text: str, zone: tzinfo) -> float:
-    """A Fitbit time (``05/01/19 06:30:00`` or ISO 8601) -> epoch seconds; no offset means local in ``zone``."""
+def parse_fitbit_time(text: str) -> float:
+    """A Fitbit time (``05/01/19 06:30:00`` or ISO 8601, ``...Z``) -> epoch seconds; no offset means UTC."""
     text = text.strip()
     moment = None
     for fmt in _US_FORMATS:
@@ -74,7 +89,7 @@ def parse_fitbit_time(text: str, zone: tzinfo) -> float:
     if moment is None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -84,7 +99,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBundle) -> tuple[np.ndarray, np.ndarray]:
+def _read_hr(container: Container, names: list[str], out: ExportBundle) -> tuple[np.ndarray, np.ndarray]:
     times, values = array("d"), array("f")
     bad = 0
     for name in names:
@@ -103,7 +118,7 @@ def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBu
                 continue
             for item in items if isinstance(items, list) else []:
                 try:
-                    t = parse_fitbit_time(item["dateTime"], zone)
+                    t = parse_fitbit_time(item["dateTime"])
                     bpm = _number(item["value"]["bpm"])
                 except (KeyError, TypeError, ValueError):
                     bad += 1
@@ -112,7 +127,7 @@ def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBu
                     times.append(t)
                     values.append(bpm)
         else:
-            bad += _read_hr_csv(data, name, zone, times, values, out)
+            bad += _read_hr_csv(data, name, times, values, out)
     if bad:
         out.warnings.append(f"{bad} heart-rate samples with an unreadable time or value left out")
     stamps = np.frombuffer(times, dtype=np.float64)
@@ -120,7 +135,7 @@ def _read_hr(container: Container, names: list[str], zone: tzinfo, out: ExportBu
     return stamps[order], np.frombuffer(values, dtype=np.float32).astype(np.float64)[order]
 
 
-def _read_hr_csv(data: bytes, name: str, zone: tzinfo, times: array[float], values: array[float],
+def _read_hr_csv(data: bytes, name: str, times: array[float], values: array[float],
                  out: ExportBundle) -> int:
     """Append the samples of one heart-rate CSV; return how many rows could not be read."""
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""))
@@ -137,7 +152,7 @@ def _read_hr_csv(data: bytes, name: str, zone: tzinfo, times: array[float], valu
     try:
         for row in reader:
             try:
-                t = parse_fitbit_time(row[t_col], zone)
+                t = parse_fitbit_time(row[t_col])
                 bpm = float(row[v_col])
             except (IndexError, ValueError):
                 bad += 1
@@ -153,7 +168,7 @@ def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
     """Read a Fitbit export (see the module docstring)."""
     out = ExportBundle(FORMAT)
     names = container.names()
-    hr_t, hr_v = _read_hr(container, names, zone, out)
+    hr_t, hr_v = _read_hr(container, names, out)
     n_exercises = with_hr = mismatch = 0
     for name in names:
         if not _is_exercise(name):
@@ -167,7 +182,7 @@ def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
             if not isinstance(item, dict):
                 continue
             try:
-                start = parse_fitbit_time(str(item["startTime"]), zone)
+                start = parse_fitbit_time(str(item["startTime"]))
             except (KeyError, ValueError):
                 out.warnings.append(f"{base_name(name)}: an exercise without a readable startTime left out")
                 continue
@@ -212,5 +227,5 @@ def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
                             "away from Fitbit's averageHeartRate")
     out.counts = {"exercises": n_exercises, "with_hr": with_hr, "hr_samples": int(hr_t.size), "hr_mismatch": mismatch}
     out.headline = (f"Fitbit: {n_exercises} exercises ({with_hr} with heart rate from {int(hr_t.size)} samples); "
-                    f"times without an offset read as local time in {zone_label(zone)}")
+                    f"Fitbit's times read as UTC, local days in {zone_label(zone)}")
     return out
