@@ -134,6 +134,23 @@ def test_google_fit_sessions_and_hours(tmp_path: Path) -> None:
     assert "3 sessions" in bundle.headline and f"{hours:.1f} h" in bundle.headline
 
 
+def test_google_fit_sleep_sessions_and_lower_case_folder(tmp_path: Path) -> None:
+    """Real Takeouts also spell the folder ``Fit/All sessions`` and file sleep there as sessions
+    (``"fitnessActivity": "sleep"``, a night of ~8 h, ``..._SLEEP.json``): not training, never an activity."""
+    members = {n.replace("All Sessions", "All sessions"): t for n, t in takeout_members().items()}
+    night = datetime(2021, 3, 1, 22, 0, tzinfo=UTC)
+    members["Takeout/Fit/All sessions/2021-03-01T22_00_00+00_00_SLEEP.json"] = json.dumps({
+        "fitnessActivity": "sleep", "startTime": iso(night), "endTime": iso(night + timedelta(hours=8)),
+        "duration": "28800s", "segment": [{"fitnessActivity": "sleep.awake", "startTime": iso(night),
+                                           "endTime": iso(night + timedelta(minutes=5))}],
+    })
+    bundle = read_google_fit(FolderContainer(write_folder(tmp_path / "t", members) / "Takeout"))
+    assert bundle.counts["sessions"] == 3 and bundle.counts["sleep_sessions"] == 1
+    assert [a.summary.sport for a in bundle.activities][:3] == ["running", "cycling", "walking"]
+    hours = sum(a.summary.duration_s or 0 for a in bundle.activities) / 3600
+    assert hours == pytest.approx((sum(s[1] for s in SESSIONS) + 120 * 10) / 3600)
+
+
 def test_google_fit_takeout_zip_imports_as_one(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", create=True)
     archive = write_zip(tmp_path / "takeout-20210401T000000Z-001.zip", takeout_members())

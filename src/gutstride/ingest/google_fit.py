@@ -16,7 +16,17 @@ So the session is the unit:
   rest by more than 30 minutes, at either end). A Google Fit TCX imported on its own, outside a Takeout, is read
   the same way (:func:`merge_segments`, recognised by its ``<Author><Name>Google Fit</Name>``).
 
-The folder names are matched on the paths ``Fit/All Sessions/`` and ``Fit/Activities/`` (an English Takeout).
+Checked against public code that reads real Takeouts (facts only, no file copied):
+
+* the folder is spelled both ``Fit/All Sessions/`` and ``Fit/All sessions/``, so folder names are matched without
+  regard to case (``Fit/Activities/`` likewise);
+* times are UTC and say so (``2021-04-19T20:57:39.686Z``), ``duration`` is ``"674.186s"``;
+* sleep is filed in the same folder as sessions (``"fitnessActivity": "sleep"``, files ``..._SLEEP.json``, a
+  night of about 8 h; segments ``sleep``/``sleep.awake``): such a session is not training and is left out
+  (counted as ``sleep_sessions``), or a month of nights would add some 240 h of "training".
+
+Localised Takeouts translate the folder names (a Korean one has ``모든 세션`` for All Sessions); only the English
+names are recognised here, so such an archive is not read as Google Fit rather than misread.
 """
 
 from __future__ import annotations
@@ -50,13 +60,13 @@ SPORTS = {
 
 def _in(name: str, folder: str) -> bool:
     parts = PurePosixPath(name).parts
-    return len(parts) >= 3 and parts[-3] == "Fit" and parts[-2] == folder
+    return len(parts) >= 3 and parts[-3].lower() == "fit" and parts[-2].lower() == folder.lower()
 
 
 def is_google_fit(names: list[str]) -> bool:
     """True when the names hold a Google Fit Takeout (``Fit/All Sessions/*.json`` or ``Fit/Activities/*.tcx``)."""
-    return any(_in(n, "All Sessions") and n.endswith(".json") or _in(n, "Activities") and n.endswith(".tcx")
-               for n in names)
+    return any(_in(n, "All Sessions") and n.lower().endswith(".json")
+               or _in(n, "Activities") and n.lower().endswith(".tcx") for n in names)
 
 
 def _sport(text: str | None) -> str:
@@ -75,6 +85,15 @@ def _aggregate(session: dict[str, Any], metric: str) -> float | None:
             if isinstance(value, int | float) and np.isfinite(value):
                 return float(value)
     return None
+
+
+def is_sleep(data: bytes) -> bool:
+    """True for a sleep session (``"fitnessActivity": "sleep"`` or ``"sleep.*"``), which is not training."""
+    try:
+        activity = json.loads(data).get("fitnessActivity")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(activity, str) and (activity == "sleep" or activity.startswith("sleep."))
 
 
 def read_session(data: bytes, name: str) -> tuple[ActivitySummary, dict[str, Any]]:
@@ -109,10 +128,15 @@ def read_google_fit(container: Container) -> ExportBundle:
     out = ExportBundle(FORMAT)
     sessions: list[tuple[ActivitySummary, dict[str, Any]]] = []
     names = container.names()
+    n_sleep = 0
     for name in names:
-        if _in(name, "All Sessions") and name.endswith(".json"):
+        if _in(name, "All Sessions") and name.lower().endswith(".json"):
             try:
-                sessions.append(read_session(container.read(name), base_name(name)))
+                data = container.read(name)
+                if is_sleep(data):
+                    n_sleep += 1
+                    continue
+                sessions.append(read_session(data, base_name(name)))
             except BadInputError as exc:
                 out.warnings.append(str(exc))
     sessions.sort(key=lambda s: s[0].start_time or datetime.min.replace(tzinfo=UTC))
@@ -122,7 +146,7 @@ def read_google_fit(container: Container) -> ExportBundle:
     alone: list[Activity] = []
     n_tcx = n_segments_dropped = 0
     for name in names:
-        if not (_in(name, "Activities") and name.endswith(".tcx")):
+        if not (_in(name, "Activities") and name.lower().endswith(".tcx")):
             continue
         n_tcx += 1
         try:
@@ -160,11 +184,12 @@ def read_google_fit(container: Container) -> ExportBundle:
         out.activities.append(activity)
         out.extras.append({"note": "Google Fit TCX without a session; its segments merged"})
     hours = sum(a.summary.duration_s or 0.0 for a in out.activities) / 3600
-    out.counts = {"sessions": len(sessions), "tcx": n_tcx, "tcx_joined": len(joined), "tcx_alone": len(alone),
-                  "points_outside": n_segments_dropped}
+    out.counts = {"sessions": len(sessions), "sleep_sessions": n_sleep, "tcx": n_tcx, "tcx_joined": len(joined),
+                  "tcx_alone": len(alone), "points_outside": n_segments_dropped}
     out.headline = (
-        f"Google Fit: {len(sessions)} sessions from All Sessions, {n_tcx} TCX files ({len(joined)} joined to their "
-        f"session, {len(alone)} on their own, segments merged); {hours:.1f} h of training; "
+        f"Google Fit: {len(sessions)} sessions from All Sessions ({n_sleep} sleep sessions left out), {n_tcx} TCX "
+        f"files ({len(joined)} joined to their session, {len(alone)} on their own, segments merged); "
+        f"{hours:.1f} h of training; "
         f"{n_segments_dropped} points outside their session dropped"
     )
     return out

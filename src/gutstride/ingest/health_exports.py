@@ -98,7 +98,7 @@ def folder_exports(files: list[Path]) -> dict[Path, str]:
         parent = path.parent
         if path.name == "cardioActivities.csv":
             roots.setdefault(parent, "runkeeper")
-        elif parent.parent.name == "Fit" and parent.name in ("All Sessions", "Activities"):
+        elif parent.parent.name.lower() == "fit" and parent.name.lower() in ("all sessions", "activities"):
             roots.setdefault(parent.parent, "google-fit")
         elif path.name.startswith("exercise-") and path.suffix == ".json":
             roots.setdefault(parent.parent if parent.name in FITBIT_FOLDERS else parent, "fitbit")
