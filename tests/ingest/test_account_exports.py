@@ -202,6 +202,29 @@ def test_runkeeper_rows_join_their_gpx(tmp_path: Path) -> None:
     assert wrong.counts["start_off"] == 2 and any("time_zone" in w for w in wrong.warnings)
 
 
+# The header of an older real export (2017: no "Activity Id" nor "Friend's Tagged" column; GPX files named
+# YYYY-MM-DD-HHMM.gpx), from mrsbighead/running-data @ f683a4a6, cardioActivities.csv (no licence: header only).
+RUNKEEPER_2017_CSV = (
+    "Date,Type,Route Name,Distance (km),Duration,Average Pace,Average Speed (km/h),Calories Burned,Climb (m),"
+    "Average Heart Rate (bpm),Notes,GPX File\n"
+    "2017-06-05 19:25:27,Running,,8.57,1:00:44,7:05,8.47,468.0,95,147,,2017-06-05-1925.gpx\n"
+    "2017-01-30 15:39:20,Strength Training,,0.00,30:00,,,125.0,0,,,\n"
+)
+
+
+def test_runkeeper_2017_layout(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "runkeeper", {
+        "cardioActivities.csv": RUNKEEPER_2017_CSV,
+        "2017-06-05-1925.gpx": runkeeper_gpx(datetime(2017, 6, 5, 17, 25, 28, tzinfo=UTC), 300),
+    })
+    bundle = read_runkeeper(FolderContainer(root), CPH)
+    assert bundle.counts == {"rows": 2, "gpx_joined": 1, "gpx_alone": 0, "start_off": 0}
+    run, gym = (a.summary for a in bundle.activities)
+    assert run.start_time == datetime(2017, 6, 5, 17, 25, 27, tzinfo=UTC)  # 19:25:27 in Copenhagen (CEST)
+    assert (run.distance_m, run.ascent_m) == (pytest.approx(8570.0), 95.0)
+    assert (gym.sport, gym.duration_s, gym.distance_m) == ("strength", 1800.0, 0.0)
+
+
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
 def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> None:
     ws_path = tmp_path / "ws"
