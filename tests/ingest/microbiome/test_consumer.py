@@ -16,6 +16,7 @@ from gutstride.ingest.microbiome.read import detect_format, read_table
 from gutstride.services.athletes import workspace_athlete
 from gutstride.services.importing import import_files
 from gutstride.services.report import compose, gather
+from gutstride.store.microbiome import load_phylum_counts
 from gutstride.store.workspace import Workspace
 
 UBIOME = Path(__file__).parents[2] / "data" / "microbiome" / "ubiome-microbiome-tools"
@@ -54,8 +55,7 @@ def test_ubiome_lineage_rank_and_phyla() -> None:
     assert table.taxonomy["Bacteroides"] == ["Bacteria", "Bacteroidetes", "Bacteroidia", "Bacteroidales",
                                              "Bacteroidaceae", "Bacteroides"]
     assert table.taxonomy["Methanobrevibacter"][:2] == ["Archaea", "Euryarchaeota"]
-    phyla = json.loads(table.sample_metadata[table.sample_ids[0]]["phylum_counts"])
-    assert phyla == pytest.approx(genus_counts(JSON_150815, "phylum"))
+    assert table.phylum_counts[table.sample_ids[0]] == pytest.approx(genus_counts(JSON_150815, "phylum"))
     family = read_table(JSON_150815, "family")
     assert family.sample_depths()[0] == pytest.approx(sum(genus_counts(JSON_150815, "family").values()))
 
@@ -107,3 +107,14 @@ def test_import_and_report_note(tmp_path: Path) -> None:
     expected = genus_counts(JSON_150815)
     assert sample["depth"] == pytest.approx(sum(expected.values()))
     assert np.isfinite(sample["shannon"])
+
+
+def test_imported_phylum_counts_are_stored(tmp_path: Path) -> None:
+    """The phylum rows of a consumer file are stored at the phylum rank with the sample, read back as written."""
+    ws = Workspace(tmp_path / "ws", create=True)
+    assert [r.status for r in import_files(ws, workspace_athlete(ws), [JSON_150815], workers=1)] == ["ok"]
+    phyla = load_phylum_counts(ws, workspace_athlete(ws))
+    assert list(phyla.columns) == ["sample_row_id", "sample_id", "phylum", "count"]
+    assert set(phyla["sample_id"]) == {"sprague-ubiome-150815"}
+    assert dict(zip(phyla["phylum"], phyla["count"], strict=True)) == pytest.approx(
+        genus_counts(JSON_150815, "phylum"))

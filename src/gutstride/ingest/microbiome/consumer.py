@@ -18,7 +18,8 @@ Reading
 * Each taxon's lineage is rebuilt by following ``parent`` up to the root, keeping the names found at the ranks
   domain (``superkingdom``), phylum, class, order, family, genus and species; intermediate ranks (``no_rank``,
   ``subclass``...) are skipped; a broken chain stops there (higher ranks unknown).
-* The phylum counts are kept in the sample's metadata (``phylum_counts``, JSON) for the report's phylum summary.
+* The phylum rows' counts are kept at the phylum rank (``FeatureTable.phylum_counts``), and stored with the sample
+  (:func:`gutstride.store.microbiome.load_phylum_counts`) for the report's phylum summary.
 * The sample is tagged with the company's pipeline (``pipeline`` in its metadata, and the table's ``notes``):
   these companies use their own classification and reference databases, so a comparison with the bundled
   reference cohort is shown only with a note that the pipelines differ (:data:`OTHER_PIPELINE_FORMATS`).
@@ -160,11 +161,13 @@ def parse_consumer(rows: list[dict[str, Any]], who: str, source: str, sample_id:
     if not counts:
         raise BadInputError(f"{source}: no taxon at rank {wanted}")
     features = sorted(counts)
-    metadata = {"pipeline": who, "rank": wanted, "phylum_counts": json.dumps(phyla, sort_keys=True)}
+    metadata = {"pipeline": who, "rank": wanted}
     if sampling_time:
         metadata["collection_date"] = sampling_time[:10]
     table = build_table([[counts[f] for f in features]], [sample_id], features, source, taxonomy=taxonomy,
                         sample_metadata={sample_id: metadata})
+    if phyla:
+        table.phylum_counts[sample_id] = phyla
     table.notes.append(f"rank {wanted} read ({len(features)} taxa, {sum(counts.values()):g} reads); "
                        + PIPELINE_NOTE.format(who="uBiome" if who == "ubiome" else "The testing company"))
     return table
