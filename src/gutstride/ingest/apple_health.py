@@ -503,10 +503,16 @@ def export_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
 
 
 def route_members(archive: zipfile.ZipFile) -> dict[str, Callable[[], bytes]]:
-    """The route GPX members of an export zip (under ``workout-routes/``), by member name, read lazily."""
+    """The route GPX members of an export zip (under ``workout-routes/``), by member name, read lazily.
+
+    A zip made on a Mac also holds an AppleDouble file (``__MACOSX/.../._route_....gpx``, Finder metadata) for each
+    file: those are not routes.
+    """
     out: dict[str, Callable[[], bytes]] = {}
     for info in archive.infolist():
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        if (parts and parts[0] == "__MACOSX") or (parts and parts[-1].startswith("._")):
+            continue
         if "workout-routes" in parts and info.filename.lower().endswith(".gpx"):
             out[info.filename] = _member_reader(archive, info)
     return out
