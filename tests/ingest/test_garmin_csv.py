@@ -178,3 +178,36 @@ def test_time_zone_setting(tmp_path: Path) -> None:
     first = frame.sort_values("start_time").iloc[0]
     # 2024-01-03 12:00 in New York (EST, -5 h) is 17:00 UTC.
     assert first["start_time"].replace(tzinfo=UTC) == datetime(2024, 1, 3, 17, 0, tzinfo=UTC)
+
+
+REAL_DECIMAL_COMMA = Path(__file__).parents[1] / "data" / "activities" / "garmin-connect-grunt" / "Activities.csv"
+
+
+def _comma_number(cell: str) -> float | None:
+    """A cell of the decimal-comma export as written ("3,40", "6.176"), read by hand: the test's reference."""
+    return None if cell == "--" else float(cell.replace(".", "").replace(",", "."))
+
+
+def test_real_export_with_decimal_commas() -> None:
+    """A real export (rows copied from Romain-Thomas-Shef/grunt, MIT) with English headers but the account's
+    decimal commas: 3,40 km, 6.176 kcal, 00:01:39,6 laps. Numbers follow the account's number format, not its
+    language: a decimal comma must be recognised from the cells themselves."""
+    import csv
+
+    rows = list(csv.DictReader(REAL_DECIMAL_COMMA.open(encoding="utf-8", newline="")))
+    decoded = read_summary_csv(REAL_DECIMAL_COMMA.read_bytes(), "Activities.csv", CPH)
+    assert decoded.status == "ok", decoded.warnings
+    assert len(decoded.activities) == len(rows) == 13
+    for row, activity in zip(rows, decoded.activities, strict=True):
+        summary = activity.summary
+        hours, minutes, seconds = (float(p) for p in row["Time"].split(":"))
+        assert summary.distance_m == pytest.approx(_comma_number(row["Distance"]) * 1000)
+        assert summary.duration_s == hours * 3600 + minutes * 60 + seconds
+        assert summary.avg_hr == _comma_number(row["Avg HR"]) and summary.max_hr == _comma_number(row["Max HR"])
+        assert summary.ascent_m == _comma_number(row["Total Ascent"])
+        local = datetime.fromisoformat(row["Date"]).replace(tzinfo=CPH)
+        assert summary.start_time == local.astimezone(UTC)
+    first, ultra = decoded.activities[0].summary, decoded.activities[-3].summary
+    assert (first.sport, first.distance_m, first.duration_s) == ("treadmill_running", pytest.approx(3400.0), 1021.0)
+    assert ultra.sub_sport == "Ultra Running" or ultra.sport == "running"
+    assert ultra.distance_m == pytest.approx(79_130.0)  # "79,13": not 7913 km

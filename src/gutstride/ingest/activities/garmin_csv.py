@@ -7,9 +7,12 @@ Everything below was checked against real public exports (English 2017 and 2026,
 * **Signature.** A ``Favorite`` column next to ``Activity Type`` and ``Date`` (``Favorit`` in Danish and German).
 * **Nulls.** Garmin writes ``--`` for a value it does not have; such a cell is missing, not an error. A leading
   apostrophe (``'-9``, written so spreadsheets keep the sign) is dropped.
-* **Numbers.** In every language, numbers are written with a decimal *point* and thousands grouped by commas:
-  ``6.29`` km, ``4,509`` kcal, a ``1,500`` m swim (Danish and German exports too, whatever the interface's own
-  number format). A cell such as ``12,35`` is neither and is reported as unreadable (:func:`read_number`).
+* **Numbers.** They follow the account's number format, not its language. Most exports, Danish and German ones
+  included, write a decimal *point* and group thousands with commas (``6.29`` km, ``4,509`` kcal, a ``1,500`` m
+  swim); an account set to a decimal comma writes ``3,40`` km, ``6.176`` kcal and ``00:01:39,6`` even under English
+  headers. The file's decimal mark is taken from its cells (:func:`decimal_mark`: ``3,40`` or ``0,0`` can only be
+  a decimal comma, ``6.29`` only a decimal point; ``1,500`` or ``6.176`` could be either and do not count), and
+  every number is read with it (:func:`read_number`); a cell that does not fit is reported as unreadable.
 * **Distances in metres.** The ``Distance`` column is in the account's unit (km or miles), except for pool swims
   (``Pool Swim``, ``Svøm i pool``) and track runs (``Laufen auf der Bahn``), which Garmin lists in metres: ``843``
   is 843 m, ``2,810`` is 2,810 m (:func:`listed_in_metres`).
@@ -27,6 +30,8 @@ Sources (real exports, read for their layout only)
 --------------------------------------------------
 * English 2026: github.com/keanegleeson/kdf-marathon-2026 @ c7f1b436, ``Activities.csv``
 * English 2017: github.com/kennethajensen/Running @ a38de78a, ``Activities.csv``
+* English 2019-2026 with decimal commas: github.com/Romain-Thomas-Shef/grunt @ 85a09648, ``Activities.csv`` (MIT;
+  13 of its rows are copied in ``tests/data/activities/garmin-connect-grunt``)
 * Danish 2020: github.com/HLasse/GarminRunStats @ 3cc462e8, ``Activities.csv``
 * Danish 2025: github.com/Bjarke848/AI_TrainingPlanner @ 84a5fe31, ``Activities.csv``
 * German 2022: github.com/PhilippPro/Running-App @ 1de66213, ``data/Activities.csv``
@@ -37,6 +42,7 @@ Sources (real exports, read for their layout only)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: Header spellings of other languages, by field (matched after lower-casing and folding punctuation to spaces).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -62,7 +68,11 @@ SPORT_WORDS: dict[str, str] = {
 }
 _POOL = re.compile(r"pool|lap swim", re.IGNORECASE)
 _TRACK = re.compile(r"track run|auf der bahn", re.IGNORECASE)
-_GROUPED = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+_GROUPED = {".": re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?"), ",": re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d*)?")}
+#: Cells that can only be written with a decimal comma, or only with a decimal point (one, two, four or more digits
+#: after the mark, in a number or after the seconds of a time); three digits after it could be a thousands group.
+_ONLY = {mark: re.compile(rf"[-+]?\d+{re.escape(mark)}(\d{{1,2}}|\d{{4,}})|\d+:\d\d(:\d\d)?{re.escape(mark)}\d+")
+         for mark in ",."}
 _HOURS_MINUTES = re.compile(r"(\d+):([0-5]\d)")
 
 
@@ -71,14 +81,27 @@ def is_garmin_header(keys: list[str]) -> bool:
     return bool(FAVOURITE_HEADERS & set(keys))
 
 
-def read_number(text: str) -> float:
-    """A Garmin number: ``6.29``, ``4,509`` or ``1,234.5`` (commas group thousands); ValueError otherwise."""
+def decimal_mark(cells: Iterable[str]) -> str:
+    """``","`` when more cells can only be read with a decimal comma than with a decimal point, else ``"."``."""
+    votes = {",": 0, ".": 0}
+    for cell in cells:
+        text = cell.strip().lstrip("'")
+        for mark, only in _ONLY.items():
+            if only.fullmatch(text):
+                votes[mark] += 1
+    return "," if votes[","] > votes["."] else "."
+
+
+def read_number(text: str, mark: str = ".") -> float:
+    """A Garmin number with decimal ``mark``: ``6.29``, ``4,509``, ``1,234.5`` (``"."``) or ``3,40``, ``6.176``,
+    ``1.234,5`` (``","``), the other mark grouping thousands; ValueError otherwise."""
     text = text.strip().lstrip("'")
-    if _GROUPED.fullmatch(text):
-        return float(text.replace(",", ""))
-    if "," in text:
+    group = "," if mark == "." else "."
+    if _GROUPED[mark].fullmatch(text):
+        text = text.replace(group, "")
+    elif group in text:
         raise ValueError(text)
-    return float(text)
+    return float(text.replace(",", "."))
 
 
 def is_pool_swim(sport_text: str | None) -> bool:

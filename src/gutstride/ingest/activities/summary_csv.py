@@ -144,8 +144,10 @@ def parse_local_time(text: str, zone: tzinfo) -> tuple[datetime, int | None, boo
     return value.astimezone(UTC), None if offset is None else int(offset.total_seconds()), naive
 
 
-def _parse_duration(text: str, unit: str | None) -> float:
+def _parse_duration(text: str, unit: str | None, mark: str = ".") -> float:
     text = text.strip()
+    if mark == ",":
+        text = text.replace(",", ".")
     if ":" in text:
         parts = [float(p) for p in text.split(":")]
         if len(parts) > 3:
@@ -157,11 +159,11 @@ def _parse_duration(text: str, unit: str | None) -> float:
     return float(text) * _TIME_UNITS.get(unit or "s", 1.0)
 
 
-def _number(text: str, garmin: bool = False) -> float:
-    """A number as written: Garmin's by :func:`garmin_csv.read_number` (``2,992``, ``6.29``); otherwise
-    ``1,234.5`` is grouped and ``12,5`` an error."""
-    if garmin:
-        return garmin_csv.read_number(text)
+def _number(text: str, layout: _Layout) -> float:
+    """A number as written: Garmin's by :func:`garmin_csv.read_number` with the file's decimal mark (``2,992``,
+    ``6.29``, or ``3,40`` and ``6.176``); otherwise ``1,234.5`` is grouped and ``12,5`` an error."""
+    if layout.garmin:
+        return garmin_csv.read_number(text, layout.decimal)
     text = text.strip()
     if "," in text and "." in text:
         return float(text.replace(",", ""))
@@ -177,11 +179,13 @@ def _decode(data: bytes) -> str:
 
 @dataclass
 class _Layout:
-    """How one file's cells are read: its columns, time zone, Garmin's rules or not, and distance unit."""
+    """How one file's cells are read: its columns, time zone, Garmin's rules or not (and its decimal mark), and
+    distance unit."""
 
     cols: dict[str, tuple[int, str | None]]
     zone: tzinfo
     garmin: bool = False
+    decimal: str = "."
     distance_scale: float = 1.0
 
 
@@ -209,6 +213,8 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
         warnings.append(f"line {reader.line_num}: CSV broken ({exc}); rows after it not read")
+    if layout.garmin:
+        layout.decimal = garmin_csv.decimal_mark(cell for _, row in rows for cell in row)
     layout.distance_scale = _distance_scale(layout, rows, warnings)
     activities: list[Activity] = []
     n_naive = 0
@@ -257,7 +263,7 @@ def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings
         if cell is None or (layout.garmin and garmin_csv.listed_in_metres(_cell(row, cols, "sport"))):
             continue
         try:
-            values.append(_number(cell, layout.garmin))
+            values.append(_number(cell, layout))
         except ValueError:
             continue
     if not values:
@@ -289,7 +295,7 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                times[field] = _parse_duration(cell, cols[field][1])
+                times[field] = _parse_duration(cell, cols[field][1], layout.decimal)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
     duration_cell = _cell(row, cols, "duration_s")
@@ -305,7 +311,7 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _number(cell, layout.garmin) * scale)
+                setattr(summary, field, _number(cell, layout) * scale)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
     return summary, problems, naive
