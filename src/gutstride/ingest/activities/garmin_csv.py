@@ -59,8 +59,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 #: Headers that mark a Garmin Connect list (the "Favorite" column), in English, Danish and German.
 FAVOURITE_HEADERS = frozenset({"favorite", "favorit"})
-#: Activity types of the Danish and German exports, mapped onto :data:`gutstride.model.activity.SPORTS`.
+#: Activity types seen in the real exports that :func:`~gutstride.ingest.activities.streams.normalise_sport` does
+#: not know (Danish, German, and English "Ultra Running"), mapped onto :data:`gutstride.model.activity.SPORTS`.
 SPORT_WORDS: dict[str, str] = {
+    "ultra running": "running",
     "løb": "running", "løb terræn": "trail_running", "gang": "walking", "cykling": "cycling",
     "cykling på grusveje": "cycling", "svøm i pool": "swimming", "styrketræning": "strength",
     "laufen": "running", "laufbandtraining": "treadmill_running", "laufen auf der bahn": "running",
@@ -130,5 +132,5 @@ def hours_minutes(text: str, elapsed_s: float | None) -> float | None:
 
 
 def local_sport(sport_text: str) -> str | None:
-    """The sport of a Danish or German activity type, or None."""
+    """The sport of an activity type listed in :data:`SPORT_WORDS`, or None."""
     return SPORT_WORDS.get(sport_text.strip().lower())
