@@ -241,21 +241,34 @@ def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> 
     assert len(load_activities(ws, workspace_athlete(ws))) == 3
 
 
-def fitbit_members(csv_layout: bool) -> dict[str, str]:
+RUN_UTC = datetime(2019, 5, 1, 4, 30)
+WALK_UTC = datetime(2019, 5, 1, 16, 0)
+
+
+def _fitbit_bpm(t: datetime) -> int:
+    """150 bpm during the run, 100 during the walk, 70 at rest: a wrong clock finds the resting rate."""
+    if RUN_UTC <= t <= RUN_UTC + timedelta(minutes=30):
+        return 150
+    return 100 if WALK_UTC <= t <= WALK_UTC + timedelta(minutes=20) else 70
+
+
+def fitbit_members(csv_layout: bool, exercises_local: bool = False) -> dict[str, str]:
     """A Fitbit export in the layouts seen in real ones (facts only; the files carry no licence): exercises in
-    ``exercise-N.json`` with ``startTime`` as month/day/year in UTC; heart rate in the classic
+    ``exercise-N.json`` with ``startTime`` as month/day/year without an offset (UTC in the export analysed in
+    saubury/duckdb-fitbit; ``exercises_local`` writes them in Copenhagen time instead); heart rate in the classic
     ``Physical Activity/heart_rate-YYYY-MM-DD.json`` (``dateTime`` in UTC, saubury/duckdb-fitbit) or the Google-era
     ``Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv`` (``timestamp,beats per minute``, ISO times ending in
     ``Z``, kev-m/FitOut), beside a heart-rate-variability file of the same prefix that is not heart rate."""
+    shift = timedelta(hours=2) if exercises_local else timedelta(0)  # CEST
     exercises = [
-        {"logId": 1, "activityName": "Run", "startTime": "05/01/19 04:30:00", "duration": 1_800_000,
-         "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer", "averageHeartRate": 144,
-         "calories": 400, "logType": "auto_detected"},
-        {"logId": 2, "activityName": "Walk", "startTime": "05/01/19 16:00:00", "duration": 1_200_000,
-         "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 95, "calories": 120},
+        {"logId": 1, "activityName": "Run", "startTime": (RUN_UTC + shift).strftime("%m/%d/%y %H:%M:%S"),
+         "duration": 1_800_000, "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer",
+         "averageHeartRate": 150, "calories": 400, "logType": "auto_detected"},
+        {"logId": 2, "activityName": "Walk", "startTime": (WALK_UTC + shift).strftime("%m/%d/%y %H:%M:%S"),
+         "duration": 1_200_000, "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 100, "calories": 120},
     ]
-    utc = datetime(2019, 5, 1, 4, 0)
-    samples = [(utc + timedelta(seconds=15 * i), 100 + (i % 60)) for i in range(4 * 60 * 14)]  # 04:00 to 18:00 UTC
+    start = datetime(2019, 5, 1, 4, 0)
+    samples = [(t, _fitbit_bpm(t)) for t in (start + timedelta(seconds=15 * i) for i in range(4 * 60 * 14))]
     if csv_layout:
         rows = "".join(f"{t.isoformat()}Z,{bpm:.1f}\n" for t, bpm in samples)
         folder = "Takeout/Fitbit/Physical Activity_GoogleData/"
@@ -270,22 +283,25 @@ def fitbit_members(csv_layout: bool) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("exercises_local", [False, True], ids=["exercises-utc", "exercises-local"])
 @pytest.mark.parametrize("csv_layout", [False, True], ids=["classic", "google-era-csv"])
-def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool) -> None:
-    root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout))
+def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool, exercises_local: bool) -> None:
+    """Heart rate is UTC; the exercises' clock (UTC in the one real export analysed, local in some accounts?) is
+    the one under which their heart-rate samples agree with Fitbit's own averageHeartRate."""
+    root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout, exercises_local))
     bundle = read_fitbit(FolderContainer(root), CPH)
     run, walk = (a.summary for a in bundle.activities)
-    assert run.start_time == datetime(2019, 5, 1, 4, 30, tzinfo=UTC)  # Fitbit's times are UTC, whatever the zone
+    assert run.start_time == RUN_UTC.replace(tzinfo=UTC) and walk.start_time == WALK_UTC.replace(tzinfo=UTC)
     assert run.local_offset_s == 7200  # the workspace zone (CEST) gives the local day
     assert (run.sport, walk.sport) == ("running", "walking")
     assert run.duration_s == 1800.0 and run.distance_m == pytest.approx(5010.0)
     assert walk.distance_m == pytest.approx(1.2 * 1609.344)
-    expected = [100 + (i % 60) for i in range(4 * 60 * 14) if 30 * 60 <= 15 * i <= 60 * 60]
-    assert run.n_hr == len(expected) and run.avg_hr == pytest.approx(np.mean(expected))
-    assert bundle.extras[0]["energy_kcal"] == 400.0
+    assert run.n_hr == 30 * 4 + 1 and run.avg_hr == 150.0 and walk.avg_hr == 100.0
+    assert bundle.counts["hr_mismatch"] == 0 and bundle.extras[0]["energy_kcal"] == 400.0
     assert not any("variability" in w for w in bundle.warnings)  # not a heart-rate file: not read, not warned of
     assert bundle.counts["hr_samples"] == 4 * 60 * 14
-    assert "UTC" in bundle.headline
+    clock = "local time in Europe/Copenhagen" if exercises_local else "UTC"
+    assert f"exercise times read as {clock}" in bundle.headline
 
 
 def test_a_google_fit_tcx_alone_is_one_activity() -> None:
