@@ -211,3 +211,43 @@ def test_real_export_with_decimal_commas() -> None:
     assert (first.sport, first.distance_m, first.duration_s) == ("treadmill_running", pytest.approx(3400.0), 1021.0)
     assert ultra.sport == "running"  # Garmin's "Ultra Running"
     assert ultra.distance_m == pytest.approx(79_130.0)  # "79,13": not 7913 km
+
+
+# Garmin writes no unit: a US account's export lists miles (the real English 2017 export of kennethajensen/Running:
+# "PNC Bears 5k" is 3.11, a 5.05 run takes 41:06 at cadence 167 and stride 1.19 m, i.e. 8.1 km = 5.05 mi), a
+# metric account's lists km (keanegleeson/kdf-marathon-2026: 6.71 at cadence 157, stride 1.12 m over 38:03 = 6.7 km).
+# Only their headers are copied; the rows are written here with numbers of the same kind.
+MILES_2017 = (
+    "Activity Type,Date,Favorite,Title,Distance,Calories,Time,Avg HR,Max HR,Aerobic TE,Avg Cadence,Max Cadence,"
+    "Avg Pace,Best Pace,Elev Gain,Elev Loss,Avg Stride Length\n"
+    'running,2017-07-11 07:06:21,false,"Morning Running","5.05","521","41:06","--","--","0.0","167","228","8:09",'
+    '"4:44","52","55","1.19"\n'
+    'running,2017-07-09 09:47:33,false,"Long Running","10.01","1,067","1:23:03","--","--","0.0","166","175","8:18",'
+    '"4:47","65","65","1.17"\n'
+    'street_running,2017-06-24 08:00:47,false,"5k race","3.11","327","21:05","--","--","0.0","179","190","6:47",'
+    '"5:27","36","38","1.32"\n'
+)
+METRIC_2026 = (
+    "Activity Type,Date,Favorite,Title,Distance,Calories,Time,Avg HR,Max HR,Aerobic TE,Avg Run Cadence,"
+    "Max Run Cadence,Avg Pace,Best Pace,Total Ascent,Total Descent,Avg Stride Length,Training Stress Score®,Steps,"
+    "Decompression,Best Lap Time,Number of Laps,Moving Time,Elapsed Time,Min Elevation,Max Elevation\n"
+    'Running,2026-04-23 08:04:14,false,"Easy","6.71","513","00:38:13","150","173","2.6","157","210","5:42","3:08",'
+    '"2","3","1.12","0.0","6,060","No","00:00:14.7","14","00:38:03","00:39:20","139","144"\n'
+    'Running,2026-04-22 12:02:37,false,"Steady","9.46","681","00:45:04","160","185","3.3","166","188","4:46","3:35",'
+    '"22","23","1.26","0.0","7,472","No","00:00:30.2","11","00:44:59","00:47:40","140","150"\n'
+    'Running,2026-04-21 11:56:34,false,"Easy","7.68","563","00:40:14","149","168","2.8","164","186","5:15","3:44",'
+    '"15","15","1.16","0.0","6,600","No","00:03:34.3","8","00:40:10","00:41:52","136","150"\n'
+)
+
+
+@pytest.mark.parametrize(("text", "metres"), [(MILES_2017, 1609.344), (METRIC_2026, 1000.0)], ids=["miles", "km"])
+def test_distance_unit_from_strides(text: str, metres: float) -> None:
+    import csv
+
+    decoded = read_summary_csv(text.encode(), "Activities.csv", CPH)
+    assert decoded.status == "ok", decoded.warnings
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [a.summary.distance_m for a in decoded.activities] == [
+        pytest.approx(float(r["Distance"]) * metres) for r in rows]
+    unit = "miles" if metres > 1000 else "km"
+    assert any(f"taken as {unit} from the runs' steps and stride length" in w for w in decoded.warnings)

@@ -13,6 +13,11 @@ Everything below was checked against real public exports (English 2017 and 2026,
   headers. The file's decimal mark is taken from its cells (:func:`decimal_mark`: ``3,40`` or ``0,0`` can only be
   a decimal comma, ``6.29`` only a decimal point; ``1,500`` or ``6.176`` could be either and do not count), and
   every number is read with it (:func:`read_number`); a cell that does not fit is reported as unreadable.
+* **Distance unit.** The ``Distance`` header carries no unit: a metric account's export lists km, a US account's
+  lists miles (the real English 2017 export: a ``5k`` race is ``3.11``). The runs tell which: their steps
+  (average cadence x minutes) times their stride length (metres, in either account) cover the distance, so
+  steps x stride / distance is about 1,000 for km and 1,609 for miles (:func:`metres_per_unit`). Elevation columns
+  are read as metres; a US account may list feet (not checked against a real file).
 * **Distances in metres.** The ``Distance`` column is in the account's unit (km or miles), except for pool swims
   (``Pool Swim``, ``Svøm i pool``) and track runs (``Laufen auf der Bahn``), which Garmin lists in metres: ``843``
   is 843 m, ``2,810`` is 2,810 m (:func:`listed_in_metres`).
@@ -42,6 +47,7 @@ Sources (real exports, read for their layout only)
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterable
 
 #: Header spellings of other languages, by field (matched after lower-casing and folding punctuation to spaces).
@@ -68,6 +74,14 @@ SPORT_WORDS: dict[str, str] = {
     "laufen": "running", "laufbandtraining": "treadmill_running", "laufen auf der bahn": "running",
     "radfahren": "cycling",
 }
+#: Header keys of the runs' average stride length (metres) and average cadence (steps per minute). The cadence
+#: column is named after the first row's activity type (a Danish export starting with a pool swim calls it
+#: "Gennemsnitlig svømmekadence" and lists the runs' step cadence in it).
+STRIDE_KEYS = ("avg stride length", "gennemsnitlig skridtlængde", "ø schrittlänge")
+CADENCE_KEYS = ("avg run cadence", "avg cadence", "gennemsnit kadence løb", "gennemsnitlig svømmekadence",
+                "ø schrittfrequenz")
+#: Metres per unit of the ``Distance`` column, by name.
+DISTANCE_UNITS = {"km": 1000.0, "miles": 1609.344}
 _POOL = re.compile(r"pool|lap swim", re.IGNORECASE)
 _TRACK = re.compile(r"track run|auf der bahn", re.IGNORECASE)
 _GROUPED = {".": re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?"), ",": re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d*)?")}
@@ -104,6 +118,21 @@ def read_number(text: str, mark: str = ".") -> float:
     elif group in text:
         raise ValueError(text)
     return float(text.replace(",", "."))
+
+
+def metres_per_unit(runs: Iterable[tuple[float, float, float, float]]) -> str | None:
+    """``"km"`` or ``"miles"``: the unit of the ``Distance`` column, from ``(distance, cadence, minutes, stride)``
+    of the rows that have them, or None when fewer than 3 rows do or their median fits neither unit.
+
+    steps x stride / distance = cadence x minutes x stride (m) / distance is the metres per unit of distance; the
+    median over the rows is taken as km within 15 % of 1,000 and as miles within 15 % of 1,609.344.
+    """
+    ratios = [cadence * minutes * stride / distance for distance, cadence, minutes, stride in runs
+              if distance > 0 and cadence > 0 and minutes > 0 and stride > 0]
+    if len(ratios) < 3:
+        return None
+    middle = statistics.median(ratios)
+    return next((name for name, metres in DISTANCE_UNITS.items() if abs(middle / metres - 1) < 0.15), None)
 
 
 def is_pool_swim(sport_text: str | None) -> bool:

@@ -37,7 +37,7 @@ import csv
 import io
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from gutstride.ingest.activities import garmin_csv
@@ -185,6 +185,7 @@ class _Layout:
     cols: dict[str, tuple[int, str | None]]
     zone: tzinfo
     garmin: bool = False
+    keys: list[str] = field(default_factory=list)
     decimal: str = "."
     distance_scale: float = 1.0
 
@@ -201,7 +202,8 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
         headers = next(reader)
     except (StopIteration, csv.Error):
         return DecodedFile(format="csv", status="error", message="empty CSV file")
-    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.is_garmin_header(header_keys(headers)))
+    keys = header_keys(headers)
+    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.is_garmin_header(keys), keys)
     if "start_time" not in layout.cols:
         return DecodedFile(format="csv", status="error",
                            message="not a CSV activity summary (no date or start time column)")
@@ -257,6 +259,11 @@ def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings
         return 1.0
     if spec[1] in _DIST_UNITS:
         return _DIST_UNITS[spec[1]]
+    if layout.garmin:
+        unit = garmin_csv.metres_per_unit(_garmin_runs(layout, rows))
+        if unit is not None:
+            warnings.append(f"distance unit not given; taken as {unit} from the runs' steps and stride length")
+            return garmin_csv.DISTANCE_UNITS[unit]
     values = []
     for _, row in rows:
         cell = _cell(row, cols, "distance_m")
@@ -271,6 +278,28 @@ def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings
     scale = 1000.0 if statistics.median(values) < 300 else 1.0
     warnings.append(f"distance unit not given; taken as {'km' if scale == 1000.0 else 'm'} from the values")
     return scale
+
+
+def _garmin_runs(layout: _Layout, rows: list[tuple[int, list[str]]]) -> list[tuple[float, float, float, float]]:
+    """``(distance, cadence, minutes, stride)`` of the Garmin rows that have all four (see
+    :func:`garmin_csv.metres_per_unit`); minutes from the moving time, else the time."""
+    stride = next((layout.keys.index(k) for k in garmin_csv.STRIDE_KEYS if k in layout.keys), None)
+    cadence = next((layout.keys.index(k) for k in garmin_csv.CADENCE_KEYS if k in layout.keys), None)
+    if stride is None or cadence is None:
+        return []
+    out = []
+    for _, row in rows:
+        time_field = "moving_time_s" if _cell(row, layout.cols, "moving_time_s") is not None else "duration_s"
+        distance, time = _cell(row, layout.cols, "distance_m"), _cell(row, layout.cols, time_field)
+        if distance is None or time is None or max(stride, cadence) >= len(row):
+            continue
+        try:
+            out.append((_number(distance, layout), _number(row[cadence], layout),
+                        _parse_duration(time, layout.cols[time_field][1], layout.decimal) / 60,
+                        _number(row[stride], layout)))
+        except ValueError:
+            continue
+    return out
 
 
 def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, list[str], bool]:
