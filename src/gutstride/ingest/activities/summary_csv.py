@@ -37,7 +37,8 @@ import csv
 import io
 import re
 import statistics
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from gutstride.ingest.activities import garmin_csv
@@ -185,7 +186,7 @@ class _Layout:
     cols: dict[str, tuple[int, str | None]]
     zone: tzinfo
     garmin: bool = False
-    keys: list[str] = field(default_factory=list)
+    keys: list[str] = dataclasses.field(default_factory=list)
     decimal: str = "."
     distance_scale: float = 1.0
 
