@@ -34,10 +34,10 @@ a distance, heart-rate or ascent column: "date" and "time" alone (a mood diary s
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import statistics
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
