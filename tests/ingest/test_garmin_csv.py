@@ -251,3 +251,25 @@ def test_distance_unit_from_strides(text: str, metres: float) -> None:
         pytest.approx(float(r["Distance"]) * metres) for r in rows]
     unit = "miles" if metres > 1000 else "km"
     assert any(f"taken as {unit} from the runs' steps and stride length" in w for w in decoded.warnings)
+
+
+# The header of a real swimmer's export that holds nothing but pool swims (23Flo/swimanalyser @ d5b8f9f3,
+# Activities.csv; no licence: the header only, rows written here): every distance in metres ("1,200", "850").
+POOL_ONLY = (
+    "Activity Type,Date,Favorite,Title,Distance,Calories,Time,Avg HR,Max HR,Aerobic TE,Avg Pace,Best Pace,"
+    "Training Stress Score®,Total Strokes,Avg. Swolf,Avg Stroke Rate,Decompression,Best Lap Time,Number of Laps,"
+    "Moving Time,Elapsed Time\n"
+    'Pool Swim,2026-04-17 15:24:47,false,"Pool Swim","1,250","450","00:43:20","151","180","3.2","2:03","1:11","0.0",'
+    '"567","43","23","No","00:00:02.4","30","00:24:41","00:47:20"\n'
+    'Pool Swim,2026-04-13 19:51:30,false,"Pool Swim","850","299","00:30:37","141","163","2.6","1:57","1:17","0.0",'
+    '"352","40","21","No","00:00:14.8","28","00:16:34","00:31:38"\n'
+)
+
+
+def test_an_export_of_pool_swims_only() -> None:
+    decoded = read_summary_csv(POOL_ONLY.encode(), "Activities.csv", CPH)
+    assert decoded.status == "ok", decoded.warnings
+    first, second = (a.summary for a in decoded.activities)
+    assert (first.sport, first.distance_m, first.duration_s, first.moving_time_s) == (
+        "swimming", 1250.0, 43 * 60 + 20.0, 24 * 60 + 41.0)
+    assert second.distance_m == 850.0

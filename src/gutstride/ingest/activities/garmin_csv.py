@@ -35,6 +35,7 @@ Sources (real exports, read for their layout only)
 --------------------------------------------------
 * English 2026: github.com/keanegleeson/kdf-marathon-2026 @ c7f1b436, ``Activities.csv``
 * English 2017: github.com/kennethajensen/Running @ a38de78a, ``Activities.csv``
+* English 2025-2026, pool swims only: github.com/23Flo/swimanalyser @ d5b8f9f3, ``Activities.csv``
 * English 2019-2026 with decimal commas: github.com/Romain-Thomas-Shef/grunt @ 85a09648, ``Activities.csv`` (MIT;
   13 of its rows are copied in ``tests/data/activities/garmin-connect-grunt``)
 * Danish 2020: github.com/HLasse/GarminRunStats @ 3cc462e8, ``Activities.csv``
