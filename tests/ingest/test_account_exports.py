@@ -22,7 +22,8 @@ import pytest
 from gutstride.ingest.activities.tcx import read_tcx
 from gutstride.ingest.container import FolderContainer
 from gutstride.ingest.fitbit import read_fitbit
-from gutstride.ingest.google_fit import read_google_fit
+from gutstride.ingest.google_fit import is_google_fit, read_google_fit
+from gutstride.ingest.health_exports import folder_exports
 from gutstride.ingest.runkeeper import read_runkeeper
 from gutstride.services.athletes import workspace_athlete
 from gutstride.services.importing import import_files
@@ -149,6 +150,20 @@ def test_google_fit_sleep_sessions_and_lower_case_folder(tmp_path: Path) -> None
     assert [a.summary.sport for a in bundle.activities][:3] == ["running", "cycling", "walking"]
     hours = sum(a.summary.duration_s or 0 for a in bundle.activities) / 3600
     assert hours == pytest.approx((sum(s[1] for s in SESSIONS) + 120 * 10) / 3600)
+
+
+def test_google_fit_localised_folders(tmp_path: Path) -> None:
+    """A Takeout in another language translates the folder names (a Korean one has ``모든 세션`` for All Sessions)
+    and the activity in the TCX names (a French one: ``2018-10-28T14_30_31.734+01_00_PT22M11.176S_Marche_.tcx``);
+    the session files keep their timestamped names. Read all the same, by those names under ``Fit``."""
+    renamed = {}
+    for name, text in takeout_members().items():
+        name = name.replace("All Sessions", "모든 세션").replace("/Activities/", "/Activités/")
+        renamed[name.replace("_RUNNING.tcx", "_PT30M0S_Course à pied_.tcx")] = text
+    bundle = read_google_fit(FolderContainer(write_folder(tmp_path / "t", renamed) / "Takeout"))
+    assert bundle.counts["sessions"] == 3 and bundle.counts["tcx"] == 4 and len(bundle.activities) == 4
+    assert is_google_fit(list(renamed))
+    assert folder_exports([tmp_path / "t" / n for n in renamed]) == {tmp_path / "t" / "Takeout" / "Fit": "google-fit"}
 
 
 def test_google_fit_takeout_zip_imports_as_one(tmp_path: Path) -> None:

@@ -25,14 +25,18 @@ Checked against public code that reads real Takeouts (facts only, no file copied
   night of about 8 h; segments ``sleep``/``sleep.awake``): such a session is not training and is left out
   (counted as ``sleep_sessions``), or a month of nights would add some 240 h of "training".
 
-Localised Takeouts translate the folder names (a Korean one has ``모든 세션`` for All Sessions); only the English
-names are recognised here, so such an archive is not read as Google Fit rather than misread.
+Localised Takeouts translate the folder names (a Korean one has ``모든 세션`` for All Sessions) and the activity in
+the TCX file names (a French one: ``2018-10-28T14_30_31.734+01_00_PT22M11.176S_Marche_.tcx``), while the session
+files keep names that start with their local start time (``2016-11-03T10_00_00-07_00_WALKING.json``). So members
+are recognised by those names under the ``Fit`` folder (:func:`is_session_file`, :func:`is_tcx_file`), whatever
+the language of the folders between; the ``Fit`` folder itself is assumed untranslated.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -58,15 +62,31 @@ SPORTS = {
 }
 
 
-def _in(name: str, folder: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return len(parts) >= 3 and parts[-3].lower() == "fit" and parts[-2].lower() == folder.lower()
+_SESSION_NAME = re.compile(r"\d{4}-\d\d-\d\dT\d\d_\d\d_\d\d[^/]*\.json", re.IGNORECASE)
+
+
+def _under_fit(name: str) -> PurePosixPath | None:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path if len(path.parts) >= 3 and path.parts[-3].lower() == "fit" else None
+
+
+def is_session_file(name: str) -> bool:
+    """A session JSON: ``Fit/All Sessions/*.json`` (any case), or a timestamp-named JSON in any folder of ``Fit``
+    (a localised Takeout)."""
+    path = _under_fit(name)
+    return path is not None and path.suffix.lower() == ".json" and (
+        path.parts[-2].lower() == "all sessions" or _SESSION_NAME.fullmatch(path.name) is not None)
+
+
+def is_tcx_file(name: str) -> bool:
+    """A Google Fit TCX: a ``.tcx`` in a folder of ``Fit`` (``Activities``, or its translation)."""
+    path = _under_fit(name)
+    return path is not None and path.suffix.lower() == ".tcx"
 
 
 def is_google_fit(names: list[str]) -> bool:
-    """True when the names hold a Google Fit Takeout (``Fit/All Sessions/*.json`` or ``Fit/Activities/*.tcx``)."""
-    return any(_in(n, "All Sessions") and n.lower().endswith(".json")
-               or _in(n, "Activities") and n.lower().endswith(".tcx") for n in names)
+    """True when the names hold a Google Fit Takeout (:func:`is_session_file` or :func:`is_tcx_file` members)."""
+    return any(is_session_file(n) or is_tcx_file(n) for n in names)
 
 
 def _sport(text: str | None) -> str:
@@ -130,7 +150,7 @@ def read_google_fit(container: Container) -> ExportBundle:
     names = container.names()
     n_sleep = 0
     for name in names:
-        if _in(name, "All Sessions") and name.lower().endswith(".json"):
+        if is_session_file(name):
             try:
                 data = container.read(name)
                 if is_sleep(data):
@@ -146,7 +166,7 @@ def read_google_fit(container: Container) -> ExportBundle:
     alone: list[Activity] = []
     n_tcx = n_segments_dropped = 0
     for name in names:
-        if not (_in(name, "Activities") and name.lower().endswith(".tcx")):
+        if not is_tcx_file(name):
             continue
         n_tcx += 1
         try:
