@@ -323,3 +323,25 @@ def test_real_export_zip_made_on_a_mac(tmp_path: Path) -> None:
     expected = _reference_sleep_hours(REAL / "export.xml")
     assert {e.day: e.sleep_hours for e in load_entries(ws, workspace_athlete(ws))} == {
         d: round(h, 2) for d, h in expected.items()}
+
+
+def test_workout_elevation_from_metadata() -> None:
+    """Newer exports give a workout's ascent only as metadata (``HKElevationAscended``, e.g. ``6900 cm``, as public
+    parsers of real exports quote it) and its distance and energy only as WorkoutStatistics (no ``totalDistance``)."""
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n'
+        ' <ExportDate value="2026-08-20 15:00:00 +0300"/>\n'
+        ' <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="50.5" durationUnit="min"'
+        ' sourceName="Apple Watch" startDate="2026-08-20 13:30:59 +0300" endDate="2026-08-20 14:21:28 +0300">\n'
+        '  <MetadataEntry key="HKIndoorWorkout" value="0"/>\n'
+        '  <MetadataEntry key="HKElevationAscended" value="6900 cm"/>\n'
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning" startDate="2026-08-20 13:30:59 +0300"'
+        ' endDate="2026-08-20 14:21:28 +0300" sum="9.12" unit="km"/>\n'
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierActiveEnergyBurned" startDate="2026-08-20 13:30:59 +0300"'
+        ' endDate="2026-08-20 14:21:28 +0300" sum="612.5" unit="kcal"/>\n'
+        ' </Workout>\n</HealthData>\n'
+    )
+    bundle = read_apple_health(io.BytesIO(xml.encode()))
+    (run,) = (a.summary for a in bundle.activities)
+    assert (run.sport, run.ascent_m, run.distance_m, run.duration_s) == ("running", 69.0, 9120.0, 50.5 * 60)
+    assert bundle.extras[0]["energy_kcal"] == 612.5
