@@ -240,6 +240,23 @@ def test_runkeeper_2017_layout(tmp_path: Path) -> None:
     assert (gym.sport, gym.duration_s, gym.distance_m) == ("strength", 1800.0, 0.0)
 
 
+# The header of a US account's export, in miles and feet, as public readers of real exports quote it (with an
+# example row in a README: "abababab-...,2020-05-02 15:16:17,Walking,,0.70,12:31,17:17,3.36,62.0,3,,"","",
+# 2020-05-02-151617.gpx").
+RUNKEEPER_US_CSV = (
+    "Activity Id,Date,Type,Route Name,Distance (mi),Duration,Average Pace,Average Speed (mph),Calories Burned,"
+    "Climb (ft),Average Heart Rate (bpm),Friend's Tagged,Notes,GPX File\n"
+    'ab12,2020-05-02 15:16:17,Walking,,0.70,12:31,17:17,3.36,62.0,30,,"","",\n'
+)
+
+
+def test_runkeeper_miles_and_feet(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "runkeeper", {"cardioActivities.csv": RUNKEEPER_US_CSV})
+    (walk,) = (a.summary for a in read_runkeeper(FolderContainer(root), CPH).activities)
+    assert walk.distance_m == pytest.approx(0.70 * 1609.344) and walk.ascent_m == pytest.approx(30 * 0.3048)
+    assert walk.duration_s == 12 * 60 + 31
+
+
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
 def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> None:
     ws_path = tmp_path / "ws"

@@ -13,7 +13,7 @@ elapsed_s       elapsed time (the duration when there is no duration column)
 distance_m      distance (km / m / mi from the header: "Distance (km)", "distance_m", "distance_mi")
 avg_hr          average heart rate, avg hr, average heartrate, avg heart rate, mean hr
 max_hr          max heart rate, max hr, maximum heart rate, max heartrate
-ascent_m        elevation gain, total ascent, ascent, total elevation gain, climb
+ascent_m        elevation gain, total ascent, ascent, total elevation gain, climb (m; ft when the header says so)
 name            name, title, activity name
 ==============  ==========================================================================================
 
@@ -68,6 +68,8 @@ _MEASURES = frozenset({"distance_m", "avg_hr", "max_hr", "ascent_m"})
 _UNIT_SUFFIX = re.compile(r"[ _](km|m|mi|s|sec|min|h|bpm)$")
 _STRAVA_DATE = "%b %d, %Y, %I:%M:%S %p"
 _DIST_UNITS = {"km": 1000.0, "m": 1.0, "mi": 1609.344}
+#: Metres per unit of an elevation column whose header names its unit ("Climb (ft)"); metres otherwise.
+_ELEVATION_UNITS = {"m": 1.0, "ft": 0.3048}
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
 
 
@@ -337,7 +339,8 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
     summary.moving_time_s = times.get("moving_time_s")
     metres = layout.garmin and garmin_csv.listed_in_metres(sport_text)
     distance_scale = 1.0 if metres else layout.distance_scale
-    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", 1.0)):
+    ascent_scale = _ELEVATION_UNITS.get(cols["ascent_m"][1] or "m", 1.0) if "ascent_m" in cols else 1.0
+    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", ascent_scale)):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
