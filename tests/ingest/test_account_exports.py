@@ -336,6 +336,21 @@ def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool, exer
     assert f"exercise times read as {clock}" in bundle.headline
 
 
+def test_fitbit_google_era_export_with_both_heart_rate_formats(tmp_path: Path) -> None:
+    """A Google-era export holds most streams twice: the classic JSON in ``Global Export Data`` and the CSV in
+    ``Physical Activity_GoogleData`` (as described from a real July 2026 export in public code): the same
+    heart-rate sample in both counts once."""
+    members = fitbit_members(True)
+    classic = fitbit_members(False)["MyFitbitData/Ann/Physical Activity/heart_rate-2019-05-01.json"]
+    members["Takeout/Google Health/Global Export Data/heart_rate-2019-05-01.json"] = classic
+    members = {n.replace("Takeout/Fitbit/", "Takeout/Google Health/"): t for n, t in members.items()}
+    bundle = read_fitbit(FolderContainer(write_folder(tmp_path / "fitbit", members)), CPH)
+    assert bundle.counts["hr_samples"] == 4 * 60 * 14 and bundle.counts["hr_duplicates"] == 4 * 60 * 14
+    run = bundle.activities[0].summary
+    assert run.n_hr == 30 * 4 + 1 and run.avg_hr == 150.0
+    assert any("counted once" in w for w in bundle.warnings)
+
+
 def test_a_google_fit_tcx_alone_is_one_activity() -> None:
     from gutstride.ingest.activities.dispatch import decode_activity
 

@@ -13,6 +13,10 @@ Heart rate
     files named ``heart_rate[-_]YYYY-MM-DD`` are heart rate: ``heart_rate_variability_*.csv`` in the same folder is
     not. The samples inside an exercise's window are its HR stream.
 
+A Google-era export (Takeout folder ``Fitbit`` or ``Google Health``) holds most streams twice, the classic JSON in
+``Global Export Data`` and the CSV in ``Physical Activity_GoogleData`` (described from a real 2026 export in public
+code): a heart-rate sample found in both is counted once.
+
 Heart-rate times are UTC. The Google-era CSVs say so (``Z``). The classic files write no offset, but their times
 are UTC too: a user at UTC+11 finds the day file ``heart_rate-2023-01-26.json`` starting at ``01/25/23 13:00:07``,
 midnight of the 26th in their zone. The same user shifts the exercises' ``startTime`` by 11 hours as well, so those
@@ -100,7 +104,10 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _read_hr(container: Container, names: list[str], out: ExportBundle) -> tuple[np.ndarray, np.ndarray]:
+def _read_hr(container: Container, names: list[str], out: ExportBundle) -> tuple[np.ndarray, np.ndarray, int]:
+    """All heart-rate samples, sorted by time, each time once (a Google-era export holds the same samples in
+    ``Global Export Data/heart_rate-*.json`` and ``Physical Activity_GoogleData/heart_rate_*.csv``), and how many
+    repeated times were dropped."""
     times, values = array("d"), array("f")
     bad = 0
     for name in names:
@@ -133,7 +140,13 @@ def _read_hr(container: Container, names: list[str], out: ExportBundle) -> tuple
         out.warnings.append(f"{bad} heart-rate samples with an unreadable time or value left out")
     stamps = np.frombuffer(times, dtype=np.float64)
     order = np.argsort(stamps, kind="stable")
-    return stamps[order], np.frombuffer(values, dtype=np.float32).astype(np.float64)[order]
+    stamps, rates = stamps[order], np.frombuffer(values, dtype=np.float32).astype(np.float64)[order]
+    first = np.ones(stamps.size, dtype=bool)
+    first[1:] = stamps[1:] != stamps[:-1]
+    duplicates = int(stamps.size - first.sum())
+    if duplicates:
+        out.warnings.append(f"{duplicates} heart-rate samples found in both the JSON and the CSV files counted once")
+    return stamps[first], rates[first], duplicates
 
 
 def _read_hr_csv(data: bytes, name: str, times: array[float], values: array[float],
@@ -230,7 +243,7 @@ def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
     """Read a Fitbit export (see the module docstring)."""
     out = ExportBundle(FORMAT)
     names = container.names()
-    hr_t, hr_v = _read_hr(container, names, out)
+    hr_t, hr_v, duplicates = _read_hr(container, names, out)
     exercises = _read_exercises(container, names, out)
     clock, n_compared = exercise_clock(exercises, hr_t, hr_v, zone)
     n_exercises = with_hr = mismatch = 0
@@ -275,7 +288,7 @@ def read_fitbit(container: Container, zone: tzinfo) -> ExportBundle:
         out.warnings.append(f"{mismatch} exercises whose heart-rate samples average more than {HR_CHECK_BPM:g} bpm "
                             "away from Fitbit's averageHeartRate")
     out.counts = {"exercises": n_exercises, "with_hr": with_hr, "hr_samples": int(hr_t.size), "hr_mismatch": mismatch,
-                  "clock_checked_on": n_compared}
+                  "clock_checked_on": n_compared, "hr_duplicates": duplicates}
     where = "UTC" if clock == "UTC" else f"local time in {zone_label(zone)}"
     why = (f"the clock under which {n_compared} exercises' heart rate agrees best with Fitbit's averageHeartRate"
            if n_compared else "no exercise to check the clock on")
