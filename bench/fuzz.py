@@ -53,7 +53,8 @@ SEEDS: dict[str, list[bytes]] = {
             b'[{"date": "2024-01-02", "cramps": 3}]'],
     "garmin-csv": [b"Activity Type,Date,Title,Distance,Time,Avg HR\n"
                    b"Running,2024-03-01 07:00:00,Run,10.01,00:50:00,150\n"
-                   b'Pool Swim,2024-03-02 07:00:00,Swim,"1,500",00:30:00,--\n'],
+                   b'Pool Swim,2024-03-02 07:00:00,Swim,"1,500",00:30:00,--\n',
+                   (ACT / "garmin-connect-grunt" / "Activities.csv").read_bytes()],
     "consumer": [(MICRO / "ubiome-microbiome-tools" / n).read_bytes()[:20_000] for n in (
         "sprague-ubiome-150815.json", "sprague-uBiomeJun2014.csv")],
     "newick": [b"((Methanobrevibacter_smithii:0.1,'B a':0.2)n1:0.3,(C:0.1,D:0.4):0.2);",
@@ -153,6 +154,9 @@ def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], ob
     from test_account_exports import fitbit_members, runkeeper_members, takeout_members
     from test_apple_health import export_xml
 
+    sys.path.insert(0, str(ROOT / "tests" / "ingest" / "microbiome"))
+    from test_consumer import PROFILE
+
     zone = ZoneInfo("Europe/Copenhagen")
 
     def export(data: bytes) -> object:
@@ -184,6 +188,7 @@ def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], ob
         "fitbit-json": _export_target(lambda c: read_fitbit(c, zone), fitbit_members(False)),
         "fitbit-csv": _export_target(lambda c: read_fitbit(c, zone), fitbit_members(True)),
         "consumer-test": (mutated(SEEDS["consumer"]), _on_file("u.json", read_consumer), none),
+        "abundance-profile": (mutated([PROFILE.encode()]), _on_file("p.csv", read_consumer), none),
         "newick": (mutated(SEEDS["newick"]), parse_newick, none),
         "distance-matrix": (mutated(SEEDS["dm"]), _on_file("dm.tsv", read_distance_matrix), none),
         "metadata": (mutated(SEEDS["metadata"]), _on_file("meta.tsv", read_metadata), none),
