@@ -213,3 +213,7 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The running job's lease: its worker writes this every few seconds (see gutstride.services.jobs).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: How many times a worker claimed the job (more than one: a worker died while running it).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
