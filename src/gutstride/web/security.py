@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -128,29 +125,6 @@ class GuardMiddleware:
             await self.app(scope, replay, send_with_headers)
         finally:
             spool.close()
-
-
-class RateLimiter:
-    """At most ``limit`` hits per key in any ``window`` seconds (a sliding window, kept in this process)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, *keys: str) -> bool:
-        """Count one attempt against every key; False if any key has had ``limit`` attempts in the window."""
-        now = time.monotonic()
-        with self._lock:
-            ok = True
-            for key in keys:
-                hits = self._hits[key]
-                while hits and now - hits[0] > self.window:
-                    hits.popleft()
-                if len(hits) >= self.limit:
-                    ok = False
-                hits.append(now)
-            return ok
 
 
 def client_address(request: Request) -> str:
