@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from .conftest import DATA, PostgresServer
+from gutstride.store.throwaway_postgres import PostgresServer, free_port
+
+from .conftest import DATA
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Real rides of September and October 2020 (with heart rate), and a run of 2013; reports are made for REPORT_DAY.
@@ -51,16 +53,10 @@ def garmin_export() -> bytes:
     return outer.getvalue()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(postgres: PostgresServer, tmp_path: Path) -> tuple[str, str, Path]:
     url = postgres.create_database(f"browser{os.getpid()}")
-    port, storage = _free_port(), tmp_path / "storage"
+    port, storage = free_port(), tmp_path / "storage"
     env = {**os.environ, "GUTSTRIDE_DATABASE_URL": url, "GUTSTRIDE_ATTEMPTS_PER_MINUTE": "1000",
            "GUTSTRIDE_REPORT_DAY": REPORT_DAY}
     process = subprocess.Popen([sys.executable, "-m", "gutstride", "serve", "--storage", str(storage), "--port",

@@ -17,6 +17,8 @@ from gutstride.web.security import COOKIE, CSRF_COOKIE, account_of, cookie_optio
 router = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
 _ENV = Environment(loader=PackageLoader("gutstride.web", "templates"), autoescape=select_autoescape(["j2"]))
 FormText = Annotated[str, Form(max_length=5000)]
+#: Log entries the daily-log page lists under its form (the most recent).
+RECENT_LOG = 14
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -171,7 +173,7 @@ def log_page(request: Request, athlete_id: Id) -> HTMLResponse:
     from gutstride.services.profile import get_profile
 
     _athlete_page(request, athlete_id)
-    recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)[-14:]][::-1]
+    recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id, last=RECENT_LOG)][::-1]
     return render(request, "log.html.j2", athlete_id=athlete_id, name=_name(request, athlete_id), fields=FIELDS,
                   today=today(request).isoformat(), recent=recent, saved=request.query_params.get("saved"),
                   profile=get_profile(workspace(request), athlete_id))
@@ -194,7 +196,7 @@ async def log(request: Request, athlete_id: Id) -> Response:
         from gutstride.ingest.logs import entry_to_dict
         from gutstride.services.logs import list_log_entries
 
-        recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)[-14:]][::-1]
+        recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id, last=RECENT_LOG)][::-1]
         return render(request, "log.html.j2", status=422, athlete_id=athlete_id, name=_name(request, athlete_id),
                       fields=FIELDS, today=record.get("date", today(request).isoformat()), recent=recent,
                       error=exc.detail, values=record)
