@@ -17,6 +17,7 @@ import tempfile
 from typing import Any
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gutstride.services.accounts import Account, SignedIn, signed_in
@@ -170,7 +171,7 @@ async def csrf_guard(request: Request) -> None:
         return
     if not _origin_ok(request):
         raise HTTPException(403, "cross-site request refused (Origin)")
-    current = who(request)
+    current = await run_in_threadpool(who, request)  # a database lookup: off the event loop
     expected = current.csrf_token if current else request.cookies.get(CSRF_COOKIE) if anonymous_form else None
     given = request.headers.get("x-csrf-token")
     if given is None and request.headers.get("content-type", "").startswith(
