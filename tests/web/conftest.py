@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,14 @@ def grant(ws: Workspace, owner: Account, coach: Account, role: str, accepted: bo
     if revoked:
         assert sharing.revoke(ws, owner, owner.athlete_id, grant_id)
     return grant_id
+
+
+def placeholder_report(ws: Workspace, athlete_id: int, day: date) -> None:
+    """Stand-ins for the athlete's cached report of ``day``, for the tests about who may read it and what inputs
+    the routes take, not about its content (tests/report covers that); computing it would double their time."""
+    from gutstride.services.report_cache import cache_prefix
+
+    stand_ins = {"json": b'{"microbiome": {}}', "pdf": b"%PDF-1.4 stand-in",
+                 "html": b"<html><head><style></style></head><body><main>report</main></body></html>"}
+    for kind, data in stand_ins.items():
+        ws.storage.write_bytes(f"{cache_prefix(athlete_id)}report-{day.isoformat()}.{kind}", data)
