@@ -1,4 +1,5 @@
-"""End to end in headless Chromium (Playwright, Debian's /usr/bin/chromium) against a real ``gutstride serve``.
+"""End to end in headless Chromium (Playwright, Debian's /usr/bin/chromium) against a real ``gutstride serve`` with
+two web server processes (so sessions, CSRF tokens and reports must hold across processes, as in production).
 
 1. An athlete signs up and uploads a Garmin-style export zip built from real FIT files.
 2. The athlete waits for the import (run by the worker process) and logs a symptom.
@@ -60,7 +61,7 @@ def server(postgres: PostgresServer, tmp_path: Path) -> tuple[str, str, Path]:
     env = {**os.environ, "GUTSTRIDE_DATABASE_URL": url, "GUTSTRIDE_ATTEMPTS_PER_MINUTE": "1000",
            "GUTSTRIDE_REPORT_DAY": REPORT_DAY}
     process = subprocess.Popen([sys.executable, "-m", "gutstride", "serve", "--storage", str(storage), "--port",
-                                str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                str(port), "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
