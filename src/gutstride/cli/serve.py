@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
         import_workers: int | None = typer.Option(None, "--import-workers",
                                                   help="Import worker processes to start (default 1)."),
         web_workers: int = typer.Option(1, "--workers", min=1,
-                                        help="Web server processes (uvicorn workers; default 1). Several need "
-                                             "PostgreSQL, not the SQLite of a one-user trial."),
+                                        help="Web server processes (uvicorn workers; default 1): about one per "
+                                             "core, on PostgreSQL (SQLite, a one-user trial, writes one at a time)."),
         demo: bool = typer.Option(False, "--demo", help="Load the demo athlete and print its sign-in."),
     ) -> None:
         """Serve the web app for athletes and the coaches and clinicians they trust (JSON API under /api).

@@ -114,7 +114,7 @@ def _claim(ws: Workspace, connection: Connection) -> Iterator[tuple[int, int] | 
     """Claim the oldest runnable job: (job id, athlete id), marked running; None if there is none.
 
     Runnable: queued, or running with a lease run out (its worker died). A job whose workers died
-    :data:`MAX_ATTEMPTS` times is marked failed instead (its upload copy deleted).
+    :data:`MAX_ATTEMPTS` times is marked failed instead (its upload copy and the athlete's cached reports deleted).
     """
     postgres = connection.dialect.name == "postgresql"
     locked: int | None = None
@@ -150,8 +150,12 @@ def _claim(ws: Workspace, connection: Connection) -> Iterator[tuple[int, int] | 
                 connection.execute(text("SELECT pg_advisory_unlock(:space, :athlete)"),
                                    {"space": LOCK_SPACE, "athlete": locked})
                 locked = None
-    for job_id, athlete_id in gave_up:
-        ws.storage.delete_prefix(incoming_prefix(athlete_id, job_id))
+    if gave_up:
+        from gutstride.services.report_cache import invalidate
+
+        for job_id, athlete_id in gave_up:
+            ws.storage.delete_prefix(incoming_prefix(athlete_id, job_id))
+            invalidate(ws, athlete_id)  # the dead runs may have stored part of the upload
     try:
         yield claimed
     finally:
