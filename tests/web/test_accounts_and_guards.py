@@ -77,6 +77,25 @@ def test_sign_in_rotates_the_session_and_sign_out_ends_it(ws: Any) -> None:
     assert "sign_in" in {action for action, _, _ in events(ws)}
 
 
+def test_an_expired_token_or_one_of_the_other_kind_signs_nobody_in(ws: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from gutstride.store.schema import SessionRow
+
+    account = accounts.sign_up(ws, "expired@example.org", PASSWORD, "athlete")
+    token, _ = accounts.start_session(ws, account, "bearer")
+    assert accounts.signed_in(ws, token, "bearer").account == account
+    assert accounts.signed_in(ws, token, "cookie") is None
+    with ws.session() as session:
+        session.execute(update(SessionRow).where(SessionRow.user_id == account.id)
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert accounts.signed_in(ws, token, "bearer") is None
+    with ws.session() as session:  # and the expired row is gone
+        assert session.scalar(select(SessionRow).where(SessionRow.user_id == account.id)) is None
+
+
 def test_password_change_ends_every_session_and_token(ws: Any) -> None:
     client = TestClient(_app(ws))
     _signup(client, "change@example.org")
