@@ -40,6 +40,7 @@ def test_save_load_and_reimport_changes_nothing(tmp_path: Path) -> None:
     assert before[0][2] == {"cramps": 2, "bristol": 4, "nsaid": False, "supplements": ["iron", "zinc"],
                             "sleep_hours": 7.5}
     assert load_entries(ws, workspace_athlete(ws)) == entries
+    assert [load_entries(ws, workspace_athlete(ws), last=n) for n in (0, 2, 5)] == [[], entries[-2:], entries]
     # the same file again, even from a new process-like workspace object: nothing changes
     ws2 = Workspace(tmp_path / "ws")
     with ws2.session() as session:

@@ -30,8 +30,9 @@ def ws(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return open_ws(database_url, tmp_path_factory.mktemp("storage"))
 
 
-def _app(ws: Any, **config: Any) -> Any:
-    return create_app(WebConfig(database_url="x", **config), ws)
+def _app(ws: Any, attempts_per_minute: int = 1_000_000, **config: Any) -> Any:
+    """The app; sign-in attempts are counted in the module's database, so only the rate-limit tests limit them."""
+    return create_app(WebConfig(database_url="x", attempts_per_minute=attempts_per_minute, **config), ws)
 
 
 def _signup(client: TestClient, email: str, role: str = "athlete") -> dict[str, Any]:
@@ -76,6 +77,25 @@ def test_sign_in_rotates_the_session_and_sign_out_ends_it(ws: Any) -> None:
     assert "sign_in" in {action for action, _, _ in events(ws)}
 
 
+def test_an_expired_token_or_one_of_the_other_kind_signs_nobody_in(ws: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from gutstride.store.schema import SessionRow
+
+    account = accounts.sign_up(ws, "expired@example.org", PASSWORD, "athlete")
+    token, _ = accounts.start_session(ws, account, "bearer")
+    assert accounts.signed_in(ws, token, "bearer").account == account
+    assert accounts.signed_in(ws, token, "cookie") is None
+    with ws.session() as session:
+        session.execute(update(SessionRow).where(SessionRow.user_id == account.id)
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert accounts.signed_in(ws, token, "bearer") is None
+    with ws.session() as session:  # and the expired row is gone
+        assert session.scalar(select(SessionRow).where(SessionRow.user_id == account.id)) is None
+
+
 def test_password_change_ends_every_session_and_token(ws: Any) -> None:
     client = TestClient(_app(ws))
     _signup(client, "change@example.org")
@@ -111,7 +131,7 @@ def test_csrf_needs_same_origin_and_the_token(ws: Any) -> None:
 
 
 def test_the_eleventh_attempt_in_a_minute_gets_429(ws: Any) -> None:
-    app = _app(ws)
+    app = _app(ws, attempts_per_minute=10)
     one = TestClient(app, client=("10.0.0.1", 5000))
     for i in range(10):
         assert one.post("/api/auth/token", data={"username": f"x{i}@example.org", "password": "wrong one"}
@@ -129,6 +149,21 @@ def test_the_eleventh_attempt_in_a_minute_gets_429(ws: Any) -> None:
                       ).status_code == 429
     with ws.session() as session:
         assert session.scalar(select(AuditRow.action).where(AuditRow.action == "sign_in_failed").limit(1))
+
+
+def test_the_eleventh_attempt_across_two_server_processes_gets_429(ws: Any, tmp_path: Path) -> None:
+    """The attempts are counted in the database, so several server processes share one count."""
+    first = TestClient(_app(ws, attempts_per_minute=10), client=("10.0.3.1", 5000))
+    other_process = open_ws(ws.engine.url.render_as_string(hide_password=False), tmp_path)
+    second = TestClient(_app(other_process, attempts_per_minute=10), client=("10.0.3.1", 5000))
+    for i in range(10):
+        client = (first, second)[i % 2]
+        assert client.post("/api/auth/token", data={"username": f"w{i}@example.org", "password": "wrong one"}
+                           ).status_code == 401
+    assert first.post("/api/auth/token", data={"username": "w@example.org", "password": "wrong one"}
+                      ).status_code == 429
+    assert second.post("/api/auth/token", data={"username": "w@example.org", "password": "wrong one"}
+                       ).status_code == 429
 
 
 def test_the_audit_log_is_append_only(ws: Any) -> None:
@@ -172,7 +207,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def test_upload_limits_reuse_the_zip_guards(ws: Any, tmp_path: Path) -> None:
     config = WebConfig(database_url="x", max_upload_bytes=200_000, zip_max_members=3, zip_max_total_bytes=150_000,
-                       zip_max_ratio=50.0)
+                       zip_max_ratio=50.0, attempts_per_minute=1_000_000)
     app = create_app(config, ws)
     client = TestClient(app)
     user = _signup(client, "limits@example.org")

@@ -22,7 +22,7 @@ from gutstride.services.importing import import_files
 from gutstride.web.app import create_app
 from gutstride.web.config import WebConfig
 
-from .conftest import SMALL_FIT, SMALL_GPX, Principal, grant, make_account, open_ws
+from .conftest import SMALL_FIT, SMALL_GPX, Principal, grant, make_account, open_ws, placeholder_report
 
 MISSING = 2_000_000_000
 TODAY = date(2026, 11, 1)
@@ -156,23 +156,12 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         job = jobs.enqueue(ws, athlete.athlete_id, athlete.id, "x.csv", SMALL_FIT)
         sharing.add_note(ws, athlete, athlete.athlete_id, "a note")
         objects[key] = {"athlete_id": athlete.athlete_id, "activity_id": activity, "job_id": job, "grant_id": spare}
-        _placeholder_report(ws, athlete.athlete_id)
+        placeholder_report(ws, athlete.athlete_id, TODAY)
     objects["missing"] = dict.fromkeys(objects["A"], MISSING)
     objects["A_with_B_below"] = {**{k: v for k, v in objects["B"].items()}, "athlete_id": objects["A"]["athlete_id"]}
     accounts_by_name = {"anonymous": None, "owner": a, "other_athlete": b, **coaches}
     principals = {name: Principal(name, acct) for name, acct in accounts_by_name.items()}
     return {"ws": ws, "app": app, "objects": objects, "principals": principals}
-
-
-def _placeholder_report(ws: Any, athlete_id: int) -> None:
-    """Stand-ins for the athlete's cached report: this test is about who may read it, not about its content (which
-    tests/report covers), and computing it here would double the test's time."""
-    from gutstride.services.report_cache import cache_prefix
-
-    stand_ins = {"json": b'{"microbiome": {}}', "pdf": b"%PDF-1.4 stand-in",
-                 "html": b"<html><head><style></style></head><body><main>report</main></body></html>"}
-    for kind, data in stand_ins.items():
-        ws.storage.write_bytes(f"{cache_prefix(athlete_id)}report-{TODAY.isoformat()}.{kind}", data)
 
 
 def _activity_of(ws: Any, athlete_id: int) -> int:

@@ -1,4 +1,5 @@
-"""End to end in headless Chromium (Playwright, Debian's /usr/bin/chromium) against a real ``gutstride serve``.
+"""End to end in headless Chromium (Playwright, Debian's /usr/bin/chromium) against a real ``gutstride serve`` with
+two web server processes (so sessions, CSRF tokens and reports must hold across processes, as in production).
 
 1. An athlete signs up and uploads a Garmin-style export zip built from real FIT files.
 2. The athlete waits for the import (run by the worker process) and logs a symptom.
@@ -23,7 +24,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from .conftest import DATA, PostgresServer
+from gutstride.store.throwaway_postgres import PostgresServer, free_port
+
+from .conftest import DATA
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Real rides of September and October 2020 (with heart rate), and a run of 2013; reports are made for REPORT_DAY.
@@ -51,20 +54,14 @@ def garmin_export() -> bytes:
     return outer.getvalue()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(postgres: PostgresServer, tmp_path: Path) -> tuple[str, str, Path]:
     url = postgres.create_database(f"browser{os.getpid()}")
-    port, storage = _free_port(), tmp_path / "storage"
+    port, storage = free_port(), tmp_path / "storage"
     env = {**os.environ, "GUTSTRIDE_DATABASE_URL": url, "GUTSTRIDE_ATTEMPTS_PER_MINUTE": "1000",
            "GUTSTRIDE_REPORT_DAY": REPORT_DAY}
     process = subprocess.Popen([sys.executable, "-m", "gutstride", "serve", "--storage", str(storage), "--port",
-                                str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                str(port), "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

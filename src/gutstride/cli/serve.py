@@ -27,8 +27,11 @@ def register(app: typer.Typer) -> None:
         ),
         host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
         port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
-        workers: int | None = typer.Option(None, "--import-workers",
-                                           help="Import worker processes to start (default 1)."),
+        import_workers: int | None = typer.Option(None, "--import-workers",
+                                                  help="Import worker processes to start (default 1)."),
+        web_workers: int = typer.Option(1, "--workers", min=1,
+                                        help="Web server processes (uvicorn workers; default 1): about one per "
+                                             "core, on PostgreSQL (SQLite, a one-user trial, writes one at a time)."),
         demo: bool = typer.Option(False, "--demo", help="Load the demo athlete and print its sign-in."),
     ) -> None:
         """Serve the web app for athletes and the coaches and clinicians they trust (JSON API under /api).
@@ -40,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
         env = dict(os.environ)
         for name, value in (("DATABASE_URL", database_url), ("STORAGE", storage), ("HOST", host), ("PORT", port),
-                            ("IMPORT_WORKERS", workers)):
+                            ("IMPORT_WORKERS", import_workers)):
             if value is not None:
                 env["GUTSTRIDE_" + name] = str(value)
         os.environ.update(env)
@@ -53,7 +56,8 @@ def register(app: typer.Typer) -> None:
         children = [subprocess.Popen([*main, "worker"], env=env) for _ in range(n_workers)]
         try:
             uvicorn.run("gutstride.web.main:app_from_env", factory=True, host=env.get("GUTSTRIDE_HOST", "127.0.0.1"),
-                        port=int(env.get("GUTSTRIDE_PORT", "8000")), proxy_headers=False, log_level="warning")
+                        port=int(env.get("GUTSTRIDE_PORT", "8000")), proxy_headers=False, log_level="warning",
+                        workers=web_workers)
         finally:
             for child in children:
                 child.terminate()

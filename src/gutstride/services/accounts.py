@@ -160,16 +160,17 @@ def start_session(ws: Workspace, account: Account, kind: str) -> tuple[str, str]
 
 def signed_in(ws: Workspace, token: str, kind: str) -> SignedIn | None:
     """Who ``token`` belongs to, if it is a live token of ``kind``."""
-    with ws.session() as session:
-        row = session.get(SessionRow, _sha(token))
-        if row is None or row.kind != kind:
+    with ws.session() as session:  # one query: it runs on every signed-in request
+        found = session.execute(select(SessionRow, UserRow).join(UserRow, UserRow.id == SessionRow.user_id)
+                                .where(SessionRow.token_sha256 == _sha(token))).first()
+        if found is None or found[0].kind != kind:
             return None
+        row, user = found
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         if expires < datetime.now(UTC):
             session.delete(row)
             return None
-        user = session.get(UserRow, row.user_id)
-        return None if user is None else SignedIn(_account(user), row.kind, row.csrf_token)
+        return SignedIn(_account(user), row.kind, row.csrf_token)
 
 
 def end_session(ws: Workspace, token: str) -> None:

@@ -20,9 +20,9 @@ class LogResult:
     red_flags: list[Finding] = field(default_factory=list)
 
 
-def list_log_entries(ws: Workspace, athlete_id: int) -> list[LogEntry]:
-    """Every log entry of ``athlete_id``, by day then activity."""
-    return load_entries(ws, athlete_id)
+def list_log_entries(ws: Workspace, athlete_id: int, last: int | None = None) -> list[LogEntry]:
+    """Every log entry of ``athlete_id`` (or the ``last`` ones), by day then activity."""
+    return load_entries(ws, athlete_id, last)
 
 
 def add_log_entries(ws: Workspace, athlete_id: int, entries: Iterable[LogEntry], source: str) -> LogResult:

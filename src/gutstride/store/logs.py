@@ -86,13 +86,15 @@ def save_entries(ws: Workspace, session: Session, person: Person, entries: Itera
     return counts.added + counts.changed
 
 
-def load_entries(ws: Workspace, athlete_id: int) -> list[LogEntry]:
-    """All log entries of ``athlete_id``, by day then activity."""
+def load_entries(ws: Workspace, athlete_id: int, last: int | None = None) -> list[LogEntry]:
+    """The log entries of ``athlete_id``, by day then activity: all, or the ``last`` ones (read from the database
+    alone, not all of them then cut: a year is 365 entries to validate)."""
     with ws.session() as session:
         ws.athlete(session, athlete_id)
-        rows = session.scalars(
-            select(LogEntryRow)
-            .where(LogEntryRow.person_id == checked_athlete_id(athlete_id))
-            .order_by(LogEntryRow.day, LogEntryRow.activity_ref)
-        ).all()
+        query = select(LogEntryRow).where(LogEntryRow.person_id == checked_athlete_id(athlete_id))
+        if last is None:
+            rows = session.scalars(query.order_by(LogEntryRow.day, LogEntryRow.activity_ref)).all()
+        else:
+            rows = session.scalars(query.order_by(LogEntryRow.day.desc(), LogEntryRow.activity_ref.desc())
+                                   .limit(max(last, 0))).all()[::-1]
         return [entry_from_data(row.day, row.activity_ref, row.data) for row in rows]

@@ -213,3 +213,18 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The running job's lease: its worker writes this every few seconds (see gutstride.services.jobs).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: How many times a worker claimed the job (more than one: a worker died while running it).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AttemptRow(Base):
+    """One sign-in or sign-up attempt for one rate-limit key (see gutstride.services.attempts)."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the key (``ip:<address>`` or ``account:<email>``).
+    key_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

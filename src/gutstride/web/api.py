@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from gutstride.jsonout import clean
-from gutstride.services import accounts, jobs, sharing
+from gutstride.services import accounts, attempts, jobs, sharing
 from gutstride.services.audit import audit
 from gutstride.web.deps import NOT_FOUND, Id, need, signed_in_account, today, workspace
 from gutstride.web.reports import report_pdf, report_text
@@ -72,7 +72,8 @@ def _me(account: accounts.Account) -> Me:
 
 def limit_attempts(request: Request, email: str) -> None:
     """429 on the attempt after ``attempts_per_minute`` in a minute from one address or for one account."""
-    if not request.app.state.limiter.allow("ip:" + client_address(request), "account:" + email.strip().lower()):
+    keys = ["ip:" + client_address(request), "account:" + email.strip().lower()]
+    if not attempts.allow(workspace(request), keys, request.app.state.config.attempts_per_minute):
         raise HTTPException(429, "too many attempts: wait a minute")
 
 

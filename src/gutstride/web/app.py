@@ -14,7 +14,7 @@ from gutstride.errors import BadInputError, GutstrideError, MissingDataError, Un
 from gutstride.store.storage import LocalStorage
 from gutstride.store.workspace import Workspace
 from gutstride.web.config import WebConfig
-from gutstride.web.security import GuardMiddleware, RateLimiter
+from gutstride.web.security import GuardMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,7 +44,6 @@ def create_app(config: WebConfig, ws: Workspace | None = None) -> FastAPI:
                               "Not a medical device; it does not diagnose.")
     app.state.config = config
     app.state.ws = ws or open_workspace(config)
-    app.state.limiter = RateLimiter(config.attempts_per_minute)
     app.add_middleware(GuardMiddleware, max_upload_bytes=config.max_upload_bytes)
     app.include_router(api.router)
     app.include_router(pages.router)

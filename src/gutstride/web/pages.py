@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from gutstride.services import accounts, jobs, sharing
 from gutstride.web.api import add_log, limit_attempts, save_upload
@@ -17,6 +19,8 @@ from gutstride.web.security import COOKIE, CSRF_COOKIE, account_of, cookie_optio
 router = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
 _ENV = Environment(loader=PackageLoader("gutstride.web", "templates"), autoescape=select_autoescape(["j2"]))
 FormText = Annotated[str, Form(max_length=5000)]
+#: Log entries the daily-log page lists under its form (the most recent).
+RECENT_LOG = 14
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -171,7 +175,7 @@ def log_page(request: Request, athlete_id: Id) -> HTMLResponse:
     from gutstride.services.profile import get_profile
 
     _athlete_page(request, athlete_id)
-    recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)[-14:]][::-1]
+    recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id, last=RECENT_LOG)][::-1]
     return render(request, "log.html.j2", athlete_id=athlete_id, name=_name(request, athlete_id), fields=FIELDS,
                   today=today(request).isoformat(), recent=recent, saved=request.query_params.get("saved"),
                   profile=get_profile(workspace(request), athlete_id))
@@ -179,11 +183,18 @@ def log_page(request: Request, athlete_id: Id) -> HTMLResponse:
 
 @router.post("/athletes/{athlete_id}/log")
 async def log(request: Request, athlete_id: Id) -> Response:
-    """The daily log form: empty fields are not recorded; a checked box is ``true``."""
+    """The daily log form: empty fields are not recorded; a checked box is ``true``.
+
+    ``async`` only to read the form; the checks and the database work run in the thread pool, off the event loop.
+    """
+    account = await run_in_threadpool(_athlete_page, request, athlete_id, True)
+    form = await request.form()
+    return await run_in_threadpool(_save_log, request, account, athlete_id, form)
+
+
+def _save_log(request: Request, account: accounts.Account, athlete_id: int, form: FormData) -> Response:
     from gutstride.model.log_entry import FIELDS
 
-    account = _athlete_page(request, athlete_id, write=True)
-    form = await request.form()
     allowed = {"date", "activity_start", *(f.name for f in FIELDS)}
     record = {k: v for k, v in form.items() if k in allowed and isinstance(v, str) and v.strip() != ""}
     try:
@@ -194,7 +205,7 @@ async def log(request: Request, athlete_id: Id) -> Response:
         from gutstride.ingest.logs import entry_to_dict
         from gutstride.services.logs import list_log_entries
 
-        recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id)[-14:]][::-1]
+        recent = [entry_to_dict(e) for e in list_log_entries(workspace(request), athlete_id, last=RECENT_LOG)][::-1]
         return render(request, "log.html.j2", status=422, athlete_id=athlete_id, name=_name(request, athlete_id),
                       fields=FIELDS, today=record.get("date", today(request).isoformat()), recent=recent,
                       error=exc.detail, values=record)
@@ -204,14 +215,20 @@ async def log(request: Request, athlete_id: Id) -> Response:
 
 @router.post("/athletes/{athlete_id}/profile")
 async def profile(request: Request, athlete_id: Id) -> Response:
-    """The profile fields the analyses use (HR zones need a birth year or a measured HRmax); empty keeps a value."""
+    """The profile fields the analyses use (HR zones need a birth year or a measured HRmax); empty keeps a value.
+
+    ``async`` only to read the form; the rest runs in the thread pool."""
+    await run_in_threadpool(_athlete_page, request, athlete_id, True)
+    form = await request.form()
+    return await run_in_threadpool(_save_profile, request, athlete_id, form)
+
+
+def _save_profile(request: Request, athlete_id: int, form: FormData) -> Response:
     from gutstride.errors import BadInputError
     from gutstride.model.profile import PERSON_FIELDS
     from gutstride.services.profile import get_profile, set_profile
     from gutstride.services.report_cache import invalidate
 
-    _athlete_page(request, athlete_id, write=True)
-    form = await request.form()
     changes: dict[str, Any] = {}
     for name in PERSON_FIELDS:
         raw = form.get(name)

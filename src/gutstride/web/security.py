@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gutstride.services.accounts import Account, SignedIn, signed_in
@@ -130,29 +128,6 @@ class GuardMiddleware:
             spool.close()
 
 
-class RateLimiter:
-    """At most ``limit`` hits per key in any ``window`` seconds (a sliding window, kept in this process)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, *keys: str) -> bool:
-        """Count one attempt against every key; False if any key has had ``limit`` attempts in the window."""
-        now = time.monotonic()
-        with self._lock:
-            ok = True
-            for key in keys:
-                hits = self._hits[key]
-                while hits and now - hits[0] > self.window:
-                    hits.popleft()
-                if len(hits) >= self.limit:
-                    ok = False
-                hits.append(now)
-            return ok
-
-
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -196,7 +171,7 @@ async def csrf_guard(request: Request) -> None:
         return
     if not _origin_ok(request):
         raise HTTPException(403, "cross-site request refused (Origin)")
-    current = who(request)
+    current = await run_in_threadpool(who, request)  # a database lookup: off the event loop
     expected = current.csrf_token if current else request.cookies.get(CSRF_COOKIE) if anonymous_form else None
     given = request.headers.get("x-csrf-token")
     if given is None and request.headers.get("content-type", "").startswith(
