@@ -150,7 +150,6 @@ typedef struct {
     int defined, kind, big;                                 /* kind: FI_* or -1 (message not read) */
     Py_ssize_t size;
     fi_where field[FI_MAX_FIELDS], ts;
-    int has_csd;
 } fi_def;
 
 /* name class, size and invalid raw value of the FIT base types 0..16 (fit_profile.BASE_TYPES) */
@@ -218,122 +217,103 @@ bad:
     return -1;
 }
 
-/* fit_inspect(data, spec) -> None (not the common case: use the full decoder) or
- * (file_id rows, sport rows, session rows, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max).
- * spec: for file_id, sport, session and record, the (field number, scale, offset) to read; rows are tuples of
- * those fields' values per message, in file order. For records, spec fields are (heart_rate, distance,
- * compressed_speed_distance): heart rates above 0 are counted, summed and their maximum kept (NaN if none);
- * t_min / t_max are the smallest and largest record timestamp (FIT seconds) at or above 0x10000000 (None if none),
- * distance_max the largest distance (NaN if none). */
-static PyObject *fit_inspect(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    PyObject *spec;
-    if (!PyArg_ParseTuple(args, "y*O", &buf, &spec)) return NULL;
-    fi_want want[FI_KINDS][FI_MAX_FIELDS];
-    int count[FI_KINDS];
+/* One FIT file of a chain: its data at b[pos:end]. Returns the segment's tuple (see fit_inspect), Py_None when it
+ * is not the common case, or NULL with an exception. Local message types start undefined in every segment. */
+static PyObject *fi_segment(const uint8_t *b, Py_ssize_t pos, Py_ssize_t end, fi_want want[FI_KINDS][FI_MAX_FIELDS],
+                            const int count[FI_KINDS]) {
     PyObject *rows[3] = {NULL, NULL, NULL}, *result = NULL;
-    if (fi_parse_spec(spec, want, count) < 0) goto done;
-    if (count[FI_RECORD] != 3) { PyErr_SetString(PyExc_ValueError, "fit_inspect: record spec needs 3 fields"); goto done; }
     for (int k = 0; k < 3; k++) if (!(rows[k] = PyList_New(0))) goto done;
-    {
-        const uint8_t *b = (const uint8_t *)buf.buf;
-        Py_ssize_t len = buf.len;
-        if (len < 12 || b[0] < 12 || b[0] > len || memcmp(b + 8, ".FIT", 4) != 0) goto common_case_not;
-        Py_ssize_t pos = b[0];
-        Py_ssize_t end = pos + (Py_ssize_t)((uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16
-                                            | (uint32_t)b[7] << 24);
-        if (end + 2 != len) goto common_case_not;           /* chained, padded, cut off or CRC missing */
-        fi_def defs[16];
-        memset(defs, 0, sizeof defs);
-        Py_ssize_t n_records = 0, n_hr = 0;
-        double hr_sum = 0.0, hr_max = NAN, dist_max = NAN;
-        int64_t t_min = -1, t_max = -1;
-        while (pos < end) {
-            uint8_t h = b[pos];
-            if (h & 0x80) goto common_case_not;             /* compressed timestamp header */
-            int loc = h & 0xF;
-            if (h & 0x40) {                                 /* definition message */
-                if (pos + 6 > end || b[pos + 2] > 1) goto common_case_not;
-                int nf = b[pos + 5];
-                Py_ssize_t p = pos + 6 + 3 * (Py_ssize_t)nf, dev_size = 0;
-                if (h & 0x20) {
-                    if (p + 1 > end) goto common_case_not;
-                    int nd = b[p];
-                    if (p + 1 + 3 * (Py_ssize_t)nd > end) goto common_case_not;
-                    for (int i = 0; i < nd; i++) dev_size += b[p + 1 + 3 * i + 1];
-                    p += 1 + 3 * (Py_ssize_t)nd;
-                }
-                if (p > end) goto common_case_not;
-                fi_def *d = &defs[loc];
-                int big = b[pos + 2];
-                int global = big ? (b[pos + 3] << 8 | b[pos + 4]) : (b[pos + 4] << 8 | b[pos + 3]);
-                d->defined = 1;
-                d->big = big;
-                d->kind = -1;
-                for (int k = 0; k < FI_KINDS; k++) if (fi_global[k] == global) d->kind = k;
-                d->ts.pos = -1;
-                d->has_csd = 0;
-                for (int i = 0; i < FI_MAX_FIELDS; i++) d->field[i].pos = -1;
-                Py_ssize_t at = 0;
-                for (int i = 0; i < nf; i++) {
-                    const uint8_t *f = b + pos + 6 + 3 * i;
-                    fi_where where = {(int)at, f[1], f[2] & 0x1F};
-                    if (f[0] == 253 && d->ts.pos < 0) d->ts = where;  /* the first of a repeated field wins */
-                    if (d->kind >= 0)
-                        for (int j = 0; j < count[d->kind]; j++)
-                            if (want[d->kind][j].num == f[0] && d->field[j].pos < 0) d->field[j] = where;
-                    at += f[1];
-                }
-                d->size = at + dev_size;
-                if (d->kind == FI_RECORD) {
-                    if (d->field[2].pos >= 0) goto common_case_not;  /* compressed_speed_distance */
-                    fi_where hr = d->field[0];
-                    if (hr.pos >= 0 && hr.size && hr.base != 7 && hr.base <= 16 && fi_base[hr.base].cls == FI_F
-                        && hr.size % fi_base[hr.base].size == 0)
-                        goto common_case_not;               /* float heart rates: sums would depend on order */
-                }
-                pos = p;
-                continue;
+    fi_def defs[16];
+    memset(defs, 0, sizeof defs);
+    Py_ssize_t n_records = 0, n_hr = 0;
+    double hr_sum = 0.0, hr_max = NAN, dist_max = NAN;
+    int64_t t_min = -1, t_max = -1;
+    while (pos < end) {
+        uint8_t h = b[pos];
+        if (h & 0x80) goto common_case_not;                 /* compressed timestamp header */
+        int loc = h & 0xF;
+        if (h & 0x40) {                                     /* definition message */
+            if (pos + 6 > end || b[pos + 2] > 1) goto common_case_not;
+            int nf = b[pos + 5];
+            Py_ssize_t p = pos + 6 + 3 * (Py_ssize_t)nf, dev_size = 0;
+            if (p > end) goto common_case_not;
+            if (h & 0x20) {
+                if (p + 1 > end) goto common_case_not;
+                int nd = b[p];
+                if (p + 1 + 3 * (Py_ssize_t)nd > end) goto common_case_not;
+                for (int i = 0; i < nd; i++) dev_size += b[p + 1 + 3 * i + 1];
+                p += 1 + 3 * (Py_ssize_t)nd;
             }
             fi_def *d = &defs[loc];
-            if (!d->defined || pos + 1 + d->size > end) goto common_case_not;
-            const uint8_t *msg = b + pos + 1;
-            pos += 1 + d->size;
-            if (d->kind < 0) continue;
+            int big = b[pos + 2];
+            int global = big ? (b[pos + 3] << 8 | b[pos + 4]) : (b[pos + 4] << 8 | b[pos + 3]);
+            d->defined = 1;
+            d->big = big;
+            d->kind = -1;
+            for (int k = 0; k < FI_KINDS; k++) if (fi_global[k] == global) d->kind = k;
+            d->ts.pos = -1;
+            for (int i = 0; i < FI_MAX_FIELDS; i++) d->field[i].pos = -1;
+            Py_ssize_t at = 0;
+            for (int i = 0; i < nf; i++) {
+                const uint8_t *f = b + pos + 6 + 3 * i;
+                fi_where where = {(int)at, f[1], f[2] & 0x1F};
+                if (f[0] == 253 && d->ts.pos < 0) d->ts = where;  /* the first of a repeated field wins */
+                if (d->kind >= 0)
+                    for (int j = 0; j < count[d->kind]; j++)
+                        if (want[d->kind][j].num == f[0] && d->field[j].pos < 0) d->field[j] = where;
+                at += f[1];
+            }
+            d->size = at + dev_size;
             if (d->kind == FI_RECORD) {
-                n_records++;
-                double hr = fi_value(msg, d->field[0], d->big, want[FI_RECORD][0].scale, want[FI_RECORD][0].offset, 1);
-                if (isfinite(hr) && hr > 0) {
-                    n_hr++;
-                    hr_sum += hr;
-                    if (!(hr <= hr_max)) hr_max = hr;
-                }
-                double dist = fi_value(msg, d->field[1], d->big, want[FI_RECORD][1].scale, want[FI_RECORD][1].offset, 1);
-                if (isfinite(dist) && !(dist <= dist_max)) dist_max = dist;
-                if (d->ts.pos >= 0 && d->ts.size == 4) {
-                    double t = fi_value(msg, d->ts, d->big, 1.0, 0.0, 0);
-                    if (isfinite(t) && t > -1.0 && t < 9.2e18) {   /* else numpy's cast gives a negative */
-                        int64_t ti = (int64_t)t;
-                        if (ti >= 0x10000000) {
-                            if (t_min < 0 || ti < t_min) t_min = ti;
-                            if (ti > t_max) t_max = ti;
-                        }
+                if (d->field[2].pos >= 0) goto common_case_not;  /* compressed_speed_distance */
+                fi_where hr = d->field[0];
+                if (hr.pos >= 0 && hr.size && hr.base <= 16 && fi_base[hr.base].cls == FI_F
+                    && hr.size % fi_base[hr.base].size == 0)
+                    goto common_case_not;                   /* float heart rates: their sum depends on order */
+            }
+            pos = p;
+            continue;
+        }
+        fi_def *d = &defs[loc];
+        if (!d->defined || pos + 1 + d->size > end) goto common_case_not;
+        const uint8_t *msg = b + pos + 1;
+        pos += 1 + d->size;
+        if (d->kind < 0) continue;
+        if (d->kind == FI_RECORD) {
+            n_records++;
+            double hr = fi_value(msg, d->field[0], d->big, want[FI_RECORD][0].scale, want[FI_RECORD][0].offset, 1);
+            if (isfinite(hr) && hr > 0) {
+                n_hr++;
+                hr_sum += hr;
+                if (!(hr <= hr_max)) hr_max = hr;
+            }
+            double dist = fi_value(msg, d->field[1], d->big, want[FI_RECORD][1].scale, want[FI_RECORD][1].offset, 1);
+            if (isfinite(dist) && !(dist <= dist_max)) dist_max = dist;
+            if (d->ts.pos >= 0 && d->ts.size == 4) {
+                double t = fi_value(msg, d->ts, d->big, 1.0, 0.0, 0);
+                if (isfinite(t) && t > -1.0 && t < 9.2e18) {  /* else numpy's cast gives a negative: none */
+                    int64_t ti = (int64_t)t;
+                    if (ti >= 0x10000000) {
+                        if (t_min < 0 || ti < t_min) t_min = ti;
+                        if (ti > t_max) t_max = ti;
                     }
                 }
-                continue;
             }
-            PyObject *row = PyTuple_New(count[d->kind]);
-            if (!row) goto done;
-            for (int j = 0; j < count[d->kind]; j++) {
-                PyObject *v = PyFloat_FromDouble(fi_value(msg, d->field[j], d->big, want[d->kind][j].scale,
-                                                          want[d->kind][j].offset, 1));
-                if (!v) { Py_DECREF(row); goto done; }
-                PyTuple_SET_ITEM(row, j, v);
-            }
-            int failed = PyList_Append(rows[d->kind], row);
-            Py_DECREF(row);
-            if (failed) goto done;
+            continue;
         }
+        PyObject *row = PyTuple_New(count[d->kind]);
+        if (!row) goto done;
+        for (int j = 0; j < count[d->kind]; j++) {
+            PyObject *v = PyFloat_FromDouble(fi_value(msg, d->field[j], d->big, want[d->kind][j].scale,
+                                                      want[d->kind][j].offset, 1));
+            if (!v) { Py_DECREF(row); goto done; }
+            PyTuple_SET_ITEM(row, j, v);
+        }
+        int failed = PyList_Append(rows[d->kind], row);
+        Py_DECREF(row);
+        if (failed) goto done;
+    }
+    {
         PyObject *tmin = t_min < 0 ? Py_NewRef(Py_None) : PyLong_FromLongLong(t_min);
         PyObject *tmax = t_max < 0 ? Py_NewRef(Py_None) : PyLong_FromLongLong(t_max);
         if (tmin && tmax)
@@ -341,14 +321,61 @@ static PyObject *fit_inspect(PyObject *self, PyObject *args) {
                                    tmax, dist_max);
         Py_XDECREF(tmin);
         Py_XDECREF(tmax);
-        goto done;
     }
+    goto done;
 common_case_not:
     result = Py_NewRef(Py_None);
 done:
     for (int k = 0; k < 3; k++) Py_XDECREF(rows[k]);
-    PyBuffer_Release(&buf);
     return result;
+}
+
+/* fit_inspect(data, spec) -> None (not the common case: use the full decoder) or a list with, for each FIT file
+ * of the chain, (file_id rows, sport rows, session rows, n_records, n_hr, hr_sum, hr_max, t_min, t_max,
+ * distance_max). spec: for file_id, sport, session and record, the (field number, scale, offset) to read; rows are
+ * tuples of those fields' values per message, in file order. For records the spec fields are (heart_rate,
+ * distance, compressed_speed_distance): heart rates above 0 are counted, summed and their maximum kept (NaN if
+ * none); t_min / t_max are the smallest and largest record timestamp (FIT seconds) at or above 0x10000000 (None if
+ * none), distance_max the largest distance (NaN if none). Zero bytes after the last file end the chain, as in the
+ * full decoder; CRCs are not checked (a mismatch is only a warning there, which inspect does not print). */
+static PyObject *fit_inspect(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "y*O", &buf, &spec)) return NULL;
+    fi_want want[FI_KINDS][FI_MAX_FIELDS];
+    int count[FI_KINDS];
+    PyObject *segments = NULL;
+    if (fi_parse_spec(spec, want, count) < 0) goto done;
+    if (count[FI_RECORD] != 3) { PyErr_SetString(PyExc_ValueError, "fit_inspect: record spec needs 3 fields"); goto done; }
+    if (!(segments = PyList_New(0))) goto done;
+    const uint8_t *b = (const uint8_t *)buf.buf;
+    Py_ssize_t len = buf.len, start = 0;
+    while (start < len) {
+        if (start) {
+            Py_ssize_t i = start;
+            while (i < len && b[i] == 0) i++;
+            if (i == len) break;                            /* zero padding after the chain */
+        }
+        Py_ssize_t avail = len - start;
+        if (avail < 12 || b[start] < 12 || b[start] > avail || memcmp(b + start + 8, ".FIT", 4) != 0)
+            goto common_case_not;
+        Py_ssize_t end = start + b[start] + (Py_ssize_t)((uint32_t)b[start + 4] | (uint32_t)b[start + 5] << 8
+                                                         | (uint32_t)b[start + 6] << 16 | (uint32_t)b[start + 7] << 24);
+        if (end + 2 > len) goto common_case_not;            /* cut off, or the file CRC missing */
+        PyObject *segment = fi_segment(b, start + b[start], end, want, count);
+        if (!segment) { Py_CLEAR(segments); goto done; }
+        if (segment == Py_None) { Py_DECREF(segment); goto common_case_not; }
+        int failed = PyList_Append(segments, segment);
+        Py_DECREF(segment);
+        if (failed) { Py_CLEAR(segments); goto done; }
+        start = end + 2;
+    }
+    goto done;
+common_case_not:
+    Py_XSETREF(segments, Py_NewRef(Py_None));
+done:
+    PyBuffer_Release(&buf);
+    return segments;
 }
 
 /* ------------------------------------------------------------------------------------------------- pairwise */

@@ -48,8 +48,7 @@ def describe_file(path: Path) -> list[dict[str, Any]]:
         return [out]
     quick = quick_summary(data) if data[8:12] == b".FIT" else None
     if quick is not None:  # a well-formed FIT file, read without numpy
-        quick["avg_hr"], quick["max_hr"] = _number(quick["avg_hr"]), _number(quick["max_hr"])
-        return [_row(out, "ok", "", "fit", quick)]
+        return [_row(out, "ok", "", "fit", activity) for activity in quick]
     from gutstride.ingest.activities.dispatch import decode_activity
 
     try:

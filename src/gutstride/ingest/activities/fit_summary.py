@@ -5,9 +5,9 @@
 and per record the heart rate, distance and timestamp) and gives the same values as the full decoder
 (:func:`gutstride.ingest.activities.fit.read_fit`, whose summary rules are repeated here from
 ``fit._summary``): the CLI then starts without numpy (about half of a one-file ``inspect``). Anything else
-(chained FIT files or trailing bytes, compressed timestamps, cut-off or corrupt messages, records with
-``compressed_speed_distance``, more than two sessions, no records, no absolute start time, another file type)
-gives None, and the caller uses the full decoder.
+(trailing bytes that are not a FIT file or zero padding, compressed timestamps, cut-off or corrupt messages,
+records with ``compressed_speed_distance`` or float heart rates, an activity without records or without an absolute
+start time, no activity at all) gives None, and the caller uses the full decoder.
 
 The constants and the sport mapping shared with the full decoder live here, so that this module imports nothing
 heavy.
@@ -93,43 +93,80 @@ def _first(values: Iterable[float]) -> float | None:
     return next((v for v in values if math.isfinite(v)), None)
 
 
-def _sum_of_two(values: Iterable[float]) -> tuple[bool, float | None]:
-    """(usable, sum of the finite values or None). Not usable with more than two: numpy sums three or more in a
-    different order than left to right, and the values must be the full decoder's to the last bit."""
+def numpy_sum(values: list[float]) -> float:
+    """The sum of ``values`` in numpy's order (``numpy.sum`` of a float64 array of up to 128 values), so that the
+    quick path gives the full decoder's sums to the last bit.
+
+    numpy adds fewer than 8 values left to right from 0; from 8 on, into 8 running sums (value i into sum i mod 8,
+    over the whole blocks of 8), combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then adds the rest
+    left to right. (Above 128 values it splits the array in halves, recursively; callers do not pass that many.)
+    """
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for value in values:
+            total += value
+        return total
+    sums = list(values[:8])
+    whole = n - n % 8
+    for i in range(8, whole, 8):
+        for j in range(8):
+            sums[j] += values[i + j]
+    total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
+    for value in values[whole:]:
+        total += value
+    return total
+
+
+def _sum_or_none(values: Iterable[float]) -> float | None:
     finite = [v for v in values if math.isfinite(v)]
-    if len(finite) > 2:
-        return False, None
-    return True, (finite[0] + finite[1] if len(finite) == 2 else finite[0]) if finite else None
+    return numpy_sum(finite) if finite else None
 
 
-def quick_summary(data: bytes) -> dict[str, Any] | None:
-    """The ``inspect`` values of a well-formed single-activity FIT file, or None to use the full decoder.
+def quick_summary(data: bytes) -> list[dict[str, Any]] | None:
+    """The ``inspect`` values of each activity in a well-formed FIT file, or None to use the full decoder.
 
     Returns
     -------
-    dict or None
-        ``sport`` (gutstride's), ``start_time`` and ``end_time`` (aware UTC datetimes), ``duration_s``,
-        ``distance_m``, ``n_records``, ``n_hr`` (heart-rate samples above 0), ``avg_hr`` and ``max_hr`` (mean
-        and maximum of those samples): what :func:`~gutstride.ingest.activities.fit.read_fit`'s activity summary
-        and stream give, and the file's status is "ok" with no message.
+    list of dict, or None
+        Per activity, in file order: ``sport`` (gutstride's), ``start_time`` and ``end_time`` (aware UTC
+        datetimes), ``duration_s``, ``distance_m``, ``n_records``, ``n_hr`` (heart-rate samples above 0),
+        ``avg_hr`` and ``max_hr`` (mean and maximum of those samples): what
+        :func:`~gutstride.ingest.activities.fit.read_fit`'s activity summaries and streams give, for a file whose
+        status is "ok" with no message.
     """
     import _gutstride_native as native
 
     spec = _spec()
-    hr_field = spec[3][0]
-    if data[:2] == b"\x1f\x8b" or hr_field[1:] != (1.0, 0.0):  # gzip: the dispatcher's; a scaled HR: not exact
+    if data[:2] == b"\x1f\x8b" or spec[3][0][1:] != (1.0, 0.0):  # gzip: the dispatcher's; a scaled HR: not exact
         return None
-    result = native.fit_inspect(data, spec)
-    if result is None:
+    segments = native.fit_inspect(data, spec)
+    if segments is None:
         return None
-    files, sports, sessions, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max = result
-    kind = prof.enum_name("file", _first(row[0] for row in files))
-    if n_records == 0 or kind not in (None, "activity"):
-        return None
+    out = []
+    for files, sports, sessions, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max in segments:
+        kind = prof.enum_name("file", _first(row[0] for row in files))
+        if kind != "activity" and not (kind is None and n_records):
+            continue  # another kind of FIT file in the chain (settings, ...): not listed
+        if n_records == 0 or len(sessions) > 128:
+            return None
+        activity = _activity(sports, sessions, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max)
+        if activity is None:
+            return None
+        out.append(activity)
+    return out or None
+
+
+def _activity(sports: list[tuple[float, ...]], sessions: list[tuple[float, ...]], n_records: int, n_hr: int,
+              hr_sum: float, hr_max: float, t_min: int | None, t_max: int | None,
+              distance_max: float) -> dict[str, Any] | None:
+    """One activity's values (see :func:`quick_summary`) from what fit_inspect read of its FIT file (session rows:
+    start_time, total_elapsed_time, total_distance, sport, sub_sport); None when it has no absolute start time."""
     if sessions:
         keyed = [row[1] if math.isfinite(row[1]) else -1.0 for row in sessions]
-        main = sessions[keyed.index(max(keyed))]
-        sport_raw, sub_raw = main[3], main[4]
+        main = sessions[keyed.index(max(keyed))]  # the longest session (the first of equals)
+        sport_raw: float | None = main[3]
+        sub_raw: float | None = main[4]
     else:
         sport_raw = sub_raw = None
     if sport_raw is None or not math.isfinite(sport_raw):
@@ -137,13 +174,11 @@ def quick_summary(data: bytes) -> dict[str, Any] | None:
     starts = [row[0] for row in sessions if math.isfinite(row[0])]
     start_fit = min(starts) if starts else None if t_min is None else float(t_min)
     if start_fit is None or start_fit < MIN_DATE_TIME:
-        return None  # undated: "partial", the dispatcher's message
-    usable_duration, duration = _sum_of_two(row[1] for row in sessions)
-    usable_distance, distance = _sum_of_two(row[2] for row in sessions)
-    if not (usable_duration and usable_distance):
-        return None
-    if duration is None and t_min is not None:
+        return None  # undated: "partial", with the dispatcher's message
+    duration = _sum_or_none(row[1] for row in sessions)
+    if duration is None and t_min is not None and t_max is not None:
         duration = float(t_max - t_min)
+    distance = _sum_or_none(row[2] for row in sessions)
     if distance is None and math.isfinite(distance_max):
         distance = distance_max
     start = datetime.fromtimestamp(start_fit + FIT_EPOCH_S, tz=UTC)
