@@ -224,7 +224,7 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     latest = max(range(len(table.sample_ids)), key=lambda i: inputs.sample_dates[i] or date.min)
     taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref, formats)
             if row["sample"] == table.sample_ids[latest]]
-    findings = microbiome_findings(table, inputs.sample_dates, ref, formats)
+    findings = microbiome_findings(table, inputs.sample_dates, ref, formats, placed if ref else None)
     changes = [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
                for c in sample_changes(table, inputs.sample_dates, ref)]
     from gutstride.evidence.engine import default_knowledge_base
