@@ -134,8 +134,8 @@ static PyObject *fit_resolve_compressed(PyObject *self, PyObject *args) {
 /* ------------------------------------------------------------------------------------------------- FIT summary */
 
 /* What `gutstride inspect` prints of one FIT file, in one pass and without numpy (fit_inspect below). It covers the
- * common case only, one well-formed FIT file: anything else (chained files or trailing bytes, compressed
- * timestamps, a cut-off or corrupt message, compressed_speed_distance in records, heart rates stored as floats)
+ * common case only, well-formed FIT files (chained, or followed by zero bytes): anything else (other trailing
+ * bytes, compressed timestamps, a cut-off or corrupt message, compressed_speed_distance not stored as bytes, float heart rates)
  * returns None, and the caller decodes the file with the full decoder (gutstride.ingest.activities.fit), whose
  * results the values here equal: each field is its first element, read as the decoder reads it
  * (_raw_field then _scaled: invalid sentinels are NaN, value = raw / scale - offset). */
@@ -228,6 +228,7 @@ static PyObject *fi_segment(const uint8_t *b, Py_ssize_t pos, Py_ssize_t end, fi
     Py_ssize_t n_records = 0, n_hr = 0;
     double hr_sum = 0.0, hr_max = NAN, dist_max = NAN;
     int64_t t_min = -1, t_max = -1;
+    int64_t csd_first = -1, csd_prev = 0, csd_sum = 0;       /* compressed_speed_distance: distance in 1/16 m */
     while (pos < end) {
         uint8_t h = b[pos];
         if (h & 0x80) goto common_case_not;                 /* compressed timestamp header */
@@ -265,7 +266,9 @@ static PyObject *fi_segment(const uint8_t *b, Py_ssize_t pos, Py_ssize_t end, fi
             }
             d->size = at + dev_size;
             if (d->kind == FI_RECORD) {
-                if (d->field[2].pos >= 0) goto common_case_not;  /* compressed_speed_distance */
+                fi_where csd = d->field[2];
+                if (csd.pos >= 0 && csd.size >= 3 && csd.base != 13)
+                    goto common_case_not;                   /* compressed_speed_distance not stored as bytes */
                 fi_where hr = d->field[0];
                 if (hr.pos >= 0 && hr.size && hr.base <= 16 && fi_base[hr.base].cls == FI_F
                     && hr.size % fi_base[hr.base].size == 0)
@@ -287,7 +290,22 @@ static PyObject *fi_segment(const uint8_t *b, Py_ssize_t pos, Py_ssize_t end, fi
                 hr_sum += hr;
                 if (!(hr <= hr_max)) hr_max = hr;
             }
+            /* compressed_speed_distance (3 bytes: speed in 12 bits, then distance in 12 bits, accumulated modulo
+             * 4096) stands in for a missing distance, as in the full decoder (_expand_speed_distance, _prefer). */
+            double csd_dist = NAN;
+            fi_where csd = d->field[2];
+            if (csd.pos >= 0 && csd.size >= 3) {
+                const uint8_t *q = msg + csd.pos;
+                if (!(q[0] == 255 && q[1] == 255 && q[2] == 255)) {
+                    int64_t raw = (int64_t)(q[1] >> 4) | ((int64_t)q[2] << 4);
+                    if (csd_first < 0) csd_first = csd_sum = raw;
+                    else csd_sum += ((raw - csd_prev) % 4096 + 4096) % 4096;
+                    csd_prev = raw;
+                    csd_dist = (double)csd_sum / 16.0;
+                }
+            }
             double dist = fi_value(msg, d->field[1], d->big, want[FI_RECORD][1].scale, want[FI_RECORD][1].offset, 1);
+            if (!isfinite(dist)) dist = csd_dist;
             if (isfinite(dist) && !(dist <= dist_max)) dist_max = dist;
             if (d->ts.pos >= 0 && d->ts.size == 4) {
                 double t = fi_value(msg, d->ts, d->big, 1.0, 0.0, 0);

@@ -32,7 +32,7 @@ def test_quick_path_prints_what_the_full_decoder_prints_for_every_fit_file(monke
     for path in FIT_FILES:
         quick += fit_summary.quick_summary(path.read_bytes()) is not None
         assert dumps(describe_file(path)) == full_decoder_json(path, monkeypatch), path
-    assert quick >= 25  # the common case: single well-formed activity files, from many devices
+    assert quick >= 30  # the common case: single well-formed activity files, from many devices
 
 
 def test_typical_ride_takes_the_quick_path() -> None:
@@ -49,7 +49,8 @@ def test_numpy_sum_order() -> None:
         assert fit_summary.numpy_sum(values) == float(np.sum(np.array(values))), n
 
 
-@pytest.mark.parametrize("name", ["garmin-fenix-5-bike.fit", "2015-10-13-08-43-15.fit"])
+@pytest.mark.parametrize("name", ["garmin-fenix-5-bike.fit", "2015-10-13-08-43-15.fit",
+                                  "null_compressed_speed_dist.fit", "DeveloperData.fit"])
 def test_corrupted_copies_read_the_same_or_fall_back(name: str, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Random byte changes, cuts and extensions: the quick path either declines or agrees (and never crashes)."""

@@ -48,7 +48,10 @@ def describe_file(path: Path) -> list[dict[str, Any]]:
         return [out]
     quick = quick_summary(data) if data[8:12] == b".FIT" else None
     if quick is not None:  # a well-formed FIT file, read without numpy
-        return [_row(out, "ok", "", "fit", activity) for activity in quick]
+        from gutstride.ingest.activities.undated import undated_status
+
+        status, message = undated_status("ok", "", sum(a["start_time"] is None for a in quick), len(quick))
+        return [_row(out, status, message, "fit", activity) for activity in quick]
     from gutstride.ingest.activities.dispatch import decode_activity
 
     try:

@@ -6,8 +6,8 @@ and per record the heart rate, distance and timestamp) and gives the same values
 (:func:`gutstride.ingest.activities.fit.read_fit`, whose summary rules are repeated here from
 ``fit._summary``): the CLI then starts without numpy (about half of a one-file ``inspect``). Anything else
 (trailing bytes that are not a FIT file or zero padding, compressed timestamps, cut-off or corrupt messages,
-records with ``compressed_speed_distance`` or float heart rates, an activity without records or without an absolute
-start time, no activity at all) gives None, and the caller uses the full decoder.
+``compressed_speed_distance`` not stored as bytes, float heart rates, an activity without records, no activity at
+all) gives None, and the caller uses the full decoder.
 
 The constants and the sport mapping shared with the full decoder live here, so that this module imports nothing
 heavy.
@@ -133,7 +133,8 @@ def quick_summary(data: bytes) -> list[dict[str, Any]] | None:
         datetimes), ``duration_s``, ``distance_m``, ``n_records``, ``n_hr`` (heart-rate samples above 0),
         ``avg_hr`` and ``max_hr`` (mean and maximum of those samples): what
         :func:`~gutstride.ingest.activities.fit.read_fit`'s activity summaries and streams give, for a file whose
-        status is "ok" with no message.
+        status is "ok" with no message (before the dispatcher marks undated activities: ``start_time`` None, see
+        :mod:`gutstride.ingest.activities.undated`).
     """
     import _gutstride_native as native
 
@@ -150,18 +151,16 @@ def quick_summary(data: bytes) -> list[dict[str, Any]] | None:
             continue  # another kind of FIT file in the chain (settings, ...): not listed
         if n_records == 0 or len(sessions) > 128:
             return None
-        activity = _activity(sports, sessions, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max)
-        if activity is None:
-            return None
-        out.append(activity)
+        out.append(_activity(sports, sessions, n_records, n_hr, hr_sum, hr_max, t_min, t_max, distance_max))
     return out or None
 
 
 def _activity(sports: list[tuple[float, ...]], sessions: list[tuple[float, ...]], n_records: int, n_hr: int,
               hr_sum: float, hr_max: float, t_min: int | None, t_max: int | None,
-              distance_max: float) -> dict[str, Any] | None:
+              distance_max: float) -> dict[str, Any]:
     """One activity's values (see :func:`quick_summary`) from what fit_inspect read of its FIT file (session rows:
-    start_time, total_elapsed_time, total_distance, sport, sub_sport); None when it has no absolute start time."""
+    start_time, total_elapsed_time, total_distance, sport, sub_sport); ``start_time`` None when it has no absolute
+    start time."""
     if sessions:
         keyed = [row[1] if math.isfinite(row[1]) else -1.0 for row in sessions]
         main = sessions[keyed.index(max(keyed))]  # the longest session (the first of equals)
@@ -173,19 +172,18 @@ def _activity(sports: list[tuple[float, ...]], sessions: list[tuple[float, ...]]
         sport_raw, sub_raw = _first(row[0] for row in sports), _first(row[1] for row in sports)
     starts = [row[0] for row in sessions if math.isfinite(row[0])]
     start_fit = min(starts) if starts else None if t_min is None else float(t_min)
-    if start_fit is None or start_fit < MIN_DATE_TIME:
-        return None  # undated: "partial", with the dispatcher's message
     duration = _sum_or_none(row[1] for row in sessions)
     if duration is None and t_min is not None and t_max is not None:
         duration = float(t_max - t_min)
     distance = _sum_or_none(row[2] for row in sessions)
     if distance is None and math.isfinite(distance_max):
         distance = distance_max
-    start = datetime.fromtimestamp(start_fit + FIT_EPOCH_S, tz=UTC)
+    start = None if start_fit is None or start_fit < MIN_DATE_TIME else datetime.fromtimestamp(
+        start_fit + FIT_EPOCH_S, tz=UTC)
     return {
         "sport": map_sport(prof.enum_name("sport", sport_raw), prof.enum_name("sub_sport", sub_raw)),
         "start_time": start,
-        "end_time": None if duration is None else start + timedelta(seconds=duration),
+        "end_time": None if start is None or duration is None else start + timedelta(seconds=duration),
         "duration_s": duration,
         "distance_m": distance,
         "n_records": n_records,
