@@ -130,6 +130,31 @@ def _bundle(result: object) -> None:
     assert len(result.activities) == len(result.extras)
 
 
+def _inspect_both_ways(data: bytes) -> tuple[str, str]:
+    """``inspect``'s JSON of ``data`` as a FIT file: through the compiled summary (``fit_summary``, when it takes the
+    file) and through the full decoder."""
+    from gutstride.ingest.activities import fit_summary
+    from gutstride.jsonout import dumps
+    from gutstride.services.inspect import describe_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.fit"
+        path.write_bytes(data)
+        quick = dumps(describe_file(path))
+        saved = fit_summary.quick_summary
+        fit_summary.quick_summary = lambda _data: None
+        try:
+            full = dumps(describe_file(path))
+        finally:
+            fit_summary.quick_summary = saved
+    return quick, full
+
+
+def _same_both_ways(result: object) -> None:
+    quick, full = result  # type: ignore[misc]
+    assert quick == full, (quick, full)
+
+
 def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], object], Callable[[object], None]]]:
     from zoneinfo import ZoneInfo
 
@@ -173,6 +198,7 @@ def _targets() -> dict[str, tuple[st.SearchStrategy[bytes], Callable[[bytes], ob
     none: Callable[[object], None] = lambda _result: None  # noqa: E731 - any result is fine; only errors matter
     return {
         "fit": (mutated(SEEDS["fit"]), read_fit, _decoded),
+        "fit-inspect": (mutated(SEEDS["fit"]), _inspect_both_ways, _same_both_ways),
         "gpx": (mutated(SEEDS["gpx"]), read_gpx, _decoded),
         "tcx": (mutated(SEEDS["tcx"]), read_tcx, _decoded),
         "csv-summary": (mutated(SEEDS["csv"]), read_summary_csv, _decoded),

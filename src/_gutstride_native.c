@@ -4,6 +4,7 @@
  * Every kernel releases the GIL while it runs.
  *
  * - fit_crc16, fit_scan, fit_resolve_compressed: the FIT decoder's loops (gutstride.ingest.activities.fit).
+ * - fit_inspect: the summary `inspect` prints of a well-formed FIT file, in one pass (...activities.fit_inspect).
  * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
  * - rarefy_rows: subsampling without replacement (gutstride.analysis.microbiome.rarefy).
  * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
@@ -128,6 +129,271 @@ static PyObject *fit_resolve_compressed(PyObject *self, PyObject *args) {
     }
     PyBuffer_Release(&ts_b); PyBuffer_Release(&cts_b);
     Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------------------------------- FIT summary */
+
+/* What `gutstride inspect` prints of one FIT file, in one pass and without numpy (fit_inspect below). It covers the
+ * common case only, well-formed FIT files (chained, or followed by zero bytes): anything else (other trailing
+ * bytes, compressed timestamps, a cut-off or corrupt message, compressed_speed_distance not stored as bytes, float heart rates)
+ * returns None, and the caller decodes the file with the full decoder (gutstride.ingest.activities.fit), whose
+ * results the values here equal: each field is its first element, read as the decoder reads it
+ * (_raw_field then _scaled: invalid sentinels are NaN, value = raw / scale - offset). */
+
+#define FI_MAX_FIELDS 8
+enum { FI_FILE_ID, FI_SPORT, FI_SESSION, FI_RECORD, FI_KINDS };
+static const int fi_global[FI_KINDS] = {0, 12, 18, 20};
+
+typedef struct { int num; double scale, offset; } fi_want;
+typedef struct { int pos, size, base; } fi_where;          /* pos -1: the field is not in the definition */
+typedef struct {
+    int defined, kind, big;                                 /* kind: FI_* or -1 (message not read) */
+    Py_ssize_t size;
+    fi_where field[FI_MAX_FIELDS], ts;
+} fi_def;
+
+/* name class, size and invalid raw value of the FIT base types 0..16 (fit_profile.BASE_TYPES) */
+enum { FI_U, FI_S, FI_F, FI_BYTE, FI_STR };
+static const struct { int cls, size; uint64_t invalid; int has_invalid; } fi_base[17] = {
+    {FI_U, 1, 0xFF, 1}, {FI_S, 1, 0x7F, 1}, {FI_U, 1, 0xFF, 1}, {FI_S, 2, 0x7FFF, 1}, {FI_U, 2, 0xFFFF, 1},
+    {FI_S, 4, 0x7FFFFFFF, 1}, {FI_U, 4, 0xFFFFFFFF, 1}, {FI_STR, 1, 0, 0}, {FI_F, 4, 0, 0}, {FI_F, 8, 0, 0},
+    {FI_U, 1, 0, 1}, {FI_U, 2, 0, 1}, {FI_U, 4, 0, 1}, {FI_BYTE, 1, 0xFF, 1}, {FI_S, 8, 0x7FFFFFFFFFFFFFFFULL, 1},
+    {FI_U, 8, 0xFFFFFFFFFFFFFFFFULL, 1}, {FI_U, 8, 0, 1},
+};
+
+/* The first element of a field as the full decoder gives it (NaN when invalid or absent); scaled unless read as
+ * bytes. `where.base` is the base type byte & 0x1F. */
+static double fi_value(const uint8_t *msg, fi_where where, int big, double scale, double offset, int scaled) {
+    if (where.pos < 0 || where.size == 0) return NAN;
+    int base = where.base;
+    if (base == 7 && scaled) return NAN;                    /* a wanted string field is not a number */
+    int known = base <= 16 ? base : 13, t = known;
+    if (where.size % fi_base[t].size) t = 13;               /* odd size: read as bytes, unscaled */
+    int apply_scale = scaled && base != 13 && where.size % fi_base[known].size == 0;
+    const uint8_t *p = msg + where.pos;
+    double value;
+    if (t == 13 || fi_base[t].cls == FI_BYTE) {
+        value = (double)p[0];                               /* bytes carry no sentinel */
+    } else {
+        int n = fi_base[t].size;
+        uint64_t raw = 0;
+        for (int i = 0; i < n; i++) raw |= (uint64_t)p[big ? n - 1 - i : i] << (8 * i);
+        switch (fi_base[t].cls) {
+        case FI_F:
+            if (n == 4) { float f; uint32_t r32 = (uint32_t)raw; memcpy(&f, &r32, 4); value = (double)f; }
+            else memcpy(&value, &raw, 8);
+            if (!isfinite(value)) return NAN;
+            break;
+        case FI_S:
+            if (fi_base[t].has_invalid && raw == fi_base[t].invalid) return NAN;
+            value = n == 1 ? (double)(int8_t)raw : n == 2 ? (double)(int16_t)raw
+                  : n == 4 ? (double)(int32_t)raw : (double)(int64_t)raw;
+            break;
+        default:
+            if (fi_base[t].has_invalid && raw == fi_base[t].invalid) return NAN;
+            value = (double)raw;
+        }
+    }
+    if (apply_scale && !(scale == 1.0 && offset == 0.0)) value = value / scale - offset;
+    return value;
+}
+
+/* Parse wanted field specs: a tuple of FI_KINDS tuples of (field number, scale, offset). */
+static int fi_parse_spec(PyObject *spec, fi_want want[FI_KINDS][FI_MAX_FIELDS], int count[FI_KINDS]) {
+    if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != FI_KINDS) goto bad;
+    for (int k = 0; k < FI_KINDS; k++) {
+        PyObject *fields = PyTuple_GET_ITEM(spec, k);
+        if (!PyTuple_Check(fields) || PyTuple_GET_SIZE(fields) > FI_MAX_FIELDS) goto bad;
+        count[k] = (int)PyTuple_GET_SIZE(fields);
+        for (int i = 0; i < count[k]; i++) {
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(fields, i), "idd", &want[k][i].num, &want[k][i].scale,
+                                  &want[k][i].offset))
+                return -1;
+        }
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "fit_inspect: spec must be 4 tuples of (field, scale, offset)");
+    return -1;
+}
+
+/* One FIT file of a chain: its data at b[pos:end]. Returns the segment's tuple (see fit_inspect), Py_None when it
+ * is not the common case, or NULL with an exception. Local message types start undefined in every segment. */
+static PyObject *fi_segment(const uint8_t *b, Py_ssize_t pos, Py_ssize_t end, fi_want want[FI_KINDS][FI_MAX_FIELDS],
+                            const int count[FI_KINDS]) {
+    PyObject *rows[3] = {NULL, NULL, NULL}, *result = NULL;
+    for (int k = 0; k < 3; k++) if (!(rows[k] = PyList_New(0))) goto done;
+    fi_def defs[16];
+    memset(defs, 0, sizeof defs);
+    Py_ssize_t n_records = 0, n_hr = 0;
+    double hr_sum = 0.0, hr_max = NAN, dist_max = NAN;
+    int64_t t_min = -1, t_max = -1;
+    int64_t csd_first = -1, csd_prev = 0, csd_sum = 0;       /* compressed_speed_distance: distance in 1/16 m */
+    while (pos < end) {
+        uint8_t h = b[pos];
+        if (h & 0x80) goto common_case_not;                 /* compressed timestamp header */
+        int loc = h & 0xF;
+        if (h & 0x40) {                                     /* definition message */
+            if (pos + 6 > end || b[pos + 2] > 1) goto common_case_not;
+            int nf = b[pos + 5];
+            Py_ssize_t p = pos + 6 + 3 * (Py_ssize_t)nf, dev_size = 0;
+            if (p > end) goto common_case_not;
+            if (h & 0x20) {
+                if (p + 1 > end) goto common_case_not;
+                int nd = b[p];
+                if (p + 1 + 3 * (Py_ssize_t)nd > end) goto common_case_not;
+                for (int i = 0; i < nd; i++) dev_size += b[p + 1 + 3 * i + 1];
+                p += 1 + 3 * (Py_ssize_t)nd;
+            }
+            fi_def *d = &defs[loc];
+            int big = b[pos + 2];
+            int global = big ? (b[pos + 3] << 8 | b[pos + 4]) : (b[pos + 4] << 8 | b[pos + 3]);
+            d->defined = 1;
+            d->big = big;
+            d->kind = -1;
+            for (int k = 0; k < FI_KINDS; k++) if (fi_global[k] == global) d->kind = k;
+            d->ts.pos = -1;
+            for (int i = 0; i < FI_MAX_FIELDS; i++) d->field[i].pos = -1;
+            Py_ssize_t at = 0;
+            for (int i = 0; i < nf; i++) {
+                const uint8_t *f = b + pos + 6 + 3 * i;
+                fi_where where = {(int)at, f[1], f[2] & 0x1F};
+                if (f[0] == 253 && d->ts.pos < 0) d->ts = where;  /* the first of a repeated field wins */
+                if (d->kind >= 0)
+                    for (int j = 0; j < count[d->kind]; j++)
+                        if (want[d->kind][j].num == f[0] && d->field[j].pos < 0) d->field[j] = where;
+                at += f[1];
+            }
+            d->size = at + dev_size;
+            if (d->kind == FI_RECORD) {
+                fi_where csd = d->field[2];
+                if (csd.pos >= 0 && csd.size >= 3 && csd.base != 13)
+                    goto common_case_not;                   /* compressed_speed_distance not stored as bytes */
+                fi_where hr = d->field[0];
+                if (hr.pos >= 0 && hr.size && hr.base <= 16 && fi_base[hr.base].cls == FI_F
+                    && hr.size % fi_base[hr.base].size == 0)
+                    goto common_case_not;                   /* float heart rates: their sum depends on order */
+            }
+            pos = p;
+            continue;
+        }
+        fi_def *d = &defs[loc];
+        if (!d->defined || pos + 1 + d->size > end) goto common_case_not;
+        const uint8_t *msg = b + pos + 1;
+        pos += 1 + d->size;
+        if (d->kind < 0) continue;
+        if (d->kind == FI_RECORD) {
+            n_records++;
+            double hr = fi_value(msg, d->field[0], d->big, want[FI_RECORD][0].scale, want[FI_RECORD][0].offset, 1);
+            if (isfinite(hr) && hr > 0) {
+                n_hr++;
+                hr_sum += hr;
+                if (!(hr <= hr_max)) hr_max = hr;
+            }
+            /* compressed_speed_distance (3 bytes: speed in 12 bits, then distance in 12 bits, accumulated modulo
+             * 4096) stands in for a missing distance, as in the full decoder (_expand_speed_distance, _prefer). */
+            double csd_dist = NAN;
+            fi_where csd = d->field[2];
+            if (csd.pos >= 0 && csd.size >= 3) {
+                const uint8_t *q = msg + csd.pos;
+                if (!(q[0] == 255 && q[1] == 255 && q[2] == 255)) {
+                    int64_t raw = (int64_t)(q[1] >> 4) | ((int64_t)q[2] << 4);
+                    if (csd_first < 0) csd_first = csd_sum = raw;
+                    else csd_sum += ((raw - csd_prev) % 4096 + 4096) % 4096;
+                    csd_prev = raw;
+                    csd_dist = (double)csd_sum / 16.0;
+                }
+            }
+            double dist = fi_value(msg, d->field[1], d->big, want[FI_RECORD][1].scale, want[FI_RECORD][1].offset, 1);
+            if (!isfinite(dist)) dist = csd_dist;
+            if (isfinite(dist) && !(dist <= dist_max)) dist_max = dist;
+            if (d->ts.pos >= 0 && d->ts.size == 4) {
+                double t = fi_value(msg, d->ts, d->big, 1.0, 0.0, 0);
+                if (isfinite(t) && t > -1.0 && t < 9.2e18) {  /* else numpy's cast gives a negative: none */
+                    int64_t ti = (int64_t)t;
+                    if (ti >= 0x10000000) {
+                        if (t_min < 0 || ti < t_min) t_min = ti;
+                        if (ti > t_max) t_max = ti;
+                    }
+                }
+            }
+            continue;
+        }
+        PyObject *row = PyTuple_New(count[d->kind]);
+        if (!row) goto done;
+        for (int j = 0; j < count[d->kind]; j++) {
+            PyObject *v = PyFloat_FromDouble(fi_value(msg, d->field[j], d->big, want[d->kind][j].scale,
+                                                      want[d->kind][j].offset, 1));
+            if (!v) { Py_DECREF(row); goto done; }
+            PyTuple_SET_ITEM(row, j, v);
+        }
+        int failed = PyList_Append(rows[d->kind], row);
+        Py_DECREF(row);
+        if (failed) goto done;
+    }
+    {
+        PyObject *tmin = t_min < 0 ? Py_NewRef(Py_None) : PyLong_FromLongLong(t_min);
+        PyObject *tmax = t_max < 0 ? Py_NewRef(Py_None) : PyLong_FromLongLong(t_max);
+        if (tmin && tmax)
+            result = Py_BuildValue("OOOnnddOOd", rows[0], rows[1], rows[2], n_records, n_hr, hr_sum, hr_max, tmin,
+                                   tmax, dist_max);
+        Py_XDECREF(tmin);
+        Py_XDECREF(tmax);
+    }
+    goto done;
+common_case_not:
+    result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < 3; k++) Py_XDECREF(rows[k]);
+    return result;
+}
+
+/* fit_inspect(data, spec) -> None (not the common case: use the full decoder) or a list with, for each FIT file
+ * of the chain, (file_id rows, sport rows, session rows, n_records, n_hr, hr_sum, hr_max, t_min, t_max,
+ * distance_max). spec: for file_id, sport, session and record, the (field number, scale, offset) to read; rows are
+ * tuples of those fields' values per message, in file order. For records the spec fields are (heart_rate,
+ * distance, compressed_speed_distance): heart rates above 0 are counted, summed and their maximum kept (NaN if
+ * none); t_min / t_max are the smallest and largest record timestamp (FIT seconds) at or above 0x10000000 (None if
+ * none), distance_max the largest distance (NaN if none). Zero bytes after the last file end the chain, as in the
+ * full decoder; CRCs are not checked (a mismatch is only a warning there, which inspect does not print). */
+static PyObject *fit_inspect(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "y*O", &buf, &spec)) return NULL;
+    fi_want want[FI_KINDS][FI_MAX_FIELDS];
+    int count[FI_KINDS];
+    PyObject *segments = NULL;
+    if (fi_parse_spec(spec, want, count) < 0) goto done;
+    if (count[FI_RECORD] != 3) { PyErr_SetString(PyExc_ValueError, "fit_inspect: record spec needs 3 fields"); goto done; }
+    if (!(segments = PyList_New(0))) goto done;
+    const uint8_t *b = (const uint8_t *)buf.buf;
+    Py_ssize_t len = buf.len, start = 0;
+    while (start < len) {
+        if (start) {
+            Py_ssize_t i = start;
+            while (i < len && b[i] == 0) i++;
+            if (i == len) break;                            /* zero padding after the chain */
+        }
+        Py_ssize_t avail = len - start;
+        if (avail < 12 || b[start] < 12 || b[start] > avail || memcmp(b + start + 8, ".FIT", 4) != 0)
+            goto common_case_not;
+        Py_ssize_t end = start + b[start] + (Py_ssize_t)((uint32_t)b[start + 4] | (uint32_t)b[start + 5] << 8
+                                                         | (uint32_t)b[start + 6] << 16 | (uint32_t)b[start + 7] << 24);
+        if (end + 2 > len) goto common_case_not;            /* cut off, or the file CRC missing */
+        PyObject *segment = fi_segment(b, start + b[start], end, want, count);
+        if (!segment) { Py_CLEAR(segments); goto done; }
+        if (segment == Py_None) { Py_DECREF(segment); goto common_case_not; }
+        int failed = PyList_Append(segments, segment);
+        Py_DECREF(segment);
+        if (failed) { Py_CLEAR(segments); goto done; }
+        start = end + 2;
+    }
+    goto done;
+common_case_not:
+    Py_XSETREF(segments, Py_NewRef(Py_None));
+done:
+    PyBuffer_Release(&buf);
+    return segments;
 }
 
 /* ------------------------------------------------------------------------------------------------- pairwise */
@@ -665,6 +931,7 @@ static PyMethodDef methods[] = {
     {"fit_crc16", fit_crc16, METH_VARARGS, "FIT CRC-16 of buf[start:stop] with the slicing-by-8 tables."},
     {"fit_scan", fit_scan, METH_VARARGS, "Walk FIT data messages; returns (n, pos, reason)."},
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
+    {"fit_inspect", fit_inspect, METH_VARARGS, "What inspect prints of one well-formed FIT file, or None."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
     {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
     {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},

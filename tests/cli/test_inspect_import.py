@@ -95,6 +95,17 @@ def test_inspect_imports_no_store_or_heavy_modules() -> None:
     assert "HEAVY []" in out.stdout, out.stdout[-500:] + out.stderr
 
 
+def test_inspect_of_a_fit_ride_imports_no_numpy() -> None:
+    """Issue 18: a well-formed FIT file is summarised by compiled code; numpy was half of the command's start-up."""
+    code = (
+        "import sys\nfrom gutstride.cli import main\n"
+        f"try:\n    main(['inspect', {str(FIT)!r}, '--json'])\nexcept SystemExit:\n    pass\n"
+        "print('NUMPY', 'numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "NUMPY False" in out.stdout, out.stdout[-500:] + out.stderr
+
+
 def test_import_json_then_reimport_adds_nothing(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     folder = tmp_path / "in"

@@ -17,7 +17,8 @@ import numpy as np
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.activities import fit_profile as prof
-from gutstride.ingest.activities.fit import FIT_EPOCH_S, SPORT_MAP, fit_crc
+from gutstride.ingest.activities.fit import fit_crc
+from gutstride.ingest.activities.fit_summary import FIT_EPOCH_S, SPORT_MAP
 
 #: sample column -> record field name in the profile
 _RECORD_FIELDS = {

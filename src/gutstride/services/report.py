@@ -200,7 +200,8 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     ref = inputs.reference
     formats = inputs.sample_formats or None
     metrics = sample_metrics(table)
-    placed = sample_percentiles(table, ref, formats) if ref else [None] * len(table.sample_ids)
+    placements = sample_percentiles(table, ref, formats) if ref else None
+    placed: list[dict[str, Any] | None] = list(placements) if placements else [None] * len(table.sample_ids)
     hosts = [p["host"] if p else None for p in placed]
     people = len({h for h in hosts if h}) if all(hosts) else 0
     samples = []
@@ -224,7 +225,7 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
     latest = max(range(len(table.sample_ids)), key=lambda i: inputs.sample_dates[i] or date.min)
     taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref, formats)
             if row["sample"] == table.sample_ids[latest]]
-    findings = microbiome_findings(table, inputs.sample_dates, ref, formats)
+    findings = microbiome_findings(table, inputs.sample_dates, ref, formats, placements)
     changes = [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
                for c in sample_changes(table, inputs.sample_dates, ref)]
     from gutstride.evidence.engine import default_knowledge_base

@@ -100,7 +100,8 @@ def sample_changes(table: FeatureTable, dates: list[date | None],
 
 
 def microbiome_findings(table: FeatureTable, dates: list[date | None], reference: ReferenceCohort | None,
-                        formats: list[str] | None = None) -> list[Finding]:
+                        formats: list[str] | None = None,
+                        placements: list[dict[str, Any]] | None = None) -> list[Finding]:
     """Findings on the latest sample (diversity and butyrate producers vs the reference) and on change over time.
 
     Ids: ``microbiome.diversity_percentile`` and ``microbiome.butyrate_producers`` (direction ``below`` under the
@@ -108,7 +109,9 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
     rarefactions, with their range as its interval), ``microbiome.change_between_samples`` (``above`` past the
     75th percentile of a within-person reference). Without a reference, with a sample from another taxonomy than
     the reference's, with too few samples, or without a within-person reference for change, the direction is
-    ``not_enough_data`` and ``detail`` says why (``judged: False``, ``why``).
+    ``not_enough_data`` and ``detail`` says why (``judged: False``, ``why``). ``placements`` are
+    ``sample_percentiles(table, reference, formats)`` when the caller has them already (they take a few
+    rarefactions to compute).
     """
     n = len(table.sample_ids)
     if n == 0:
@@ -117,7 +120,9 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
     when = dates[latest]
     findings: list[Finding] = []
     ref_name = reference.name if reference is not None else "no reference"
-    placed = sample_percentiles(table, reference, formats)[latest] if reference is not None else None
+    if reference is not None and placements is None:
+        placements = sample_percentiles(table, reference, formats)
+    placed = placements[latest] if reference is not None and placements is not None else None
     guild = float(group_abundances(table)["butyrate_producers"][latest])
     under_count = (f"under-counted on Greengenes data: Greengenes 13_8 has no {', '.join(GREENGENES_MISSING)}"
                    if "Greengenes" in (placed["taxonomy"] if placed else "", reference.taxonomy if reference else "")

@@ -165,18 +165,31 @@ def sample_metrics(table: FeatureTable, depth: int = RAREFACTION_DEPTH,
     not rarefied (no counts to subsample): their diversity is computed on the proportions, and the report says
     the comparison is approximate. Group abundances use all reads.
     """
-    from gutstride.analysis.microbiome.alpha import alpha_diversity
-    from gutstride.analysis.microbiome.rarefy import rarefy
+    groups, genera = _unrarefied_metrics(table)
+    return {**groups, **_rarefied_diversity(table, genera, depth, seed)}
+
+
+def _unrarefied_metrics(table: FeatureTable) -> tuple[dict[str, np.ndarray], FeatureTable]:
+    """What :func:`sample_metrics` computes once whatever the rarefaction: the group abundances (all reads) and the
+    genus-collapsed table."""
     from gutstride.analysis.microbiome.taxa import collapse, group_abundances
 
-    out: dict[str, np.ndarray] = dict(group_abundances(table))
-    genera = collapse(table, "genus") if table.taxonomy else table
+    return dict(group_abundances(table)), collapse(table, "genus") if table.taxonomy else table
+
+
+def _rarefied_diversity(table: FeatureTable, genera: FeatureTable, depth: int, seed: int) -> dict[str, np.ndarray]:
+    """The diversity metrics of :func:`sample_metrics` over ``table``'s samples, from its genus table ``genera``
+    rarefied to ``depth`` with ``seed`` (proportions are not rarefied)."""
+    from gutstride.analysis.microbiome.alpha import alpha_diversity
+    from gutstride.analysis.microbiome.rarefy import rarefy
+
     index = {sid: i for i, sid in enumerate(table.sample_ids)}
     if genera.value_kind == "counts":
         rarefied, _dropped = rarefy(genera, depth, seed)
     else:
         rarefied = genera
     alpha = alpha_diversity(rarefied, list(DIVERSITY_METRICS))
+    out: dict[str, np.ndarray] = {}
     for metric in DIVERSITY_METRICS:
         values = np.full(len(table.sample_ids), np.nan)
         for sid, v in alpha[metric].items():
@@ -259,7 +272,8 @@ def sample_percentiles(table: FeatureTable, reference: ReferenceCohort, formats:
     """
     from gutstride.analysis.microbiome.taxa import detect_taxonomy
 
-    runs = [sample_metrics(table, reference.rarefaction_depth, seed + k) for k in range(n_rarefactions)]
+    group_values, genera = _unrarefied_metrics(table)
+    runs = [_rarefied_diversity(table, genera, reference.rarefaction_depth, seed + k) for k in range(n_rarefactions)]
     shannon = np.array([r["shannon"] for r in runs])  # n_rarefactions x n_samples
     out = []
     for i, sid in enumerate(table.sample_ids):
@@ -287,7 +301,7 @@ def sample_percentiles(table: FeatureTable, reference: ReferenceCohort, formats:
             row["shannon_percentile"] = float(np.median(pct))
             row["shannon_percentile_range"] = (float(pct.min()), float(pct.max()))
         if note is None:
-            groups = {k: float(v[i]) for k, v in runs[0].items() if k not in DIVERSITY_METRICS}
+            groups = {k: float(v[i]) for k, v in group_values.items()}
             row["percentiles"] = percentiles({k: v for k, v in groups.items() if np.isfinite(v)}, ref)
         out.append(row)
     return out

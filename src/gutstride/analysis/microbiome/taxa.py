@@ -138,22 +138,33 @@ def detect_taxonomy(table: FeatureTable, sample_index: int | None = None) -> str
     return "unknown"
 
 
-def group_membership(taxonomy: Mapping[str, list[str] | None], feature_ids: list[str],
-                     group: TaxonGroup) -> np.ndarray:
-    """Boolean mask over ``feature_ids``: which features belong to ``group``."""
-    genera = {g.lower() for g in group.genera}
-    species = {(g.lower(), s.lower()) for g, s in group.species}
-    mask = np.zeros(len(feature_ids), dtype=bool)
-    for j, fid in enumerate(feature_ids):
+def genus_species(taxonomy: Mapping[str, list[str] | None], feature_ids: list[str]) -> list[tuple[str, str]]:
+    """Each feature's cleaned genus and species epithet (``("", "")`` without a genus), as groups are matched on.
+
+    MetaPhlAn-style species names repeat the genus ("Eubacterium_rectale"): the epithet is kept.
+    """
+    out = []
+    for fid in feature_ids:
         lineage = taxonomy.get(fid) or []
         genus = _clean(lineage[_GENUS]) if len(lineage) > _GENUS else ""
         if not genus:
+            out.append(("", ""))
             continue
         sp = _clean(lineage[_SPECIES]) if len(lineage) > _SPECIES else ""
-        # MetaPhlAn-style species names repeat the genus ("Eubacterium_rectale"); keep the epithet.
-        sp = sp.split(" ")[-1]
-        mask[j] = genus in genera or (genus, sp) in species
-    return mask
+        out.append((genus, sp.split(" ")[-1]))
+    return out
+
+
+def group_membership(taxonomy: Mapping[str, list[str] | None], feature_ids: list[str], group: TaxonGroup,
+                     names: list[tuple[str, str]] | None = None) -> np.ndarray:
+    """Boolean mask over ``feature_ids``: which features belong to ``group`` (``names``: their
+    :func:`genus_species`, when the caller has them already)."""
+    genera = {g.lower() for g in group.genera}
+    species = {(g.lower(), s.lower()) for g, s in group.species}
+    if names is None:
+        names = genus_species(taxonomy, feature_ids)
+    return np.array([bool(genus) and (genus in genera or (genus, sp) in species) for genus, sp in names],
+                    dtype=bool).reshape(len(feature_ids))
 
 
 def group_abundances(table: FeatureTable, groups: tuple[TaxonGroup, ...] = ALL_GROUPS) -> dict[str, np.ndarray]:
@@ -165,11 +176,12 @@ def group_abundances(table: FeatureTable, groups: tuple[TaxonGroup, ...] = ALL_G
     with np.errstate(invalid="ignore", divide="ignore"):
         inv = np.where(depths > 0, 1.0 / depths, np.nan)
     out: dict[str, np.ndarray] = {}
+    names = genus_species(table.taxonomy, table.feature_ids) if table.taxonomy else []
     for group in groups:
         if not table.taxonomy:
             out[group.id] = np.full(len(table.sample_ids), np.nan)
             continue
-        mask = group_membership(table.taxonomy, table.feature_ids, group)
+        mask = group_membership(table.taxonomy, table.feature_ids, group, names)
         sums = np.asarray(table.data[:, np.flatnonzero(mask)].sum(axis=1)).ravel()
         out[group.id] = sums * inv
     return out

@@ -12,7 +12,7 @@ Sniffing looks at the content first and uses the file name only as a tie-breaker
 Gzip (``\\x1f\\x8b`` magic) is decompressed first, refusing output above :data:`MAX_DECOMPRESSED` bytes.
 
 An activity without an absolute start time (a FIT file holding only relative timestamps, such as a device's
-ANT-FS dump) is kept, but the file's status becomes "partial" with :data:`UNDATED` as the reason: it cannot be
+ANT-FS dump) is kept, but the file's status becomes "partial" (:mod:`gutstride.ingest.activities.undated`): it cannot be
 placed in time, so the time-based analyses leave it out.
 """
 
@@ -23,6 +23,7 @@ import zlib
 from datetime import tzinfo
 
 from gutstride.ingest.activities.summary_csv import looks_like_summary_header
+from gutstride.ingest.activities.undated import undated_status
 from gutstride.model.activity import DecodedFile
 
 #: Largest activity file read (after gzip decompression): 64 MiB. The largest real activity files are far
@@ -33,8 +34,6 @@ MAX_ACTIVITY_BYTES = 64 << 20
 MAX_DECOMPRESSED = MAX_ACTIVITY_BYTES
 GZIP_MAGIC = b"\x1f\x8b"
 NOT_ACTIVITY = "not an activity file (FIT, GPX, TCX or CSV summary)"
-#: Why a file with an activity that has no absolute start time is "partial".
-UNDATED = "no absolute start time (only relative timestamps): kept out of the time-based analyses"
 _SNIFF_BYTES = 4096
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(gpx|TrainingCenterDatabase)\b")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -148,9 +147,6 @@ def decode_activity(data: bytes, name: str, zone: tzinfo | None = None) -> Decod
 def _mark_undated(decoded: DecodedFile) -> DecodedFile:
     """Make ``decoded`` "partial" with :data:`UNDATED` when any of its activities has no start time."""
     undated = sum(activity.summary.start_time is None for activity in decoded.activities)
-    if undated and decoded.status != "error":
-        n = len(decoded.activities)
-        reason = UNDATED if n == 1 else f"{undated} of {n} activities: {UNDATED}"
-        decoded.status = "partial"
-        decoded.message = f"{decoded.message}; {reason}" if decoded.message else reason
+    status, decoded.message = undated_status(decoded.status, decoded.message, undated, len(decoded.activities))
+    decoded.status = status  # type: ignore[assignment]
     return decoded

@@ -38,12 +38,10 @@ import numpy as np
 
 from gutstride.errors import BadInputError
 from gutstride.ingest.activities import fit_profile as prof
+from gutstride.ingest.activities.fit_summary import FIT_EPOCH_S, MIN_DATE_TIME, map_sport
 from gutstride.model.activity import Activity, ActivitySummary, DecodedFile, FileStatus, empty_stream
 
-#: Seconds from the Unix epoch to the FIT epoch, 1989-12-31T00:00:00Z.
-FIT_EPOCH_S = 631065600
 _SEMICIRCLE_DEG = 180.0 / 2**31
-_MIN_DATE_TIME = 0x10000000  # FIT date_time values below this are relative (seconds since device power-up)
 
 _FILE_ID, _SPORT, _SESSION, _LAP, _RECORD, _EVENT, _DEVICE_INFO, _ACTIVITY, _HRV = 0, 12, 18, 19, 20, 21, 23, 34, 78
 _FIELD_DESCRIPTION = 206
@@ -74,44 +72,6 @@ def _wanted(num: int) -> dict[int, prof.FieldInfo]:
     if info is None or num not in _WANTED_FIELDS:
         return {}
     return {info.field_num(name): info.fields[info.field_num(name)] for name in _WANTED_FIELDS[num]}
-
-
-#: (FIT sport, FIT sub_sport or None for any) -> gutstride sport. Checked in order; first match wins.
-SPORT_MAP: tuple[tuple[str, str | None, str], ...] = (
-    ("running", "trail", "trail_running"),
-    ("running", "treadmill", "treadmill_running"),
-    ("running", "indoor_running", "treadmill_running"),
-    ("running", None, "running"),
-    ("walking", None, "walking"),
-    ("hiking", None, "hiking"),
-    ("cycling", "indoor_cycling", "indoor_cycling"),
-    ("cycling", "spin", "indoor_cycling"),
-    ("cycling", "virtual_activity", "indoor_cycling"),
-    ("cycling", None, "cycling"),
-    ("e_biking", None, "cycling"),
-    ("fitness_equipment", "treadmill", "treadmill_running"),
-    ("fitness_equipment", "indoor_cycling", "indoor_cycling"),
-    ("fitness_equipment", "indoor_rowing", "rowing"),
-    ("fitness_equipment", None, "cross_training"),
-    ("swimming", None, "swimming"),
-    ("rowing", None, "rowing"),
-    ("training", "strength_training", "strength"),
-    ("training", "yoga", "yoga"),
-    ("training", "flexibility_training", "mobility"),
-    ("training", "pilates", "mobility"),
-    ("training", None, "cross_training"),
-    ("cross_country_skiing", None, "skiing"),
-    ("alpine_skiing", None, "skiing"),
-    ("snowboarding", None, "skiing"),
-)
-
-
-def map_sport(sport: str | None, sub_sport: str | None) -> str:
-    """Map a FIT (sport, sub_sport) pair onto :data:`gutstride.model.activity.SPORTS`."""
-    for fit_sport, fit_sub, ours in SPORT_MAP:
-        if sport == fit_sport and (fit_sub is None or fit_sub == sub_sport):
-            return ours
-    return "other"
 
 
 # --------------------------------------------------------------------------------------------------- CRC
@@ -520,7 +480,7 @@ def _stream(record: _Table) -> dict[str, np.ndarray]:
 
 
 def _utc(fit_time: float | None) -> datetime | None:
-    if fit_time is None or not np.isfinite(fit_time) or fit_time < _MIN_DATE_TIME:
+    if fit_time is None or not np.isfinite(fit_time) or fit_time < MIN_DATE_TIME:
         return None
     return datetime.fromtimestamp(fit_time + FIT_EPOCH_S, tz=UTC)
 
@@ -583,7 +543,7 @@ def _summary(tables: dict[int, _Table], stream: dict[str, np.ndarray]) -> Activi
     sport = prof.enum_name("sport", sport_raw)
     sub_sport = "multisport" if len(sport_names) > 1 else prof.enum_name("sub_sport", sub_raw)
     time = stream["time"]
-    valid_time = time[np.isfinite(time) & (time >= _MIN_DATE_TIME + FIT_EPOCH_S)]
+    valid_time = time[np.isfinite(time) & (time >= MIN_DATE_TIME + FIT_EPOCH_S)]
     hr = stream["hr"]
     hr_valid = hr[np.isfinite(hr) & (hr > 0)]
     summary = ActivitySummary(sport=map_sport(sport, prof.enum_name("sub_sport", sub_raw)),

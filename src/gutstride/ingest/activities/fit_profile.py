@@ -15,11 +15,10 @@ Garmin FIT SDK, "FIT Protocol" and "FIT File Types" documentation (developer.gar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-import numpy as np
 
 #: base type number -> (name, numpy type code without byte order, size in bytes, invalid raw value)
 BASE_TYPES: dict[int, tuple[str, str, int, int | None]] = {
@@ -128,7 +127,7 @@ def _type_table(type_name: str) -> dict[int, str]:
 
 def enum_name(type_name: str, value: float | int | None) -> str | None:
     """The profile name of an enumerated value (``enum_name("sport", 1) == "running"``), None if unknown."""
-    if value is None or not np.isfinite(value):
+    if value is None or not math.isfinite(value):
         return None
     return _type_table(type_name).get(int(value))
 
