@@ -35,6 +35,18 @@ def tile_bounds(n: int, tile: int) -> list[tuple[int, int]]:
     return [(start, min(n, start + tile)) for start in range(0, n, tile)]
 
 
+def row_ranges(n: int, chunk: int, max_values: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges of rows of an ``n x n`` array stored in chunks of ``chunk`` rows, to read one at a
+    time: whole chunk rows when ``chunk * n <= max_values``, else each chunk row split into equal parts of at most
+    about ``max_values`` values (no range spans two chunk rows, so no chunk is read for two ranges' sake)."""
+    parts = max(1, -(-chunk * n // max(1, max_values)))
+    ranges = []
+    for c0, c1 in tile_bounds(n, chunk):
+        edges = np.linspace(c0, c1, parts + 1).round().astype(int)
+        ranges += [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return ranges
+
+
 def upper_tiles(n: int, tile: int) -> list[tuple[int, int]]:
     """Block index pairs ``(I, J)`` with ``I <= J``: the tiles of the upper triangle, row-major."""
     blocks = len(tile_bounds(n, tile))

@@ -49,15 +49,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command("beta")
     def beta(
-        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
-        metric: str = typer.Option(..., "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
+        table_path: Path | None = typer.Argument(None, metavar="[TABLE]",
+                                                 help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metric: str | None = typer.Option(None, "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
         tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny (UniFrac)."),
         float32: bool = typer.Option(False, "--float32", help="Compute the result in float32 (half the memory)."),
         chunk_size: int | None = typer.Option(None, "--chunk-size", min=1, help="Samples per block of rows."),
+        from_zarr: Path | None = typer.Option(None, "--from-zarr", metavar="OUTDIR/distance/METRIC.zarr",
+                                              help="Export the distance store of a cohort run instead of a TABLE."),
         out: Path = typer.Option(..., "-o", "--output", metavar="OUT.tsv", help="Distance matrix TSV to write."),
     ) -> None:
-        """Beta diversity between every pair of samples, written as a scikit-bio / QIIME 2 distance-matrix TSV."""
-        from gutstride.report.research_export import write_distance_matrix
+        """Beta diversity between every pair of samples, written as a scikit-bio / QIIME 2 distance-matrix TSV.
+
+        With --from-zarr, the distances a cohort run stored are written instead, streamed row block by row block
+        (up to 30,000 samples)."""
+        from gutstride.errors import BadInputError
+        from gutstride.report.research_export import write_distance_matrix, write_distance_rows
+
+        if from_zarr is not None:
+            if table_path is not None or metric or tree_path or float32 or chunk_size:
+                raise BadInputError("--from-zarr exports a stored matrix: give no TABLE, --metric, --tree, --float32 "
+                                    "or --chunk-size")
+            from gutstride.services.diversity import distance_store_rows
+
+            ids, stored_metric, blocks = distance_store_rows(from_zarr)
+            write_distance_rows(out, ids, blocks)
+            typer.echo(f"wrote {stored_metric} distances between {len(ids)} samples to {out}", err=True)
+            return
+        if table_path is None or metric is None:
+            raise BadInputError("give a TABLE and --metric (or --from-zarr STORE)")
         from gutstride.services.diversity import beta_of_file
 
         matrix, ids, warnings = beta_of_file(table_path, metric, tree_path, float32, chunk_size)

@@ -148,6 +148,7 @@ def run_cohort(
         permutation_batches,
     )
     from gutstride.ingest.microbiome.cohort import subset_samples
+    from gutstride.ingest.microbiome.distance_store import FORMAT_KEY, FORMAT_VALUE
     from gutstride.services.research import match_samples, model_columns, model_terms
 
     if options.metric not in METRICS:
@@ -196,7 +197,8 @@ def run_cohort(
     dtype = "float64" if options.float64 else "float32"
     zarr.create_array(store=str(store), shape=(n, n), chunks=(options.tile, options.tile), dtype=dtype,
                       fill_value=0.0, overwrite=True,
-                      attributes={"sample_ids": samples, "metric": options.metric, "gutstride": "distance matrix"})
+                      attributes={"sample_ids": samples, "metric": options.metric, FORMAT_KEY: FORMAT_VALUE,
+                                  "complete": False})
     bounds = tile_bounds(n, options.tile)
     tiles = upper_tiles(n, options.tile)
 
@@ -222,6 +224,7 @@ def run_cohort(
         else:
             total, warnings = _tiles_on_dask(client, tiles, arguments, blocks, perm_blocks, tree, basis, progress)
         timings["tiles_s"] = time.perf_counter() - start
+        zarr.open_array(str(store), mode="r+").attrs["complete"] = True
         ss_total = float(total[-1]) / (2.0 * n)  # tr(G), also the sum of G's eigenvalues
         start = time.perf_counter()
         ordination = _pcoa_from_store(store, n, options.tile, ss_total, samples, options, client)
@@ -283,14 +286,10 @@ def _pcoa_from_store(
     """Randomised PCoA (:func:`~gutstride.analysis.microbiome.ordination.pcoa_from_products`) reading the stored
     distances one block of rows at a time (one task per block on the cluster when ``client`` is given):
     ``G X = J (-D∘D / 2) (J X)`` with ``J`` the centring."""
-    from gutstride.analysis.cohort import tile_bounds
+    from gutstride.analysis.cohort import row_ranges
     from gutstride.analysis.microbiome.ordination import pcoa_from_products
 
-    # Whole chunk rows when they fit, else each chunk row split in equal parts (no read spans two chunk rows).
-    parts = -(-block * n // _READ_VALUES)
-    ranges = [(int(a), int(b)) for c0, c1 in tile_bounds(n, block)
-              for a, b in zip(np.linspace(c0, c1, parts + 1)[:-1].round(), np.linspace(c0, c1, parts + 1)[1:].round(),
-                              strict=True) if b > a]
+    ranges = row_ranges(n, block, _READ_VALUES)
 
     def product(x: np.ndarray) -> np.ndarray:
         centred = x - x.mean(axis=0)
