@@ -14,6 +14,7 @@ import zarr
 from skbio.stats.distance import permanova as sk_permanova
 from skbio.stats.distance import permdisp as sk_permdisp
 from skbio.stats.ordination import pcoa as sk_pcoa
+from statsmodels.stats.multitest import multipletests
 
 from gutstride.analysis.design import design_terms
 from gutstride.analysis.microbiome.beta import beta_diversity
@@ -151,3 +152,56 @@ def test_thread_workers_run_whatever_this_process_holds(tmp_path: Path, cohort: 
     assert ballast.sum() > 0
     assert not thread.is_alive(), "the cohort run on thread workers never finished"
     assert done["result"]["run"]["workers"] == 2  # type: ignore[index]
+
+
+def test_pairwise_from_tiles_equals_skbio_per_pair(
+    tmp_path: Path, cohort: tuple[FeatureTable, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pairwise.tsv: each pair's PERMANOVA from the stored tiles (2 thread workers) is scikit-bio's on the pair's
+    sub-matrix (F, and p for the same seed); q is Benjamini-Hochberg's; one pass per pair gives the same table."""
+    import gutstride.services.cohort
+
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    common = {"metric": "braycurtis", "column": "group", "permutations": 99, "seed": 5, "float64": True}
+    dask = run_cohort(table, meta, tmp_path / "dask",
+                      CohortOptions(**common, tile=7, workers=2, processes=False), COHORT_WRITERS)
+    monkeypatch.setattr(gutstride.services.cohort, "_PAIR_LABELS", 1)  # every pair in its own pass
+    local = run_cohort(table, meta, tmp_path / "local", CohortOptions(**common, tile=13, workers=0), COHORT_WRITERS)
+    kept = [f"S{k}" for k in range(2, N)]
+    stored = zarr.open_array(str(tmp_path / "dask" / "distance" / "braycurtis.zarr"), mode="r")[:]
+    dm = skbio.DistanceMatrix(stored, kept)
+    groups = pd.Series({s: meta.values[s]["group"] for s in kept})
+    frame = pd.read_csv(tmp_path / "dask" / "pairwise.tsv", sep="\t")
+    assert list(frame.columns) == ["Group 1", "Group 2", "Sample size", "Permutations", "pseudo-F", "p-value",
+                                   "q-value"]
+    assert [tuple(r) for r in frame[["Group 1", "Group 2"]].to_numpy()] == [("a", "b"), ("a", "c"), ("b", "c")]
+    for row, ours in zip(frame.to_dict("records"), local["pairwise"], strict=True):
+        pair = groups[groups.isin([row["Group 1"], row["Group 2"]])]
+        theirs = sk_permanova(dm.filter(list(pair.index)), list(pair), permutations=99, seed=5)
+        assert row["Sample size"] == theirs["sample size"] and row["Permutations"] == 99
+        assert row["pseudo-F"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+        assert row["p-value"] == theirs["p-value"]
+        assert ours["pseudo_f"] == pytest.approx(row["pseudo-F"], rel=1e-10) and ours["p_value"] == row["p-value"]
+    assert list(frame["q-value"]) == pytest.approx(list(multipletests(frame["p-value"], method="fdr_bh")[1]))
+    assert dask["run"]["workers"] == 2 and "pairwise.tsv" in (tmp_path / "dask" / "methods.md").read_text()
+
+
+def test_pairwise_within_strata_equals_the_in_memory_pairwise(
+    tmp_path: Path, cohort: tuple[FeatureTable, str]
+) -> None:
+    from gutstride.analysis.microbiome.permanova import pairwise_permanova
+
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    result = run_cohort(table, meta, tmp_path, CohortOptions(
+        metric="jaccard", column="group", strata="subject", permutations=49, seed=2, tile=9, workers=0,
+        float64=True), COHORT_WRITERS)
+    kept = [f"S{k}" for k in range(2, N)]
+    stored = zarr.open_array(str(tmp_path / "distance" / "jaccard.zarr"), mode="r")[:]
+    memory = pairwise_permanova(stored, [meta.values[s]["group"] for s in kept], 49, 2,
+                                [meta.values[s]["subject"] for s in kept])
+    for ours, theirs in zip(result["pairwise"], memory, strict=True):
+        assert ours["pseudo_f"] == pytest.approx(theirs["pseudo_f"], rel=1e-10)
+        assert {k: v for k, v in ours.items() if k != "pseudo_f"} == {k: v for k, v in theirs.items()
+                                                                       if k != "pseudo_f"}

@@ -268,6 +268,10 @@ def register(app: typer.Typer) -> None:
         memory_limit: str = typer.Option("1GiB", "--memory-limit", metavar="SIZE", help="Memory per worker."),
         tile: int = typer.Option(1000, "--tile", min=2, help="Samples per tile side."),
         float64: bool = typer.Option(False, "--float64", help="Store distances as float64 (default float32)."),
+        write_distances: bool = typer.Option(
+            False, "--write-distances",
+            help="aitchison: also store the distances (the statistics then come from their tiles; by default they "
+                 "come from the CLR values, with no matrix). Other metrics always store them."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
         missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
@@ -287,7 +291,8 @@ def register(app: typer.Typer) -> None:
         meta = read_metadata(metadata_path, id_column, tuple(missing))
         options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,
                                 permutations=permutations, seed=seed, rarefy=rarefy_depth, float64=float64, tile=tile,
-                                workers=workers, memory_limit=memory_limit, scheduler=scheduler)
+                                workers=workers, memory_limit=memory_limit, scheduler=scheduler,
+                                write_distances=write_distances)
         with Progress(transient=True, console=None) as bar:
             task = bar.add_task("distance tiles", total=None)
             result = run_cohort(
@@ -302,10 +307,15 @@ def register(app: typer.Typer) -> None:
             return
         run = result["run"]
         typer.echo(f"{run['samples_analysed']} samples analysed, {run['samples_excluded']} excluded "
-                   f"(see {out / 'excluded.tsv'}); {run['tiles']} tiles on {run['workers'] or 'no'} workers "
-                   f"in {run['timings']['total_s']:.1f} s")
+                   f"(see {out / 'excluded.tsv'}); statistics from {run['statistics_from']}, {run['tiles']} tasks on "
+                   f"{run['workers'] or 'no'} workers in {run['timings']['total_s']:.1f} s")
         for row in result["terms"]:
             typer.echo(f"{row['term']}: df {row['df']}, R2 {row['r2']:.4f}, pseudo-F {row['f']:.4g}, "
                        f"p {row['p_value']:.4g}")
-        typer.echo(f"wrote alpha.tsv, permanova.tsv, excluded.tsv, run.json, methods.md, summary.html and "
-                   f"{run['distance_store']} in {out}")
+        for row in result.get("pairwise") or []:
+            typer.echo(f"  {row['group1']} vs {row['group2']}: pseudo-F {row['pseudo_f']:.4g}, p {row['p_value']:.4g}, "
+                       f"q {row['q_value']:.4g} ({row['sample_size']} samples)")
+        written = ["alpha.tsv", "permanova.tsv"] + (["permdisp.tsv", "pairwise.tsv"] if "pairwise" in result else [])
+        written += ["excluded.tsv", f"pcoa/{metric}.tsv", "run.json", "methods.md", "summary.html"]
+        written += [run["distance_store"]] if run["distance_store"] else []
+        typer.echo(f"wrote {', '.join(written)} in {out}")

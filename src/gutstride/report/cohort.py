@@ -43,17 +43,32 @@ def methods_paragraph(result: dict[str, Any], run: dict[str, Any]) -> str:
         f"{row['term']}: pseudo-F = {_fmt(row['f'])}, R² = {_fmt(row['r2'], 3)}, p = {_fmt(row['p_value'], 3)}"
         for row in result["terms"]
     )
+    workers = f"{run['workers'] or 'no'} Dask workers (dask {v['dask']}, distributed {v['distributed']})"
+    if run["distance_store"] is None:
+        distances = (
+            f"Aitchison distances (Euclidean distances between robust centred log-ratio transforms, no pseudo-count) "
+            f"between the {run['samples_analysed']} samples with metadata ({run['samples_excluded']} excluded; see "
+            f"excluded.tsv) were not computed: PERMANOVA used the Euclidean identity G = Xc Xc' (Gower 1966), "
+            f"summing the centred log-ratio coordinates in blocks of rows on {workers}. ")
+    else:
+        distances = (
+            f"Between-sample {options['metric']} distances were computed for the {run['samples_analysed']} samples "
+            f"with metadata ({run['samples_excluded']} excluded; see excluded.tsv), in {run['tiles']} tiles on "
+            f"{workers}, and stored as {run['dtype']} in Zarr {v['zarr']}. ")
+    pairwise = ""
+    if result.get("pairwise"):
+        pairwise = (f"Each pair of groups was tested by its own PERMANOVA on the pair's samples, with "
+                    f"{options['permutations']} permutations, and the p-values of the "
+                    f"{len(result['pairwise'])} pairs were adjusted by Benjamini and Hochberg's (1995) false "
+                    f"discovery rate (pairwise.tsv, as QIIME 2's beta-group-significance). ")
     return (
         "## Methods\n\n"
         f"{rarefy}Alpha diversity (observed features, Shannon entropy in bits, Simpson, Pielou's evenness, Chao1) "
         f"was computed for {run['samples_in_table']} samples with gutstride {v['gutstride']}. "
-        f"Between-sample {options['metric']} distances were computed for the {run['samples_analysed']} samples with "
-        f"metadata ({run['samples_excluded']} excluded; see excluded.tsv), in {run['tiles']} tiles on "
-        f"{run['workers'] or 'no'} Dask workers (dask {v['dask']}, distributed {v['distributed']}), and stored as "
-        f"{run['dtype']} in Zarr {v['zarr']}. "
+        f"{distances}"
         f"The association of the microbiome composition with {model} was tested by PERMANOVA (Anderson 2001) with "
         f"{kind} sums of squares after McArdle and Anderson (2001), as in vegan's adonis2, using "
-        f"{options['permutations']} permutations (seed {options['seed']}){strata}: {terms}. "
+        f"{options['permutations']} permutations (seed {options['seed']}){strata}: {terms}. {pairwise}"
         f"Software: Python {v['python']}, numpy {v['numpy']}, scipy {v['scipy']}, scikit-bio {v['scikit-bio']}.\n"
     )
 
