@@ -15,7 +15,15 @@ so the numbers are the same whatever the number of workers or the tile size, and
 order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block, one
 task per block of rows on the cluster;
 with a categorical ``--column``, PERMDISP runs on those principal coordinates (as scikit-bio's ``permdisp`` on an
-ordination) and is written to ``permdisp.tsv``.
+ordination) and is written to ``permdisp.tsv``, and a PERMANOVA of each pair of groups (each with its own
+permutations of the pair's samples, drawn from the seed, then Benjamini-Hochberg q-values) is computed from the
+stored tiles, the pair's rows and columns selected in each tile, and written to ``pairwise.tsv``.
+
+Aitchison (``--metric aitchison``) takes the Euclidean shortcut by default: the statistics come from the robust-CLR
+coordinates in blocks of rows (:mod:`gutstride.analysis.cohort`), with the same labellings as the tiles, so the same
+F and p-values, and no distance is computed or stored; PCoA uses ``G X = Xc (Xc' X)`` and PERMDISP and the pairwise
+tests follow as above. ``write_distances=True`` (``--write-distances``) takes the tile path instead and writes the
+store. ``run.json``'s ``statistics_from`` says which path ran.
 """
 
 from __future__ import annotations
@@ -378,7 +386,7 @@ class _EuclideanPath:
 
         bounds = tile_bounds(self.clr.shape[0], self.options.tile)
         quad, ss_total = self._forms_of(self.clr, bounds, basis, perm_blocks, client, progress)
-        if ss_total <= 0:
+        if ss_total <= 1e-20 * float(self.clr.multiply(self.clr).sum()):  # zero, up to the rounding of the logs
             raise BadInputError(f"every aitchison distance between the {self.clr.shape[0]} samples is 0: the samples "
                                 "are empty or proportional")
         return quad, ss_total, []
