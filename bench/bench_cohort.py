@@ -14,7 +14,9 @@ process is reported. Before timing anything else, the PERMANOVA of the run is ch
 There is no reference implementation to compare with at this size (scikit-bio needs the square matrix: at 20,000
 samples 3.2 GB in float64).
 
-Run: ``.venv/bin/python bench/bench_cohort.py [--samples 20000] [--tile 1000] [--permutations 999]``
+``--metric aitchison`` runs the Euclidean shortcut (no distance matrix; see ``bench_aitchison.py``).
+
+Run: ``.venv/bin/python bench/bench_cohort.py [--samples 20000] [--tile 1000] [--permutations 999] [--metric M]``
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def run_cohort(
     import psutil
 
     command = [sys.executable, "-m", "gutstride", "cohort", str(table), "--metadata", str(meta), "--formula",
-               "exposure + group", "--metric", "braycurtis", "--permutations", str(args.permutations), "--seed", "1",
+               "exposure + group", "--metric", args.metric, "--permutations", str(args.permutations), "--seed", "1",
                "--workers", str(args.workers), "--memory-limit", args.memory_limit, "--tile", str(args.tile),
                "-o", str(out), "--json"]
     start = time.perf_counter()
@@ -106,7 +108,7 @@ def check(folder: Path, args: argparse.Namespace) -> None:
     run_cohort(table_path, meta_path, small / "out", args)
     args.tile, args.permutations = saved
     table = read_table(table_path)
-    dm, _, _ = beta_diversity(table, "braycurtis")
+    dm, _, _ = beta_diversity(table, args.metric)
     meta = pd.read_csv(meta_path, sep="\t", index_col=0).loc[table.sample_ids]
     expected = permanova_formula(dm, design_terms(meta, "exposure + group"), permutations=99, seed=1)
     got = pd.read_csv(small / "out" / "permanova.tsv", sep="\t")
@@ -124,6 +126,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="1GiB")
     parser.add_argument("--check", type=int, default=300)
+    parser.add_argument("--metric", default="braycurtis", help="braycurtis, jaccard or aitchison (no tree)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -133,7 +136,8 @@ def main() -> int:
             sub.mkdir()
             table, meta = make_inputs(sub, n, args.features)
             wall, peaks, tiles, cpu, timings = run_cohort(table, meta, sub / "out", args)
-            print(f"\n{n} samples x {args.features} features, {tiles} tiles of {args.tile}, {args.permutations} "
+            print(f"\n{n} samples x {args.features} features, {args.metric}, {tiles} tasks (tile {args.tile}), "
+                  f"{args.permutations} "
                   f"permutations, {args.workers} workers, memory limit {args.memory_limit}: {wall:.1f} s wall, "
                   f"{cpu:.0f} s CPU over all processes (sampled; load average {os.getloadavg()[0]:.1f})")
             print("  phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))

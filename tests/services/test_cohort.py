@@ -313,3 +313,13 @@ def test_cli_aitchison_writes_the_store_only_when_asked(
     assert "distance tiles" in out and "distance/aitchison.zarr" in out
     code, _, err = cli("beta", "--from-zarr", tmp_path / "b" / "distance" / "aitchison.zarr", "-o", tmp_path / "dm")
     assert code == 0 and skbio.DistanceMatrix.read(str(tmp_path / "dm")).shape == (N - 2, N - 2)
+
+
+def test_summary_page_shows_the_pairwise_table(tmp_path: Path, cohort: tuple[FeatureTable, str]) -> None:
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    result = run_cohort(table, meta, tmp_path, CohortOptions(metric="aitchison", column="group", permutations=9,
+                                                             workers=0), COHORT_WRITERS)
+    html = (tmp_path / "summary.html").read_text()
+    assert "Pairwise PERMANOVA" in html and html.count("<tr><td>a</td><td>b</td>") == 1
+    assert f"{result['pairwise'][0]['pseudo_f']:.4g}" in html and "Euclidean shortcut" in html

@@ -88,6 +88,17 @@ def permanova_html(result: dict[str, Any]) -> str:
             f"<th>p</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
+def pairwise_html(rows: list[dict[str, Any]]) -> str:
+    """The pairwise PERMANOVA table (``pairwise.tsv``) as HTML."""
+    body = "".join(
+        f"<tr><td>{escape(str(r['group1']))}</td><td>{escape(str(r['group2']))}</td><td>{r['sample_size']}</td>"
+        f"<td>{_fmt(r['pseudo_f'])}</td><td>{_fmt(r['p_value'], 3)}</td><td>{_fmt(r['q_value'], 3)}</td></tr>"
+        for r in rows
+    )
+    return ("<table><thead><tr><th>group 1</th><th>group 2</th><th>samples</th><th>pseudo-F</th><th>p</th>"
+            f"<th>q (Benjamini-Hochberg)</th></tr></thead><tbody>{body}</tbody></table>")
+
+
 def alpha_chart(metric: str, values: dict[str, float], exposure: str, groups: dict[str, str], numeric: bool) -> str:
     """Strip chart of ``metric`` per exposure group, or a scatter plot against a numeric exposure."""
     samples = [s for s in values if np.isfinite(values[s]) and s in groups]
@@ -188,10 +199,12 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6r
 td:first-child,th:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style></head><body>
 <h1>Cohort summary</h1>
 <p>{run['samples_analysed']} samples analysed ({run['samples_excluded']} excluded: see excluded.tsv),
-{escape(options['metric'])} distances, {options['permutations']} permutations (seed {options['seed']}).
+{escape(options['metric'])} distances (statistics from {escape(run['statistics_from'])}), {options['permutations']}
+permutations (seed {options['seed']}).
 Association is not causation: these are observational comparisons unless the study randomised the exposure.</p>
 <h2>PERMANOVA: {escape(str(model))}</h2>
 {permanova_html(result)}
+{"<h2>Pairwise PERMANOVA</h2>" + pairwise_html(result["pairwise"]) if result.get("pairwise") else ""}
 <h2>PCoA ({escape(options['metric'])})</h2>
 {pcoa_chart(ordination, exposure, groups, numeric) if ordination is not None else ""}
 <h2>Alpha diversity by {escape(exposure)}</h2>

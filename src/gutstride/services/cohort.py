@@ -203,9 +203,9 @@ def run_cohort(
     euclidean = options.metric == "aitchison" and not options.write_distances
     timings["prepare_s"] = time.perf_counter() - clock - timings["alpha_s"]
     with _cluster(options, announce) as (client, workers, dashboard):
+        start = time.perf_counter()
         path: _TilePath | _EuclideanPath = (_EuclideanPath(table, options) if euclidean
                                             else _TilePath(table, options, outdir, samples, tree))
-        start = time.perf_counter()
         quad, ss_total, warnings = path.forms(model.basis, perm_blocks, client, progress)
         timings["tiles_s" if path.store is not None else "coordinates_s"] = time.perf_counter() - start
         start = time.perf_counter()
