@@ -323,3 +323,23 @@ def test_summary_page_shows_the_pairwise_table(tmp_path: Path, cohort: tuple[Fea
     html = (tmp_path / "summary.html").read_text()
     assert "Pairwise PERMANOVA" in html and html.count("<tr><td>a</td><td>b</td>") == 1
     assert f"{result['pairwise'][0]['pseudo_f']:.4g}" in html and "Euclidean shortcut" in html
+
+
+@pytest.mark.parametrize("metric", ["braycurtis", "aitchison"])
+def test_a_pair_of_fewer_than_three_samples_has_no_test(
+    tmp_path: Path, cohort: tuple[FeatureTable, str], metric: str
+) -> None:
+    from gutstride.analysis.microbiome.permanova import pairwise_permanova
+
+    table, _ = cohort
+    labels = ["x", "y"] + ["ab"[k % 2] for k in range(N - 2)]  # x and y: one sample each
+    meta = parse_metadata("id\tgroup\n" + "".join(f"S{k}\t{g}\n" for k, g in enumerate(labels)), "meta.tsv")
+    result = run_cohort(table, meta, tmp_path, CohortOptions(metric=metric, column="group", permutations=19, seed=3,
+                                                             tile=10, workers=0, float64=True), COHORT_WRITERS)
+    rows = {(r["group1"], r["group2"]): r for r in result["pairwise"]}
+    assert len(rows) == 6 and np.isnan(rows[("x", "y")]["p_value"]) and np.isnan(rows[("x", "y")]["q_value"])
+    dm, _, _ = beta_diversity(table, metric)
+    for ours, theirs in zip(result["pairwise"], pairwise_permanova(dm, labels, 19, 3), strict=True):
+        assert ours["pseudo_f"] == pytest.approx(theirs["pseudo_f"], rel=1e-9, nan_ok=True)
+        assert ours["p_value"] == pytest.approx(theirs["p_value"], nan_ok=True)
+        assert ours["q_value"] == pytest.approx(theirs["q_value"], nan_ok=True)
