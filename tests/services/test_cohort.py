@@ -343,3 +343,16 @@ def test_a_pair_of_fewer_than_three_samples_has_no_test(
         assert ours["pseudo_f"] == pytest.approx(theirs["pseudo_f"], rel=1e-9, nan_ok=True)
         assert ours["p_value"] == pytest.approx(theirs["p_value"], nan_ok=True)
         assert ours["q_value"] == pytest.approx(theirs["q_value"], nan_ok=True)
+
+
+def test_a_rerun_leaves_no_file_of_the_earlier_run(tmp_path: Path, cohort: tuple[FeatureTable, str]) -> None:
+    """A store, permdisp.tsv and pairwise.tsv the new run does not write would describe the earlier run."""
+    table, meta_text = cohort
+    meta = parse_metadata(meta_text, "meta.tsv")
+    common = {"metric": "aitchison", "permutations": 0, "workers": 0}
+    run_cohort(table, meta, tmp_path, CohortOptions(**common, column="group", write_distances=True), COHORT_WRITERS)
+    (tmp_path / "distance" / "notes.zarr").mkdir()  # not a store gutstride wrote: kept
+    assert (tmp_path / "distance" / "aitchison.zarr").is_dir() and (tmp_path / "pairwise.tsv").is_file()
+    run_cohort(table, meta, tmp_path, CohortOptions(**common, column="VO2_max"), COHORT_WRITERS)
+    assert not (tmp_path / "distance" / "aitchison.zarr").exists() and (tmp_path / "distance" / "notes.zarr").is_dir()
+    assert not (tmp_path / "pairwise.tsv").exists() and not (tmp_path / "permdisp.tsv").exists()

@@ -201,6 +201,7 @@ def run_cohort(
     grouping = ([str(meta.values[s][options.column]) for s in samples]
                 if options.column is not None and not meta.is_numeric(options.column) else None)
     euclidean = options.metric == "aitchison" and not options.write_distances
+    _remove_stale_outputs(outdir, options.metric if euclidean else None, grouping is None)
     timings["prepare_s"] = time.perf_counter() - clock - timings["alpha_s"]
     with _cluster(options, announce) as (client, workers, dashboard):
         start = time.perf_counter()
@@ -257,6 +258,23 @@ def run_cohort(
         writers.summary_page(result, run, alpha.loc[samples], exposure, exposure_values, meta.is_numeric(exposure),
                      ordination))
     return {**result, "run": run}
+
+
+def _remove_stale_outputs(outdir: Path, storeless_metric: str | None, numeric: bool) -> None:
+    """Remove what an earlier run left in ``outdir`` and this one will not write again, so that no file there
+    describes another run: the distance store of ``storeless_metric`` (a gutstride store only) when this run
+    writes none, and ``permdisp.tsv`` and ``pairwise.tsv`` when the exposure is not categorical."""
+    import shutil
+
+    from gutstride.ingest.microbiome.distance_store import is_distance_store
+
+    if storeless_metric is not None:
+        store = outdir / "distance" / f"{storeless_metric}.zarr"
+        if is_distance_store(store):
+            shutil.rmtree(store)
+    if numeric:
+        for name in ("permdisp.tsv", "pairwise.tsv"):
+            (outdir / name).unlink(missing_ok=True)
 
 
 #: Columns of ``pairwise.tsv`` and their headers, as q2-diversity's ``beta-group-significance --p-pairwise``.

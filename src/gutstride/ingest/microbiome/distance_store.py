@@ -65,3 +65,15 @@ def open_distance_store(path: Path) -> DistanceStore:
     if attrs.get("complete") is not True:
         raise BadInputError(f"{path}: incomplete (the cohort run that wrote it did not finish); run it again")
     return DistanceStore(array, ids, str(attrs.get("metric", "")))
+
+
+def is_distance_store(path: Path) -> bool:
+    """Whether ``path`` is a Zarr array that gutstride wrote as a distance store (complete or not)."""
+    import zarr
+
+    if not Path(path).is_dir():
+        return False
+    try:
+        return zarr.open_array(str(path), mode="r").attrs.get(FORMAT_KEY) == FORMAT_VALUE
+    except (OSError, ValueError):
+        return False
