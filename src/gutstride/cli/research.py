@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("beta")
     def beta(
-        table_path: Path | None = typer.Argument(None, metavar="[TABLE]",
+        table_path: Path | None = typer.Argument(None, metavar="TABLE",
                                                  help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
         metric: str | None = typer.Option(None, "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
         tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny (UniFrac)."),
