@@ -349,10 +349,9 @@ class _TilePath:
                 test = tests[k]
                 assert test.model is not None
                 m = test.members.size
-                quad = total[:-1].reshape(len(test.labellings), test.model.basis.shape[1])
+                quad = total[:-1].reshape(-1, test.model.basis.shape[1])
                 results[k] = permanova_of_forms(test.model, ["group"], quad, float(total[-1]) / (2.0 * m), m,
                                                 options.permutations)
-                test.labellings = test.labellings[:1]  # no longer needed
             chunk.clear()
 
         for test in pair_tests(grouping, options.permutations, options.seed, strata):
@@ -370,15 +369,17 @@ class _TilePath:
     def _pair_shares(self, tests: list[PairTest], client: Any) -> list[np.ndarray]:
         """Each test's summed tile shares (one pass over the stored tiles)."""
         bases: Any = [t.model.basis for t in tests if t.model is not None]
+        sizes = np.cumsum([0] + [t.labellings.shape[0] * (t.model.basis.shape[1] if t.model else 0) + 1
+                                 for t in tests])
         rows: list[Any] = [[t.block_rows(b) for t in tests] for b in self.bounds]
+        for test in tests:  # the block rows hold the same labels: keep one copy
+            test.labellings = test.labellings[:1].copy()
         if client is not None:
             bases = client.scatter(bases, broadcast=True)
             rows = client.scatter(rows)
         calls = [(_pair_tile_task, str(self.store), self.bounds[i], self.bounds[j], rows[i], rows[j], bases)
                  for i, j in self.tiles]
         total, _ = _sum_of_tasks(calls, client, None)
-        sizes = np.cumsum([0] + [t.labellings.shape[0] * (t.model.basis.shape[1] if t.model else 0) + 1
-                                 for t in tests])
         return [total[a:b] for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
 
 
@@ -467,7 +468,7 @@ class _EuclideanPath:
                 quad, ss_total = self._forms_of(self.clr[test.members], bounds, test.model.basis,
                                                 [test.labellings[:, b0:b1] for b0, b1 in bounds], client, None)
                 result = permanova_of_forms(test.model, ["group"], quad, ss_total, m, options.permutations)
-            test.labellings = test.labellings[:1]  # no longer needed
+            test.labellings = test.labellings[:1].copy()  # no longer needed (a copy: a view would keep them)
             tests.append(test)
             results.append(result)
         return pairwise_rows(tests, results, options.permutations)
