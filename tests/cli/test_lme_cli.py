@@ -165,3 +165,73 @@ def test_lm_lists_samples_dropped_by_rarefaction(cli: CliRun, tmp_path: Path) ->
     result = json.loads(out)
     assert result["excluded"] == [{"id": "s0", "reason": "fewer than 100 reads (rarefaction)"}]
     assert result["n_observations"] == n - 1
+
+
+def test_differential_with_subject_fits_mixed_models(cli: CliRun, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    subjects, visits, m = 10, 3, 8
+    n = subjects * visits
+    samples = [f"s{k}" for k in range(n)]
+    person = [f"p{k // visits}" for k in range(n)]
+    week = [k % visits for k in range(n)]
+    counts = rng.poisson(np.exp(3 + rng.normal(0, 0.5, (subjects, m))[np.arange(n) // visits])).astype(float)
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(m)], samples).to_json("test"))
+    meta = tmp_path / "m.tsv"
+    meta.write_text("id\tperson\tweek\n" + "".join(f"{s}\t{p}\t{w}\n" for s, p, w in zip(samples, person, week,
+                                                                                          strict=True)))
+    code, stdout, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "week",
+                            "--subject", "person", "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["subject"] == "person" and "MixedLM" in result["method"]
+    assert "relative to the other features" in result["caveat"]
+    values = np.log(counts + 0.5) - np.log(counts + 0.5).mean(axis=1, keepdims=True)
+    row = next(r for r in result["results"] if r["feature"] == "f2")
+    frame = pd.DataFrame({"y": values[:, 2], "week": np.asarray(week, float), "person": person})
+    fit = smf.mixedlm("y ~ week", frame, groups=frame["person"]).fit()
+    assert row["estimate"] == pytest.approx(fit.params["week"], rel=1e-8)
+    assert row["p_value"] == pytest.approx(fit.pvalues["week"], rel=1e-8)
+    assert row["converged"] == bool(fit.converged) and row["subjects"] == subjects
+    code, _, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "week",
+                       "--subject", "nobody")
+    assert code == 2 and "nobody" in err
+
+
+def test_differential_ancombc_equals_skbio_and_refuses_where_it_does_not_apply(cli: CliRun, tmp_path: Path) -> None:
+    from skbio.stats.composition import ancombc as sk_ancombc
+
+    rng = np.random.default_rng(6)
+    n, m = 30, 10
+    counts = rng.poisson(25, size=(n, m)).astype(float)
+    samples = [f"s{k}" for k in range(n)]
+    groups = ["athlete" if k % 2 else "sedentary" for k in range(n)]
+    counts[1::2, 0] *= 6
+    table_path = tmp_path / "t.biom"
+    table_path.write_text(biom.Table(counts.T, [f"f{k}" for k in range(m)], samples).to_json("test"))
+    meta = tmp_path / "m.tsv"
+    meta.write_text("id\tgroup\tperson\n" + "".join(f"{s}\t{g}\tp{k // 2}\n"
+                                                    for k, (s, g) in enumerate(zip(samples, groups, strict=True))))
+    out = tmp_path / "da.tsv"
+    code, stdout, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+                            "--method", "ancombc", "-o", str(out), "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    frame = pd.DataFrame({"group": groups}, index=samples)
+    expected = sk_ancombc(pd.DataFrame(counts + 1, index=samples, columns=[f"f{k}" for k in range(m)]), frame,
+                          "group", p_adjust="bh").result
+    for row in result["results"]:
+        assert row["estimate"] == pytest.approx(expected.loc[(row["feature"], row["term"]), "Log(FC)"], rel=1e-12)
+        assert row["q_value"] == pytest.approx(expected.loc[(row["feature"], row["term"]), "qvalue"], rel=1e-12)
+    assert result["results"][0]["feature"] == "f0" and result["results"][0]["method"] == "ancombc"
+    assert list(pd.read_csv(out, sep="\t").columns) == ["feature", "term", "estimate", "std_error", "z", "p_value",
+                                                         "q_value", "n", "method"]
+    code, _, err = cli("differential", str(table_path), "--metadata", str(meta), "--formula", "group",
+                       "--method", "ancombc", "--subject", "person")
+    assert code == 2 and "--subject" in err and len(err.strip().splitlines()) == 1
+    relative = tmp_path / "rel.biom"
+    relative.write_text(biom.Table((counts / counts.sum(axis=1, keepdims=True)).T, [f"f{k}" for k in range(m)],
+                                   samples).to_json("test"))
+    code, _, err = cli("differential", str(relative), "--metadata", str(meta), "--formula", "group",
+                       "--method", "ancombc")
+    assert code == 2 and "counts" in err and len(err.strip().splitlines()) == 1

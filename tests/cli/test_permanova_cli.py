@@ -139,3 +139,19 @@ def test_pcoa_command_writes_skbio_ordination(
     theirs = sk_pcoa(skbio.DistanceMatrix(dm, list(frame.index)), dimensions=3)
     np.testing.assert_allclose(back.eigvals.to_numpy(), theirs.eigvals.to_numpy(), rtol=1e-10)
     assert list(back.samples.index) == list(frame.index)
+
+
+def test_margin_with_an_interaction_tests_only_the_interaction(
+    cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+) -> None:
+    dm_path, meta_path, _, _ = study
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--formula", "VO2_max * Groupe", "--by",
+                         "margin", "--permutations", "19", "--seed", "1", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert [t["term"] for t in result["terms"]] == ["VO2_max:Groupe"]
+    assert [t["term"] for t in result["not_tested"]] == ["VO2_max", "Groupe"]
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--formula", "VO2_max * Groupe", "--by",
+                         "margin", "--permutations", "19", "--seed", "1")
+    assert code == 0, err
+    assert "Groupe: not tested (contained in an interaction" in out

@@ -1,5 +1,5 @@
 """Google Fit Takeout, Runkeeper and Fitbit exports: sessions and hours right, rows joined to their GPX, local times
-in the workspace time zone, HR samples in each exercise window.
+in the workspace time zone (Fitbit's are UTC), HR samples in each exercise window.
 
 Fixtures are written from the documented layouts of these exports (Takeout's ``Fit/All Sessions`` JSON and
 ``Fit/Activities`` TCX; Runkeeper's ``cardioActivities.csv`` with its ``GPX File`` column; Fitbit's
@@ -22,7 +22,8 @@ import pytest
 from gutstride.ingest.activities.tcx import read_tcx
 from gutstride.ingest.container import FolderContainer
 from gutstride.ingest.fitbit import read_fitbit
-from gutstride.ingest.google_fit import read_google_fit
+from gutstride.ingest.google_fit import is_google_fit, read_google_fit
+from gutstride.ingest.health_exports import folder_exports
 from gutstride.ingest.runkeeper import read_runkeeper
 from gutstride.services.athletes import workspace_athlete
 from gutstride.services.importing import import_files
@@ -96,6 +97,20 @@ def takeout_members() -> dict[str, str]:
     return members
 
 
+class Members:
+    """An export container over in-memory files (what ``ZipContainer`` and ``FolderContainer`` offer)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.label = "<in memory>"
+
+    def names(self) -> list[str]:
+        return sorted(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+
 def write_folder(root: Path, members: dict[str, str]) -> Path:
     for name, text in members.items():
         target = root / name
@@ -132,6 +147,37 @@ def test_google_fit_sessions_and_hours(tmp_path: Path) -> None:
     assert run.n_hr == 2 * 90 and run.avg_hr == pytest.approx(np.mean(run_stream["hr"]))
     assert bundle.extras[0]["energy_kcal"] == 321.5
     assert "3 sessions" in bundle.headline and f"{hours:.1f} h" in bundle.headline
+
+
+def test_google_fit_sleep_sessions_and_lower_case_folder(tmp_path: Path) -> None:
+    """Real Takeouts also spell the folder ``Fit/All sessions`` and file sleep there as sessions
+    (``"fitnessActivity": "sleep"``, a night of ~8 h, ``..._SLEEP.json``): not training, never an activity."""
+    members = {n.replace("All Sessions", "All sessions"): t for n, t in takeout_members().items()}
+    night = datetime(2021, 3, 1, 22, 0, tzinfo=UTC)
+    members["Takeout/Fit/All sessions/2021-03-01T22_00_00+00_00_SLEEP.json"] = json.dumps({
+        "fitnessActivity": "sleep", "startTime": iso(night), "endTime": iso(night + timedelta(hours=8)),
+        "duration": "28800s", "segment": [{"fitnessActivity": "sleep.awake", "startTime": iso(night),
+                                           "endTime": iso(night + timedelta(minutes=5))}],
+    })
+    bundle = read_google_fit(FolderContainer(write_folder(tmp_path / "t", members) / "Takeout"))
+    assert bundle.counts["sessions"] == 3 and bundle.counts["sleep_sessions"] == 1
+    assert [a.summary.sport for a in bundle.activities][:3] == ["running", "cycling", "walking"]
+    hours = sum(a.summary.duration_s or 0 for a in bundle.activities) / 3600
+    assert hours == pytest.approx((sum(s[1] for s in SESSIONS) + 120 * 10) / 3600)
+
+
+def test_google_fit_localised_folders(tmp_path: Path) -> None:
+    """A Takeout in another language translates the folder names (a Korean one has ``모든 세션`` for All Sessions)
+    and the activity in the TCX names (a French one: ``2018-10-28T14_30_31.734+01_00_PT22M11.176S_Marche_.tcx``);
+    the session files keep their timestamped names. Read all the same, by those names under ``Fit``."""
+    renamed = {}
+    for name, text in takeout_members().items():
+        name = name.replace("All Sessions", "모든 세션").replace("/Activities/", "/Activités/")
+        renamed[name.replace("_RUNNING.tcx", "_PT30M0S_Course à pied_.tcx")] = text
+    bundle = read_google_fit(FolderContainer(write_folder(tmp_path / "t", renamed) / "Takeout"))
+    assert bundle.counts["sessions"] == 3 and bundle.counts["tcx"] == 4 and len(bundle.activities) == 4
+    assert is_google_fit(list(renamed))
+    assert folder_exports([tmp_path / "t" / n for n in renamed]) == {tmp_path / "t" / "Takeout" / "Fit": "google-fit"}
 
 
 def test_google_fit_takeout_zip_imports_as_one(tmp_path: Path) -> None:
@@ -185,6 +231,46 @@ def test_runkeeper_rows_join_their_gpx(tmp_path: Path) -> None:
     assert wrong.counts["start_off"] == 2 and any("time_zone" in w for w in wrong.warnings)
 
 
+# The header of an older real export (2017: no "Activity Id" nor "Friend's Tagged" column; GPX files named
+# YYYY-MM-DD-HHMM.gpx), from mrsbighead/running-data @ f683a4a6, cardioActivities.csv (no licence: header only).
+RUNKEEPER_2017_CSV = (
+    "Date,Type,Route Name,Distance (km),Duration,Average Pace,Average Speed (km/h),Calories Burned,Climb (m),"
+    "Average Heart Rate (bpm),Notes,GPX File\n"
+    "2017-06-05 19:25:27,Running,,8.57,1:00:44,7:05,8.47,468.0,95,147,,2017-06-05-1925.gpx\n"
+    "2017-01-30 15:39:20,Strength Training,,0.00,30:00,,,125.0,0,,,\n"
+)
+
+
+def test_runkeeper_2017_layout(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "runkeeper", {
+        "cardioActivities.csv": RUNKEEPER_2017_CSV,
+        "2017-06-05-1925.gpx": runkeeper_gpx(datetime(2017, 6, 5, 17, 25, 28, tzinfo=UTC), 300),
+    })
+    bundle = read_runkeeper(FolderContainer(root), CPH)
+    assert bundle.counts == {"rows": 2, "gpx_joined": 1, "gpx_alone": 0, "start_off": 0}
+    run, gym = (a.summary for a in bundle.activities)
+    assert run.start_time == datetime(2017, 6, 5, 17, 25, 27, tzinfo=UTC)  # 19:25:27 in Copenhagen (CEST)
+    assert (run.distance_m, run.ascent_m) == (pytest.approx(8570.0), 95.0)
+    assert (gym.sport, gym.duration_s, gym.distance_m) == ("strength", 1800.0, 0.0)
+
+
+# The header of a US account's export, in miles and feet, as public readers of real exports quote it (with an
+# example row in a README: "abababab-...,2020-05-02 15:16:17,Walking,,0.70,12:31,17:17,3.36,62.0,3,,"","",
+# 2020-05-02-151617.gpx").
+RUNKEEPER_US_CSV = (
+    "Activity Id,Date,Type,Route Name,Distance (mi),Duration,Average Pace,Average Speed (mph),Calories Burned,"
+    "Climb (ft),Average Heart Rate (bpm),Friend's Tagged,Notes,GPX File\n"
+    'ab12,2020-05-02 15:16:17,Walking,,0.70,12:31,17:17,3.36,62.0,30,,"","",\n'
+)
+
+
+def test_runkeeper_miles_and_feet(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "runkeeper", {"cardioActivities.csv": RUNKEEPER_US_CSV})
+    (walk,) = (a.summary for a in read_runkeeper(FolderContainer(root), CPH).activities)
+    assert walk.distance_m == pytest.approx(0.70 * 1609.344) and walk.ascent_m == pytest.approx(30 * 0.3048)
+    assert walk.duration_s == 12 * 60 + 31
+
+
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
 def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> None:
     ws_path = tmp_path / "ws"
@@ -201,20 +287,40 @@ def test_runkeeper_import_stores_each_run_once(tmp_path: Path, as_zip: bool) -> 
     assert len(load_activities(ws, workspace_athlete(ws))) == 3
 
 
-def fitbit_members(csv_layout: bool) -> dict[str, str]:
+RUN_UTC = datetime(2019, 5, 1, 4, 30)
+WALK_UTC = datetime(2019, 5, 1, 16, 0)
+
+
+def _fitbit_bpm(t: datetime) -> int:
+    """150 bpm during the run, 100 during the walk, 70 at rest: a wrong clock finds the resting rate."""
+    if RUN_UTC <= t <= RUN_UTC + timedelta(minutes=30):
+        return 150
+    return 100 if WALK_UTC <= t <= WALK_UTC + timedelta(minutes=20) else 70
+
+
+def fitbit_members(csv_layout: bool, exercises_local: bool = False) -> dict[str, str]:
+    """A Fitbit export in the layouts seen in real ones (facts only; the files carry no licence): exercises in
+    ``exercise-N.json`` with ``startTime`` as month/day/year without an offset (UTC in the export analysed in
+    saubury/duckdb-fitbit; ``exercises_local`` writes them in Copenhagen time instead); heart rate in the classic
+    ``Physical Activity/heart_rate-YYYY-MM-DD.json`` (``dateTime`` in UTC, saubury/duckdb-fitbit) or the Google-era
+    ``Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv`` (``timestamp,beats per minute``, ISO times ending in
+    ``Z``, kev-m/FitOut), beside a heart-rate-variability file of the same prefix that is not heart rate."""
+    shift = timedelta(hours=2) if exercises_local else timedelta(0)  # CEST
     exercises = [
-        {"logId": 1, "activityName": "Run", "startTime": "05/01/19 06:30:00", "duration": 1_800_000,
-         "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer", "averageHeartRate": 144,
-         "calories": 400, "logType": "auto_detected"},
-        {"logId": 2, "activityName": "Walk", "startTime": "05/01/19 18:00:00", "duration": 1_200_000,
-         "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 95, "calories": 120},
+        {"logId": 1, "activityName": "Run", "startTime": (RUN_UTC + shift).strftime("%m/%d/%y %H:%M:%S"),
+         "duration": 1_800_000, "activeDuration": 1_790_000, "distance": 5.01, "distanceUnit": "Kilometer",
+         "averageHeartRate": 150, "calories": 400, "logType": "auto_detected"},
+        {"logId": 2, "activityName": "Walk", "startTime": (WALK_UTC + shift).strftime("%m/%d/%y %H:%M:%S"),
+         "duration": 1_200_000, "distance": 1.2, "distanceUnit": "Mile", "averageHeartRate": 100, "calories": 120},
     ]
-    local = datetime(2019, 5, 1, 6, 0)
-    samples = [(local + timedelta(seconds=15 * i), 100 + (i % 60)) for i in range(4 * 60 * 14)]  # 06:00 to 20:00
+    start = datetime(2019, 5, 1, 4, 0)
+    samples = [(t, _fitbit_bpm(t)) for t in (start + timedelta(seconds=15 * i) for i in range(4 * 60 * 14))]
     if csv_layout:
-        rows = "".join(f"{t.isoformat()},{bpm}\n" for t, bpm in samples)
+        rows = "".join(f"{t.isoformat()}Z,{bpm:.1f}\n" for t, bpm in samples)
+        folder = "Takeout/Fitbit/Physical Activity_GoogleData/"
         return {"Takeout/Fitbit/Global Export Data/exercise-0.json": json.dumps(exercises),
-                "Takeout/Fitbit/Heart Rate/heart_rate_2019-05-01.csv": "timestamp,beats per minute\n" + rows}
+                folder + "heart_rate_2019-05-01.csv": "timestamp,beats per minute\n" + rows,
+                folder + "heart_rate_variability_2019-05-01.csv": "timestamp,rmssd\n2019-05-01T03:00:00Z,41.5\n"}
     return {
         "MyFitbitData/Ann/Physical Activity/exercise-0.json": json.dumps(exercises),
         "MyFitbitData/Ann/Physical Activity/heart_rate-2019-05-01.json": json.dumps(
@@ -223,19 +329,40 @@ def fitbit_members(csv_layout: bool) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("exercises_local", [False, True], ids=["exercises-utc", "exercises-local"])
 @pytest.mark.parametrize("csv_layout", [False, True], ids=["classic", "google-era-csv"])
-def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool) -> None:
-    root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout))
+def test_fitbit_exercises_with_heart_rate(tmp_path: Path, csv_layout: bool, exercises_local: bool) -> None:
+    """Heart rate is UTC; the exercises' clock (UTC in the one real export analysed, local in some accounts?) is
+    the one under which their heart-rate samples agree with Fitbit's own averageHeartRate."""
+    root = write_folder(tmp_path / "fitbit", fitbit_members(csv_layout, exercises_local))
     bundle = read_fitbit(FolderContainer(root), CPH)
     run, walk = (a.summary for a in bundle.activities)
-    assert run.start_time == datetime(2019, 5, 1, 4, 30, tzinfo=UTC)  # 06:30 in Copenhagen (CEST)
+    assert run.start_time == RUN_UTC.replace(tzinfo=UTC) and walk.start_time == WALK_UTC.replace(tzinfo=UTC)
+    assert run.local_offset_s == 7200  # the workspace zone (CEST) gives the local day
     assert (run.sport, walk.sport) == ("running", "walking")
     assert run.duration_s == 1800.0 and run.distance_m == pytest.approx(5010.0)
     assert walk.distance_m == pytest.approx(1.2 * 1609.344)
-    expected = [100 + (i % 60) for i in range(4 * 60 * 14) if 30 * 60 <= 15 * i <= 60 * 60]
-    assert run.n_hr == len(expected) and run.avg_hr == pytest.approx(np.mean(expected))
-    assert bundle.extras[0]["energy_kcal"] == 400.0
-    assert "local time in Europe/Copenhagen" in bundle.headline
+    assert run.n_hr == 30 * 4 + 1 and run.avg_hr == 150.0 and walk.avg_hr == 100.0
+    assert bundle.counts["hr_mismatch"] == 0 and bundle.extras[0]["energy_kcal"] == 400.0
+    assert not any("variability" in w for w in bundle.warnings)  # not a heart-rate file: not read, not warned of
+    assert bundle.counts["hr_samples"] == 4 * 60 * 14
+    clock = "local time in Europe/Copenhagen" if exercises_local else "UTC"
+    assert f"exercise times read as {clock}" in bundle.headline
+
+
+def test_fitbit_google_era_export_with_both_heart_rate_formats(tmp_path: Path) -> None:
+    """A Google-era export holds most streams twice: the classic JSON in ``Global Export Data`` and the CSV in
+    ``Physical Activity_GoogleData`` (as described from a real July 2026 export in public code): the same
+    heart-rate sample in both counts once."""
+    members = fitbit_members(True)
+    classic = fitbit_members(False)["MyFitbitData/Ann/Physical Activity/heart_rate-2019-05-01.json"]
+    members["Takeout/Google Health/Global Export Data/heart_rate-2019-05-01.json"] = classic
+    members = {n.replace("Takeout/Fitbit/", "Takeout/Google Health/"): t for n, t in members.items()}
+    bundle = read_fitbit(FolderContainer(write_folder(tmp_path / "fitbit", members)), CPH)
+    assert bundle.counts["hr_samples"] == 4 * 60 * 14 and bundle.counts["hr_duplicates"] == 4 * 60 * 14
+    run = bundle.activities[0].summary
+    assert run.n_hr == 30 * 4 + 1 and run.avg_hr == 150.0
+    assert any("counted once" in w for w in bundle.warnings)
 
 
 def test_a_google_fit_tcx_alone_is_one_activity() -> None:

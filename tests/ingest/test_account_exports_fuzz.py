@@ -15,24 +15,10 @@ from gutstride.ingest.fitbit import read_fitbit
 from gutstride.ingest.google_fit import read_google_fit
 from gutstride.ingest.runkeeper import read_runkeeper
 
-from .test_account_exports import fitbit_members, runkeeper_members, takeout_members
+from .test_account_exports import Members, fitbit_members, runkeeper_members, takeout_members
 
 FUZZ = settings(max_examples=40, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 CPH = ZoneInfo("Europe/Copenhagen")
-
-
-class Members:
-    """A container over in-memory files."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-        self.label = "<fuzz>"
-
-    def names(self) -> list[str]:
-        return sorted(self.files)
-
-    def read(self, name: str) -> bytes:
-        return self.files[name]
 
 
 READERS = {

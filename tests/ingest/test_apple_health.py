@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from gutstride.errors import BadInputError
-from gutstride.ingest.apple_health import apple_epoch, read_apple_health, route_files
+from gutstride.ingest.apple_health import apple_epoch, export_member, read_apple_health, route_files, route_members
 from gutstride.services.athletes import workspace_athlete
 from gutstride.services.importing import import_files
 from gutstride.store.activities import load_activities, load_stream
@@ -266,3 +266,82 @@ def test_inspect_names_an_apple_export(tmp_path: Path) -> None:
 
     decoded = decode_activity(export_xml().encode(), "export.xml")
     assert decoded.status == "error" and "an Apple Health export (read it with gutstride import)" in decoded.message
+
+
+REAL = Path(__file__).parents[1] / "data" / "activities" / "apple-health-parser"
+
+
+def _reference_sleep_hours(xml: Path) -> dict[date, float]:
+    """Asleep seconds per wake-up day, read with ElementTree (a reference independent of the reader)."""
+    import xml.etree.ElementTree as ET
+
+    asleep = {"HKCategoryValueSleepAnalysisAsleep", "HKCategoryValueSleepAnalysisAsleepUnspecified",
+              "HKCategoryValueSleepAnalysisAsleepCore", "HKCategoryValueSleepAnalysisAsleepDeep",
+              "HKCategoryValueSleepAnalysisAsleepREM"}
+    out: dict[date, float] = {}
+    for record in ET.parse(xml).getroot().iter("Record"):
+        if record.get("type") == "HKCategoryTypeIdentifierSleepAnalysis" and record.get("value") in asleep:
+            start = datetime.strptime(record.get("startDate", ""), "%Y-%m-%d %H:%M:%S %z")
+            end = datetime.strptime(record.get("endDate", ""), "%Y-%m-%d %H:%M:%S %z")
+            out[end.date()] = out.get(end.date(), 0.0) + (end - start).total_seconds() / 3600
+    return out
+
+
+def test_real_export_excerpt() -> None:
+    """A cut of a real export (apple-health-parser's test data, MIT): Apple Watch HR records with metadata
+    entries, an in-bed and a core-sleep record, no workout."""
+    import xml.etree.ElementTree as ET
+
+    xml = REAL / "export.xml"
+    bundle = read_apple_health(io.BytesIO(xml.read_bytes()))
+    n_hr = sum(r.get("type") == "HKQuantityTypeIdentifierHeartRate" for r in ET.parse(xml).getroot().iter("Record"))
+    assert bundle.counts["workouts"] == 0 and bundle.counts["hr_records"] == n_hr == 2
+    expected = _reference_sleep_hours(xml)
+    assert {e.day: e.sleep_hours for e in bundle.entries} == {d: round(h, 2) for d, h in expected.items()}
+    assert expected == {date(2024, 1, 1): pytest.approx(750 / 3600)}  # 03:27:53 to 03:40:23; in bed not counted
+    assert bundle.warnings == []
+
+
+def test_real_export_zip_made_on_a_mac(tmp_path: Path) -> None:
+    """The same export as a zip made by macOS (``apple_health_export/`` with ``__MACOSX/._*`` AppleDouble members):
+    the AppleDouble files are neither the export nor routes."""
+    source = REAL / "export.zip"
+    with zipfile.ZipFile(source) as archive:
+        assert any(n.startswith("__MACOSX/") for n in archive.namelist())
+    bigger = tmp_path / "export.zip"
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(bigger, "w") as out:
+        for info in archive.infolist():
+            out.writestr(info, archive.read(info))
+        out.writestr("__MACOSX/apple_health_export/workout-routes/._route_2024-01-01_1.01am.gpx", b"\x00\x05\x16\x07")
+    with zipfile.ZipFile(bigger) as archive:
+        assert route_members(archive) == {}
+        info = export_member(archive)
+        assert info is not None and info.filename == "apple_health_export/export.xml"
+    ws = Workspace(tmp_path / "ws", create=True)
+    records = import_files(ws, workspace_athlete(ws), [bigger], workers=1)
+    assert [(r.status, r.format) for r in records] == [("ok", "apple-health")], records[0].message
+    expected = _reference_sleep_hours(REAL / "export.xml")
+    assert {e.day: e.sleep_hours for e in load_entries(ws, workspace_athlete(ws))} == {
+        d: round(h, 2) for d, h in expected.items()}
+
+
+def test_workout_elevation_from_metadata() -> None:
+    """Newer exports give a workout's ascent only as metadata (``HKElevationAscended``, e.g. ``6900 cm``, as public
+    parsers of real exports quote it) and its distance and energy only as WorkoutStatistics (no ``totalDistance``)."""
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n'
+        ' <ExportDate value="2026-08-20 15:00:00 +0300"/>\n'
+        ' <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="50.5" durationUnit="min"'
+        ' sourceName="Apple Watch" startDate="2026-08-20 13:30:59 +0300" endDate="2026-08-20 14:21:28 +0300">\n'
+        '  <MetadataEntry key="HKIndoorWorkout" value="0"/>\n'
+        '  <MetadataEntry key="HKElevationAscended" value="6900 cm"/>\n'
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning"'
+        ' startDate="2026-08-20 13:30:59 +0300" endDate="2026-08-20 14:21:28 +0300" sum="9.12" unit="km"/>\n'
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierActiveEnergyBurned" startDate="2026-08-20 13:30:59 +0300"'
+        ' endDate="2026-08-20 14:21:28 +0300" sum="612.5" unit="kcal"/>\n'
+        ' </Workout>\n</HealthData>\n'
+    )
+    bundle = read_apple_health(io.BytesIO(xml.encode()))
+    (run,) = (a.summary for a in bundle.activities)
+    assert (run.sport, run.ascent_m, run.distance_m, run.duration_s) == ("running", 69.0, 9120.0, 50.5 * 60)
+    assert bundle.extras[0]["energy_kcal"] == 612.5

@@ -64,6 +64,32 @@ def design_terms(data: pd.DataFrame, formula: str) -> list[tuple[str, np.ndarray
     return terms
 
 
+def term_factors(name: str) -> frozenset[str]:
+    """The factors of a term as patsy names it (``week:group`` -> ``{"week", "group"}``; ``C(week)`` is one factor).
+
+    A name patsy cannot parse (a bare ``--column`` name with spaces, say) is one factor.
+    """
+    import patsy
+
+    try:
+        parsed = patsy.ModelDesc.from_formula(name).rhs_termlist
+    except patsy.PatsyError:
+        return frozenset({name})
+    factors = [frozenset(factor.name() for factor in term.factors) for term in parsed if term.factors]
+    return factors[-1] if len(factors) == 1 else frozenset({name})
+
+
+def marginal_terms(names: list[str]) -> list[int]:
+    """Positions of the terms that no other term contains (``week`` and ``group`` are inside ``week:group``).
+
+    These are the terms R's ``drop.scope`` lets a marginal test drop while respecting marginality, the terms
+    vegan's ``anova.cca(by = "margin")`` (hence ``adonis2``) tests.
+    """
+    factors = [term_factors(name) for name in names]
+    return [k for k, own in enumerate(factors)
+            if not any(j != k and own < other for j, other in enumerate(factors))]
+
+
 def design_matrix(data: pd.DataFrame, formula: str) -> tuple[np.ndarray, list[str]]:
     """The full design matrix of the right-hand side of ``formula`` (intercept first) and its column names."""
     import patsy

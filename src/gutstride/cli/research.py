@@ -102,7 +102,17 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out."""
+        """PERMANOVA of a metadata column or a formula on a distance matrix; unmatched samples are left out.
+
+        Sums of squares and permutation p-values as vegan's adonis2 (--by terms: sequential; --by margin: each
+        term against the model without it, only for terms outside every interaction, as adonis2).
+
+        --json prints {"terms": [{"term", "df", "sum_of_squares", "r2", "f", "p_value"}], "not_tested": [{"term",
+        "reason"}], "residual": {"df", "sum_of_squares", "r2"}, "total": {...}, "sample_size", "permutations",
+        "method", "by", "column", "formula", "strata", "excluded": [{"id", "reason"}]}; with --column also
+        "test_statistic", "p_value", "number_of_groups"; "permdisp": {"f", "p_value", ...} and "pairwise":
+        [{"group1", "group2", "pseudo_f", "p_value", "q_value", ...}] when asked for.
+        """
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
         from gutstride.ingest.microbiome.metadata import read_metadata
@@ -132,6 +142,8 @@ def register(app: typer.Typer) -> None:
         for name in ("residual", "total"):
             row = result[name]
             typer.echo(f"{name:<30} {row['df']:>4} {row['sum_of_squares']:>12.5g} {row['r2']:>8.4f}")
+        for row in result["not_tested"]:
+            typer.echo(f"{row['term']}: not tested ({row['reason']})")
         if "permdisp" in result:
             typer.echo(f"PERMDISP: F = {result['permdisp']['f']:.4g}, p = {result['permdisp']['p_value']:.4g}")
         for row in result.get("pairwise", []):
@@ -165,19 +177,37 @@ def register(app: typer.Typer) -> None:
         transform: str = typer.Option("clr", "--transform", help="clr (pseudo-count 0.5) or rclr (zeros missing)."),
         min_prevalence: float = typer.Option(0.1, "--min-prevalence", min=0.0, max=1.0,
                                              help="Test features seen in at least this share of samples."),
+        subject: str | None = typer.Option(None, "--subject", help="Subject column: a mixed model per feature "
+                                           "(random intercept per subject) for repeated samples."),
+        method: str = typer.Option("clr", "--method", help="clr (a model per feature on --transform values) or "
+                                   "ancombc (scikit-bio's ANCOM-BC on counts; not with --subject)."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
         missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write every result as TSV."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Differential abundance: a linear model per feature on CLR values, Benjamini-Hochberg FDR."""
+        """Differential abundance: a linear model per feature on CLR values, Benjamini-Hochberg FDR per coefficient.
+
+        With --subject, a linear mixed model per feature (statsmodels MixedLM, REML, random intercept per
+        subject); convergence is reported per feature and features whose model cannot be fitted are listed.
+        --method ancombc runs scikit-bio's ANCOM-BC on the counts + 1 instead (bias-corrected log fold changes,
+        BH q-values); it needs counts and one sample per person. Compositional data: every estimate is a change
+        relative to the other features, not in absolute amount.
+
+        --json prints {"method", "transform", "caveat", "formula", "subject", "sample_size", "min_prevalence",
+        "features_tested", "results": [{"feature", "term", "estimate", "std_error", "p_value", "q_value", "n",
+        "method" (clr-ols, rclr-ols, clr-mixedlm, rclr-mixedlm or ancombc), and "t", "df" (linear model) or "z"
+        (mixed model, ANCOM-BC's W), "converged", "subjects" (mixed model)}], "not_tested": [feature], "failed":
+        [{"feature", "reason"}], "not_converged": [feature], "excluded": [{"id", "reason"}]}; with ancombc also
+        "warnings": levels of a categorical term with fewer than 5 samples, whose rows cannot be judged.
+        """
         from gutstride.cli.common import print_json
         from gutstride.ingest.microbiome.metadata import read_metadata
         from gutstride.ingest.microbiome.read import read_table
         from gutstride.services.research import run_differential
 
         result = run_differential(read_table(table_path), read_metadata(metadata_path, id_column, tuple(missing)),
-                                  formula, transform, min_prevalence)
+                                  formula, transform, min_prevalence, subject, method)
         if out is not None:
             import pandas as pd
 
@@ -188,6 +218,13 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{result['method']}; {result['features_tested']} features tested on {result['sample_size']} "
                    f"samples ({len(result['not_tested'])} below the prevalence threshold)")
         typer.echo(result["caveat"])
+        for warning in result.get("warnings", []):
+            typer.echo(f"warning: {warning}", err=True)
+        for row in result["failed"]:
+            typer.echo(f"not fitted: {row['feature']}: {row['reason']}", err=True)
+        if result["not_converged"]:
+            typer.echo(f"{len(result['not_converged'])} feature(s) whose mixed model did not converge: "
+                       f"{', '.join(result['not_converged'][:10])} (converged: false in the results)", err=True)
         for row in [r for r in result["results"] if r["q_value"] <= 0.05][:30]:
             typer.echo(f"{row['term']:<30} {row['feature'][:40]:<40} {row['estimate']:>8.3g} q {row['q_value']:.3g}")
 

@@ -13,7 +13,8 @@ What is read
   sport vocabulary (:data:`SPORTS`; ``HKIndoorWorkout = 1`` makes a run a treadmill run and a ride an indoor
   ride); duration from ``duration``/``durationUnit`` (else end minus start); distance from ``totalDistance`` or
   the ``WorkoutStatistics`` of a distance type; energy (kcal) from ``totalEnergyBurned`` or the active-energy
-  statistics.
+  statistics (newer exports have no ``totalDistance`` nor ``totalEnergyBurned``: statistics only); ascent from the
+  ``HKElevationAscended`` metadata (``6900 cm``).
 * Heart rate: the ``HKQuantityTypeIdentifierHeartRate`` records whose time lies in a workout's
   ``[startDate, endDate]`` become its HR stream. Their mean is checked against the workout's
   ``WorkoutStatistics`` average heart rate: a difference above :data:`HR_CHECK_BPM` is reported. A workout with
@@ -172,6 +173,7 @@ class _Workout:
     stats_max_hr: float | None
     device: str | None
     routes: list[str]
+    ascent_m: float | None = None
 
 
 class _Reader:
@@ -239,12 +241,16 @@ class _Reader:
         kind = (elem.get("workoutActivityType") or "").removeprefix("HKWorkoutActivityType")
         sport = SPORTS.get(kind, "other")
         indoor = False
+        ascent = None
         stats: dict[str, dict[str, str]] = {}
         routes: list[str] = []
         for child in elem:
             tag = child.tag
             if tag == "MetadataEntry" and child.get("key") == "HKIndoorWorkout":
                 indoor = child.get("value") == "1"
+            elif tag == "MetadataEntry" and child.get("key") == "HKElevationAscended":
+                number, _, unit = (child.get("value") or "").partition(" ")
+                ascent = _scaled(number, unit.strip() or "m", _DISTANCE_UNITS)
             elif tag == "WorkoutStatistics":
                 stats[child.get("type", "")] = dict(child.attrib)
             elif tag == "WorkoutRoute":
@@ -264,7 +270,7 @@ class _Reader:
             sport=sport, sub_sport=None if kind in SPORTS else kind or None, start=start, end=end, offset=offset,
             duration_s=duration if duration is not None else end - start, distance_m=distance, energy_kcal=energy,
             stats_avg_hr=_float(hr_stats.get("average")), stats_max_hr=_float(hr_stats.get("maximum")),
-            device=elem.get("sourceName"), routes=routes,
+            device=elem.get("sourceName"), routes=routes, ascent_m=ascent,
         ))
 
 
@@ -357,6 +363,7 @@ def read_apple_health(
             sport=workout.sport, sub_sport=workout.sub_sport,
             start_time=datetime.fromtimestamp(workout.start, tz=UTC), local_offset_s=workout.offset,
             duration_s=workout.duration_s, distance_m=workout.distance_m, device=workout.device,
+            ascent_m=workout.ascent_m,
         )
         summarise_stream(samples, summary)
         extra: dict[str, Any] = {}
@@ -503,10 +510,16 @@ def export_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
 
 
 def route_members(archive: zipfile.ZipFile) -> dict[str, Callable[[], bytes]]:
-    """The route GPX members of an export zip (under ``workout-routes/``), by member name, read lazily."""
+    """The route GPX members of an export zip (under ``workout-routes/``), by member name, read lazily.
+
+    A zip made on a Mac also holds an AppleDouble file (``__MACOSX/.../._route_....gpx``, Finder metadata) for each
+    file: those are not routes.
+    """
     out: dict[str, Callable[[], bytes]] = {}
     for info in archive.infolist():
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        if (parts and parts[0] == "__MACOSX") or (parts and parts[-1].startswith("._")):
+            continue
         if "workout-routes" in parts and info.filename.lower().endswith(".gpx"):
             out[info.filename] = _member_reader(archive, info)
     return out

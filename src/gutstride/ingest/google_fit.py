@@ -16,13 +16,27 @@ So the session is the unit:
   rest by more than 30 minutes, at either end). A Google Fit TCX imported on its own, outside a Takeout, is read
   the same way (:func:`merge_segments`, recognised by its ``<Author><Name>Google Fit</Name>``).
 
-The folder names are matched on the paths ``Fit/All Sessions/`` and ``Fit/Activities/`` (an English Takeout).
+Checked against public code that reads real Takeouts (facts only, no file copied):
+
+* the folder is spelled both ``Fit/All Sessions/`` and ``Fit/All sessions/``, so folder names are matched without
+  regard to case (``Fit/Activities/`` likewise);
+* times are UTC and say so (``2021-04-19T20:57:39.686Z``), ``duration`` is ``"674.186s"``;
+* sleep is filed in the same folder as sessions (``"fitnessActivity": "sleep"``, files ``..._SLEEP.json``, a
+  night of about 8 h; segments ``sleep``/``sleep.awake``): such a session is not training and is left out
+  (counted as ``sleep_sessions``), or a month of nights would add some 240 h of "training".
+
+Localised Takeouts translate the folder names (a Korean one has ``모든 세션`` for All Sessions) and the activity in
+the TCX file names (a French one: ``2018-10-28T14_30_31.734+01_00_PT22M11.176S_Marche_.tcx``), while the session
+files keep names that start with their local start time (``2016-11-03T10_00_00-07_00_WALKING.json``). So members
+are recognised by those names under the ``Fit`` folder (:func:`is_session_file`, :func:`is_tcx_file`), whatever
+the language of the folders between; the ``Fit`` folder itself is assumed untranslated.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -48,15 +62,31 @@ SPORTS = {
 }
 
 
-def _in(name: str, folder: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return len(parts) >= 3 and parts[-3] == "Fit" and parts[-2] == folder
+_SESSION_NAME = re.compile(r"\d{4}-\d\d-\d\dT\d\d_\d\d_\d\d[^/]*\.json", re.IGNORECASE)
+
+
+def _under_fit(name: str) -> PurePosixPath | None:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path if len(path.parts) >= 3 and path.parts[-3].lower() == "fit" else None
+
+
+def is_session_file(name: str) -> bool:
+    """A session JSON: ``Fit/All Sessions/*.json`` (any case), or a timestamp-named JSON in any folder of ``Fit``
+    (a localised Takeout)."""
+    path = _under_fit(name)
+    return path is not None and path.suffix.lower() == ".json" and (
+        path.parts[-2].lower() == "all sessions" or _SESSION_NAME.fullmatch(path.name) is not None)
+
+
+def is_tcx_file(name: str) -> bool:
+    """A Google Fit TCX: a ``.tcx`` in a folder of ``Fit`` (``Activities``, or its translation)."""
+    path = _under_fit(name)
+    return path is not None and path.suffix.lower() == ".tcx"
 
 
 def is_google_fit(names: list[str]) -> bool:
-    """True when the names hold a Google Fit Takeout (``Fit/All Sessions/*.json`` or ``Fit/Activities/*.tcx``)."""
-    return any(_in(n, "All Sessions") and n.endswith(".json") or _in(n, "Activities") and n.endswith(".tcx")
-               for n in names)
+    """True when the names hold a Google Fit Takeout (:func:`is_session_file` or :func:`is_tcx_file` members)."""
+    return any(is_session_file(n) or is_tcx_file(n) for n in names)
 
 
 def _sport(text: str | None) -> str:
@@ -75,6 +105,15 @@ def _aggregate(session: dict[str, Any], metric: str) -> float | None:
             if isinstance(value, int | float) and np.isfinite(value):
                 return float(value)
     return None
+
+
+def is_sleep(data: bytes) -> bool:
+    """True for a sleep session (``"fitnessActivity": "sleep"`` or ``"sleep.*"``), which is not training."""
+    try:
+        activity = json.loads(data).get("fitnessActivity")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(activity, str) and (activity == "sleep" or activity.startswith("sleep."))
 
 
 def read_session(data: bytes, name: str) -> tuple[ActivitySummary, dict[str, Any]]:
@@ -109,10 +148,15 @@ def read_google_fit(container: Container) -> ExportBundle:
     out = ExportBundle(FORMAT)
     sessions: list[tuple[ActivitySummary, dict[str, Any]]] = []
     names = container.names()
+    n_sleep = 0
     for name in names:
-        if _in(name, "All Sessions") and name.endswith(".json"):
+        if is_session_file(name):
             try:
-                sessions.append(read_session(container.read(name), base_name(name)))
+                data = container.read(name)
+                if is_sleep(data):
+                    n_sleep += 1
+                    continue
+                sessions.append(read_session(data, base_name(name)))
             except BadInputError as exc:
                 out.warnings.append(str(exc))
     sessions.sort(key=lambda s: s[0].start_time or datetime.min.replace(tzinfo=UTC))
@@ -122,7 +166,7 @@ def read_google_fit(container: Container) -> ExportBundle:
     alone: list[Activity] = []
     n_tcx = n_segments_dropped = 0
     for name in names:
-        if not (_in(name, "Activities") and name.endswith(".tcx")):
+        if not is_tcx_file(name):
             continue
         n_tcx += 1
         try:
@@ -160,11 +204,12 @@ def read_google_fit(container: Container) -> ExportBundle:
         out.activities.append(activity)
         out.extras.append({"note": "Google Fit TCX without a session; its segments merged"})
     hours = sum(a.summary.duration_s or 0.0 for a in out.activities) / 3600
-    out.counts = {"sessions": len(sessions), "tcx": n_tcx, "tcx_joined": len(joined), "tcx_alone": len(alone),
-                  "points_outside": n_segments_dropped}
+    out.counts = {"sessions": len(sessions), "sleep_sessions": n_sleep, "tcx": n_tcx, "tcx_joined": len(joined),
+                  "tcx_alone": len(alone), "points_outside": n_segments_dropped}
     out.headline = (
-        f"Google Fit: {len(sessions)} sessions from All Sessions, {n_tcx} TCX files ({len(joined)} joined to their "
-        f"session, {len(alone)} on their own, segments merged); {hours:.1f} h of training; "
+        f"Google Fit: {len(sessions)} sessions from All Sessions ({n_sleep} sleep sessions left out), {n_tcx} TCX "
+        f"files ({len(joined)} joined to their session, {len(alone)} on their own, segments merged); "
+        f"{hours:.1f} h of training; "
         f"{n_segments_dropped} points outside their session dropped"
     )
     return out

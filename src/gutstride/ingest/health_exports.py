@@ -28,7 +28,7 @@ from gutstride.ingest.bundle import ExportBundle
 from gutstride.ingest.container import Container, FolderContainer, ZipContainer
 from gutstride.ingest.exports import ZipLimits
 from gutstride.ingest.fitbit import is_fitbit, read_fitbit
-from gutstride.ingest.google_fit import is_google_fit, read_google_fit
+from gutstride.ingest.google_fit import is_google_fit, is_session_file, is_tcx_file, read_google_fit
 from gutstride.ingest.runkeeper import is_runkeeper, read_runkeeper
 
 #: Multi-file exports: kind -> (signature test on the file names, reader).
@@ -89,16 +89,16 @@ def folder_exports(files: list[Path]) -> dict[Path, str]:
     """Unzipped multi-file exports among ``files``: ``{root folder: kind}``.
 
     The root is the folder that holds ``cardioActivities.csv`` (Runkeeper), the ``Fit`` folder above
-    ``All Sessions`` or ``Activities`` (Google Fit), or the folder holding ``exercise-N.json`` (Fitbit), or the
-    one above it when that is one of Fitbit's own folders (:data:`FITBIT_FOLDERS`: heart-rate files then sit in a
-    sibling folder).
+    ``All Sessions`` or ``Activities`` or their translations (Google Fit), or the folder holding
+    ``exercise-N.json`` (Fitbit), or the one above it when that is one of Fitbit's own folders
+    (:data:`FITBIT_FOLDERS`: heart-rate files then sit in a sibling folder).
     """
     roots: dict[Path, str] = {}
     for path in files:
         parent = path.parent
         if path.name == "cardioActivities.csv":
             roots.setdefault(parent, "runkeeper")
-        elif parent.parent.name == "Fit" and parent.name in ("All Sessions", "Activities"):
+        elif is_session_file(path.as_posix()) or is_tcx_file(path.as_posix()):
             roots.setdefault(parent.parent, "google-fit")
         elif path.name.startswith("exercise-") and path.suffix == ".json":
             roots.setdefault(parent.parent if parent.name in FITBIT_FOLDERS else parent, "fitbit")

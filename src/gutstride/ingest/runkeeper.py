@@ -10,6 +10,11 @@ So each row is joined to its GPX through the ``GPX File`` column: one activity, 
 GPX's stream. Where the GPX starts more than :data:`START_CHECK_S` from the csv's start, the workspace time zone is
 probably not the one the runs were recorded in: counted and reported. GPX files no row names are activities of
 their own.
+
+The layout was checked against a real export (mrsbighead/running-data @ f683a4a6, ``cardioActivities.csv``, read for
+its header only): older exports have no ``Activity Id`` column (``Date,Type,Route Name,Distance (km),Duration,...,
+GPX File``), durations are ``mm:ss`` or ``h:mm:ss``, rows without a track leave ``GPX File`` empty, and the GPX files
+are named ``YYYY-MM-DD-HHMM.gpx`` after the local start.
 """
 
 from __future__ import annotations

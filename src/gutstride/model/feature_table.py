@@ -51,6 +51,10 @@ class FeatureTable:
     notes
         What the reader decided that changes the numbers and must be shown with them (columns read as metadata,
         the rank kept, another pipeline's classification), one sentence each.
+    phylum_counts
+        Per sample, the counts a file reports at the phylum rank itself (consumer gut tests list every rank), by
+        phylum name; empty when the file has no phylum rows. They are clade totals, kept apart from ``data``
+        (which holds one rank) for the phylum summary.
     """
 
     data: sp.csr_array | sp.csr_matrix
@@ -60,6 +64,7 @@ class FeatureTable:
     value_kind: ValueKind = "counts"
     sample_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    phylum_counts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -43,6 +43,9 @@ def methods_paragraph(result: dict[str, Any], run: dict[str, Any]) -> str:
         f"{row['term']}: pseudo-F = {_fmt(row['f'])}, R² = {_fmt(row['r2'], 3)}, p = {_fmt(row['p_value'], 3)}"
         for row in result["terms"]
     )
+    skipped = [row["term"] for row in result.get("not_tested", [])]
+    if skipped:
+        terms += f" ({', '.join(skipped)}: not tested marginally, being contained in an interaction)"
     workers = f"{run['workers'] or 'no'} Dask workers (dask {v['dask']}, distributed {v['distributed']})"
     if run["distance_store"] is None:
         distances = (

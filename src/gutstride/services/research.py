@@ -211,18 +211,40 @@ def run_lm(meta: SampleMetadata, formula: str, alpha: pd.DataFrame | None = None
 
 def run_differential(
     table: FeatureTable, meta: SampleMetadata, formula: str, transform: str = "clr", min_prevalence: float = 0.1,
+    subject: str | None = None, method: str = "clr",
 ) -> dict[str, Any]:
-    """Differential abundance of every feature of ``table`` on the metadata model ``formula`` (see
-    :func:`gutstride.analysis.microbiome.differential.differential_abundance`); left-out samples are listed."""
-    from gutstride.analysis.design import design_matrix
-    from gutstride.analysis.microbiome.differential import differential_abundance
+    """Differential abundance of every feature of ``table`` on the metadata model ``formula``; left-out samples
+    are listed.
 
+    ``method="clr"``: :func:`gutstride.analysis.microbiome.differential.differential_abundance` on ``transform``
+    values, with a random intercept per ``subject`` (a metadata column) for repeated measures. ``method="ancombc"``:
+    :func:`gutstride.analysis.microbiome.differential.ancombc_abundance` (counts only, no ``subject``, no
+    ``transform`` other than the default).
+    """
+    from gutstride.analysis.design import design_matrix
+    from gutstride.analysis.microbiome.differential import ancombc_abundance, differential_abundance
+
+    if method not in ("clr", "ancombc"):
+        raise BadInputError(f"--method must be 'clr' or 'ancombc', not {method!r}")
+    if method == "ancombc" and subject is not None:
+        raise BadInputError("--method ancombc has no random effects, so it does not apply with --subject "
+                            "(use --method clr --subject)")
+    if method == "ancombc" and transform != "clr":
+        raise BadInputError("--transform applies to --method clr; ANCOM-BC takes the logarithm of counts + 1 itself")
     columns = model_columns(meta, None, formula)
-    keep, excluded = match_samples(list(table.sample_ids), meta, columns, what="table")
+    if subject is not None and subject not in meta.columns:
+        raise MissingDataError(f"metadata: no subject column {subject!r}; columns: {', '.join(meta.columns[:30])}")
+    needed = columns + ([subject] if subject is not None and subject not in columns else [])
+    keep, excluded = match_samples(list(table.sample_ids), meta, needed, what="table")
     samples = [table.sample_ids[k] for k in keep]
     if len(samples) < 3:
         raise MissingDataError(f"only {len(samples)} sample(s) have the table row and the metadata values")
-    design, names = design_matrix(metadata_frame(meta, samples, columns), formula)
+    frame = metadata_frame(meta, samples, columns)
+    if method == "ancombc":
+        result = ancombc_abundance(table.data[keep], list(table.feature_ids), frame, formula, min_prevalence)
+        return {**result, "formula": formula, "subject": None, "sample_size": len(samples), "excluded": excluded}
+    design, names = design_matrix(frame, formula)
+    subjects = [str(meta.values[s][subject]) for s in samples] if subject is not None else None
     result = differential_abundance(table.data[keep], list(table.feature_ids), design, names, transform,
-                                    min_prevalence)
-    return {**result, "formula": formula, "sample_size": len(samples), "excluded": excluded}
+                                    min_prevalence, subjects=subjects)
+    return {**result, "formula": formula, "subject": subject, "sample_size": len(samples), "excluded": excluded}

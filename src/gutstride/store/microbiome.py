@@ -112,7 +112,8 @@ def save_table(
 
     A sample already stored for this person from a file with the same ``sha256`` is skipped. Each new sample gets a
     :class:`~gutstride.store.schema.MicrobiomeSampleRow` (with its collection date when the sample metadata holds
-    one) and a Parquet file at ``ws.microbiome_key(athlete, row.id)``.
+    one) and a Parquet file at ``ws.microbiome_key(athlete, row.id)``; a sample with counts at the phylum rank
+    (``table.phylum_counts``) also gets them at ``ws.phylum_key(athlete, row.id)``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -159,9 +160,42 @@ def save_table(
         sink = pa.BufferOutputStream()
         pq.write_table(frame, sink, compression="zstd")
         ws.storage.write_bytes(ws.microbiome_key(person.id, row.id), bytes(sink.getvalue().to_pybytes()))
+        phyla = table.phylum_counts.get(sample_id)
+        if phyla:
+            names = sorted(phyla)
+            sink = pa.BufferOutputStream()
+            pq.write_table(pa.table({"phylum": pa.array(names, type=pa.string()),
+                                     "count": pa.array([phyla[n] for n in names], type=pa.float64())}), sink)
+            ws.storage.write_bytes(ws.phylum_key(person.id, row.id), bytes(sink.getvalue().to_pybytes()))
         existing.add(sample_id)
         stored += 1
     return stored
+
+
+def load_phylum_counts(ws: Workspace, athlete_id: int) -> pd.DataFrame:
+    """The counts stored at the phylum rank for the samples of ``athlete_id`` (those whose file reported them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sample_row_id``, ``sample_id``, ``phylum``, ``count``; one row per sample and phylum, by sample row.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    query = select(MicrobiomeSampleRow.id, MicrobiomeSampleRow.sample_id).where(
+        MicrobiomeSampleRow.person_id == checked_athlete_id(athlete_id)).order_by(MicrobiomeSampleRow.id)
+    with ws.session() as session:
+        ws.athlete(session, athlete_id)
+        samples = list(session.execute(query))
+    records: list[tuple[int, str, str, float]] = []
+    for row_id, sample_id in samples:
+        key = ws.phylum_key(athlete_id, int(row_id))
+        if not ws.storage.exists(key):
+            continue
+        part = pq.read_table(ws.storage.local_path(key)).to_pydict()
+        records += [(int(row_id), sample_id, p, float(c)) for p, c in zip(part["phylum"], part["count"], strict=True)]
+    return pd.DataFrame.from_records(records, columns=["sample_row_id", "sample_id", "phylum", "count"])
 
 
 def load_samples(ws: Workspace, athlete_id: int) -> tuple[pd.DataFrame, FeatureTable]:

@@ -218,6 +218,11 @@ class Workspace:
         return f"{athlete_prefix(athlete_id)}microbiome/{int(sample_row_id)}.parquet"
 
     @staticmethod
+    def phylum_key(athlete_id: int, sample_row_id: int) -> str:
+        """Key of a sample's counts at the phylum rank, as its file reported them (consumer gut tests)."""
+        return f"{athlete_prefix(athlete_id)}microbiome/{int(sample_row_id)}.phylum.parquet"
+
+    @staticmethod
     def upload_key(athlete_id: int, sha256: str, name: str) -> str:
         """Key of an original upload: its hash, then its file name (folders and unsafe characters dropped)."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.rsplit("/", 1)[-1]).lstrip(".")

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 import skbio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.linalg import orth
 from scipy.spatial.distance import pdist, squareform
 from skbio.stats.distance import permanova as sk_permanova
 from skbio.stats.distance import permdisp as sk_permdisp
@@ -232,3 +233,119 @@ def test_pairwise_q_values_are_benjamini_hochberg() -> None:
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
 def test_benjamini_hochberg_equals_statsmodels(p: list[float]) -> None:
     assert benjamini_hochberg(p) == pytest.approx(list(multipletests(p, method="fdr_bh")[1]))
+
+
+# ------------------------------------------------------------------ p-values as vegan's adonis2 computes them
+
+
+def adonis2_reference(
+    dm: np.ndarray, terms: list[tuple[str, np.ndarray]], by: str, permutations: list[np.ndarray], tested: list[int],
+) -> tuple[list[float], list[float]]:
+    """F and p-values of the terms ``tested`` as vegan's ``adonis2`` -> ``anova.cca`` computes them.
+
+    Written from vegan's R/adonis2.R (``adonis0``), R/anova.ccabyterm.R (``anovaCCAbyterm``,
+    ``anovaCCAbymargin``) and R/permutest.cca.R with src/getF.c (``do_getF``): adonis2 has no ``Condition()``, so
+    the "reduced" model permutes the whole Gower matrix ``G`` (rows and columns together, ``E[perm, perm]``); the
+    design and its QR decomposition stay fixed. For ``by="terms"`` each permutation gives the nested fits
+    ``tr(Q_k Q_k' G*)`` of the first k terms' columns; a term's statistic is ``(SS*_k / q_k) / (RSS* / r)`` with
+    ``RSS* = tr(G) - SS*(all terms)``. For ``by="margin"`` the full model and each model without one term are
+    permuted with the same permutations and ``F* = ((SS*_full - SS*_without) / df) / (RSS* / r)``.
+    ``P = (#{F* >= F - sqrt(eps)} + 1) / (nperm + 1)``.
+    """
+    n = dm.shape[0]
+    centre = np.eye(n) - 1.0 / n
+    g = centre @ (-0.5 * dm**2) @ centre
+    blocks = [np.asarray(b, dtype=float).reshape(n, -1) for _, b in terms]
+    assign = np.concatenate([np.full(b.shape[1], k) for k, b in enumerate(blocks)])
+    x = np.hstack(blocks)
+    x = x - x.mean(axis=0)
+    r = n - 1 - np.linalg.matrix_rank(x)
+
+    def fitted_trace(columns: np.ndarray, gp: np.ndarray) -> float:
+        q = orth(columns)  # the fitted space, of the design's rank (R's pivoted QR keeps the first qrank columns)
+        return float(np.trace(q.T @ gp @ q))
+
+    def statistics(gp: np.ndarray) -> np.ndarray:
+        full = fitted_trace(x, gp)
+        rss = float(np.trace(gp)) - full
+        if by == "terms":
+            cumulative = [fitted_trace(x[:, assign <= k], gp) for k in range(len(blocks))]
+            ss = np.diff([0.0, *cumulative])
+            df = np.array([np.linalg.matrix_rank(x[:, assign <= k]) for k in range(len(blocks))])
+            df = np.diff([0, *df])
+        else:
+            ss = np.array([full - fitted_trace(x[:, assign != k], gp) for k in range(len(blocks))])
+            df = np.linalg.matrix_rank(x) - np.array([np.linalg.matrix_rank(x[:, assign != k])
+                                                      for k in range(len(blocks))])
+        return ((ss / df) / (rss / r))[tested]
+
+    f0 = statistics(g)
+    perm_f = np.array([statistics(g[np.ix_(p, p)]) for p in permutations])
+    eps = np.sqrt(np.finfo(float).eps)
+    p_values = ((perm_f >= f0 - eps).sum(axis=0) + 1) / (len(permutations) + 1)
+    return list(f0), list(p_values)
+
+
+def drawn_permutations(n: int, permutations: int, seed: int, strata: list[str] | None) -> list[np.ndarray]:
+    """The permutations ``permanova_formula`` applies to the design's rows, as vegan's permutations of ``G``.
+
+    Exchanging the design's rows by ``pi`` gives the same statistic as exchanging ``G``'s rows and columns by
+    ``pi^-1``, so the reference gets the inverses.
+    """
+    from gutstride.analysis.microbiome.permanova import permutation_batches
+
+    drawn = np.vstack(list(permutation_batches(n, permutations, seed, strata, 64)))
+    return [np.argsort(p) for p in drawn]
+
+
+@pytest.mark.parametrize("by", ["terms", "margin"])
+@pytest.mark.parametrize("with_strata", [False, True])
+def test_p_values_equal_adonis2_permutation_scheme(by: str, with_strata: bool) -> None:
+    # BMI drives the distances; the group is partly confounded with BMI, so its sequential and marginal tests
+    # differ. vegan's scheme (the whole Gower matrix permuted, every term's F from the same permutation) is what
+    # permuting the design's rows gives: the p-values agree exactly, with and without strata.
+    rng = np.random.default_rng(8)
+    n = 24
+    bmi = rng.normal(24, 3, n)
+    group = np.where(bmi + rng.normal(0, 2, n) > 24, 1.0, 0.0)
+    subject = [f"s{k // 3}" for k in range(n)]
+    dm = squareform(pdist(np.column_stack([bmi + 0.8 * group, rng.normal(size=(n, 2))])))
+    terms = [("BMI", bmi[:, None]), ("group", group[:, None]), ("site", np.eye(3)[np.arange(n) % 3][:, 1:])]
+    strata = subject if with_strata else None
+    ours = permanova_formula(dm, terms, by=by, permutations=199, seed=4, strata=strata)
+    f0, p_values = adonis2_reference(dm, terms, by, drawn_permutations(n, 199, 4, strata), [0, 1, 2])
+    assert [t["f"] for t in ours["terms"]] == pytest.approx(f0, rel=1e-9)
+    assert [t["p_value"] for t in ours["terms"]] == p_values
+
+
+def test_margin_tests_only_terms_outside_interactions_as_adonis2() -> None:
+    # adonis2(by = "margin") tests the terms that drop.scope() allows: a main effect inside an interaction that
+    # stays in the model is not tested marginally.
+    rng = np.random.default_rng(10)
+    n = 30
+    frame = pd.DataFrame({"week": rng.normal(size=n), "group": rng.choice(["a", "b"], n), "age": rng.normal(size=n)})
+    dm = squareform(pdist(rng.normal(size=(n, 3))))
+    terms = design_terms(frame, "week * group + age")
+    assert [name for name, _ in terms] == ["week", "group", "age", "week:group"]
+    ours = permanova_formula(dm, terms, by="margin", permutations=99, seed=5)
+    assert [t["term"] for t in ours["terms"]] == ["age", "week:group"]
+    assert [row["term"] for row in ours["not_tested"]] == ["week", "group"]
+    f0, p_values = adonis2_reference(dm, terms, "margin", drawn_permutations(n, 99, 5, None), [2, 3])
+    assert [t["f"] for t in ours["terms"]] == pytest.approx(f0, rel=1e-9)
+    assert [t["p_value"] for t in ours["terms"]] == p_values
+
+
+def test_marginal_df_is_the_rank_the_model_loses() -> None:
+    # "diet" and "site" share one column: sequentially "diet" adds 2 ranks, marginally the model loses only 1.
+    rng = np.random.default_rng(12)
+    n = 20
+    shared, own_a, own_b = (rng.integers(0, 2, n).astype(float) for _ in range(3))
+    terms = [("dose", rng.normal(size=(n, 1))), ("diet", np.column_stack([shared, own_a])),
+             ("site", np.column_stack([shared, own_b]))]
+    dm = squareform(pdist(rng.normal(size=(n, 3))))
+    ours = permanova_formula(dm, terms, by="margin", permutations=49, seed=1)
+    assert [t["df"] for t in ours["terms"]] == [1, 1, 1]
+    f0, p_values = adonis2_reference(dm, terms, "margin", drawn_permutations(n, 49, 1, None), [0, 1, 2])
+    assert [t["f"] for t in ours["terms"]] == pytest.approx(f0, rel=1e-9)
+    assert [t["p_value"] for t in ours["terms"]] == p_values
+    assert [t["df"] for t in permanova_formula(dm, terms, by="terms", permutations=0)["terms"]] == [1, 2, 1]

@@ -10,7 +10,10 @@ distances) and ``G = (I - 11'/n) A (I - 11'/n)`` Gower's centred matrix:
 
 - ``by="terms"`` (sequential, adonis2's ``by = "terms"``): ``SS_term_k = SS(terms 1..k) - SS(terms 1..k-1)``,
   ``df_term_k`` the rank it adds.
-- ``by="margin"`` (marginal, adonis2's ``by = "margin"``): ``SS_term = SS(all terms) - SS(all terms but this one)``.
+- ``by="margin"`` (marginal, adonis2's ``by = "margin"``): ``SS_term = SS(all terms) - SS(all terms but this one)``,
+  ``df_term`` the rank the model loses without it. As in vegan, only the terms that R's ``drop.scope`` may drop
+  are tested: a main effect inside an interaction of the model (``week`` in ``week * group``) is listed in
+  ``not_tested``, not given a meaningless marginal test.
 
 Numeric columns enter as continuous terms and categorical ones as treatment-coded dummies (built by
 :func:`gutstride.analysis.design.design_terms`). With one categorical term this is Anderson's (2001) one-way
@@ -20,15 +23,26 @@ Computation. ``tr(H G)`` is ``sum_j q_j' G q_j`` over an orthonormal basis ``q_j
 term by term (Gram-Schmidt by blocks), the basis is nested, so one pass gives every sequential sum. Since the
 ``q_j`` are orthogonal to ``1``, ``q' G q = -(1/2) q' D2 q`` with ``D2`` the squared distances.
 
-Permutations exchange whole rows of the design (Anderson's permutation of the raw data, as vegan's former
-``adonis``; ``adonis2`` permutes residuals of reduced models for later sequential terms, so its p-values of
-those terms can differ slightly from these; the F statistics are the same). Permuting the design's rows permutes
-the basis's rows, so all permutations of a batch are one matrix product ``D2 @ [Q_pi1 ... Q_piB]``. Permutations are
-drawn as ``rng.permutation`` of the sample indices, in order, from ``numpy.random.default_rng(seed)`` (within each
-stratum when ``strata`` is given: samples are exchanged only with samples of the same stratum, e.g. the same
-person); without strata this is the sequence scikit-bio draws, so p-values agree with scikit-bio's for the same
-seed. The p-value is ``(1 + #{F* >= F}) / (1 + permutations)``; a tolerance of ``1e-9 |F|`` counts permuted
-statistics equal to ``F`` up to rounding as ``>=``.
+Permutation test, as vegan's ``adonis2``. ``adonis2`` fits the model with ``adonis0`` and tests it with
+``anova.cca`` (model ``"reduced"``), which calls ``permutest.cca`` (C: ``do_getF``) for ``by="terms"`` through
+``anovaCCAbyterm``, and ``permutest.cca`` once for the full model and once for each model without one term for
+``by="margin"`` through ``anovaCCAbymargin``. An ``adonis2`` model has no ``Condition()`` part, so the "reduced"
+model's residuals are the data themselves: each permutation ``pi`` permutes the rows and columns of the whole
+Gower matrix, ``G* = G[pi, pi]``, the design stays fixed, and every term's statistic comes from that one ``G*``:
+
+    sequential:  F*_k = (SS*_k / df_k) / (RSS* / df_residual),  SS*_k = tr(H_1..k G*) - tr(H_1..k-1 G*)
+    marginal:    F*_k = ((tr(H G*) - tr(H_-k G*)) / df_k) / (RSS* / df_residual)
+    RSS* = tr(G) - tr(H G*)  (the full model's residual under the same permutation)
+
+Here the design's rows are permuted instead, which gives the same statistics (``q' G[pi, pi] q`` equals
+``q[pi^-1]' G q[pi^-1]``), so all permutations of a batch are one matrix product ``D2 @ [Q_pi1 ... Q_piB]``.
+(The former ``adonis`` did the same for sequential terms; so permuting the raw data and ``adonis2``'s scheme
+agree here.) Permutations are drawn as ``rng.permutation`` of the sample indices, in order, from
+``numpy.random.default_rng(seed)`` (within each stratum when ``strata`` is given: samples are exchanged only
+with samples of the same stratum, e.g. the same person, as ``how(blocks = strata)`` in vegan); without strata
+this is the sequence scikit-bio draws, so p-values agree with scikit-bio's for the same seed. The p-value is
+``(1 + #{F* >= F}) / (1 + permutations)``; permuted statistics equal to ``F`` up to rounding (within
+``1e-9 |F|``; vegan uses ``sqrt(machine eps)``) count as ``>=``.
 
 PERMDISP (Anderson, 2006) and pairwise tests are in :func:`permdisp` and :func:`pairwise_permanova`.
 """
@@ -80,37 +94,45 @@ def nested_basis(terms: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
 class Model:
     """The columns whose quadratic forms give every sum of squares of a sequential or marginal test.
 
-    ``basis`` holds ``[full nested basis | basis without term 1 | basis without term 2 | ...]`` (the later blocks
-    only for ``by="margin"`` with more than one term); :meth:`sums_of_squares` turns the quadratic forms
-    ``q' G q`` of these columns into the terms' sums of squares.
+    ``basis`` holds ``[full nested basis | basis without term k, for each term k tested marginally]``;
+    :meth:`sums_of_squares` turns the quadratic forms ``q' G q`` of these columns into the tested terms' sums of
+    squares. ``tested`` lists the terms with a test: all of them for ``by="terms"``; for ``by="margin"`` those
+    that no other term contains (:func:`gutstride.analysis.design.marginal_terms`), as vegan's ``adonis2``.
+    ``df`` are their degrees of freedom: the rank a term adds to the terms before it (sequential), or the rank
+    the full model loses without it (marginal).
     """
 
-    def __init__(self, terms: list[np.ndarray], by: str) -> None:
+    def __init__(self, terms: list[np.ndarray], by: str, names: list[str]) -> None:
+        from gutstride.analysis.design import marginal_terms
+
         if by not in ("terms", "margin"):
             raise BadInputError(f"--by must be 'terms' or 'margin', not {by!r}")
         self.by = by
         full, ranks = nested_basis(terms)
         self.ranks = ranks
+        self.tested = list(range(len(terms))) if by == "terms" else marginal_terms(names)
         blocks = [full]
-        if by == "margin" and len(terms) > 1:
-            blocks += [nested_basis([t for j, t in enumerate(terms) if j != k])[0] for k in range(len(terms))]
+        if by == "margin":
+            blocks += [nested_basis([t for j, t in enumerate(terms) if j != k])[0] if len(terms) > 1
+                       else np.zeros((full.shape[0], 0)) for k in self.tested]
         self.widths = [b.shape[1] for b in blocks]
         self.basis = np.hstack(blocks)
+        self.df = [ranks[k] for k in self.tested] if by == "terms" else [self.widths[0] - w for w in self.widths[1:]]
 
     @property
     def df_model(self) -> int:
         return int(sum(self.ranks))
 
     def sums_of_squares(self, quad: np.ndarray) -> np.ndarray:
-        """Sums of squares of each term (columns) for each row of quadratic forms ``quad`` (b x basis columns)."""
-        bounds = np.cumsum([0, *self.ranks])
+        """Sums of squares of each tested term (columns) for each row of quadratic forms ``quad``
+        (b x basis columns)."""
         full = quad[:, : self.widths[0]]
-        sequential = np.stack([full[:, bounds[k] : bounds[k + 1]].sum(axis=1) for k in range(len(self.ranks))], 1)
-        if self.by == "terms" or len(self.ranks) == 1:
-            return sequential
+        if self.by == "terms":
+            bounds = np.cumsum([0, *self.ranks])
+            return np.stack([full[:, bounds[k] : bounds[k + 1]].sum(axis=1) for k in self.tested], 1)
         total = full.sum(axis=1)
         starts = np.cumsum(self.widths)
-        return np.stack([total - quad[:, starts[k] : starts[k + 1]].sum(axis=1) for k in range(len(self.ranks))], 1)
+        return np.stack([total - quad[:, starts[k] : starts[k + 1]].sum(axis=1) for k in range(len(self.tested))], 1)
 
 
 def quadratic_forms(d2: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -177,16 +199,19 @@ def permanova_table(
     df_res = n - 1 - model.df_model
     ss_res = ss_total - float(observed[: model.widths[0]].sum())
     rows = []
-    for k, name in enumerate(names):
-        ss = float(model.sums_of_squares(observed[None, :])[0, k])
-        df = model.ranks[k]
+    sums = model.sums_of_squares(observed[None, :])[0]
+    for k, (term, df) in enumerate(zip(model.tested, model.df, strict=True)):
+        ss = float(sums[k])
         f = (ss / df) / (ss_res / df_res) if df and ss_res > 0 else float("nan")
         p = (int(exceed[k]) + 1) / (permutations + 1) if permutations and df else float("nan")
-        rows.append({"term": name, "df": df, "sum_of_squares": ss, "r2": ss / ss_total, "f": f, "p_value": p})
+        rows.append({"term": names[term], "df": df, "sum_of_squares": ss, "r2": ss / ss_total, "f": f, "p_value": p})
+    skipped = [names[k] for k in range(len(names)) if k not in model.tested]
     return {
         "method": "PERMANOVA",
         "by": model.by,
         "terms": rows,
+        "not_tested": [{"term": name, "reason": "contained in an interaction of the model (marginality)"}
+                       for name in skipped],
         "residual": {"df": df_res, "sum_of_squares": ss_res, "r2": ss_res / ss_total},
         "total": {"df": n - 1, "sum_of_squares": ss_total, "r2": 1.0},
         "sample_size": n,
@@ -198,7 +223,7 @@ def f_statistics(model: Model, quad: np.ndarray, ss_total: float, n: int) -> np.
     """Pseudo-F of every term (columns) for each row of quadratic forms."""
     ss = model.sums_of_squares(quad)
     ss_res = ss_total - quad[:, : model.widths[0]].sum(axis=1)
-    df = np.asarray(model.ranks, dtype=np.float64)
+    df = np.asarray(model.df, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (ss / df[None, :]) / (ss_res[:, None] / (n - 1 - model.df_model))
 
@@ -217,6 +242,7 @@ def permanova_formula(
     -------
     dict
         ``method``, ``by``, ``terms`` (``term``, ``df``, ``sum_of_squares``, ``r2``, ``f``, ``p_value``),
+        ``not_tested`` (``term``, ``reason``: terms inside an interaction, with ``by="margin"``),
         ``residual`` and ``total`` (``df``, ``sum_of_squares``, ``r2``), ``sample_size``, ``permutations``.
 
     Raises
@@ -235,7 +261,7 @@ def permanova_formula(
     ss_total = float(d2.sum()) / (2.0 * n)
     observed = quadratic_forms(d2, model.basis)
     f_obs = f_statistics(model, observed[None, :], ss_total, n)[0]
-    exceed = np.zeros(len(terms), dtype=np.int64)
+    exceed = np.zeros(len(model.tested), dtype=np.int64)
     width = model.basis.shape[1]
     for perms in permutation_batches(n, permutations, seed, strata, batch_size(n, width)):
         stacked = model.basis[perms.T].reshape(n, -1)  # n x (b * width), permutation-major columns
@@ -251,7 +277,7 @@ def build_model(terms: list[tuple[str, np.ndarray]], n: int, by: str) -> Model:
     for name, block in terms:
         if np.asarray(block).shape[0] != n:
             raise BadInputError(f"term {name}: {np.asarray(block).shape[0]} rows for a matrix of {n} samples")
-    model = Model([np.asarray(b, dtype=np.float64) for _, b in terms], by)
+    model = Model([np.asarray(b, dtype=np.float64) for _, b in terms], by, [name for name, _ in terms])
     for (name, _), rank in zip(terms, model.ranks, strict=True):
         if rank == 0:
             raise BadInputError(f"term {name} is constant or explained by the terms before it")

@@ -7,18 +7,19 @@ field           header spellings
 ==============  ==========================================================================================
 start_time      date, start time, start date, activity date, start, start_date_local, begin
 sport           type, sport, activity type
-duration_s      duration, elapsed time, total time, time
+duration_s      duration, total time, time (else the elapsed time)
 moving_time_s   moving time
+elapsed_s       elapsed time (the duration when there is no duration column)
 distance_m      distance (km / m / mi from the header: "Distance (km)", "distance_m", "distance_mi")
 avg_hr          average heart rate, avg hr, average heartrate, avg heart rate, mean hr
 max_hr          max heart rate, max hr, maximum heart rate, max heartrate
-ascent_m        elevation gain, total ascent, ascent, total elevation gain, climb
+ascent_m        elevation gain, total ascent, ascent, total elevation gain, climb (m; ft when the header says so)
 name            name, title, activity name
 ==============  ==========================================================================================
 
 When a spelling appears twice (Strava's activities.csv has two "Distance" columns), the first is used.
 Garmin Connect's ``Activities.csv`` is read with its own rules (:mod:`.garmin_csv`): ``--`` cells are missing,
-Danish and German headers and decimal commas are understood, and pool swims are in metres.
+Danish and German headers are understood, commas group thousands, and pool swims and track runs are in metres.
 Durations are ``h:mm:ss``, ``mm:ss`` or seconds (minutes or hours when the header says "(min)" or "(h)").
 A distance without a unit is taken as kilometres when the column's median is below 300, else metres, and a
 warning says so. Start times are ISO 8601 or Strava's "Apr 18, 2020, 11:10:44 AM". A time without an offset is
@@ -33,6 +34,7 @@ a distance, heart-rate or ascent column: "date" and "time" alone (a mood diary s
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import statistics
@@ -48,8 +50,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "start_time": ("date", "start time", "start date", "activity date", "start", "start date local",
                    "begin", "starttime", "date time", "datetime"),
     "sport": ("type", "sport", "activity type"),
-    "duration_s": ("duration", "elapsed time", "total time", "time"),
+    "duration_s": ("duration", "total time", "time"),
     "moving_time_s": ("moving time",),
+    "elapsed_s": ("elapsed time",),
     "distance_m": ("distance",),
     "avg_hr": ("average heart rate", "avg hr", "average heartrate", "avg heart rate", "mean hr", "average hr",
                "avg heartrate"),
@@ -65,6 +68,8 @@ _MEASURES = frozenset({"distance_m", "avg_hr", "max_hr", "ascent_m"})
 _UNIT_SUFFIX = re.compile(r"[ _](km|m|mi|s|sec|min|h|bpm)$")
 _STRAVA_DATE = "%b %d, %Y, %I:%M:%S %p"
 _DIST_UNITS = {"km": 1000.0, "m": 1.0, "mi": 1609.344}
+#: Metres per unit of an elevation column whose header names its unit ("Climb (ft)"); metres otherwise.
+_ELEVATION_UNITS = {"m": 1.0, "ft": 0.3048}
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
 
 
@@ -114,7 +119,7 @@ def looks_like_summary_header(line: str) -> bool:
     found = set(map_columns(headers))
     if "start_time" not in found:
         return False
-    return "sport" in found or (bool({"duration_s", "moving_time_s"} & found) and bool(_MEASURES & found))
+    return "sport" in found or (bool({"duration_s", "moving_time_s", "elapsed_s"} & found) and bool(_MEASURES & found))
 
 
 def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -142,9 +147,9 @@ def parse_local_time(text: str, zone: tzinfo) -> tuple[datetime, int | None, boo
     return value.astimezone(UTC), None if offset is None else int(offset.total_seconds()), naive
 
 
-def _parse_duration(text: str, unit: str | None, comma: bool = False) -> float:
+def _parse_duration(text: str, unit: str | None, mark: str = ".") -> float:
     text = text.strip()
-    if comma:
+    if mark == ",":
         text = text.replace(",", ".")
     if ":" in text:
         parts = [float(p) for p in text.split(":")]
@@ -157,13 +162,13 @@ def _parse_duration(text: str, unit: str | None, comma: bool = False) -> float:
     return float(text) * _TIME_UNITS.get(unit or "s", 1.0)
 
 
-def _number(text: str, comma: bool = False, grouped: bool = False) -> float:
-    """A number as written: ``comma`` for a decimal comma (``1.500,5``); ``grouped`` when commas only group
-    thousands (Garmin's English ``2,992``); otherwise ``1,234.5`` is grouped and ``12,5`` an error."""
-    text = text.strip().lstrip("'")
-    if comma:
-        return float(text.replace(".", "").replace(",", "."))
-    if grouped or ("," in text and "." in text):
+def _number(text: str, layout: _Layout) -> float:
+    """A number as written: Garmin's by :func:`garmin_csv.read_number` with the file's decimal mark (``2,992``,
+    ``6.29``, or ``3,40`` and ``6.176``); otherwise ``1,234.5`` is grouped and ``12,5`` an error."""
+    if layout.garmin:
+        return garmin_csv.read_number(text, layout.decimal)
+    text = text.strip()
+    if "," in text and "." in text:
         return float(text.replace(",", ""))
     return float(text)
 
@@ -177,12 +182,14 @@ def _decode(data: bytes) -> str:
 
 @dataclass
 class _Layout:
-    """How one file's cells are read: its columns, number format, time zone and distance unit."""
+    """How one file's cells are read: its columns, time zone, Garmin's rules or not (and its decimal mark), and
+    distance unit."""
 
     cols: dict[str, tuple[int, str | None]]
     zone: tzinfo
-    comma: bool = False
     garmin: bool = False
+    keys: list[str] = dataclasses.field(default_factory=list)
+    decimal: str = "."
     distance_scale: float = 1.0
 
 
@@ -199,8 +206,7 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
     except (StopIteration, csv.Error):
         return DecodedFile(format="csv", status="error", message="empty CSV file")
     keys = header_keys(headers)
-    garmin = garmin_csv.is_garmin_header(keys)
-    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.decimal_comma(keys), garmin)
+    layout = _Layout(map_columns(headers), zone or local_zone(), garmin_csv.is_garmin_header(keys), keys)
     if "start_time" not in layout.cols:
         return DecodedFile(format="csv", status="error",
                            message="not a CSV activity summary (no date or start time column)")
@@ -212,6 +218,8 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
         warnings.append(f"line {reader.line_num}: CSV broken ({exc}); rows after it not read")
+    if layout.garmin:
+        layout.decimal = garmin_csv.decimal_mark(cell for _, row in rows for cell in row)
     layout.distance_scale = _distance_scale(layout, rows, warnings)
     activities: list[Activity] = []
     n_naive = 0
@@ -247,20 +255,25 @@ def _cell(row: list[str], cols: dict[str, tuple[int, str | None]], field: str) -
 
 def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings: list[str]) -> float:
     """Metres per unit of the distance column: from the header's unit, else from the median of the values
-    (below 300: km), leaving out Garmin's pool swims, which are always in metres."""
+    (below 300: km), leaving out Garmin's pool swims and track runs, which are always in metres."""
     cols = layout.cols
     spec = cols.get("distance_m")
     if spec is None:
         return 1.0
     if spec[1] in _DIST_UNITS:
         return _DIST_UNITS[spec[1]]
+    if layout.garmin:
+        unit = garmin_csv.metres_per_unit(_garmin_runs(layout, rows))
+        if unit is not None:
+            warnings.append(f"distance unit not given; taken as {unit} from the runs' steps and stride length")
+            return garmin_csv.DISTANCE_UNITS[unit]
     values = []
     for _, row in rows:
         cell = _cell(row, cols, "distance_m")
-        if cell is None or (layout.garmin and garmin_csv.is_pool_swim(_cell(row, cols, "sport"))):
+        if cell is None or (layout.garmin and garmin_csv.listed_in_metres(_cell(row, cols, "sport"))):
             continue
         try:
-            values.append(_number(cell, layout.comma, layout.garmin))
+            values.append(_number(cell, layout))
         except ValueError:
             continue
     if not values:
@@ -268,6 +281,28 @@ def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings
     scale = 1000.0 if statistics.median(values) < 300 else 1.0
     warnings.append(f"distance unit not given; taken as {'km' if scale == 1000.0 else 'm'} from the values")
     return scale
+
+
+def _garmin_runs(layout: _Layout, rows: list[tuple[int, list[str]]]) -> list[tuple[float, float, float, float]]:
+    """``(distance, cadence, minutes, stride)`` of the Garmin rows that have all four (see
+    :func:`garmin_csv.metres_per_unit`); minutes from the moving time, else the time."""
+    stride = next((layout.keys.index(k) for k in garmin_csv.STRIDE_KEYS if k in layout.keys), None)
+    cadence = next((layout.keys.index(k) for k in garmin_csv.CADENCE_KEYS if k in layout.keys), None)
+    if stride is None or cadence is None:
+        return []
+    out = []
+    for _, row in rows:
+        time_field = "moving_time_s" if _cell(row, layout.cols, "moving_time_s") is not None else "duration_s"
+        distance, time = _cell(row, layout.cols, "distance_m"), _cell(row, layout.cols, time_field)
+        if distance is None or time is None or max(stride, cadence) >= len(row):
+            continue
+        try:
+            out.append((_number(distance, layout), _number(row[cadence], layout),
+                        _parse_duration(time, layout.cols[time_field][1], layout.decimal) / 60,
+                        _number(row[stride], layout)))
+        except ValueError:
+            continue
+    return out
 
 
 def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, list[str], bool]:
@@ -287,20 +322,29 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
     summary = ActivitySummary(sport=sport, start_time=start, local_offset_s=offset, name=_cell(row, cols, "name"))
     if sport_text and summary.sport == "other" and sport_text.lower() != "other":
         summary.sub_sport = sport_text
-    for field in ("duration_s", "moving_time_s"):
+    times: dict[str, float] = {}
+    for field in ("duration_s", "moving_time_s", "elapsed_s"):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _parse_duration(cell, cols[field][1], layout.comma))
+                times[field] = _parse_duration(cell, cols[field][1], layout.decimal)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
-    pool = layout.garmin and garmin_csv.is_pool_swim(sport_text)
-    distance_scale = 1.0 if pool else layout.distance_scale
-    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", 1.0)):
+    duration_cell = _cell(row, cols, "duration_s")
+    if layout.garmin and duration_cell is not None and "duration_s" in times:
+        hours = garmin_csv.hours_minutes(duration_cell, times.get("elapsed_s"))
+        if hours is not None:
+            times["duration_s"] = hours
+    summary.duration_s = times.get("duration_s", times.get("elapsed_s"))
+    summary.moving_time_s = times.get("moving_time_s")
+    metres = layout.garmin and garmin_csv.listed_in_metres(sport_text)
+    distance_scale = 1.0 if metres else layout.distance_scale
+    ascent_scale = _ELEVATION_UNITS.get(cols["ascent_m"][1] or "m", 1.0) if "ascent_m" in cols else 1.0
+    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", ascent_scale)):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
-                setattr(summary, field, _number(cell, layout.comma, layout.garmin) * scale)
+                setattr(summary, field, _number(cell, layout) * scale)
             except ValueError:
                 problems.append(f"cannot read {field} {cell!r}")
     return summary, problems, naive

@@ -2,9 +2,15 @@
 
 Layouts
 -------
-* **Abundance profile** (one row per taxon, all ranks in one table, as Thryve, Ombre and Psomagen deliver it):
-  columns ``taxon_id``, ``rank``, ``name``, ``parent`` (the parent's ``taxon_id``) and ``count`` (also
-  ``reads``), other columns (``relative_abundance``, ``percent``...) ignored.
+* **Abundance profile** (one row per taxon, all ranks in one table, as Thryve and Ombre deliver it): every value
+  quoted; columns ``taxon_id``, ``rank``, ``name``, ``parent`` (the parent's *name*), ``count``, ``rank_count``
+  (the total of the row's rank), ``perc``; Thryve adds ``tags``, ``health_effects``, ``associated_diseases``.
+  Ranks are ``kingdom``, ``phylum``, ``class``, ``order``, ``family``, ``genus``, ``species``. Rows named
+  ``other <taxon> <rank>`` (no ``taxon_id``) hold the reads of a taxon not classified further, and
+  ``<genus> species`` rows the unnamed species of a genus. Checked against real downloads (cwarden45/DTC_Scripts,
+  ``Psomagen_Viome/Sample2-thryve-GJKE4_abundance_profile.csv`` and ``Sample5-Ombre-GGPW9_abundance_profile.csv``;
+  no licence, so only the layout is used). Their ``taxon_id`` cannot be trusted as a key (the phylum Bacteroidetes
+  carries the id of the class Bacteroidia) and one name can sit at two ranks (Actinobacteria, phylum and class).
 * **uBiome JSON**: ``{"ubiome_bacteriacounts": [{"taxon", "parent", "count", "count_norm", "tax_name",
   "tax_rank", ...}], "sampling_time": ...}``; numbers may be written as strings.
 * **uBiome CSV**: the same fields as columns (``tax_name, tax_rank, count, ...``), also with the
@@ -16,9 +22,14 @@ Reading
   are clade totals (a genus counts the reads of its species too), so rows of one rank do not overlap, and summing
   ranks would count reads twice.
 * Each taxon's lineage is rebuilt by following ``parent`` up to the root, keeping the names found at the ranks
-  domain (``superkingdom``), phylum, class, order, family, genus and species; intermediate ranks (``no_rank``,
-  ``subclass``...) are skipped; a broken chain stops there (higher ranks unknown).
-* The phylum counts are kept in the sample's metadata (``phylum_counts``, JSON) for the report's phylum summary.
+  domain (``superkingdom``, ``kingdom``), phylum, class, order, family, genus and species; intermediate ranks
+  (``no_rank``, ``subclass``...) are skipped; a broken chain stops there (higher ranks unknown). uBiome's
+  ``parent`` is an id; the abundance profile's is a name, looked up among the rows of a higher rank than the child's
+  (the nearest one), so a name at two ranks and a reused id do not mislead it.
+* An ``other <taxon> <rank>`` row at the rank read is a feature of its own (those reads belong to no named taxon of
+  that rank), its lineage stopping at the taxon it names; a ``<genus> species`` row has no species name.
+* The phylum rows' counts are kept at the phylum rank (``FeatureTable.phylum_counts``), and stored with the sample
+  (:func:`gutstride.store.microbiome.load_phylum_counts`) for the report's phylum summary.
 * The sample is tagged with the company's pipeline (``pipeline`` in its metadata, and the table's ``notes``):
   these companies use their own classification and reference databases, so a comparison with the bundled
   reference cohort is shown only with a note that the pipelines differ (:data:`OTHER_PIPELINE_FORMATS`).
@@ -136,23 +147,61 @@ def _lineage(start: str | None, nodes: dict[str, dict[str, Any]]) -> list[str]:
     return slots
 
 
+def _rank_of(row: dict[str, Any]) -> str:
+    text = str(row["rank"] or "").strip().lower()
+    return _RANK_ALIASES.get(text, text)
+
+
+def _placeholder(name: str, rank: str) -> bool:
+    """True for the abundance profile's ``other <taxon> <rank>`` rows and ``<genus> species`` rows."""
+    return name.startswith("other ") or (rank == "species" and name.endswith(" species"))
+
+
+def _lineage_by_name(row: dict[str, Any], by_name: dict[str, list[tuple[int, dict[str, Any]]]]) -> list[str]:
+    """Lineage of ``row`` following ``parent`` as a name, each step to the nearest row of a higher rank."""
+    slots = [""] * len(RANKS)
+    seen: set[int] = set()
+    node: dict[str, Any] | None = row
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        rank, name = _rank_of(node), str(node["name"] or "").strip()
+        if rank not in RANKS:
+            break
+        level = RANKS.index(rank)
+        if not slots[level] and not _placeholder(name, rank):
+            slots[level] = name
+        higher = [(lv, r) for lv, r in by_name.get(str(node["parent"] or "").strip(), []) if lv < level]
+        node = max(higher, key=lambda item: item[0])[1] if higher else None
+    while slots and not slots[-1]:
+        slots.pop()
+    return slots
+
+
 def parse_consumer(rows: list[dict[str, Any]], who: str, source: str, sample_id: str, rank: str,
                    sampling_time: str | None = None) -> FeatureTable:
     """Build the one-sample table at ``rank`` from taxon rows (``id``, ``parent``, ``name``, ``rank``, ``count``)."""
     depth = rank_index(rank)
     wanted = RANKS[depth]
-    nodes = {key: r for r in rows if (key := _key(r["id"])) is not None}
+    nodes = {key: r for r in rows if (key := _key(r["id"])) is not None} if who == "ubiome" else {}
+    by_name: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    if who != "ubiome":
+        for r in rows:
+            if _rank_of(r) in RANKS:
+                by_name.setdefault(str(r["name"] or "").strip(), []).append((RANKS.index(_rank_of(r)), r))
     counts: dict[str, float] = {}
     taxonomy: dict[str, list[str] | None] = {}
     phyla: dict[str, float] = {}
     for r in rows:
-        row_rank = _RANK_ALIASES.get(str(r["rank"] or "").strip().lower(), str(r["rank"] or "").strip().lower())
+        row_rank = _rank_of(r)
         name = str(r["name"] or "").strip()
         if row_rank == "phylum" and name:
             phyla[name] = phyla.get(name, 0.0) + _count(r["count"], source, name)
         if row_rank != wanted or not name:
             continue
         counts[name] = counts.get(name, 0.0) + _count(r["count"], source, name)
+        if who != "ubiome":
+            taxonomy[name] = _lineage_by_name(r, by_name)
+            continue
         lineage = _lineage(_key(r["id"]), nodes) if nodes else []
         if len(lineage) <= depth or lineage[depth] != name:
             lineage = (lineage + [""] * len(RANKS))[:depth] + [name]
@@ -160,11 +209,13 @@ def parse_consumer(rows: list[dict[str, Any]], who: str, source: str, sample_id:
     if not counts:
         raise BadInputError(f"{source}: no taxon at rank {wanted}")
     features = sorted(counts)
-    metadata = {"pipeline": who, "rank": wanted, "phylum_counts": json.dumps(phyla, sort_keys=True)}
+    metadata = {"pipeline": who, "rank": wanted}
     if sampling_time:
         metadata["collection_date"] = sampling_time[:10]
     table = build_table([[counts[f] for f in features]], [sample_id], features, source, taxonomy=taxonomy,
                         sample_metadata={sample_id: metadata})
+    if phyla:
+        table.phylum_counts[sample_id] = phyla
     table.notes.append(f"rank {wanted} read ({len(features)} taxa, {sum(counts.values()):g} reads); "
                        + PIPELINE_NOTE.format(who="uBiome" if who == "ubiome" else "The testing company"))
     return table
