@@ -356,3 +356,17 @@ def test_a_rerun_leaves_no_file_of_the_earlier_run(tmp_path: Path, cohort: tuple
     run_cohort(table, meta, tmp_path, CohortOptions(**common, column="VO2_max"), COHORT_WRITERS)
     assert not (tmp_path / "distance" / "aitchison.zarr").exists() and (tmp_path / "distance" / "notes.zarr").is_dir()
     assert not (tmp_path / "pairwise.tsv").exists() and not (tmp_path / "permdisp.tsv").exists()
+
+
+def test_labellings_do_not_depend_on_the_draw_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gutstride.analysis.cohort
+    from gutstride.analysis.cohort import labellings
+    from gutstride.analysis.microbiome.permanova import permutation_batches
+
+    strata = list("aabbbcccc") + ["a"]
+    whole = np.vstack(list(permutation_batches(10, 7, 3, strata, 7)))
+    monkeypatch.setattr(gutstride.analysis.cohort, "_DRAW_VALUES", 10)  # one permutation per batch
+    drawn = labellings(10, 7, 3, strata)
+    assert drawn.dtype == np.int32 and drawn.shape == (8, 10)
+    np.testing.assert_array_equal(drawn[0], np.arange(10))
+    np.testing.assert_array_equal(drawn[1:], whole)

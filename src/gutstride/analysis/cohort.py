@@ -156,6 +156,25 @@ def permanova_of_forms(
     return permanova_table(ss_total, n, names, model, quad[0], exceed, permutations)
 
 
+def labellings(n: int, permutations: int, seed: int | None, strata: list[str] | None = None) -> np.ndarray:
+    """The identity then the ``permutations`` permutations of ``0..n-1`` drawn from ``seed``
+    (:func:`~gutstride.analysis.microbiome.permanova.permutation_batches`, the sequence of the in-memory PERMANOVA),
+    as a ``(1 + permutations) x n`` int32 array filled batch by batch (no int64 copy of the whole)."""
+    from gutstride.analysis.microbiome.permanova import permutation_batches
+
+    out = np.empty((1 + permutations, n), dtype=np.int32)
+    out[0] = np.arange(n)
+    row = 1
+    for batch in permutation_batches(n, permutations, seed, strata, max(1, _DRAW_VALUES // max(1, n))):
+        out[row:row + len(batch)] = batch
+        row += len(batch)
+    return out
+
+
+#: Indices (int64) drawn at once by :func:`labellings`.
+_DRAW_VALUES = 4_000_000
+
+
 # ------------------------------------------------------------------------------------------- pairwise tests
 
 
@@ -190,7 +209,7 @@ def pair_tests(
     (within the strata when given), as :func:`~gutstride.analysis.microbiome.permanova.pairwise_permanova` draws
     them on the pair's sub-matrix, so p-values agree with it and with scikit-bio's ``permanova`` on the sub-matrix.
     """
-    from gutstride.analysis.microbiome.permanova import build_model, permutation_batches
+    from gutstride.analysis.microbiome.permanova import build_model
 
     text = np.asarray([str(g) for g in grouping])
     labels = sorted(set(text.tolist()))
@@ -203,9 +222,7 @@ def pair_tests(
                 continue
             model = build_model([("group", (text[members] == b).astype(np.float64)[:, None])], m, "terms")
             sub_strata = [strata[k] for k in members] if strata is not None else None
-            drawn = list(permutation_batches(m, permutations, seed, sub_strata, max(1, permutations)))
-            labellings = np.vstack([np.arange(m)[None, :], *drawn]).astype(np.int32)
-            yield PairTest(a, b, members, model, labellings)
+            yield PairTest(a, b, members, model, labellings(m, permutations, seed, sub_strata))
 
 
 def pair_tile_partial_sums(

@@ -150,10 +150,10 @@ def run_cohort(
     """
     import pandas as pd
 
-    from gutstride.analysis.cohort import permanova_of_forms, tile_bounds
+    from gutstride.analysis.cohort import labellings, permanova_of_forms, tile_bounds
     from gutstride.analysis.microbiome.alpha import alpha_diversity
     from gutstride.analysis.microbiome.beta import METRICS
-    from gutstride.analysis.microbiome.permanova import build_model, permutation_batches
+    from gutstride.analysis.microbiome.permanova import build_model
     from gutstride.ingest.microbiome.cohort import subset_samples
     from gutstride.services.research import match_samples, model_columns, model_terms
 
@@ -193,8 +193,7 @@ def run_cohort(
     terms = model_terms(meta, samples, options.column, options.formula)
     model = build_model(terms, n, options.by)
     strata = [meta.values[s][options.strata] for s in samples] if options.strata else None
-    perms = np.vstack([np.arange(n)[None, :]] + list(permutation_batches(
-        n, options.permutations, options.seed, strata, max(1, options.permutations)))).astype(np.int32)
+    perms = labellings(n, options.permutations, options.seed, strata)
     bounds = tile_bounds(n, options.tile)
     perm_blocks = [np.ascontiguousarray(perms[:, b0:b1]) for b0, b1 in bounds]
     del perms  # the blocks hold the same indices
