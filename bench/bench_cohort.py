@@ -14,7 +14,10 @@ process is reported. Before timing anything else, the PERMANOVA of the run is ch
 There is no reference implementation to compare with at this size (scikit-bio needs the square matrix: at 20,000
 samples 3.2 GB in float64).
 
-Run: ``.venv/bin/python bench/bench_cohort.py [--samples 20000] [--tile 1000] [--permutations 999]``
+``--metric aitchison`` runs the Euclidean shortcut (no distance matrix; see ``bench_aitchison.py``); ``--pairwise``
+tests ``--column group`` instead of the formula, which adds PERMDISP and the pairwise tests.
+
+Run: ``.venv/bin/python bench/bench_cohort.py [--samples 20000] [--tile 1000] [--permutations 999] [--metric M]``
 """
 
 from __future__ import annotations
@@ -60,8 +63,9 @@ def run_cohort(
 ) -> tuple[float, dict[str, int], int, float, dict[str, float]]:
     import psutil
 
-    command = [sys.executable, "-m", "gutstride", "cohort", str(table), "--metadata", str(meta), "--formula",
-               "exposure + group", "--metric", "braycurtis", "--permutations", str(args.permutations), "--seed", "1",
+    model = ["--column", "group"] if args.pairwise else ["--formula", "exposure + group"]
+    command = [sys.executable, "-m", "gutstride", "cohort", str(table), "--metadata", str(meta), *model,
+               "--metric", args.metric, "--permutations", str(args.permutations), "--seed", "1",
                "--workers", str(args.workers), "--memory-limit", args.memory_limit, "--tile", str(args.tile),
                "-o", str(out), "--json"]
     start = time.perf_counter()
@@ -106,9 +110,10 @@ def check(folder: Path, args: argparse.Namespace) -> None:
     run_cohort(table_path, meta_path, small / "out", args)
     args.tile, args.permutations = saved
     table = read_table(table_path)
-    dm, _, _ = beta_diversity(table, "braycurtis")
+    dm, _, _ = beta_diversity(table, args.metric)
     meta = pd.read_csv(meta_path, sep="\t", index_col=0).loc[table.sample_ids]
-    expected = permanova_formula(dm, design_terms(meta, "exposure + group"), permutations=99, seed=1)
+    expected = permanova_formula(dm, design_terms(meta, "group" if args.pairwise else "exposure + group"),
+                                 permutations=99, seed=1)
     got = pd.read_csv(small / "out" / "permanova.tsv", sep="\t")
     for row, exp in zip(got.itertuples(), expected["terms"], strict=False):
         assert np.isclose(row.f, exp["f"], rtol=1e-9) and row.p_value == exp["p_value"], (row, exp)
@@ -124,6 +129,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="1GiB")
     parser.add_argument("--check", type=int, default=300)
+    parser.add_argument("--metric", default="braycurtis", help="braycurtis, jaccard or aitchison (no tree)")
+    parser.add_argument("--pairwise", action="store_true",
+                        help='--column group instead of --formula "exposure + group": adds PERMDISP and the pairwise '
+                             "tests (a second pass over the stored tiles)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -133,7 +142,8 @@ def main() -> int:
             sub.mkdir()
             table, meta = make_inputs(sub, n, args.features)
             wall, peaks, tiles, cpu, timings = run_cohort(table, meta, sub / "out", args)
-            print(f"\n{n} samples x {args.features} features, {tiles} tiles of {args.tile}, {args.permutations} "
+            print(f"\n{n} samples x {args.features} features, {args.metric}, {tiles} tasks (tile {args.tile}), "
+                  f"{args.permutations} "
                   f"permutations, {args.workers} workers, memory limit {args.memory_limit}: {wall:.1f} s wall, "
                   f"{cpu:.0f} s CPU over all processes (sampled; load average {os.getloadavg()[0]:.1f})")
             print("  phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))

@@ -20,7 +20,7 @@ def test_methods_name_the_terms_left_out_of_a_marginal_test() -> None:
     names = ["gutstride", "dask", "distributed", "zarr", "python", "numpy", "scipy", "scikit-bio"]
     versions = dict.fromkeys(names, "x")
     run = {"versions": versions, "samples_in_table": n, "samples_analysed": n, "samples_excluded": 0, "tiles": 1,
-           "workers": 0, "dtype": "float32",
+           "workers": 0, "dtype": "float32", "distance_store": "distance/braycurtis.zarr",
            "options": {"formula": "week * group", "column": None, "rarefy": None, "seed": 1, "strata": None,
                        "metric": "braycurtis", "permutations": 9}}
     text = methods_paragraph(result, run)

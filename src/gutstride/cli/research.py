@@ -49,15 +49,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command("beta")
     def beta(
-        table_path: Path = typer.Argument(..., metavar="TABLE", help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
-        metric: str = typer.Option(..., "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
+        table_path: Path | None = typer.Argument(None, metavar="TABLE",
+                                                 help="BIOM, .qza, TSV/CSV, MetaPhlAn, Kraken/Bracken."),
+        metric: str | None = typer.Option(None, "--metric", help="One of: " + ", ".join(BETA_METRICS) + "."),
         tree_path: Path | None = typer.Option(None, "--tree", help="Newick tree or .qza phylogeny (UniFrac)."),
         float32: bool = typer.Option(False, "--float32", help="Compute the result in float32 (half the memory)."),
         chunk_size: int | None = typer.Option(None, "--chunk-size", min=1, help="Samples per block of rows."),
+        from_zarr: Path | None = typer.Option(None, "--from-zarr", metavar="OUTDIR/distance/METRIC.zarr",
+                                              help="Export the distance store of a cohort run instead of a TABLE."),
         out: Path = typer.Option(..., "-o", "--output", metavar="OUT.tsv", help="Distance matrix TSV to write."),
     ) -> None:
-        """Beta diversity between every pair of samples, written as a scikit-bio / QIIME 2 distance-matrix TSV."""
-        from gutstride.report.research_export import write_distance_matrix
+        """Beta diversity between every pair of samples, written as a scikit-bio / QIIME 2 distance-matrix TSV.
+
+        With --from-zarr, the distances a cohort run stored are written instead, streamed row block by row block
+        (up to 30,000 samples)."""
+        from gutstride.errors import BadInputError
+        from gutstride.report.research_export import write_distance_matrix, write_distance_rows
+
+        if from_zarr is not None:
+            if table_path is not None or metric or tree_path or float32 or chunk_size:
+                raise BadInputError("--from-zarr exports a stored matrix: give no TABLE, --metric, --tree, --float32 "
+                                    "or --chunk-size")
+            from gutstride.services.diversity import distance_store_rows
+
+            ids, stored_metric, blocks = distance_store_rows(from_zarr)
+            write_distance_rows(out, ids, blocks)
+            typer.echo(f"wrote {stored_metric} distances between {len(ids)} samples to {out}", err=True)
+            return
+        if table_path is None or metric is None:
+            raise BadInputError("give a TABLE and --metric (or --from-zarr STORE)")
         from gutstride.services.diversity import beta_of_file
 
         matrix, ids, warnings = beta_of_file(table_path, metric, tree_path, float32, chunk_size)
@@ -285,6 +305,10 @@ def register(app: typer.Typer) -> None:
         memory_limit: str = typer.Option("1GiB", "--memory-limit", metavar="SIZE", help="Memory per worker."),
         tile: int = typer.Option(1000, "--tile", min=2, help="Samples per tile side."),
         float64: bool = typer.Option(False, "--float64", help="Store distances as float64 (default float32)."),
+        write_distances: bool = typer.Option(
+            False, "--write-distances",
+            help="aitchison: also store the distances (the statistics then come from their tiles; by default they "
+                 "come from the CLR values, with no matrix). Other metrics always store them."),
         id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
         missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
         as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
@@ -304,7 +328,8 @@ def register(app: typer.Typer) -> None:
         meta = read_metadata(metadata_path, id_column, tuple(missing))
         options = CohortOptions(metric=metric, column=column, formula=formula, by=by, strata=strata,
                                 permutations=permutations, seed=seed, rarefy=rarefy_depth, float64=float64, tile=tile,
-                                workers=workers, memory_limit=memory_limit, scheduler=scheduler)
+                                workers=workers, memory_limit=memory_limit, scheduler=scheduler,
+                                write_distances=write_distances)
         with Progress(transient=True, console=None) as bar:
             task = bar.add_task("distance tiles", total=None)
             result = run_cohort(
@@ -319,10 +344,15 @@ def register(app: typer.Typer) -> None:
             return
         run = result["run"]
         typer.echo(f"{run['samples_analysed']} samples analysed, {run['samples_excluded']} excluded "
-                   f"(see {out / 'excluded.tsv'}); {run['tiles']} tiles on {run['workers'] or 'no'} workers "
-                   f"in {run['timings']['total_s']:.1f} s")
+                   f"(see {out / 'excluded.tsv'}); statistics from {run['statistics_from']}, {run['tiles']} tasks on "
+                   f"{run['workers'] or 'no'} workers in {run['timings']['total_s']:.1f} s")
         for row in result["terms"]:
             typer.echo(f"{row['term']}: df {row['df']}, R2 {row['r2']:.4f}, pseudo-F {row['f']:.4g}, "
                        f"p {row['p_value']:.4g}")
-        typer.echo(f"wrote alpha.tsv, permanova.tsv, excluded.tsv, run.json, methods.md, summary.html and "
-                   f"{run['distance_store']} in {out}")
+        for row in result.get("pairwise") or []:
+            typer.echo(f"  {row['group1']} vs {row['group2']}: pseudo-F {row['pseudo_f']:.4g}, p {row['p_value']:.4g}, "
+                       f"q {row['q_value']:.4g} ({row['sample_size']} samples)")
+        written = ["alpha.tsv", "permanova.tsv"] + (["permdisp.tsv", "pairwise.tsv"] if "pairwise" in result else [])
+        written += ["excluded.tsv", f"pcoa/{metric}.tsv", "run.json", "methods.md", "summary.html"]
+        written += [run["distance_store"]] if run["distance_store"] else []
+        typer.echo(f"wrote {', '.join(written)} in {out}")

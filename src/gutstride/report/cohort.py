@@ -46,17 +46,32 @@ def methods_paragraph(result: dict[str, Any], run: dict[str, Any]) -> str:
     skipped = [row["term"] for row in result.get("not_tested", [])]
     if skipped:
         terms += f" ({', '.join(skipped)}: not tested marginally, being contained in an interaction)"
+    workers = f"{run['workers'] or 'no'} Dask workers (dask {v['dask']}, distributed {v['distributed']})"
+    if run["distance_store"] is None:
+        distances = (
+            f"Aitchison distances (Euclidean distances between robust centred log-ratio transforms, no pseudo-count) "
+            f"between the {run['samples_analysed']} samples with metadata ({run['samples_excluded']} excluded; see "
+            f"excluded.tsv) were not computed: PERMANOVA used the Euclidean identity G = Xc Xc' (Gower 1966), "
+            f"summing the centred log-ratio coordinates in blocks of rows on {workers}. ")
+    else:
+        distances = (
+            f"Between-sample {options['metric']} distances were computed for the {run['samples_analysed']} samples "
+            f"with metadata ({run['samples_excluded']} excluded; see excluded.tsv), in {run['tiles']} tiles on "
+            f"{workers}, and stored as {run['dtype']} in Zarr {v['zarr']}. ")
+    pairwise = ""
+    if result.get("pairwise"):
+        pairwise = (f"Each pair of groups was tested by its own PERMANOVA on the pair's samples, with "
+                    f"{options['permutations']} permutations, and the p-values of the "
+                    f"{len(result['pairwise'])} pairs were adjusted by Benjamini and Hochberg's (1995) false "
+                    f"discovery rate (pairwise.tsv, as QIIME 2's beta-group-significance). ")
     return (
         "## Methods\n\n"
         f"{rarefy}Alpha diversity (observed features, Shannon entropy in bits, Simpson, Pielou's evenness, Chao1) "
         f"was computed for {run['samples_in_table']} samples with gutstride {v['gutstride']}. "
-        f"Between-sample {options['metric']} distances were computed for the {run['samples_analysed']} samples with "
-        f"metadata ({run['samples_excluded']} excluded; see excluded.tsv), in {run['tiles']} tiles on "
-        f"{run['workers'] or 'no'} Dask workers (dask {v['dask']}, distributed {v['distributed']}), and stored as "
-        f"{run['dtype']} in Zarr {v['zarr']}. "
+        f"{distances}"
         f"The association of the microbiome composition with {model} was tested by PERMANOVA (Anderson 2001) with "
         f"{kind} sums of squares after McArdle and Anderson (2001), as in vegan's adonis2, using "
-        f"{options['permutations']} permutations (seed {options['seed']}){strata}: {terms}. "
+        f"{options['permutations']} permutations (seed {options['seed']}){strata}: {terms}. {pairwise}"
         f"Software: Python {v['python']}, numpy {v['numpy']}, scipy {v['scipy']}, scikit-bio {v['scikit-bio']}.\n"
     )
 
@@ -74,6 +89,17 @@ def permanova_html(result: dict[str, Any]) -> str:
                  f"<td>{_fmt(r['r2'], 3)}</td><td></td><td></td></tr>")
     return ("<table><thead><tr><th>term</th><th>df</th><th>sum of squares</th><th>R²</th><th>pseudo-F</th>"
             f"<th>p</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def pairwise_html(rows: list[dict[str, Any]]) -> str:
+    """The pairwise PERMANOVA table (``pairwise.tsv``) as HTML."""
+    body = "".join(
+        f"<tr><td>{escape(str(r['group1']))}</td><td>{escape(str(r['group2']))}</td><td>{r['sample_size']}</td>"
+        f"<td>{_fmt(r['pseudo_f'])}</td><td>{_fmt(r['p_value'], 3)}</td><td>{_fmt(r['q_value'], 3)}</td></tr>"
+        for r in rows
+    )
+    return ("<table><thead><tr><th>group 1</th><th>group 2</th><th>samples</th><th>pseudo-F</th><th>p</th>"
+            f"<th>q (Benjamini-Hochberg)</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def alpha_chart(metric: str, values: dict[str, float], exposure: str, groups: dict[str, str], numeric: bool) -> str:
@@ -176,10 +202,12 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6r
 td:first-child,th:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style></head><body>
 <h1>Cohort summary</h1>
 <p>{run['samples_analysed']} samples analysed ({run['samples_excluded']} excluded: see excluded.tsv),
-{escape(options['metric'])} distances, {options['permutations']} permutations (seed {options['seed']}).
+{escape(options['metric'])} distances (statistics from {escape(run['statistics_from'])}), {options['permutations']}
+permutations (seed {options['seed']}).
 Association is not causation: these are observational comparisons unless the study randomised the exposure.</p>
 <h2>PERMANOVA: {escape(str(model))}</h2>
 {permanova_html(result)}
+{"<h2>Pairwise PERMANOVA</h2>" + pairwise_html(result["pairwise"]) if result.get("pairwise") else ""}
 <h2>PCoA ({escape(options['metric'])})</h2>
 {pcoa_chart(ordination, exposure, groups, numeric) if ordination is not None else ""}
 <h2>Alpha diversity by {escape(exposure)}</h2>

@@ -10,18 +10,13 @@ import _gutstride_native as native
 from gutstride.errors import BadInputError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import numpy as np
 
 
 def write_distance_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> None:
-    """Write a square distance matrix as TSV in the scikit-bio / QIIME 2 layout.
-
-    The first line is a tab followed by the sample ids; each following line is a sample id and its row of
-    distances, tab-separated. Values are written as Python's ``repr`` writes them, as scikit-bio does (the shortest
-    text that reads back to the same number; ``0.0`` for zero), so the file is byte for byte scikit-bio's; float32
-    matrices in float32's shortest form. Blocks of rows are formatted by compiled code (``_gutstride_native``,
-    rows in parallel). The file is read by :func:`skbio.DistanceMatrix.read`, QIIME 2's ``DistanceMatrix`` import
-    and :func:`gutstride.ingest.microbiome.distance_matrix.read_distance_matrix`.
+    """Write a square distance matrix as TSV in the scikit-bio / QIIME 2 layout (see :func:`write_distance_rows`).
 
     Raises
     ------
@@ -34,19 +29,50 @@ def write_distance_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> Non
     n = len(ids)
     if matrix.ndim != 2 or matrix.shape != (n, n):
         raise BadInputError(f"distance matrix of shape {matrix.shape} does not match {n} sample ids")
+    write_distance_rows(path, ids, (matrix[start:start + _ROWS_PER_BLOCK] for start in range(0, n, _ROWS_PER_BLOCK)))
+
+
+def write_distance_rows(path: Path, ids: list[str], blocks: Iterable[np.ndarray]) -> None:
+    """Write a distance matrix given as consecutive blocks of rows (each ``rows x n``, read one at a time: the
+    square need never be held whole) as TSV in the scikit-bio / QIIME 2 layout.
+
+    The first line is a tab followed by the sample ids; each following line is a sample id and its row of
+    distances, tab-separated. Values are written as Python's ``repr`` writes them, as scikit-bio does (the shortest
+    text that reads back to the same number; ``0.0`` for zero), so the file is byte for byte scikit-bio's; float32
+    rows in float32's shortest form. Rows are formatted :data:`_ROWS_PER_BLOCK` at a time by compiled code
+    (``_gutstride_native``, rows in parallel). The file is read by :func:`skbio.DistanceMatrix.read`, QIIME 2's
+    ``DistanceMatrix`` import and :func:`gutstride.ingest.microbiome.distance_matrix.read_distance_matrix`.
+
+    Raises
+    ------
+    BadInputError
+        A block is not ``rows x n``, the blocks do not hold ``n`` rows in all, or an id contains a tab or a line
+        break.
+    """
+    import numpy as np
+
+    n = len(ids)
     bad = next((i for i in ids if any(c in str(i) for c in "\t\r\n")), None)
     if bad is not None:
         raise BadInputError(f"sample id {bad!r} contains a tab or line break and cannot be written to TSV")
-    if matrix.dtype not in (np.float32, np.float64):
-        matrix = matrix.astype(np.float64)
-    single = matrix.dtype == np.float32
     encoded = [str(i).encode("utf-8") for i in ids]
+    done = 0
     with Path(path).open("wb") as handle:
         handle.write(b"\t" + b"\t".join(encoded) + b"\n")
-        for start in range(0, n, _ROWS_PER_BLOCK):
-            stop = min(n, start + _ROWS_PER_BLOCK)
-            handle.write(native.format_rows(encoded[start:stop], np.ascontiguousarray(matrix[start:stop]), n, single))
+        for block in blocks:
+            block = np.asarray(block)
+            if block.ndim != 2 or block.shape[1] != n or done + block.shape[0] > n:
+                raise BadInputError(f"rows of shape {block.shape} after {done} rows do not fit {n} sample ids")
+            if block.dtype not in (np.float32, np.float64):
+                block = block.astype(np.float64)
+            single = block.dtype == np.float32
+            for start in range(0, block.shape[0], _ROWS_PER_BLOCK):
+                rows = np.ascontiguousarray(block[start:start + _ROWS_PER_BLOCK])
+                handle.write(native.format_rows(encoded[done:done + rows.shape[0]], rows, n, single))
+                done += rows.shape[0]
+    if done != n:
+        raise BadInputError(f"{done} rows written for {n} sample ids")
 
 
-#: Rows formatted per block by :func:`write_distance_matrix` (about 25 MB of text at 5,000 samples).
+#: Rows formatted at a time (about 25 MB of text at 5,000 samples).
 _ROWS_PER_BLOCK = 256

@@ -15,7 +15,15 @@ so the numbers are the same whatever the number of workers or the tile size, and
 order. PCoA (randomised, :data:`CohortOptions.pcoa_dimensions` axes) then reads the stored tiles block by block, one
 task per block of rows on the cluster;
 with a categorical ``--column``, PERMDISP runs on those principal coordinates (as scikit-bio's ``permdisp`` on an
-ordination) and is written to ``permdisp.tsv``.
+ordination) and is written to ``permdisp.tsv``, and a PERMANOVA of each pair of groups (each with its own
+permutations of the pair's samples, drawn from the seed, then Benjamini-Hochberg q-values) is computed from the
+stored tiles, the pair's rows and columns selected in each tile, and written to ``pairwise.tsv``.
+
+Aitchison (``--metric aitchison``) takes the Euclidean shortcut by default: the statistics come from the robust-CLR
+coordinates in blocks of rows (:mod:`gutstride.analysis.cohort`), with the same labellings as the tiles, so the same
+F and p-values, and no distance is computed or stored; PCoA uses ``G X = Xc (Xc' X)`` and PERMDISP and the pairwise
+tests follow as above. ``write_distances=True`` (``--write-distances``) takes the tile path instead and writes the
+store. ``run.json``'s ``statistics_from`` says which path ran.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ if TYPE_CHECKING:
 
     import skbio
 
+    from gutstride.analysis.cohort import PairTest
     from gutstride.analysis.microbiome.ordination import Ordination
     from gutstride.ingest.microbiome.metadata import SampleMetadata
     from gutstride.model.feature_table import FeatureTable
@@ -46,6 +55,10 @@ if TYPE_CHECKING:
 _FAN_IN = 8
 #: Distances read at once by one PCoA task (rows x n float64 values: 192 MB).
 _READ_VALUES = 24_000_000
+#: Labels (int32) of the pairwise tests held at once: the pairs run together over the stored tiles (160 MB).
+_PAIR_LABELS = 40_000_000
+#: Values of one sum ``X' q_pi`` of the Euclidean shortcut (features x labellings x basis columns: 32 MB).
+_FORM_VALUES = 4_000_000
 
 
 @dataclass
@@ -67,6 +80,7 @@ class CohortOptions:
     scheduler: str | None = None
     processes: bool = True
     pcoa_dimensions: int = 10
+    write_distances: bool = False
 
 
 def _tile_task(
@@ -129,24 +143,17 @@ def run_cohort(
 ) -> dict[str, Any]:
     """Run the cohort analysis and write its outputs into ``outdir``; return the PERMANOVA result and run facts.
 
-    ``options.workers == 0`` (and no scheduler) runs every tile in this process; otherwise the tiles run on a
+    ``options.workers == 0`` (and no scheduler) runs every task in this process; otherwise the tasks run on a
     Dask ``LocalCluster`` of ``workers`` single-threaded workers with ``memory_limit`` each, or on the cluster at
-    ``scheduler``. ``progress(done, total)`` is called as tiles finish; ``announce`` receives the dashboard
-    address.
+    ``scheduler``. ``progress(done, total)`` is called as tiles (or, on the Euclidean path, blocks of rows)
+    finish; ``announce`` receives the dashboard address.
     """
     import pandas as pd
-    import zarr
 
-    from gutstride.analysis.cohort import rows_of, tile_bounds, upper_tiles
+    from gutstride.analysis.cohort import labellings, permanova_of_forms, tile_bounds
     from gutstride.analysis.microbiome.alpha import alpha_diversity
     from gutstride.analysis.microbiome.beta import METRICS
-    from gutstride.analysis.microbiome.permanova import (
-        build_model,
-        exceedances,
-        f_statistics,
-        permanova_table,
-        permutation_batches,
-    )
+    from gutstride.analysis.microbiome.permanova import build_model
     from gutstride.ingest.microbiome.cohort import subset_samples
     from gutstride.services.research import match_samples, model_columns, model_terms
 
@@ -186,63 +193,45 @@ def run_cohort(
     terms = model_terms(meta, samples, options.column, options.formula)
     model = build_model(terms, n, options.by)
     strata = [meta.values[s][options.strata] for s in samples] if options.strata else None
-    perms = np.vstack([np.arange(n)[None, :]] + list(permutation_batches(
-        n, options.permutations, options.seed, strata, max(1, options.permutations)))).astype(np.int32)
-    basis = model.basis
-    width = basis.shape[1]
-
-    store = outdir / "distance" / f"{options.metric}.zarr"
-    store.parent.mkdir(parents=True, exist_ok=True)
-    dtype = "float64" if options.float64 else "float32"
-    zarr.create_array(store=str(store), shape=(n, n), chunks=(options.tile, options.tile), dtype=dtype,
-                      fill_value=0.0, overwrite=True,
-                      attributes={"sample_ids": samples, "metric": options.metric, "gutstride": "distance matrix"})
+    perms = labellings(n, options.permutations, options.seed, strata)
     bounds = tile_bounds(n, options.tile)
-    tiles = upper_tiles(n, options.tile)
-
-    def arguments(i: int, j: int, blocks: list[Any], perm_blocks: list[Any], shared: tuple[Any, Any]) -> tuple:
-        tree_arg, basis_arg = shared
-        return (blocks[i], None if i == j else blocks[j], options.metric, tree_arg, basis_arg, perm_blocks[i],
-                perm_blocks[j], str(store), bounds[i], bounds[j], dtype)
-
-    timings["prepare_s"] = time.perf_counter() - clock - timings["alpha_s"]
-    blocks = [rows_of(table, b) for b in bounds]
     perm_blocks = [np.ascontiguousarray(perms[:, b0:b1]) for b0, b1 in bounds]
-    labellings = len(perms)
     del perms  # the blocks hold the same indices
+    grouping = ([str(meta.values[s][options.column]) for s in samples]
+                if options.column is not None and not meta.is_numeric(options.column) else None)
+    euclidean = options.metric == "aitchison" and not options.write_distances
+    _remove_stale_outputs(outdir, options.metric if euclidean else None, grouping is None)
+    timings["prepare_s"] = time.perf_counter() - clock - timings["alpha_s"]
     with _cluster(options, announce) as (client, workers, dashboard):
         start = time.perf_counter()
-        if client is None:
-            shares = []
-            for done, (i, j) in enumerate(tiles, start=1):
-                shares.append(_tile_task(*arguments(i, j, blocks, perm_blocks, (tree, basis))))
-                if progress:
-                    progress(done, len(tiles))
-            total, warnings = _reduce(*shares)
-        else:
-            total, warnings = _tiles_on_dask(client, tiles, arguments, blocks, perm_blocks, tree, basis, progress)
-        timings["tiles_s"] = time.perf_counter() - start
-        ss_total = float(total[-1]) / (2.0 * n)  # tr(G), also the sum of G's eigenvalues
+        path: _TilePath | _EuclideanPath = (_EuclideanPath(table, options) if euclidean
+                                            else _TilePath(table, options, outdir, samples, tree))
+        quad, ss_total, warnings = path.forms(model.basis, perm_blocks, client, progress)
+        timings["tiles_s" if path.store is not None else "coordinates_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        ordination = _pcoa_from_store(store, n, options.tile, ss_total, samples, options, client)
+        ordination = path.ordination(ss_total, samples, client)
         timings["pcoa_s"] = time.perf_counter() - start
+        pairwise = None
+        if grouping is not None:
+            start = time.perf_counter()
+            pairwise = path.pairwise(grouping, strata, client)
+            timings["pairwise_s"] = time.perf_counter() - start
     (outdir / "pcoa").mkdir(exist_ok=True)
     writers.write_ordination(outdir / "pcoa" / f"{options.metric}.tsv", ordination)
 
-    quad = total[:-1].reshape(labellings, width)
-    f_obs = f_statistics(model, quad[:1], ss_total, n)[0]
-    exceed = exceedances(model, quad[1:], ss_total, n, f_obs)
-    result = permanova_table(ss_total, n, [name for name, _ in terms], model, quad[0], exceed, options.permutations)
+    result = permanova_of_forms(model, [name for name, _ in terms], quad, ss_total, n, options.permutations)
     result.update(metric=options.metric, column=options.column, formula=options.formula, strata=options.strata,
                   seed=options.seed, excluded_samples=len(excluded), warnings=warnings)
-    if options.column is not None and not meta.is_numeric(options.column):
+    if grouping is not None:
         from gutstride.analysis.microbiome.permanova import permdisp_coordinates
 
-        disp = permdisp_coordinates(ordination.coordinates, [meta.values[s][options.column] for s in samples],
-                                    options.permutations, options.seed)
+        disp = permdisp_coordinates(ordination.coordinates, grouping, options.permutations, options.seed)
         result["permdisp"] = disp
         pd.DataFrame([{k: disp[k] for k in ("method", "test", "f", "p_value", "sample_size", "number_of_groups",
                                             "permutations")}]).to_csv(outdir / "permdisp.tsv", sep="\t", index=False)
+        result["pairwise"] = pairwise
+        pd.DataFrame(pairwise or [], columns=list(PAIRWISE_COLUMNS)).rename(columns=PAIRWISE_COLUMNS).to_csv(
+            outdir / "pairwise.tsv", sep="\t", index=False)
     rows = [{**row} for row in result["terms"]]
     rows.append({"term": "Residual", **result["residual"]})
     rows.append({"term": "Total", **result["total"]})
@@ -253,8 +242,10 @@ def run_cohort(
         "versions": _versions(),
         "options": asdict(options),
         "samples_in_table": len(alpha), "samples_analysed": n, "samples_excluded": len(excluded),
-        "tiles": len(tiles), "workers": workers, "dashboard": dashboard, "timings": timings,
-        "distance_store": str(store.relative_to(outdir)), "dtype": dtype,
+        "statistics_from": path.description, "tiles": path.tasks, "workers": workers, "dashboard": dashboard,
+        "timings": timings,
+        "distance_store": str(path.store.relative_to(outdir)) if path.store is not None else None,
+        "dtype": path.dtype,
         "pcoa": {"method": ordination.method, "dimensions": int(ordination.coordinates.shape[1]),
                  "proportion_explained": [float(p) for p in ordination.proportion_explained]},
     }
@@ -266,6 +257,271 @@ def run_cohort(
         writers.summary_page(result, run, alpha.loc[samples], exposure, exposure_values, meta.is_numeric(exposure),
                      ordination))
     return {**result, "run": run}
+
+
+def _remove_stale_outputs(outdir: Path, storeless_metric: str | None, numeric: bool) -> None:
+    """Remove what an earlier run left in ``outdir`` and this one will not write again, so that no file there
+    describes another run: the distance store of ``storeless_metric`` (a gutstride store only) when this run
+    writes none, and ``permdisp.tsv`` and ``pairwise.tsv`` when the exposure is not categorical."""
+    import shutil
+
+    from gutstride.ingest.microbiome.distance_store import is_distance_store
+
+    if storeless_metric is not None:
+        store = outdir / "distance" / f"{storeless_metric}.zarr"
+        if is_distance_store(store):
+            shutil.rmtree(store)
+    if numeric:
+        for name in ("permdisp.tsv", "pairwise.tsv"):
+            (outdir / name).unlink(missing_ok=True)
+
+
+#: Columns of ``pairwise.tsv`` and their headers, as q2-diversity's ``beta-group-significance --p-pairwise``.
+PAIRWISE_COLUMNS = {"group1": "Group 1", "group2": "Group 2", "sample_size": "Sample size",
+                    "permutations": "Permutations", "pseudo_f": "pseudo-F", "p_value": "p-value",
+                    "q_value": "q-value"}
+
+
+class _TilePath:
+    """Statistics from the distance tiles, written into ``OUTDIR/distance/<metric>.zarr`` as they are computed."""
+
+    def __init__(self, table: FeatureTable, options: CohortOptions, outdir: Path, samples: list[str],
+                 tree: skbio.TreeNode | None) -> None:
+        import zarr
+
+        from gutstride.analysis.cohort import tile_bounds, upper_tiles
+        from gutstride.ingest.microbiome.distance_store import FORMAT_KEY, FORMAT_VALUE
+
+        self.table, self.options, self.tree = table, options, tree
+        self.n = len(samples)
+        self.store: Path | None = outdir / "distance" / f"{options.metric}.zarr"
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        self.dtype = "float64" if options.float64 else "float32"
+        zarr.create_array(store=str(self.store), shape=(self.n, self.n), chunks=(options.tile, options.tile),
+                          dtype=self.dtype, fill_value=0.0, overwrite=True,
+                          attributes={"sample_ids": samples, "metric": options.metric, FORMAT_KEY: FORMAT_VALUE,
+                                      "complete": False})
+        self.bounds = tile_bounds(self.n, options.tile)
+        self.tiles = upper_tiles(self.n, options.tile)
+        self.tasks = len(self.tiles)
+        self.description = "distance tiles"
+
+    def forms(self, basis: np.ndarray, perm_blocks: list[np.ndarray], client: Any,
+              progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, float, list[str]]:
+        """Compute and store every tile; return the quadratic forms of every labelling, ``SS_total`` and the
+        warnings of the distances."""
+        import zarr
+
+        from gutstride.analysis.cohort import rows_of
+
+        store, bounds, options = str(self.store), self.bounds, self.options
+        blocks: list[Any] = [rows_of(self.table, b) for b in bounds]
+        tree: Any = self.tree
+        shared_basis: Any = basis
+        perms: list[Any] = perm_blocks
+        if client is not None:
+            tree = client.scatter(tree, broadcast=True) if tree is not None else None
+            shared_basis = client.scatter(basis, broadcast=True)
+            blocks, perms = client.scatter(blocks), client.scatter(perm_blocks)
+        calls = [(_tile_task, blocks[i], None if i == j else blocks[j], options.metric, tree, shared_basis, perms[i],
+                  perms[j], store, bounds[i], bounds[j], self.dtype) for i, j in self.tiles]
+        total, warnings = _sum_of_tasks(calls, client, progress)
+        zarr.open_array(store, mode="r+").attrs["complete"] = True
+        return total[:-1].reshape(len(perm_blocks[0]), basis.shape[1]), float(total[-1]) / (2.0 * self.n), warnings
+
+    def ordination(self, ss_total: float, samples: list[str], client: Any) -> Ordination:
+        assert self.store is not None
+        return _pcoa_from_store(self.store, self.n, self.options.tile, ss_total, samples, self.options, client)
+
+    def pairwise(self, grouping: list[str], strata: list[str] | None, client: Any) -> list[dict[str, Any]]:
+        """Pairwise PERMANOVAs read from the stored tiles (float32 unless ``--float64``): each tile is read once
+        per group of pairs whose labellings fit in :data:`_PAIR_LABELS` values together."""
+        from gutstride.analysis.cohort import pair_tests, pairwise_rows, permanova_of_forms
+
+        options = self.options
+        tests: list[PairTest] = []
+        results: list[dict[str, Any] | None] = []
+        chunk: list[int] = []
+
+        def run_chunk() -> None:
+            for k, total in zip(chunk, self._pair_shares([tests[k] for k in chunk], client), strict=True):
+                test = tests[k]
+                assert test.model is not None
+                m = test.members.size
+                quad = total[:-1].reshape(-1, test.model.basis.shape[1])
+                results[k] = permanova_of_forms(test.model, ["group"], quad, float(total[-1]) / (2.0 * m), m,
+                                                options.permutations)
+            chunk.clear()
+
+        for test in pair_tests(grouping, options.permutations, options.seed, strata):
+            tests.append(test)
+            results.append(None)
+            if test.model is None:
+                continue
+            if chunk and sum(tests[k].labellings.size for k in chunk) + test.labellings.size > _PAIR_LABELS:
+                run_chunk()
+            chunk.append(len(tests) - 1)
+        if chunk:
+            run_chunk()
+        return pairwise_rows(tests, results, options.permutations)
+
+    def _pair_shares(self, tests: list[PairTest], client: Any) -> list[np.ndarray]:
+        """Each test's summed tile shares (one pass over the stored tiles)."""
+        bases: Any = [t.model.basis for t in tests if t.model is not None]
+        sizes = np.cumsum([0] + [t.labellings.shape[0] * (t.model.basis.shape[1] if t.model else 0) + 1
+                                 for t in tests])
+        rows: list[Any] = [[t.block_rows(b) for t in tests] for b in self.bounds]
+        for test in tests:  # the block rows hold the same labels: keep one copy
+            test.labellings = test.labellings[:1].copy()
+        if client is not None:
+            bases = client.scatter(bases, broadcast=True)
+            rows = client.scatter(rows)
+        calls = [(_pair_tile_task, str(self.store), self.bounds[i], self.bounds[j], rows[i], rows[j], bases)
+                 for i, j in self.tiles]
+        total, _ = _sum_of_tasks(calls, client, None)
+        return [total[a:b] for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+
+
+class _EuclideanPath:
+    """Statistics of Aitchison distances from the robust-CLR coordinates, with no distance at all (the Euclidean
+    shortcut of :mod:`gutstride.analysis.cohort`); PCoA from products with ``Xc Xc'``."""
+
+    def __init__(self, table: FeatureTable, options: CohortOptions) -> None:
+        from gutstride.analysis.microbiome.beta import aitchison_coordinates
+
+        clr = aitchison_coordinates(table)
+        self.clr = clr[:, np.unique(clr.indices)].tocsr()  # features absent from every sample add nothing
+        self.options = options
+        self.store: Path | None = None
+        self.dtype: str | None = None
+        self.tasks = 0
+        self.description = "CLR coordinates (Euclidean shortcut, no distance matrix)"
+
+    def forms(self, basis: np.ndarray, perm_blocks: list[np.ndarray], client: Any,
+              progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, float, list[str]]:
+        """The quadratic forms of every labelling and ``SS_total`` of the whole cohort."""
+        from gutstride.analysis.cohort import tile_bounds
+
+        bounds = tile_bounds(self.clr.shape[0], self.options.tile)
+        quad, ss_total = self._forms_of(self.clr, bounds, basis, perm_blocks, client, progress)
+        if ss_total <= 1e-20 * float(self.clr.multiply(self.clr).sum()):  # zero, up to the rounding of the logs
+            raise BadInputError(f"every aitchison distance between the {self.clr.shape[0]} samples is 0: the samples "
+                                "are empty or proportional")
+        return quad, ss_total, []
+
+    def _forms_of(self, clr: Any, bounds: list[tuple[int, int]], basis: np.ndarray, perm_blocks: list[np.ndarray],
+                  client: Any, progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, float]:
+        """Quadratic forms (``labellings x w``) and ``SS_total`` of the rows of ``clr`` in blocks ``bounds``, in
+        batches of labellings whose sums hold at most about :data:`_FORM_VALUES` values."""
+        from gutstride.analysis.cohort import centred_sum_of_squares, forms_of_coordinate_sums
+
+        mean = np.asarray(clr.mean(axis=0)).ravel()
+        ss_total = sum(centred_sum_of_squares(clr[b0:b1], mean) for b0, b1 in bounds)
+        labellings, width = perm_blocks[0].shape[0], basis.shape[1]
+        batch = max(1, _FORM_VALUES // max(1, clr.shape[1] * width))
+        blocks: list[Any] = [clr[b0:b1] for b0, b1 in bounds]
+        perms: list[Any] = perm_blocks
+        shared_basis: Any = basis
+        if client is not None:
+            blocks, perms = client.scatter(blocks), client.scatter(perm_blocks)
+            shared_basis = client.scatter(basis, broadcast=True)
+        quad = np.empty((labellings, width))
+        batches = range(0, labellings, batch)
+        for done, first in enumerate(batches, start=1):
+            last = min(labellings, first + batch)
+            calls = [(_coordinate_task, block, shared_basis, perm, first, last) for block, perm in
+                     zip(blocks, perms, strict=True)]
+            total, _ = _sum_of_tasks(calls, client, None)
+            quad[first:last] = forms_of_coordinate_sums(total, width)
+            self.tasks += len(calls)
+            if progress:
+                progress(done, len(batches))
+        return quad, float(ss_total)
+
+    def ordination(self, ss_total: float, samples: list[str], client: Any) -> Ordination:
+        """Randomised PCoA with ``G X = Xc (Xc' X)`` (``Xc`` the centred coordinates), in this process: a product
+        costs ``O(nnz k)``."""
+        from gutstride.analysis.microbiome.ordination import pcoa_from_products
+
+        clr = self.clr
+        mean = np.asarray(clr.mean(axis=0)).ravel()
+
+        def product(x: np.ndarray) -> np.ndarray:
+            y = clr.T @ (x - x.mean(axis=0))  # Xc' x = X' (x - mean)
+            return np.asarray(clr @ y) - (mean @ y)[None, :]
+
+        return pcoa_from_products(product, clr.shape[0], ss_total, samples,
+                                  min(self.options.pcoa_dimensions, clr.shape[0]), seed=self.options.seed)
+
+    def pairwise(self, grouping: list[str], strata: list[str] | None, client: Any) -> list[dict[str, Any]]:
+        """Pairwise PERMANOVAs, each from the coordinates of its pair's samples."""
+        from gutstride.analysis.cohort import pair_tests, pairwise_rows, permanova_of_forms, tile_bounds
+
+        options = self.options
+        tests, results = [], []
+        for test in pair_tests(grouping, options.permutations, options.seed, strata):
+            result = None
+            if test.model is not None:
+                m = test.members.size
+                bounds = tile_bounds(m, options.tile)
+                quad, ss_total = self._forms_of(self.clr[test.members], bounds, test.model.basis,
+                                                [test.labellings[:, b0:b1] for b0, b1 in bounds], client, None)
+                result = permanova_of_forms(test.model, ["group"], quad, ss_total, m, options.permutations)
+            test.labellings = test.labellings[:1].copy()  # no longer needed (a copy: a view would keep them)
+            tests.append(test)
+            results.append(result)
+        return pairwise_rows(tests, results, options.permutations)
+
+
+def _coordinate_task(rows: Any, basis: np.ndarray, perms: np.ndarray, first: int, last: int
+                     ) -> tuple[np.ndarray, list[str]]:
+    """One block's share of ``X' q_pi`` for the labellings ``[first, last)`` (no warnings)."""
+    from gutstride.analysis.cohort import coordinate_partial_sums
+
+    return coordinate_partial_sums(rows, basis, perms[first:last]), []
+
+
+def _pair_tile_task(store: str, bounds_i: tuple[int, int], bounds_j: tuple[int, int], rows_i: list[Any],
+                    rows_j: list[Any], bases: list[np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """Read one stored tile and return its shares of the pairwise tests (no warnings)."""
+    import zarr
+
+    from gutstride.analysis.cohort import pair_tile_partial_sums
+
+    block = np.asarray(zarr.open_array(store, mode="r")[bounds_i[0]:bounds_i[1], bounds_j[0]:bounds_j[1]],
+                       dtype=np.float64)
+    pairs = [(ri, pi, rj, pj) for (ri, pi), (rj, pj) in zip(rows_i, rows_j, strict=True)]
+    return pair_tile_partial_sums(block, bounds_i == bounds_j, pairs, bases), []
+
+
+def _sum_of_tasks(calls: list[tuple], client: Any, progress: Callable[[int, int], None] | None
+                  ) -> tuple[np.ndarray, list[str]]:
+    """Run ``calls`` (each ``(function, *arguments)`` returning ``(share, warnings)``) and add their shares.
+
+    In this process the shares are added as they come, in order; on the cluster, in a fixed tree of fan-in
+    :data:`_FAN_IN` in call order (never in completion order), so the result does not depend on timing.
+    """
+    if client is None:
+        total: np.ndarray | None = None
+        seen: set[str] = set()
+        for done, (function, *arguments) in enumerate(calls, start=1):
+            share, warnings = function(*arguments)
+            total = share.copy() if total is None else total + share
+            seen.update(warnings)
+            if progress:
+                progress(done, len(calls))
+        assert total is not None
+        return total, sorted(seen)
+    from distributed import as_completed
+
+    futures = [client.submit(function, *arguments, pure=False) for function, *arguments in calls]
+    if progress:
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(done, len(futures))
+    level = futures
+    while len(level) > 1:
+        level = [client.submit(_reduce, *level[k:k + _FAN_IN], pure=False) for k in range(0, len(level), _FAN_IN)]
+    return level[0].result()
 
 
 def _block_product(store: str, start: int, stop: int, centred: np.ndarray) -> np.ndarray:
@@ -283,14 +539,10 @@ def _pcoa_from_store(
     """Randomised PCoA (:func:`~gutstride.analysis.microbiome.ordination.pcoa_from_products`) reading the stored
     distances one block of rows at a time (one task per block on the cluster when ``client`` is given):
     ``G X = J (-D∘D / 2) (J X)`` with ``J`` the centring."""
-    from gutstride.analysis.cohort import tile_bounds
+    from gutstride.analysis.cohort import row_ranges
     from gutstride.analysis.microbiome.ordination import pcoa_from_products
 
-    # Whole chunk rows when they fit, else each chunk row split in equal parts (no read spans two chunk rows).
-    parts = -(-block * n // _READ_VALUES)
-    ranges = [(int(a), int(b)) for c0, c1 in tile_bounds(n, block)
-              for a, b in zip(np.linspace(c0, c1, parts + 1)[:-1].round(), np.linspace(c0, c1, parts + 1)[1:].round(),
-                              strict=True) if b > a]
+    ranges = row_ranges(n, block, _READ_VALUES)
 
     def product(x: np.ndarray) -> np.ndarray:
         centred = x - x.mean(axis=0)
@@ -340,27 +592,3 @@ def _cluster(options: CohortOptions, announce: Callable[[str], None] | None) -> 
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _tiles_on_dask(
-    client: Any, tiles: list[tuple[int, int]], arguments: Callable[..., tuple], blocks: list[Any],
-    perm_blocks: list[Any], tree: skbio.TreeNode | None, basis: np.ndarray,
-    progress: Callable[[int, int], None] | None,
-) -> tuple[np.ndarray, list[str]]:
-    """Run the tile tasks on the cluster; reduce their shares in a fixed tree (tile order)."""
-    from distributed import as_completed
-
-    shared = (client.scatter(tree, broadcast=True) if tree is not None else None,
-              client.scatter(basis, broadcast=True))
-    block_futures = client.scatter(blocks)
-    perm_futures = client.scatter(perm_blocks)
-    futures = [client.submit(_tile_task, *arguments(i, j, block_futures, perm_futures, shared), pure=False)
-               for i, j in tiles]
-    if progress:
-        for done, _ in enumerate(as_completed(futures), start=1):
-            progress(done, len(futures))
-    level = futures
-    while len(level) > 1:
-        level = [client.submit(_reduce, *level[k:k + _FAN_IN], pure=False) for k in range(0, len(level), _FAN_IN)]
-    total, warnings = level[0].result()
-    return total, warnings

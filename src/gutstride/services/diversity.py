@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from gutstride.errors import BadInputError, MissingDataError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     import pandas as pd
 
@@ -78,6 +80,43 @@ def beta_of_file(table_path: Path, metric: str, tree_path: Path | None = None, f
     matrix, ids, messages = beta_diversity(table, metric, tree=tree, dtype=np.float32 if float32 else np.float64,
                                            chunk_size=chunk_size)
     return matrix, list(ids), list(messages)
+
+
+#: Largest cohort whose distance store ``gutstride beta --from-zarr`` exports as a TSV: the TSV of 30,000 samples
+#: holds 9e8 values (about 10 GB as float32 text, 18 GB as float64), and the tools that read it (scikit-bio's
+#: ``DistanceMatrix.read``, QIIME 2) hold the whole square in memory (7.2 GB of float64 at 30,000).
+MAX_TSV_SAMPLES = 30_000
+#: Distances read from the store at once by the export (128 MB of float64).
+_EXPORT_VALUES = 16_000_000
+
+
+def distance_store_rows(store_path: Path) -> tuple[list[str], str, Iterator[np.ndarray]]:
+    """The sample ids, the metric and the rows of the distance store of a cohort run
+    (:mod:`gutstride.ingest.microbiome.distance_store`), in blocks of consecutive rows read one at a time (at most
+    about :data:`_EXPORT_VALUES` values each, in the stored float32 or float64), for a streamed export.
+
+    Raises
+    ------
+    MissingDataError, BadInputError
+        No store there, not a complete gutstride distance store, or more than :data:`MAX_TSV_SAMPLES` samples.
+    """
+    from gutstride.analysis.cohort import row_ranges
+    from gutstride.ingest.microbiome.distance_store import open_distance_store
+
+    store = open_distance_store(store_path)
+    n = len(store.sample_ids)
+    if n > MAX_TSV_SAMPLES:
+        per_value = 11 if store.array.dtype.itemsize == 4 else 20  # shortest repr and a tab
+        raise BadInputError(
+            f"{store_path}: {n:,} samples, above the {MAX_TSV_SAMPLES:,} a distance TSV is written for (about "
+            f"{n * n * per_value / 1e9:.0f} GB of text that scikit-bio and QIIME 2 would read whole); read the "
+            f"Zarr store itself (zarr.open_array) instead")
+
+    def blocks() -> Iterator[np.ndarray]:
+        for start, stop in row_ranges(n, int(store.array.chunks[0]), _EXPORT_VALUES):
+            yield store.array[start:stop, :]
+
+    return store.sample_ids, store.metric, blocks()
 
 
 def metric_tree(metric: str, tree_path: Path | None) -> Tree | None:

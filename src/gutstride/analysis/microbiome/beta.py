@@ -86,11 +86,7 @@ def beta_diversity(
         raise BadInputError(f"dtype must be float32 or float64, not {np.dtype(dtype)}")
     if chunk_size is not None and chunk_size < 1:
         raise BadInputError("chunk_size must be at least 1")
-    data = sp.csr_matrix(table.data, dtype=np.float64, copy=True)  # never modify the caller's table
-    data.sum_duplicates()
-    if data.nnz and (not np.all(np.isfinite(data.data)) or data.data.min() < 0):
-        raise BadInputError("beta diversity needs finite, non-negative values")
-    data.eliminate_zeros()
+    data = _checked_rows(table)
     ids = list(table.sample_ids)
     warnings: list[str] = []
     if metric in PHYLOGENETIC:
@@ -113,6 +109,34 @@ def beta_diversity(
             f"{where}; " + "; ".join(warnings + ["no matrix written"])
         )
     return dm, ids, warnings
+
+
+def _checked_rows(table: FeatureTable) -> sp.csr_matrix:
+    """A float64 CSR copy of the table's values (duplicates summed, explicit zeros removed), checked.
+
+    Raises
+    ------
+    BadInputError
+        A negative or non-finite value.
+    """
+    data = sp.csr_matrix(table.data, dtype=np.float64, copy=True)  # never modify the caller's table
+    data.sum_duplicates()
+    if data.nnz and (not np.all(np.isfinite(data.data)) or data.data.min() < 0):
+        raise BadInputError("beta diversity needs finite, non-negative values")
+    data.eliminate_zeros()
+    return data
+
+
+def aitchison_coordinates(table: FeatureTable) -> sp.csr_matrix:
+    """The robust CLR rows of ``table`` (:func:`robust_clr`), whose Euclidean distances are the ``aitchison``
+    metric (for statistics that need only coordinates, as the cohort's Euclidean shortcut).
+
+    Raises
+    ------
+    BadInputError
+        A negative or non-finite value.
+    """
+    return robust_clr(_checked_rows(table))
 
 
 def robust_clr(data: sp.csr_matrix) -> sp.csr_matrix:
