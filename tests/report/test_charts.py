@@ -57,3 +57,26 @@ def test_only_palette_colours_are_used() -> None:
                                    date(2026, 1, 1), date(2026, 2, 1))
     used = {c.lower() for c in re.findall(r'(?:fill|stroke)="([^"]+)"', svg)}
     assert used <= allowed, used - allowed
+
+
+def test_a_long_legend_wraps_inside_the_canvas() -> None:
+    items = [(f"level {k} with a long descriptive name", "#000") for k in range(8)]
+    svg = charts.Svg("t", "d")
+    height = svg.height
+    svg.make_room_for_legend(items)
+    svg.legend(items)
+    xs = [float(x) for x in re.findall(r'<text x="([0-9.]+)"', svg.render())]
+    ys = sorted({float(y) for y in re.findall(r'<text x="[0-9.]+" y="([0-9.]+)"', svg.render())})
+    widths = [6.2 * len(label) for label, _ in items]
+    assert all(x + w <= svg.width for x, w in zip(xs, widths, strict=True))  # no label runs off the right edge
+    assert len(ys) > 1 and svg.height == height + charts.LEGEND_ROW * (len(ys) - 1) and ys[-1] == svg.height - 8
+
+
+def test_cohort_level_names_wrap_on_two_lines_with_an_ellipsis() -> None:
+    from gutstride.report.cohort import _label_lines
+
+    assert _label_lines("Daily", 130) == ["Daily"]
+    lines = _label_lines("Occasionally 1-2 times/week", 130)
+    assert len(lines) == 2 and " ".join(lines) == "Occasionally 1-2 times/week"
+    long = _label_lines("a b c d e f g h i j k l m n o p q r s t u v w x y z " * 3, 130)
+    assert len(long) == 2 and long[1].endswith("…")

@@ -23,6 +23,10 @@ ZONE_COLOURS = ("#56B4E9", "#009E73", "#F0E442", "#E69F00", "#D55E00")
 ZONE_LABELS = ("Z1 50-60%", "Z2 60-70%", "Z3 70-80%", "Z4 80-90%", "Z5 90-100%")
 
 
+#: Height of one row of a legend, px.
+LEGEND_ROW = 14
+
+
 @dataclass
 class Svg:
     """A chart canvas: plot area inside margins, and the SVG elements drawn so far."""
@@ -81,13 +85,31 @@ class Svg:
         self.parts.append(f'<text transform="translate(12,{self.top + self.plot_h / 2:.0f}) rotate(-90)" '
                           f'text-anchor="middle" font-size="11" fill="#222">{escape(label)}</text>')
 
+    def _legend_places(self, items: Sequence[tuple[str, str]]) -> list[tuple[float, int]]:
+        """Where each legend item goes: its x and its row (a new row when the next item would pass the right edge;
+        about 6.2 px a character at size 10)."""
+        places, x, row = [], float(self.left), 0
+        for label, _colour in items:
+            step = 18 + 6.2 * len(label)
+            if x > self.left and x + step - 6 > self.width - self.right:
+                x, row = float(self.left), row + 1
+            places.append((x, row))
+            x += step
+        return places
+
+    def make_room_for_legend(self, items: Sequence[tuple[str, str]]) -> None:
+        """Grow the canvas below the plot for the legend's extra rows (call before drawing)."""
+        extra = LEGEND_ROW * max((row for _x, row in self._legend_places(items)), default=0)
+        self.height += extra
+        self.bottom += extra
+
     def legend(self, items: Sequence[tuple[str, str]], y: float | None = None) -> None:
-        x: float = self.left
-        y = self.height - 8 if y is None else y
-        for label, colour in items:
-            self.rect(x, y - 9, 10, 10, colour)
-            self.text(x + 14, y, label, size=10)
-            x += 18 + 6.2 * len(label)
+        places = self._legend_places(items)
+        rows = max((row for _x, row in places), default=0)
+        y = self.height - 8 - LEGEND_ROW * rows if y is None else y
+        for (label, colour), (x, row) in zip(items, places, strict=True):
+            self.rect(x, y + LEGEND_ROW * row - 9, 10, 10, colour)
+            self.text(x + 14, y + LEGEND_ROW * row, label, size=10)
 
     def render(self) -> str:
         uid = zlib.crc32(f"{self.title}|{self.description}".encode())  # stable across runs, unique per chart

@@ -98,7 +98,8 @@ def pairwise_html(rows: list[dict[str, Any]]) -> str:
         f"<td>{_fmt(r['pseudo_f'])}</td><td>{_fmt(r['p_value'], 3)}</td><td>{_fmt(r['q_value'], 3)}</td></tr>"
         for r in rows
     )
-    return ("<table><thead><tr><th>group 1</th><th>group 2</th><th>samples</th><th>pseudo-F</th><th>p</th>"
+    return ('<table class="pairs"><thead><tr><th>group 1</th><th>group 2</th><th>samples</th><th>pseudo-F</th>'
+            "<th>p</th>"
             f"<th>q (Benjamini-Hochberg)</th></tr></thead><tbody>{body}</tbody></table>")
 
 
@@ -127,6 +128,8 @@ def alpha_chart(metric: str, values: dict[str, float], exposure: str, groups: di
     svg = Svg(f"{metric} by {exposure}",
               f"{metric} of {len(samples)} samples by {exposure}; medians: "
               + ", ".join(f"{lv} {medians[lv]:.3g}" for lv in levels) + ".")
+    svg.bottom += 12  # room for level names on two lines
+    svg.height += 12
     svg.y_axis(top, metric)
     rng = np.random.default_rng(0)  # horizontal jitter only, the same on every run
     width = 1.0 / max(1, len(levels))
@@ -138,8 +141,21 @@ def alpha_chart(metric: str, values: dict[str, float], exposure: str, groups: di
                 svg.circle(svg.x(x), svg.y(values[s] / top), 2.2, colour, tip=f"{s}: {values[s]:.3g}")
         svg.line(svg.x(centre - width * 0.35), svg.y(medians[level] / top), svg.x(centre + width * 0.35),
                  svg.y(medians[level] / top), stroke=PALETTE["vermillion"], width=2)
-        svg.text(svg.x(centre), svg.height - 8, level[:24], anchor="middle", size=10)
+        for line, text in enumerate(_label_lines(level, svg.plot_w * width)):
+            svg.text(svg.x(centre), svg.y(0) + 14 + 12 * line, text, anchor="middle", size=10)
     return svg.render()
+
+
+def _label_lines(label: str, width_px: float) -> list[str]:
+    """A level's name on at most two lines that fit ``width_px`` (about 5.8 px a character at size 10); a longer
+    name ends in an ellipsis (the full name is in the chart's description)."""
+    import textwrap
+
+    chars = max(6, int(width_px / 5.8))
+    lines = textwrap.wrap(label, chars) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), chars, placeholder="…")]
+    return lines
 
 
 #: Colours of categorical levels, in order (Okabe-Ito), then grey for the rest.
@@ -176,11 +192,12 @@ def pcoa_chart(ordination: Ordination, exposure: str, groups: dict[str, str], nu
         def colour(sample: str) -> str:
             return palette[groups[sample]]
 
-        legend = [(lv[:20], palette[lv]) for lv in levels[:8]]
+        legend = [(lv[:60], palette[lv]) for lv in levels[:8]]
+    svg.make_room_for_legend(legend)
     for k, sample in enumerate(ids):
         svg.circle(svg.x((x[k] - x.min()) / span_x), svg.y((y[k] - y.min()) / span_y), 2.5, colour(sample),
                    tip=f"{sample}: {groups[sample]}")
-    svg.text(svg.x(0.5), svg.height - 22, pc[0], anchor="middle", size=10)
+    svg.text(svg.x(0.5), svg.y(0) + 18, pc[0], anchor="middle", size=10)
     svg.text(12, svg.y(0.5), pc[1], size=10)
     svg.legend(legend)
     return svg.render()
@@ -199,7 +216,8 @@ def summary_page(result: dict[str, Any], run: dict[str, Any], alpha: pd.DataFram
 <html lang="en"><head><meta charset="utf-8"><title>gutstride cohort: {escape(str(model))}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style></head><body>
+td:first-child,th:first-child,.pairs td:nth-child(2),.pairs th:nth-child(2){{text-align:left}}
+svg{{max-width:100%;height:auto}}</style></head><body>
 <h1>Cohort summary</h1>
 <p>{run['samples_analysed']} samples analysed ({run['samples_excluded']} excluded: see excluded.tsv),
 {escape(options['metric'])} distances (statistics from {escape(run['statistics_from'])}), {options['permutations']}
