@@ -251,6 +251,10 @@ def test_distance_unit_from_strides(text: str, metres: float) -> None:
         pytest.approx(float(r["Distance"]) * metres) for r in rows]
     unit = "miles" if metres > 1000 else "km"
     assert any(f"taken as {unit} from the runs' steps and stride length" in w for w in decoded.warnings)
+    ascent = "Elev Gain" if "Elev Gain" in rows[0] else "Total Ascent"
+    feet = 0.3048 if unit == "miles" else 1.0  # statute units list elevation in feet
+    assert [a.summary.ascent_m for a in decoded.activities] == [pytest.approx(float(r[ascent]) * feet) for r in rows]
+    assert any("taken as feet" in w for w in decoded.warnings) == (unit == "miles")
 
 
 # The header of a real swimmer's export that holds nothing but pool swims (23Flo/swimanalyser @ d5b8f9f3,

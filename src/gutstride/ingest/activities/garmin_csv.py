@@ -17,7 +17,8 @@ Everything below was checked against real public exports (English 2017 and 2026,
   lists miles (the real English 2017 export: a ``5k`` race is ``3.11``). The runs tell which: their steps
   (average cadence x minutes) times their stride length (metres, in either account) cover the distance, so
   steps x stride / distance is about 1,000 for km and 1,609 for miles (:func:`metres_per_unit`). Elevation columns
-  are read as metres; a US account may list feet (not checked against a real file).
+  are read as metres, and as feet when the distances are in miles (Garmin's "statute" units go together; not
+  checked against a real file whose elevations could be told apart).
 * **Distances in metres.** The ``Distance`` column is in the account's unit (km or miles), except for pool swims
   (``Pool Swim``, ``Svøm i pool``) and track runs (``Laufen auf der Bahn``), which Garmin lists in metres: ``843``
   is 843 m, ``2,810`` is 2,810 m (:func:`listed_in_metres`).

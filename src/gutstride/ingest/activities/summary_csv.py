@@ -191,6 +191,7 @@ class _Layout:
     keys: list[str] = dataclasses.field(default_factory=list)
     decimal: str = "."
     distance_scale: float = 1.0
+    ascent_scale: float = 1.0
 
 
 def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) -> DecodedFile:
@@ -221,6 +222,7 @@ def read_summary_csv(data: bytes, name: str = "", zone: tzinfo | None = None) ->
     if layout.garmin:
         layout.decimal = garmin_csv.decimal_mark(cell for _, row in rows for cell in row)
     layout.distance_scale = _distance_scale(layout, rows, warnings)
+    layout.ascent_scale = _ascent_scale(layout, warnings)
     activities: list[Activity] = []
     n_naive = 0
     for line, row in rows:
@@ -251,6 +253,21 @@ def _cell(row: list[str], cols: dict[str, tuple[int, str | None]], field: str) -
         return None
     value = row[spec[0]].strip()
     return None if not value or value.lower() in _NULLS else value
+
+
+def _ascent_scale(layout: _Layout, warnings: list[str]) -> float:
+    """Metres per unit of the ascent column: from the header's unit ("Climb (ft)"), else feet for a Garmin account
+    whose distances are in miles (Garmin's "statute" unit setting lists elevation in feet with miles), else
+    metres."""
+    spec = layout.cols.get("ascent_m")
+    if spec is None:
+        return 1.0
+    if spec[1] is not None:
+        return _ELEVATION_UNITS.get(spec[1], 1.0)
+    if layout.garmin and layout.distance_scale == garmin_csv.DISTANCE_UNITS["miles"]:
+        warnings.append("ascent unit not given; taken as feet, as the distances are in miles (Garmin's statute units)")
+        return _ELEVATION_UNITS["ft"]
+    return 1.0
 
 
 def _distance_scale(layout: _Layout, rows: list[tuple[int, list[str]]], warnings: list[str]) -> float:
@@ -339,8 +356,8 @@ def _read_row(row: list[str], layout: _Layout) -> tuple[ActivitySummary | None, 
     summary.moving_time_s = times.get("moving_time_s")
     metres = layout.garmin and garmin_csv.listed_in_metres(sport_text)
     distance_scale = 1.0 if metres else layout.distance_scale
-    ascent_scale = _ELEVATION_UNITS.get(cols["ascent_m"][1] or "m", 1.0) if "ascent_m" in cols else 1.0
-    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0), ("ascent_m", ascent_scale)):
+    for field, scale in (("distance_m", distance_scale), ("avg_hr", 1.0), ("max_hr", 1.0),
+                         ("ascent_m", layout.ascent_scale)):
         cell = _cell(row, cols, field)
         if cell is not None:
             try:
