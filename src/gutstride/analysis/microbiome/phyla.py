@@ -57,8 +57,9 @@ PHYLUM_NOTE = (
     "with different taxonomies can show different names for the same group."
 )
 _PHYLUM = 1  # position of the phylum in a normalised lineage
-#: Names that say "no phylum" (compared after :func:`phylum_key`); names starting ``other `` are such rows too.
-_NO_PHYLUM = {"", "unassigned", "unclassified", "unknown", "none", "nan", "na"}
+#: Names that say "no phylum" (compared after :func:`phylum_key`), as do names starting with ``other ``,
+#: ``unclassified `` or ``unassigned ``.
+_NO_PHYLUM = {"", "other", "unassigned", "unclassified", "unknown", "none", "nan", "na"}
 
 
 @dataclass(frozen=True)
