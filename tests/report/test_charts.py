@@ -80,3 +80,42 @@ def test_cohort_level_names_wrap_on_two_lines_with_an_ellipsis() -> None:
     assert len(lines) == 2 and " ".join(lines) == "Occasionally 1-2 times/week"
     long = _label_lines("a b c d e f g h i j k l m n o p q r s t u v w x y z " * 3, 130)
     assert len(long) == 2 and long[1].endswith("…")
+
+
+def test_phylum_bars_are_proportional_to_shares_with_palette_colours_and_alt_text() -> None:
+    samples = [
+        {"label": "A", "phyla": [{"name": "Bacteroidetes", "share": 0.5}, {"name": "Firmicutes", "share": 0.25},
+                                 {"name": "other", "share": 0.05}], "unclassified_share": 0.2},
+        {"label": "B", "phyla": [{"name": "Firmicutes", "share": 0.7}, {"name": "Bacteroidetes", "share": 0.3}],
+         "unclassified_share": 0.0},
+    ]
+    svg = charts.phylum_chart(samples)
+    root = parse(svg)
+    desc = root.find(f"{SVG}desc").text or ""
+    assert "A: Bacteroidetes 50.0%, Firmicutes 25.0%, other phyla 5.0%; not classified at phylum 20.0%." in desc
+    assert "B: Firmicutes 70.0%, Bacteroidetes 30.0%; not classified at phylum 0.0%." in desc
+    bars = {(r.find(f"{SVG}title").text or ""): r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None}
+    assert set(bars) == {"A: Bacteroidetes 50.0%", "A: Firmicutes 25.0%", "A: other phyla 5.0%",
+                         "A: not classified at phylum 20.0%", "B: Firmicutes 70.0%", "B: Bacteroidetes 30.0%"}
+    full = sum(float(bars[t].attrib["width"]) for t in bars if t.startswith("B:"))  # a whole bar is 100%
+    for title, share in (("A: Bacteroidetes 50.0%", 0.5), ("A: other phyla 5.0%", 0.05), ("B: Firmicutes 70.0%", 0.7)):
+        assert abs(float(bars[title].attrib["width"]) - share * full) < 0.1
+    # one colour per phylum in every bar, "other" grey, and only the palette (and its light grey)
+    assert bars["A: Firmicutes 25.0%"].attrib["fill"] == bars["B: Firmicutes 70.0%"].attrib["fill"]
+    assert bars["A: other phyla 5.0%"].attrib["fill"] == charts.PALETTE["grey"]
+    fills = {r.attrib["fill"].lower() for r in root.iter(f"{SVG}rect")}
+    assert fills <= {c.lower() for c in charts.PALETTE.values()} | {charts.UNCLASSIFIED_COLOUR}
+
+
+def test_phylum_legend_wraps_inside_the_chart() -> None:
+    names = [f"Phylum{i}aceae-like-name" for i in range(12)]
+    samples = [{"label": f"S{k}", "phyla": [{"name": n, "share": 1 / 12} for n in names], "unclassified_share": None}
+               for k in range(2)]
+    root = parse(charts.phylum_chart(samples))
+    width = float(root.attrib["viewBox"].split()[2])
+    height = float(root.attrib["viewBox"].split()[3])
+    legend = [t for t in root.iter(f"{SVG}text") if (t.text or "") in names]
+    assert len(legend) == len(names)
+    for t in legend:
+        assert float(t.attrib["x"]) + 6.2 * len(t.text or "") <= width and float(t.attrib["y"]) <= height
+    assert len({t.attrib["y"] for t in legend}) > 1

@@ -282,3 +282,25 @@ def _report(ws: Workspace, html: Path, json_path: Path | None, today: date,
     content = build_report(ws, workspace_athlete(ws), today)
     write_report(content, html, json_path=json_path, pdf_path=pdf_path)
     return content
+
+
+def test_demo_phylum_summary_is_shown_and_described_not_judged(demo: Path) -> None:
+    from gutstride.report.charts import share_text
+
+    content = json.loads((demo / "report.json").read_text())
+    html = (demo / "report.html").read_text()
+    micro = content["microbiome"]
+    summary = micro["phylum_summary"]
+    assert [p["sample"] for p in summary] == [s["sample_id"] for s in micro["samples"]]
+    section = html[html.index("<h3>Phyla in each sample</h3>"):html.index("</p>", html.index('<table class="phyla">'))]
+    assert "Share of reads in each phylum, per sample" in section  # the chart, with its alt text
+    for p in summary:
+        named = [q["share"] for q in p["phyla"] if q["name"] != "other"]
+        assert named == sorted(named, reverse=True) and len(named) <= 6
+        assert sum(q["share"] for q in p["phyla"]) + p["unclassified_share"] == pytest.approx(1.0)
+        row = "; ".join(f"{'other phyla' if q['name'] == 'other' else q['name']} {share_text(q['share'])}"
+                        for q in p["phyla"]).replace("<", "&lt;")
+        assert f"<tr><td>{p['sample']}</td><td>{row}</td>" in section
+    assert "does not use any phylum share, or a ratio between phyla such as Firmicutes to Bacteroidetes, as a " \
+           "judgement of health" in section
+    assert "PMID" not in section and "doi" not in section.lower()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
+from gutstride.analysis.microbiome.phyla import OTHER
+
 #: Okabe-Ito colour-blind-safe palette.
 PALETTE = {
     "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -86,16 +88,9 @@ class Svg:
                           f'text-anchor="middle" font-size="11" fill="#222">{escape(label)}</text>')
 
     def _legend_places(self, items: Sequence[tuple[str, str]]) -> list[tuple[float, int]]:
-        """Where each legend item goes: its x and its row (a new row when the next item would pass the right edge;
-        about 6.2 px a character at size 10)."""
-        places, x, row = [], float(self.left), 0
-        for label, _colour in items:
-            step = 18 + 6.2 * len(label)
-            if x > self.left and x + step - 6 > self.width - self.right:
-                x, row = float(self.left), row + 1
-            places.append((x, row))
-            x += step
-        return places
+        """Where each legend item goes: its x and its row (see :func:`_wrapped`)."""
+        places = _wrapped([label for label, _colour in items], self.width - self.left - self.right)
+        return [(self.left + x, row) for x, row in places]
 
     def make_room_for_legend(self, items: Sequence[tuple[str, str]]) -> None:
         """Grow the canvas below the plot for the legend's extra rows (call before drawing)."""
@@ -288,4 +283,94 @@ def taxa_range_chart(rows: Sequence[dict]) -> str:
                          f'L{x - 6:.1f} {cy:.1f} Z" fill="{PALETTE["vermillion"]}"><title>{escape(r["label"])}: '
                          f'{100 * r["value"]:.2f}%</title></path>')
     svg.legend([("reference 25th-75th percentile", PALETTE["sky"]), ("your latest sample", PALETTE["vermillion"])])
+    return svg.render()
+
+
+#: Series colours of the phylum bars, in order of the phyla's total share over the samples; Okabe-Ito.
+PHYLUM_COLOURS = ("blue", "orange", "sky", "green", "vermillion", "purple", "yellow", "black")
+#: Colours whose segments take white labels (dark fills); the others take black.
+_DARK = {PALETTE["blue"], PALETTE["vermillion"], PALETTE["black"], PALETTE["green"]}
+UNCLASSIFIED_LABEL = "not classified at phylum"
+UNCLASSIFIED_COLOUR = "#d9d9d9"
+
+
+def share_text(share: float | None) -> str:
+    """A share (0-1) as a percentage with one decimal; a small non-zero share as "<0.1%", none as "—"."""
+    if share is None or share != share:
+        return "—"
+    return "<0.1%" if 0 < share < 0.0005 else f"{100 * share:.1f}%"
+
+
+def _shown(name: str) -> str:
+    """A phylum summary's name as shown: its pooled "other" entry reads "other phyla"."""
+    return "other phyla" if name == OTHER else name
+
+
+def _wrapped(labels: Sequence[str], width: float) -> list[tuple[float, int]]:
+    """Where legend items go, ``(x offset, line)``, wrapping onto new lines within ``width`` (an item is a 10 px
+    swatch, a gap and its label at about 6.2 px a character, size 10)."""
+    places, x, line = [], 0.0, 0
+    for label in labels:
+        step = 18 + 6.2 * len(label)
+        if x and x + step > width:
+            x, line = 0.0, line + 1
+        places.append((x, line))
+        x += step
+    return places
+
+
+def phylum_chart(samples: Sequence[dict]) -> str:
+    """One 100% bar per sample, split into its phyla's shares, then "other" (grey) and the unclassified share.
+
+    ``samples``: dicts with ``label``, ``phyla`` (list of ``{"name", "share"}``, "other" last when present) and
+    ``unclassified_share`` (0-1 or None). Each phylum keeps one colour over all the bars, given in order of its total
+    share over the samples; beyond the eight Okabe-Ito colours they repeat, so every segment wide enough is also
+    labelled with its name or share, and the alt text and the table beside the chart list every share.
+    """
+    totals: dict[str, float] = {}
+    for s in samples:
+        for p in s["phyla"]:
+            if p["name"] != OTHER:
+                totals[p["name"]] = totals.get(p["name"], 0.0) + p["share"]
+    order = sorted(totals, key=lambda name: (-totals[name], name))
+    colour = {name: PALETTE[PHYLUM_COLOURS[i % len(PHYLUM_COLOURS)]] for i, name in enumerate(order)}
+    colour[OTHER] = PALETTE["grey"]
+    legend = [(name, colour[name]) for name in order]
+    if any(p["name"] == OTHER for s in samples for p in s["phyla"]):
+        legend.append((_shown(OTHER), colour[OTHER]))
+    if any(s["unclassified_share"] for s in samples):
+        legend.append((UNCLASSIFIED_LABEL, UNCLASSIFIED_COLOUR))
+    margin, bar_h, row_h = 16, 22, 32
+    places = _wrapped([label for label, _ in legend], 720 - 2 * margin)
+    legend_h = 16 * (places[-1][1] + 1 if places else 0)
+    desc = " ".join(
+        f"{s['label']}: " + ", ".join(f"{_shown(p['name'])} {share_text(p['share'])}" for p in s["phyla"])
+        + f"; {UNCLASSIFIED_LABEL} {share_text(s['unclassified_share'])}." for s in samples)
+    svg = Svg("Share of reads in each phylum, per sample",
+              f"One bar per sample, its reads split by phylum, largest first. {desc}", left=170, right=margin,
+              height=margin + row_h * len(samples) + 32 + legend_h, bottom=32 + legend_h)
+    for i in range(5):
+        gx = svg.x(i / 4)
+        svg.line(gx, svg.top, gx, svg.top + svg.plot_h, "#e3e3e3")
+        svg.text(gx, svg.top + svg.plot_h + 14, f"{25 * i}%", "middle", 10)
+    for row, s in enumerate(samples):
+        y = svg.top + row * row_h + (row_h - bar_h) / 2
+        svg.text(svg.left - 8, y + bar_h / 2 + 4, s["label"] if len(s["label"]) <= 26 else s["label"][:25] + "…",
+                 "end", 11)
+        segments = [(_shown(p["name"]), p["share"], colour[p["name"]]) for p in s["phyla"]]
+        if s["unclassified_share"]:
+            segments.append((UNCLASSIFIED_LABEL, s["unclassified_share"], UNCLASSIFIED_COLOUR))
+        start = 0.0
+        for name, share, fill in segments:
+            w = share * svg.plot_w
+            svg.rect(svg.x(start), y, w, bar_h, fill, f"{s['label']}: {name} {share_text(share)}")
+            text = next((t for t in (f"{name} {share_text(share)}", share_text(share)) if 5.6 * len(t) + 6 <= w), "")
+            if text:
+                svg.text(svg.x(start) + w / 2, y + bar_h / 2 + 4, text, "middle", 10,
+                         "#ffffff" if fill in _DARK else PALETTE["black"])
+            start += share
+    legend_top = svg.top + svg.plot_h + 24
+    for (label, fill), (x, line) in zip(legend, places, strict=True):
+        svg.rect(margin + x, legend_top + 16 * line, 10, 10, fill)
+        svg.text(margin + x + 14, legend_top + 16 * line + 9, label, size=10)
     return svg.render()

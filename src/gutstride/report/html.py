@@ -58,6 +58,9 @@ def build_charts(c: dict[str, Any]) -> dict[str, str]:
         out["taxa"] = charts.taxa_range_chart([
             {"label": t["label"], "value": t["relative_abundance"], "percentile": t["percentile"],
              "iqr": t["reference_iqr"]} for t in taxa if t["relative_abundance"] == t["relative_abundance"]])
+    phyla = [p for p in micro.get("phylum_summary") or [] if p["phyla"] or p["unclassified_share"]]
+    if phyla:
+        out["phyla"] = charts.phylum_chart([{**p, "label": p["sample"]} for p in phyla])
     return out
 
 
@@ -65,7 +68,7 @@ def render_html(content: dict[str, Any]) -> str:
     """The whole report page: inline CSS and SVG, no external resources, no scripts."""
     env = Environment(loader=PackageLoader("gutstride.report", "templates"), autoescape=select_autoescape(["j2"]))
     env.globals.update(
-        fmt=_fmt, pct=_pct,
+        fmt=_fmt, pct=_pct, share=charts.share_text,
         certainty_text=lambda c: CERTAINTY_TEXT.get(c, str(c)),
         direction_text=lambda f: DIRECTION_TEXT.get(f["direction"], f["direction"]),
         session_text=lambda s: SESSION_TEXT.get(s, s),

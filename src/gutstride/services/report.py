@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gutstride import __version__
+from gutstride.analysis.microbiome.phyla import TOP_PHYLA
 from gutstride.model.feature_table import FeatureTable
 from gutstride.model.finding import Finding
 from gutstride.model.log_entry import LogEntry
@@ -55,6 +56,8 @@ class ReportInputs:
     reference: Any = None  # ReferenceCohort
     #: The format each microbiome sample was read from (a consumer test's own pipeline is flagged in the report).
     sample_formats: list[str] = field(default_factory=list)
+    #: Counts at the phylum rank by sample id and phylum, for the samples whose file reported them (consumer tests).
+    phylum_counts: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def gather(ws: Workspace, athlete_id: int, today: date | None = None,
@@ -66,7 +69,7 @@ def gather(ws: Workspace, athlete_id: int, today: date | None = None,
     from gutstride.services.reference import load_default_reference, read_reference
     from gutstride.store.activities import load_activities
     from gutstride.store.logs import load_entries
-    from gutstride.store.microbiome import load_samples
+    from gutstride.store.microbiome import load_phylum_counts, load_samples
     from gutstride.store.profile import load_profile
     from gutstride.store.schema import ImportRow
 
@@ -82,12 +85,18 @@ def gather(ws: Workspace, athlete_id: int, today: date | None = None,
     streams = {int(i): ws.read_stream(athlete_id, int(i), STREAM_COLUMNS) for i in with_stream}
     samples, table = load_samples(ws, person["id"])
     dates = [None if pd.isna(d) else pd.Timestamp(d).date() for d in samples["collection_date"]] if len(samples) else []
+    table_id = dict(zip(samples["id"].tolist(), table.sample_ids, strict=True))  # the ids the table gives samples
+    phylum_counts: dict[str, dict[str, float]] = {}
+    phyla = load_phylum_counts(ws, person["id"])
+    for row_id, phylum, count in zip(phyla["sample_row_id"], phyla["phylum"], phyla["count"], strict=True):
+        phylum_counts.setdefault(table_id[int(row_id)], {})[str(phylum)] = float(count)
     reference = read_reference(reference_path) if reference_path else load_default_reference()
     return ReportInputs(person=person, profile=load_profile(ws, person["id"]), activities=activities, streams=streams,
                         log_entries=load_entries(ws, person["id"]),
                         microbiome=table if len(samples) else None, sample_dates=dates, imports=imports,
                         today=today or datetime.now(UTC).date(), reference=reference,
-                        sample_formats=[str(f) for f in samples["format"]] if len(samples) else [])
+                        sample_formats=[str(f) for f in samples["format"]] if len(samples) else [],
+                        phylum_counts=phylum_counts)
 
 
 def _fmt_date(d: Any) -> str | None:
@@ -189,6 +198,7 @@ def _symptom_points(exposures: pd.DataFrame, entries: list[LogEntry],
 
 def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Finding]]:
     from gutstride.analysis.microbiome.change import key_taxa_table, microbiome_findings, sample_changes
+    from gutstride.analysis.microbiome.phyla import PHYLUM_NOTE, phylum_summary
     from gutstride.analysis.microbiome.reference import N_RAREFACTIONS, describe, sample_metrics, sample_percentiles
     from gutstride.analysis.microbiome.taxa import ALL_GROUPS, BUTYRATE_PRODUCERS, GREENGENES_MISSING
 
@@ -261,6 +271,8 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
         "reference": describe(ref) if ref else None,
         "key_taxa": taxa,
         "changes": changes,
+        "phylum_summary": [shares.to_dict() for shares in phylum_summary(table, inputs.phylum_counts)],
+        "phylum_note": PHYLUM_NOTE,
         "notes": notes,
         "guild_note": (f"Butyrate producers: {', '.join(BUTYRATE_PRODUCERS.genera)} and the Eubacterium rectale "
                        f"and E. hallii groups, after {study.first_author} {study.year} (doi:{study.doi}). "
@@ -326,6 +338,9 @@ METHODS = [
     "reports it), repeated over 20 rarefactions, compared by percentile with a reference cohort of the same "
     "taxonomy that never includes the sample itself; taxa are relative abundances. A change between samples is "
     "judged only against repeated samples of the same people.",
+    f"The phylum summary is each sample's share of reads in each phylum (the {TOP_PHYLA} largest, then the rest as "
+    "\"other\"): from the test's own phylum counts where its file reported them, else its genera summed by the "
+    "phylum in their lineage. It describes the sample and is not used as a judgement of health.",
     "Evidence is graded with GRADE (high, moderate, low, very low) for each outcome, with the reasons for "
     "downgrading, in summary-of-findings tables; statements use GRADE's informative wording (Santesso 2020, "
     "J Clin Epidemiol, PMID 31711912). A PMID or DOI is shown only where it was seen next to the study's title; "

@@ -13,6 +13,7 @@ from skbio.diversity import alpha_diversity
 
 from gutstride.analysis.microbiome.alpha import alpha_diversity as our_alpha
 from gutstride.ingest.microbiome.read import detect_format, read_table
+from gutstride.report.html import render_html
 from gutstride.services.athletes import workspace_athlete
 from gutstride.services.importing import import_files
 from gutstride.services.report import compose, gather
@@ -148,3 +149,31 @@ def test_imported_phylum_counts_are_stored(tmp_path: Path) -> None:
     assert set(phyla["sample_id"]) == {"sprague-ubiome-150815"}
     assert dict(zip(phyla["phylum"], phyla["count"], strict=True)) == pytest.approx(
         genus_counts(JSON_150815, "phylum"))
+
+
+def test_report_phylum_summary_uses_the_tests_own_phylum_rows(tmp_path: Path) -> None:
+    """The report's phylum summary of a uBiome sample is the file's phylum rows, as shares of their total (the
+    sample imported from the JSON and from the CSV: one sample id twice, each found by its own stored row)."""
+    ws = Workspace(tmp_path / "ws", create=True)
+    files = [JSON_150815, JSON_150815.with_suffix(".csv")]
+    assert [r.status for r in import_files(ws, workspace_athlete(ws), files, workers=1)] == ["ok", "ok"]
+    content = compose(gather(ws, workspace_athlete(ws)))
+    section = content["microbiome"]
+    summary, twin = section["phylum_summary"]
+    assert [s["sample"] for s in section["phylum_summary"]] == [s["sample_id"] for s in section["samples"]]
+    assert {summary["sample"], twin["sample"]} == {"sprague-ubiome-150815#1", "sprague-ubiome-150815#2"}
+    assert summary["source"] == twin["source"] == "test's own phylum counts"
+    assert twin["phyla"] == summary["phyla"]
+    rows = genus_counts(JSON_150815, "phylum")  # read with the json module
+    total = sum(rows.values())
+    ranked = sorted(rows, key=lambda name: (-rows[name], name))
+    listed = summary["phyla"]
+    assert [p["name"] for p in listed] == ranked[:6] + ["other"]
+    assert [p["share"] for p in listed[:6]] == pytest.approx([rows[name] / total for name in ranked[:6]])
+    assert listed[6]["share"] == pytest.approx(sum(rows[name] for name in ranked[6:]) / total)
+    assert summary["unclassified_share"] == 0.0  # every phylum row names a phylum
+    assert "health" in section["phylum_note"]
+    # the report page shows both samples' rows, saying where the shares come from
+    html = render_html(content)
+    top = f"{ranked[0]} {100 * rows[ranked[0]] / total:.1f}%"
+    assert html.count(f"<td>{top}; ") == 2 and html.count("s own phylum counts</td>") == 2  # test&#39;s, escaped
