@@ -61,3 +61,16 @@ def test_the_demo_leaves_its_report_cached_for_the_next_report(demo_dir: Path, t
     out = report_in_subprocess(copy, tmp_path / "report.html")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("report unchanged since ") and "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_the_feature_table_type_and_the_report_service_import_no_scipy() -> None:
+    """SciPy's sparse module (with the array-API layer it loads) is imported when a table is made, not with the
+    type: the report service, the microbiome store and the commands that name FeatureTable don't pay for it."""
+    code = (
+        "import sys\nimport gutstride.model.feature_table, gutstride.store.microbiome, gutstride.services.report\n"
+        "print('SCIPY', 'scipy' in sys.modules)\n"
+        "from gutstride.ingest.microbiome.layout import close_rows\n"
+        "print('SPARSE', 'scipy.sparse' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "SCIPY False" in out.stdout and "SPARSE True" in out.stdout, out.stdout + out.stderr
