@@ -34,6 +34,7 @@ from gutstride.store.workspace import Workspace
 DATA = Path(__file__).parents[1] / "data"
 FIT = DATA / "activities" / "sweatpy" / "4801048867.fit"
 TCX = DATA / "activities" / "tcx-python-tcxparser" / "test.tcx"
+UBIOME = DATA / "microbiome" / "ubiome-microbiome-tools" / "sprague-uBiomeJun2014.csv"
 REFERENCE = Path(__file__).parents[2] / "src" / "gutstride" / "services" / "data" / "reference_ag_fecal.json"
 TODAY = date(2026, 11, 20)
 
@@ -92,6 +93,10 @@ def _import_another_file(a: Athlete) -> None:
     import_files(a.ws, a.id, [TCX], workers=1)
 
 
+def _import_microbiome_sample(a: Athlete) -> None:
+    import_files(a.ws, a.id, [UBIOME], workers=1)
+
+
 def _add_log_entry(a: Athlete) -> None:
     add_log_entries(a.ws, a.id, [LogEntry(day=date(2026, 11, 3), cramps=5)], "test")
 
@@ -116,6 +121,7 @@ def _change_setting(a: Athlete) -> None:
 #: Each change a user can make to what the report is computed from (besides the day and the reference, below).
 CHANGES: dict[str, Callable[[Athlete], None]] = {
     "import": _import_another_file,
+    "microbiome sample imported": _import_microbiome_sample,
     "log entry added": _add_log_entry,
     "log entry changed in place": _change_log_entry_in_place,
     "profile": _change_profile,
@@ -206,3 +212,10 @@ def test_an_entry_is_written_whole_or_not_at_all(athlete: Athlete, monkeypatch: 
     assert not made.reused and json.loads(made.report.json)["meta"]["today"] == TODAY.isoformat()
     assert athlete.ws.storage.list(cache_prefix(athlete.id)) == []  # no entry, no temporary file left
     assert not workspace_report(athlete.ws, athlete.id, TODAY).reused
+
+
+def test_a_missing_reference_file_is_the_readers_error(athlete: Athlete) -> None:
+    from gutstride.errors import MissingDataError
+
+    with pytest.raises(MissingDataError, match="no such file"):
+        workspace_report(athlete.ws, athlete.id, TODAY, athlete.reference.with_name("missing.json"))

@@ -103,6 +103,15 @@ def _athlete_rows(ws: Workspace, athlete_id: int) -> list[tuple[str, list[Any]]]
     return out
 
 
+def _file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes; for a file that cannot be read, a value no stored entry has (computing the
+    report then gives the user the reader's own error)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable: {path}: {exc}"
+
+
 def report_fingerprint(ws: Workspace, athlete_id: int, today: date, reference_path: Path | None = None) -> str:
     """The fingerprint of the report of ``athlete_id`` for ``today`` (see the module docstring for what goes in).
 
@@ -110,8 +119,6 @@ def report_fingerprint(ws: Workspace, athlete_id: int, today: date, reference_pa
     ------
     MissingDataError
         ``athlete_id`` is not an athlete of ``ws``.
-    OSError
-        The ``reference_path`` file cannot be read.
     """
     from gutstride.store.migrate import head_revision
 
@@ -127,7 +134,7 @@ def report_fingerprint(ws: Workspace, athlete_id: int, today: date, reference_pa
     add("schema", head_revision())
     add("settings", sorted(ws.settings.values.items()))
     add("today", today.isoformat())
-    add("reference", hashlib.sha256(reference_path.read_bytes()).hexdigest() if reference_path else None)
+    add("reference", None if reference_path is None else _file_digest(reference_path))
     for table, rows in _athlete_rows(ws, athlete_id):
         add(table, rows)
     return digest.hexdigest()
