@@ -63,11 +63,11 @@ def test_the_demo_leaves_its_report_cached_for_the_next_report(demo_dir: Path, t
     assert out.stdout.startswith("report unchanged since ") and "HEAVY []" in out.stdout, out.stdout + out.stderr
 
 
-def test_the_feature_table_type_and_the_report_service_import_no_scipy() -> None:
+def test_the_feature_table_type_and_the_microbiome_store_import_no_scipy() -> None:
     """SciPy's sparse module (with the array-API layer it loads) is imported when a table is made, not with the
-    type: the report service, the microbiome store and the commands that name FeatureTable don't pay for it."""
+    type: the microbiome store and the modules that only name FeatureTable don't pay for it."""
     code = (
-        "import sys\nimport gutstride.model.feature_table, gutstride.store.microbiome, gutstride.services.report\n"
+        "import sys\nimport gutstride.model.feature_table, gutstride.store.microbiome\n"
         "print('SCIPY', 'scipy' in sys.modules)\n"
         "from gutstride.ingest.microbiome.layout import close_rows\n"
         "print('SPARSE', 'scipy.sparse' in sys.modules)"
