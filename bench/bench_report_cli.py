@@ -3,12 +3,20 @@
 - ``gutstride demo -o DIR``: generate the demo athlete's year, write its FIT/GPX/TCX files, log and BIOM table,
   import them and write the report (goal: under 10 s);
 - ``gutstride report --workspace DIR/workspace -o report.html`` on the demo workspace just built (goal: under
-  1.5 s), run ``--repeat`` times after one untimed run; medians.
+  1.5 s), ``--repeat`` times each way, alternating, after one untimed run; medians:
+
+  - *cold*: the athlete's report cache (``athletes/<id>/cache/``) is deleted first, so the report is computed as
+    after any change to the workspace (the fingerprint is computed, misses, and the new entry is stored);
+  - *cached*: run again on the unchanged workspace, the entry the cold run just stored is reused (what a user gets
+    re-running ``report``). The benchmark checks that the cold run wrote an entry and the cached one did not.
+
+  ``gutstride demo`` leaves the cache filled for the real day; the first ``report`` after it is checked to be a hit.
 
 There is no reference program that writes this report. ``--baseline CHECKOUT`` runs another checkout's gutstride
 (its ``src`` first on the path, e.g. the main branch's worktree) alternating with this one, on the same workspace,
-so that a change is measured before and after under the same load. Bytecode caching is on, as in an installed
-package.
+so that a change is measured before and after under the same load (a checkout without the cache is cold every
+time). Bytecode caching is on, as in an installed package. The load average (as ``uptime`` prints it) is printed
+before and after.
 
 Run: ``.venv/bin/python bench/bench_report_cli.py [--repeat 5] [--baseline /work/main]``
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -36,13 +45,28 @@ def medians(runs: list[tuple[float, float, float]]) -> tuple[float, ...]:
     return tuple(statistics.median(r[k] for r in runs) for k in range(3))
 
 
+def load() -> str:
+    """The 1, 5 and 15-minute load averages, as ``uptime`` prints them."""
+    return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def cache_entries(workspace: Path) -> dict[Path, int]:
+    """The report cache entries of every athlete in ``workspace``, with their modification times."""
+    return {p: p.stat().st_mtime_ns for p in workspace.glob("athletes/*/cache/report-*.entry")}
+
+
+def clear_cache(workspace: Path) -> None:
+    for folder in workspace.glob("athletes/*/cache"):
+        shutil.rmtree(folder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="another checkout to time alternately (before a change)")
     args = parser.parse_args()
     checkouts = {"gutstride": ROOT} if args.baseline is None else {"this checkout": ROOT, "baseline": args.baseline}
-    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(load())
     with tempfile.TemporaryDirectory(prefix="gutstride-bench-") as tmp:
         folder = Path(tmp)
         for name, checkout in checkouts.items():  # .pyc files, page cache
@@ -55,18 +79,38 @@ def main() -> None:
             wall, cpu, rss = medians(runs)
             print(f"{name}: demo:   wall {wall:6.2f} s  cpu {cpu:6.2f} s (with its import workers)  "
                   f"peak {rss:5.0f} MB  (goal < 10 s; median of {len(runs)})")
-        report = ["report", "--workspace", str(folder / "demo" / "workspace"), "-o", str(folder / "report.html")]
-        report_runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in checkouts}
+        workspace = folder / "demo" / "workspace"
+        report = ["report", "--workspace", str(workspace), "-o", str(folder / "report.html")]
+        this = checkouts.get("this checkout", ROOT)
+        filled = cache_entries(workspace)
+        run(gutstride(this, report))  # untimed: the first report after the demo
+        after_demo_hit = bool(filled) and cache_entries(workspace) == filled
         for checkout in checkouts.values():
             run(gutstride(checkout, report))
+        cold: list[tuple[float, float, float]] = []
+        cached: list[tuple[float, float, float]] = []
+        baseline: list[tuple[float, float, float]] = []
         for _ in range(args.repeat):
-            for name, checkout in checkouts.items():
-                report_runs[name].append(run(gutstride(checkout, report)))
-        for name, runs in report_runs.items():
-            wall, cpu, rss = medians(runs)
-            print(f"{name}: report: wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak {rss:5.0f} MB  "
-                  f"(median of {args.repeat}; goal < 1.5 s)")
-    print(f"load average {os.getloadavg()[0]:.1f}")
+            clear_cache(workspace)
+            cold.append(run(gutstride(this, report)))
+            stored = cache_entries(workspace)
+            if len(stored) != 1:
+                raise SystemExit(f"the cold report stored {len(stored)} cache entries, not 1")
+            cached.append(run(gutstride(this, report)))
+            if cache_entries(workspace) != stored:
+                raise SystemExit("the cached report computed the report again (its cache entry changed)")
+            if args.baseline is not None:
+                baseline.append(run(gutstride(args.baseline, report)))
+        name = "this checkout" if args.baseline is not None else "gutstride"
+        if args.baseline is None:  # else the baseline built the demo last
+            print(f"the first report after the demo reused the demo's cache entry: {'yes' if after_demo_hit else 'NO'}")
+        for label, runs in ((f"{name}: report, cold  ", cold), (f"{name}: report, cached", cached),
+                            ("baseline: report      ", baseline)):
+            if runs:
+                wall, cpu, rss = medians(runs)
+                print(f"{label}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak {rss:5.0f} MB  "
+                      f"(median of {len(runs)}; goal < 1.5 s)")
+    print(load())
 
 
 if __name__ == "__main__":

@@ -21,17 +21,24 @@ def register(app: typer.Typer) -> None:
         reference: Path | None = typer.Option(None, "--reference", help="Reference cohort file (gutstride reference)."),
         person: int | None = PERSON_OPTION,
     ) -> None:
-        """Write the gut-health report for the workspace (the main job)."""
-        from gutstride.report.write import write_report
-        from gutstride.services.report import build_report
+        """Write the gut-health report for the workspace (the main job).
+
+        A report whose inputs are unchanged (the workspace's data and settings, the reference, the day and
+        gutstride itself) is written from the workspace's cache instead of being computed again.
+        """
+        from datetime import UTC, datetime
+
+        from gutstride.report.write import write_workspace_report
 
         ws, athlete = open_athlete(workspace, person)
         json_path = output.with_suffix(".json") if json_out else None
         pdf_path = output.with_suffix(".pdf") if pdf else None
-        content = build_report(ws, athlete, reference_path=reference)
-        write_report(content, output, json_path=json_path, pdf_path=pdf_path)
-        for flag in content["red_flags"]:  # red flags first, before anything else the command prints
-            typer.echo(f"RED FLAG: {flag['summary']}. {content['red_flag_advice']}")
+        made = write_workspace_report(ws, athlete, datetime.now(UTC).date(), output, json_path=json_path,
+                                      pdf_path=pdf_path, reference_path=reference)
+        for summary in made.report.red_flags:  # red flags first, before anything else the command prints
+            typer.echo(f"RED FLAG: {summary}. {made.report.red_flag_advice}")
+        if made.reused:
+            typer.echo(f"report unchanged since {made.report.generated_at}: reused")
         for path in (output, json_path, pdf_path):
             if path is not None:
                 typer.echo(f"wrote {path}")
@@ -41,9 +48,10 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder to write the demo into."),
     ) -> None:
         """Build the demo athlete (DEMO DATA) from real-format files and write DIR/report.html and report.json."""
-        from gutstride.demo.build import build_demo
+        from gutstride.demo.build import build_demo, fill_report_cache
 
         paths = build_demo(output)
+        fill_report_cache(paths["workspace"])
         typer.echo(f"demo report (demo data): {paths['html'].resolve()}")
         typer.echo(f"demo report JSON: {paths['json'].resolve()}")
 

@@ -157,3 +157,21 @@ def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False
     html = output / "report.html"
     write_report(build_report(ws, athlete, today), html, json_path=output / "report.json")
     return {"html": html, "json": output / "report.json", "workspace": ws_path, "files": files}
+
+
+def fill_report_cache(workspace: Path, today: date | None = None) -> None:
+    """Compute and cache the report of the demo workspace at ``workspace`` for ``today`` (default: today, UTC), so
+    that a following ``gutstride report`` on it reuses it.
+
+    The demo's own report is computed for :data:`DEMO_LAST_DAY`, so that it is the same whenever the demo is built;
+    ``gutstride report`` computes for the real day, a different report, which is the one cached here (the cache
+    is keyed by the day among the rest: :mod:`gutstride.services.report_cache`).
+    """
+    from datetime import UTC, datetime
+
+    from gutstride.report.write import workspace_report
+    from gutstride.services.athletes import workspace_athlete
+    from gutstride.store.workspace import Workspace
+
+    ws = Workspace(workspace)
+    workspace_report(ws, workspace_athlete(ws), today or datetime.now(UTC).date())

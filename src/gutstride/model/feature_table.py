@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
-
-import numpy as np
-import scipy.sparse as sp
+from typing import TYPE_CHECKING, Literal
 
 from gutstride.errors import BadInputError
+
+if TYPE_CHECKING:  # this module needs neither at run time: importing it costs nothing until a table is made
+    import numpy as np
+    import scipy.sparse as sp
 
 ValueKind = Literal["counts", "proportions"]
 
@@ -72,4 +73,6 @@ class FeatureTable:
 
     def sample_depths(self) -> np.ndarray:
         """Total of each sample's values."""
+        import numpy as np
+
         return np.asarray(self.data.sum(axis=1)).ravel()

@@ -12,7 +12,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -117,6 +116,7 @@ def save_table(
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
+    import scipy.sparse as sp
 
     existing = set(
         session.scalars(
@@ -212,6 +212,7 @@ def load_samples(ws: Workspace, athlete_id: int) -> tuple[pd.DataFrame, FeatureT
     """
     import pandas as pd
     import pyarrow.parquet as pq
+    import scipy.sparse as sp
 
     from gutstride.ingest.microbiome.layout import close_rows
 
