@@ -84,6 +84,19 @@ def test_config_file_overrides_and_rejects(tmp_path: Path) -> None:
         load_settings(tmp_path)
 
 
+def test_report_date_pins_the_day_of_the_report(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from gutstride.settings import report_day
+
+    assert report_day(load_settings(tmp_path)) == datetime.now(UTC).date()
+    (tmp_path / "config.toml").write_text('report_date = "2026-10-31"\n')
+    assert report_day(load_settings(tmp_path)) == date(2026, 10, 31)
+    (tmp_path / "config.toml").write_text('report_date = "31/10/2026"\n')
+    with pytest.raises(BadInputError, match="report_date '31/10/2026' is not a date"):
+        load_settings(tmp_path)
+
+
 @pytest.mark.parametrize("args", [("nosuch",), ("inspect", "--nosuch", "x.fit"), ("report", "--output")])
 def test_usage_error_prints_usage_and_exits_2(args: tuple[str, ...]) -> None:
     out = run_cli(*args)

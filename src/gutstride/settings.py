@@ -11,7 +11,7 @@ import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # IANA time zone (e.g. "Europe/Copenhagen") of times written without an offset (CSV exports of Garmin
     # Connect, Runkeeper, Fitbit...); "" = the machine's time zone.
     "time_zone": "",
+    # The day reports are computed for, YYYY-MM-DD; "" = today. The demo workspace sets its last day (its data is a
+    # fixed year), so that its report does not age.
+    "report_date": "",
 }
 
 
@@ -88,7 +91,20 @@ def load_settings(workspace: Path) -> Settings:
                 raise BadInputError(
                     f"{config}: time_zone {values['time_zone']!r} is not an IANA time zone (e.g. Europe/Copenhagen)"
                 ) from None
+        if values["report_date"]:
+            try:
+                date.fromisoformat(values["report_date"])
+            except ValueError:
+                raise BadInputError(
+                    f"{config}: report_date {values['report_date']!r} is not a date (YYYY-MM-DD), or \"\" for today"
+                ) from None
     return Settings(workspace=workspace, values=values)
+
+
+def report_day(settings: Settings) -> date:
+    """The day a report of this workspace is computed for: its ``report_date`` setting, else today (UTC)."""
+    pinned = settings["report_date"]
+    return date.fromisoformat(pinned) if pinned else datetime.now(UTC).date()
 
 
 def local_zone(name: str = "") -> tzinfo:

@@ -60,7 +60,9 @@ def test_the_demo_leaves_its_report_cached_for_the_next_report(demo_dir: Path, t
     shutil.copytree(demo_dir / "workspace", copy)
     out = report_in_subprocess(copy, tmp_path / "report.html")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("report unchanged since ") and "HEAVY []" in out.stdout, out.stdout + out.stderr
+    first, second = out.stdout.splitlines()[:2]
+    assert first == "report for 2026-10-31, this workspace's report_date (config.toml)", out.stdout  # the demo's day
+    assert second.startswith("report unchanged since ") and "HEAVY []" in out.stdout, out.stdout + out.stderr
 
 
 def test_the_feature_table_type_and_the_microbiome_store_import_no_scipy() -> None:

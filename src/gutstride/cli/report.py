@@ -26,15 +26,17 @@ def register(app: typer.Typer) -> None:
         A report whose inputs are unchanged (the workspace's data and settings, the reference, the day and
         gutstride itself) is written from the workspace's cache instead of being computed again.
         """
-        from datetime import UTC, datetime
-
         from gutstride.report.write import write_workspace_report
+        from gutstride.settings import report_day
 
         ws, athlete = open_athlete(workspace, person)
         json_path = output.with_suffix(".json") if json_out else None
         pdf_path = output.with_suffix(".pdf") if pdf else None
-        made = write_workspace_report(ws, athlete, datetime.now(UTC).date(), output, json_path=json_path,
-                                      pdf_path=pdf_path, reference_path=reference)
+        day = report_day(ws.settings)
+        if ws.settings["report_date"]:
+            typer.echo(f"report for {day.isoformat()}, this workspace's report_date (config.toml)")
+        made = write_workspace_report(ws, athlete, day, output, json_path=json_path, pdf_path=pdf_path,
+                                      reference_path=reference)
         for summary in made.report.red_flags:  # red flags first, before anything else the command prints
             typer.echo(f"RED FLAG: {summary}. {made.report.red_flag_advice}")
         if made.reused:
@@ -48,10 +50,9 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder to write the demo into."),
     ) -> None:
         """Build the demo athlete (DEMO DATA) from real-format files and write DIR/report.html and report.json."""
-        from gutstride.demo.build import build_demo, fill_report_cache
+        from gutstride.demo.build import build_demo
 
         paths = build_demo(output)
-        fill_report_cache(paths["workspace"])
         typer.echo(f"demo report (demo data): {paths['html'].resolve()}")
         typer.echo(f"demo report JSON: {paths['json'].resolve()}")
 

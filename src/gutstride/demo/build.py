@@ -131,12 +131,16 @@ def extract_demo_samples(table_path: Path, mapping_path: Path, n: int = 3, min_d
 
 
 def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False) -> dict[str, Path]:
-    """Generate the demo files, import them into ``output/workspace`` and write the report. Returns the paths."""
+    """Generate the demo files, import them into ``output/workspace`` and write the report. Returns the paths.
+
+    The workspace's ``report_date`` setting is ``today`` (its data is a fixed year, so its report must not age), and
+    the report is computed through the workspace's report cache: a following ``gutstride report`` reuses it.
+    """
     from gutstride.model.profile import Profile
-    from gutstride.report.write import write_report
+    from gutstride.report.write import write_workspace_report
     from gutstride.services.importing import import_files
     from gutstride.services.profile import set_profile
-    from gutstride.services.report import build_report
+    from gutstride.settings import CONFIG_NAME
     from gutstride.store.workspace import Workspace
 
     output.mkdir(parents=True, exist_ok=True)
@@ -150,28 +154,13 @@ def build_demo(output: Path, today: date = DEMO_LAST_DAY, progress: bool = False
         import shutil
 
         shutil.rmtree(ws_path)
+    ws_path.mkdir(parents=True)
+    (ws_path / CONFIG_NAME).write_text(f'report_date = "{today.isoformat()}"  # the demo data end on this day\n',
+                                       encoding="utf-8")
     ws = Workspace(ws_path, create=True)
     athlete = ws.create_athlete("Demo athlete", is_demo=True)
     set_profile(ws, athlete, Profile(**PROFILE), today)
     import_files(ws, athlete, [files / "activities", biom_path, log_path])
     html = output / "report.html"
-    write_report(build_report(ws, athlete, today), html, json_path=output / "report.json")
+    write_workspace_report(ws, athlete, today, html, json_path=output / "report.json")
     return {"html": html, "json": output / "report.json", "workspace": ws_path, "files": files}
-
-
-def fill_report_cache(workspace: Path, today: date | None = None) -> None:
-    """Compute and cache the report of the demo workspace at ``workspace`` for ``today`` (default: today, UTC), so
-    that a following ``gutstride report`` on it reuses it.
-
-    The demo's own report is computed for :data:`DEMO_LAST_DAY`, so that it is the same whenever the demo is built;
-    ``gutstride report`` computes for the real day, a different report, which is the one cached here (the cache
-    is keyed by the day among the rest: :mod:`gutstride.services.report_cache`).
-    """
-    from datetime import UTC, datetime
-
-    from gutstride.report.write import workspace_report
-    from gutstride.services.athletes import workspace_athlete
-    from gutstride.store.workspace import Workspace
-
-    ws = Workspace(workspace)
-    workspace_report(ws, workspace_athlete(ws), today or datetime.now(UTC).date())
