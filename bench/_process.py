@@ -20,18 +20,19 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: list[str]) -> tuple[float, float, float]:
-    """Run ``command``; return its wall seconds, CPU seconds (user + system, all its threads and the children it
-    waited for) and peak resident MB.
+def run(command: list[str], output: Path | None = None) -> tuple[float, float, float]:
+    """Run ``command`` (its standard output to the file ``output``, or discarded); return its wall seconds, CPU
+    seconds (user + system, all its threads and the children it waited for) and peak resident MB.
 
     The command is started by GNU ``/usr/bin/time``, which reports the peak (``%M``): Linux carries a process's
     peak resident size across ``fork`` and ``exec``, so a command started directly by this (larger) Python process
     would report this process's size when its own is smaller. A failing command stops the benchmark.
     """
-    started = time.perf_counter()
-    process = subprocess.Popen(["/usr/bin/time", "-f", "MAXRSS_KB %M", *command], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env=environment())
-    _, err = process.communicate()
+    with open(output, "wb") if output else open(os.devnull, "wb") as stdout:
+        started = time.perf_counter()
+        process = subprocess.Popen(["/usr/bin/time", "-f", "MAXRSS_KB %M", *command], stdout=stdout,
+                                   stderr=subprocess.PIPE, env=environment())
+        _, err = process.communicate()
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime - _cpu_seen[0]
