@@ -114,6 +114,23 @@ def test_permdisp_and_pairwise_match_skbio_and_statsmodels(
     assert [p["q_value"] for p in pairs] == pytest.approx(list(q))
 
 
+def test_samples_without_metadata_are_left_out_of_the_matrix(
+    cli: CliRun, tmp_path: Path, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
+) -> None:
+    dm_path, _, dm, frame = study
+    meta_path = tmp_path / "partial.csv"
+    frame.iloc[3:].to_csv(meta_path, quoting=1)
+    code, out, err = cli("permanova", str(dm_path), str(meta_path), "--column", "Groupe", "--permutations", "99",
+                         "--seed", "2", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    kept = list(frame.index[3:])
+    theirs = sk_permanova(skbio.DistanceMatrix(dm[3:, 3:], kept), list(frame["Groupe"][3:]), permutations=99, seed=2)
+    assert result["test_statistic"] == pytest.approx(theirs["test statistic"], rel=1e-10)
+    assert result["p_value"] == theirs["p-value"] and result["sample_size"] == N - 3
+    assert [e["id"] for e in result["excluded"]] == list(frame.index[:3])
+
+
 def test_user_errors_exit_2(
     cli: CliRun, study: tuple[Path, Path, np.ndarray, pd.DataFrame]
 ) -> None:

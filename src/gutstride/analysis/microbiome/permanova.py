@@ -57,7 +57,7 @@ import numpy as np
 from gutstride.errors import BadInputError
 
 #: float64 values of permuted bases held in memory at once (n x batch columns).
-_BATCH_VALUES = 8_000_000
+_BATCH_VALUES = 2_000_000
 #: Relative tolerance of the ``F* >= F`` comparison.
 _TIE = 1e-9
 
