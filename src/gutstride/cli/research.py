@@ -1,6 +1,6 @@
 """CLI commands of the research area (registered on the root app by :func:`register`): ``beta``, ``permanova``,
 ``pcoa``, ``differential``,
-``lme``, ``lm``, ``cohort``."""
+``lme``, ``lm``, ``first-differences``, ``first-distances``, ``pairwise-differences``, ``cohort``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,44 @@ def _with_rarefaction(result: dict[str, Any], reasons: dict[str, str]) -> dict[s
     excluded = [row for row in result["excluded"] if row["id"] not in reasons]
     excluded += [{"id": s, "reason": r} for s, r in reasons.items()]
     return {**result, "excluded": excluded}
+
+
+def _report_changes(result: dict[str, Any], value: str, out: Path | None, as_json: bool) -> None:
+    """Write the rows of a first-differences / first-distances result as q2-longitudinal's TSV (``#SampleID``,
+    subject, time, ``Difference`` or ``Distance``, ``Reference``), list the subjects left out on stderr, print."""
+    from gutstride.cli.common import print_json
+
+    if out is not None:
+        import pandas as pd
+
+        frame = pd.DataFrame({
+            "#SampleID": [r["sample_id"] for r in result["rows"]],
+            result["subject"]: [r["subject"] for r in result["rows"]],
+            result["time"]: [r["time"] for r in result["rows"]],
+            value.capitalize(): [r[value] for r in result["rows"]],
+            "Reference": [r["reference"] for r in result["rows"]],
+        })
+        frame.to_csv(out, sep="\t", index=False)
+    _report_left_out(result)
+    if as_json:
+        print_json(result)
+        return
+    if out is not None:
+        typer.echo(f"wrote {len(result['rows'])} {value}s to {out}", err=True)
+        return
+    typer.echo(f"{'sample':<24} {'subject':<16} {'time':>8} {value:>12} reference")
+    for row in result["rows"]:
+        typer.echo(f"{row['sample_id']:<24} {row['subject']:<16} {row['time']:>8.4g} {row[value]:>12.5g} "
+                   f"{row['reference']}")
+
+
+def _report_left_out(result: dict[str, Any]) -> None:
+    """Print the subjects and samples a longitudinal result left out on stderr."""
+    if result["left_out"]:
+        typer.echo(f"{len(result['left_out'])} subject(s) left out (no sample at the reference time): "
+                   f"{', '.join(result['left_out'][:20])}", err=True)
+    if result["excluded"]:
+        typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
 
 
 def _print_coefficients(rows: list[dict[str, Any]], statistic: str) -> None:
@@ -285,6 +323,96 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Linear model {formula}: {result['n_observations']} observations, R2 {result['r2']:.3f} "
                    f"(adjusted {result['adjusted_r2']:.3f})")
         _print_coefficients(result["fixed_effects"], "t")
+
+    @app.command("first-differences")
+    def first_differences_command(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        metric: str = typer.Option(..., "--metric", help="Numeric metadata column, or an alpha metric of the table."),
+        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
+        baseline: float | None = typer.Option(None, "--baseline", metavar="T", help="Differences to time T."),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write the rows as TSV."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """First differences per subject (q2-longitudinal first-differences): y(t_k) - y(t_k-1) between each
+        subject's successive times, or y(t_k) - y(T) with --baseline T; subjects without a sample at T are left out.
+
+        Times must be numeric. The TSV has #SampleID, the subject and time columns, Difference and Reference (the
+        earlier or baseline sample). --json prints {"rows": [{"sample_id", "subject", "time", "reference",
+        "difference"}], "left_out": [subject], "metric", "subject", "time", "baseline", "excluded": [{"id",
+        "reason"}]}.
+        """
+        from gutstride.services.research import run_first_differences
+
+        meta, alpha, _ = _metadata_and_alpha(path, metadata_path, None, 0, id_column, tuple(missing))
+        _report_changes(run_first_differences(meta, metric, subject, time, baseline, alpha), "difference", out,
+                        as_json)
+
+    @app.command("first-distances")
+    def first_distances_command(
+        dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
+        metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
+        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
+        baseline: float | None = typer.Option(None, "--baseline", metavar="T", help="Distances to time T."),
+        to_first: bool = typer.Option(False, "--to-first", help="Distances to each subject's first time."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write the rows as TSV."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """First distances per subject (q2-longitudinal first-distances): d(t_k, t_k-1) between each subject's
+        successive samples, d(t_k, T) with --baseline T, or the distance to the subject's first sample with
+        --to-first; subjects without a sample at T are left out.
+
+        Times must be numeric. The TSV has #SampleID, the subject and time columns, Distance and Reference.
+        --json prints {"rows": [{"sample_id", "subject", "time", "reference", "distance"}], "left_out": [subject],
+        "subject", "time", "baseline", "to_first", "excluded": [{"id", "reason"}]}.
+        """
+        from gutstride.ingest.microbiome.distance_matrix import read_distance_matrix
+        from gutstride.ingest.microbiome.metadata import read_metadata
+        from gutstride.services.research import run_first_distances
+
+        matrix, ids = read_distance_matrix(dm_path)
+        meta = read_metadata(metadata_path, id_column, tuple(missing))
+        _report_changes(run_first_distances(matrix, ids, meta, subject, time, baseline, to_first), "distance", out,
+                        as_json)
+
+    @app.command("pairwise-differences")
+    def pairwise_differences_command(
+        path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
+        metric: str = typer.Option(..., "--metric", help="Numeric metadata column, or an alpha metric of the table."),
+        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
+        before: float = typer.Option(..., "--before", metavar="T1", help="Time of the first sample of each pair."),
+        after: float = typer.Option(..., "--after", metavar="T2", help="Time of the second sample of each pair."),
+        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
+        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Paired before/after test (q2-longitudinal pairwise-differences, non-parametric): the two-sided Wilcoxon
+        signed-rank test (scipy) of y(T2) - y(T1) over the subjects sampled at both times (zero differences
+        dropped); the other subjects are left out.
+
+        --json prints {"test", "n_pairs", "statistic", "p_value", "median_difference", "left_out": [subject],
+        "metric", "subject", "time", "before", "after", "excluded": [{"id", "reason"}]}.
+        """
+        from gutstride.cli.common import print_json
+        from gutstride.services.research import run_pairwise_differences
+
+        meta, alpha, _ = _metadata_and_alpha(path, metadata_path, None, 0, id_column, tuple(missing))
+        result = run_pairwise_differences(meta, metric, subject, time, before, after, alpha)
+        _report_left_out(result)
+        if as_json:
+            print_json(result)
+            return
+        typer.echo(f"{result['test']} of {metric} at {after:g} minus {before:g}: {result['n_pairs']} subjects, "
+                   f"W = {result['statistic']:.4g}, p = {result['p_value']:.4g}, median difference "
+                   f"{result['median_difference']:.4g}")
 
     @app.command("cohort")
     def cohort(

@@ -249,3 +249,80 @@ def run_differential(
     result = differential_abundance(table.data[keep], list(table.feature_ids), design, names, transform,
                                     min_prevalence, subjects=subjects)
     return {**result, "formula": formula, "subject": subject, "sample_size": len(samples), "excluded": excluded}
+
+
+def _check_subject_and_time(meta: SampleMetadata, subject: str, time: str) -> None:
+    """``subject`` and ``time`` are metadata columns and ``time`` is numeric (q2-longitudinal's times are numbers)."""
+    for column in (subject, time):
+        if column not in meta.columns:
+            raise MissingDataError(f"metadata: no column {column!r}; columns: {', '.join(meta.columns[:30])}")
+    if not meta.is_numeric(time):
+        raise BadInputError(f"time column {time!r} is not numeric (declare it numeric in #q2:types or give numbers)")
+
+
+def _subjects_and_times(meta: SampleMetadata, samples: list[str], subject: str, time: str
+                        ) -> tuple[dict[str, str], dict[str, float]]:
+    return ({s: meta.values[s][subject] for s in samples}, {s: meta.numeric(s, time) for s in samples})
+
+
+def _longitudinal_values(meta: SampleMetadata, metric: str, subject: str, time: str, alpha: pd.DataFrame | None
+                         ) -> tuple[dict[str, float], dict[str, str], dict[str, float], list[dict[str, str]]]:
+    """Values of ``metric`` (an alpha metric of ``alpha`` or a numeric metadata column), subjects and times by
+    sample, and the samples left out (see :func:`model_frame`)."""
+    from gutstride.analysis.design import quote_column
+
+    _check_subject_and_time(meta, subject, time)
+    metrics = [str(c) for c in alpha.columns] if alpha is not None else []
+    if metric not in metrics:
+        if metric not in meta.columns:
+            raise MissingDataError(f"--metric {metric!r} is no metadata column or alpha metric; columns: "
+                                   f"{', '.join(meta.columns[:30])}")
+        if not meta.is_numeric(metric):
+            raise BadInputError(f"--metric {metric!r} is not a numeric column")
+    frame, excluded = model_frame(meta, quote_column(metric), [subject, time], alpha)
+    samples = [str(s) for s in frame.index]
+    subjects, times = _subjects_and_times(meta, samples, subject, time)
+    values = {s: float(v) for s, v in zip(samples, frame[metric], strict=True)}
+    return values, subjects, times, excluded
+
+
+def run_first_differences(meta: SampleMetadata, metric: str, subject: str, time: str,
+                          baseline: float | None = None, alpha: pd.DataFrame | None = None) -> dict[str, Any]:
+    """q2-longitudinal ``first-differences`` of ``metric`` (a numeric metadata column, or an alpha metric of
+    ``alpha``): :func:`gutstride.analysis.microbiome.longitudinal.first_differences`, with the samples left out."""
+    from gutstride.analysis.microbiome.longitudinal import first_differences
+
+    values, subjects, times, excluded = _longitudinal_values(meta, metric, subject, time, alpha)
+    result = first_differences(values, subjects, times, baseline)
+    return {**result, "metric": metric, "subject": subject, "time": time, "baseline": baseline, "excluded": excluded}
+
+
+def run_first_distances(matrix: np.ndarray, ids: list[str], meta: SampleMetadata, subject: str, time: str,
+                        baseline: float | None = None, to_first: bool = False) -> dict[str, Any]:
+    """q2-longitudinal ``first-distances`` on a distance matrix (``to_first``: the distance to each subject's first
+    time, :func:`gutstride.analysis.microbiome.longitudinal.distance_to_baseline`), with the samples left out."""
+    from gutstride.analysis.microbiome.longitudinal import distance_to_baseline, first_distances
+
+    if to_first and baseline is not None:
+        raise BadInputError("give --baseline or --to-first, not both")
+    _check_subject_and_time(meta, subject, time)
+    keep, excluded = match_samples(ids, meta, [subject, time])
+    samples = [ids[k] for k in keep]
+    sub = np.asarray(matrix)[np.ix_(keep, keep)]
+    subjects, times = _subjects_and_times(meta, samples, subject, time)
+    result = (distance_to_baseline(sub, samples, subjects, times) if to_first
+              else first_distances(sub, samples, subjects, times, baseline))
+    return {**result, "subject": subject, "time": time, "baseline": baseline, "to_first": to_first,
+            "excluded": excluded}
+
+
+def run_pairwise_differences(meta: SampleMetadata, metric: str, subject: str, time: str, before: float,
+                             after: float, alpha: pd.DataFrame | None = None) -> dict[str, Any]:
+    """q2-longitudinal ``pairwise-differences`` (non-parametric): the Wilcoxon signed-rank test of ``after -
+    before`` per subject (:func:`gutstride.analysis.microbiome.longitudinal.paired_wilcoxon`)."""
+    from gutstride.analysis.microbiome.longitudinal import paired_wilcoxon
+
+    values, subjects, times, excluded = _longitudinal_values(meta, metric, subject, time, alpha)
+    result = paired_wilcoxon(values, subjects, times, before, after)
+    return {**result, "metric": metric, "subject": subject, "time": time, "before": before, "after": after,
+            "excluded": excluded}
