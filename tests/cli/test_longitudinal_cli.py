@@ -140,7 +140,7 @@ def test_pairwise_differences_equal_scipy_wilcoxon(cli: CliRun, tmp_path: Path) 
     assert result["median_difference"] == pytest.approx(float(np.median(diffs)), abs=1e-12)
     code, stdout, err = cli("pairwise-differences", path, "--metric", "score", "--subject", "person", "--time",
                             "week", "--before", "0", "--after", "4")
-    assert code == 0 and "5 subjects" in stdout and "left out" in err
+    assert code == 0 and "5 subjects" in stdout and "2 subject(s) left out (not sampled at both 0 and 4)" in err
 
 
 def test_non_numeric_time_is_one_line_exit_2(cli: CliRun, tmp_path: Path) -> None:
@@ -152,3 +152,17 @@ def test_non_numeric_time_is_one_line_exit_2(cli: CliRun, tmp_path: Path) -> Non
                  ("pairwise-differences", path, "--metric", "score", "--before", "0", "--after", "1")):
         code, _, err = cli(*args, "--subject", "person", "--time", "visit")
         assert code == 2 and len(err.strip().splitlines()) == 1 and "visit" in err and "not numeric" in err
+
+
+def test_wrong_options_are_one_line_exit_2(cli: CliRun, tmp_path: Path) -> None:
+    _, path = study(tmp_path)
+    code, _, err = cli("first-differences", path, "--metric", "person", "--subject", "person", "--time", "week")
+    assert code == 2 and "'person' is not a numeric column" in err
+    code, _, err = cli("pairwise-differences", path, "--metric", "nope", "--subject", "person", "--time", "week",
+                       "--before", "0", "--after", "4")
+    assert code == 2 and "no metadata column or alpha metric" in err
+    dm_path = tmp_path / "dm.tsv"
+    DistanceMatrix(np.zeros((1, 1)), ["A0"]).write(str(dm_path))
+    code, _, err = cli("first-distances", dm_path, "--metadata", path, "--subject", "person", "--time", "week",
+                       "--baseline", "0", "--to-first")
+    assert code == 2 and "not both" in err

@@ -66,10 +66,10 @@ def _report_changes(result: dict[str, Any], value: str, out: Path | None, as_jso
                    f"{row['reference']}")
 
 
-def _report_left_out(result: dict[str, Any]) -> None:
-    """Print the subjects and samples a longitudinal result left out on stderr."""
+def _report_left_out(result: dict[str, Any], reason: str = "no sample at the baseline time") -> None:
+    """Print the subjects (with ``reason``) and samples a longitudinal result left out on stderr."""
     if result["left_out"]:
-        typer.echo(f"{len(result['left_out'])} subject(s) left out (no sample at the reference time): "
+        typer.echo(f"{len(result['left_out'])} subject(s) left out ({reason}): "
                    f"{', '.join(result['left_out'][:20])}", err=True)
     if result["excluded"]:
         typer.echo(f"{len(result['excluded'])} sample(s) left out: see --json", err=True)
@@ -406,7 +406,7 @@ def register(app: typer.Typer) -> None:
 
         meta, alpha, _ = _metadata_and_alpha(path, metadata_path, None, 0, id_column, tuple(missing))
         result = run_pairwise_differences(meta, metric, subject, time, before, after, alpha)
-        _report_left_out(result)
+        _report_left_out(result, f"not sampled at both {before:g} and {after:g}")
         if as_json:
             print_json(result)
             return
