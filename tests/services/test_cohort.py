@@ -58,6 +58,7 @@ def test_cohort_on_two_workers_equals_in_memory(
     dask = run_cohort(table, meta, tmp_path / "dask",
                       CohortOptions(**common, tile=7, workers=2, processes=False, memory_limit="1GiB"), COHORT_WRITERS)
     assert dask["run"]["workers"] == 2 and dask["run"]["tiles"] == 28 and local["run"]["tiles"] == 10
+    assert dask["run"]["dashboard"].startswith("http://") and dask["run"]["dashboard"].endswith("/status")  # bokeh
     for ours, theirs in zip(local["terms"], dask["terms"], strict=True):
         assert ours["f"] == pytest.approx(theirs["f"], rel=1e-10)
         assert ours["p_value"] == theirs["p_value"]
