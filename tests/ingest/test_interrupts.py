@@ -131,3 +131,23 @@ def test_two_imports_at_once_take_turns(tmp_path: Path) -> None:
     records = [r for out, _ in outs for r in json.loads(out)]
     assert len(records) == 24 and not [r for r in records if r["status"] == "error"]
     assert sum(r["status"] == "ok" for r in records) == 1  # one ride; every other copy a duplicate
+
+
+def test_every_worker_ignores_ctrl_c_from_its_first_instruction() -> None:
+    """The pool is forked at once with SIGINT blocked, so no worker can be stopped by a Ctrl-C that comes before it
+    ignores SIGINT (a CI run printed "Process ForkProcess-2:" for one that was)."""
+    from gutstride.services.importing import _new_pool
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    pool = _new_pool(2)
+    try:
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before  # the parent's mask is restored
+        workers = psutil.Process().children()
+        assert len(workers) == 2  # forked before _new_pool returned, not at the first file
+        for worker in workers:
+            status = Path(f"/proc/{worker.pid}/status").read_text()
+            ignored = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+            blocked = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:")), 16)
+            assert ignored & (1 << (signal.SIGINT - 1)) and not blocked & (1 << (signal.SIGINT - 1))
+    finally:
+        pool.shutdown()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import tempfile
 import time
 import zlib
@@ -328,7 +329,18 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     import sys
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool
+    # Fork every worker now with SIGINT blocked: a Ctrl-C between a fork and the worker's _worker_init (which
+    # ignores SIGINT, then unblocks it) would otherwise stop that worker with "Process ForkProcess-N:" on stderr.
+    # A SIGINT meant for this process stays pending meanwhile and is delivered when the mask is restored.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(os.getpid).result()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return pool
 
 
 #: ``prctl`` option asking Linux to send a signal to this process when its parent dies (``<linux/prctl.h>``).
@@ -342,11 +354,12 @@ def _worker_init(parent_pid: int) -> None:
     a daemon thread checks every second whether the parent is still there. Ctrl-C (SIGINT, sent to the whole
     process group by the terminal) is ignored here: the importing process handles it and stops the workers.
     """
-    import signal
     import sys
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked while the pool forked (see _new_pool); ignored from now on
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform == "linux":
         import ctypes
 
