@@ -10,6 +10,12 @@ from typing import Any
 import typer
 
 #: Metric names of ``gutstride beta --metric`` (kept here so ``--help`` needs no numpy).
+#: Options shared by the research commands that read sample metadata.
+ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Metadata column of sample ids.")
+MISSING_OPTION = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat).")
+TABLE_METADATA_OPTION = typer.Option(None, "--metadata", help="Metadata, when the argument is a table.")
+SUBJECT_OPTION = typer.Option(..., "--subject", help="Metadata column identifying each subject.")
+
 BETA_METRICS = ("braycurtis", "jaccard", "unweighted_unifrac", "weighted_unifrac", "aitchison")
 
 
@@ -134,8 +140,8 @@ def register(app: typer.Typer) -> None:
         strata: str | None = typer.Option(None, "--strata", help="Column whose levels restrict the permutations."),
         with_permdisp: bool = typer.Option(False, "--permdisp", help="Add PERMDISP (dispersion) of --column."),
         with_pairwise: bool = typer.Option(False, "--pairwise", help="Add pairwise tests of --column (BH q)."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         permutations: int = typer.Option(999, "--permutations", min=0, help="Number of permutations."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the permutations."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -219,8 +225,8 @@ def register(app: typer.Typer) -> None:
                                            "(random intercept per subject) for repeated samples."),
         method: str = typer.Option("clr", "--method", help="clr (a model per feature on --transform values) or "
                                    "ancombc (scikit-bio's ANCOM-BC on counts; not with --subject)."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write every result as TSV."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -270,13 +276,13 @@ def register(app: typer.Typer) -> None:
     def lme(
         path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
         formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ week*group" (patsy syntax).'),
-        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        subject: str = SUBJECT_OPTION,
         random_slope: str | None = typer.Option(None, "--random-slope", help="Variable with a random slope."),
-        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        metadata_path: Path | None = TABLE_METADATA_OPTION,
         rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
         seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Linear mixed-effects model (statsmodels MixedLM, as q2-longitudinal) of metadata or alpha diversity."""
@@ -301,11 +307,11 @@ def register(app: typer.Typer) -> None:
     def lm(
         path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
         formula: str = typer.Option(..., "--formula", help='Model, e.g. "shannon ~ AGE + BMI + SEX".'),
-        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
+        metadata_path: Path | None = TABLE_METADATA_OPTION,
         rarefy_depth: int | None = typer.Option(None, "--rarefy", metavar="N", help="Subsample the table to N."),
         seed: int = typer.Option(0, "--seed", help="Seed of --rarefy."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Linear model (statsmodels OLS) of metadata or alpha diversity, one sample per person (covariates)."""
@@ -328,12 +334,12 @@ def register(app: typer.Typer) -> None:
     def first_differences_command(
         path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
         metric: str = typer.Option(..., "--metric", help="Numeric metadata column, or an alpha metric of the table."),
-        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        subject: str = SUBJECT_OPTION,
         time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
         baseline: float | None = typer.Option(None, "--baseline", metavar="T", help="Differences to time T."),
-        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        metadata_path: Path | None = TABLE_METADATA_OPTION,
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write the rows as TSV."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -355,12 +361,12 @@ def register(app: typer.Typer) -> None:
     def first_distances_command(
         dm_path: Path = typer.Argument(..., metavar="DM.tsv", help="Distance matrix TSV (scikit-bio / QIIME 2)."),
         metadata_path: Path = typer.Option(..., "--metadata", help="Sample metadata (QIIME 2 TSV, CSV/TSV, R)."),
-        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        subject: str = SUBJECT_OPTION,
         time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
         baseline: float | None = typer.Option(None, "--baseline", metavar="T", help="Distances to time T."),
         to_first: bool = typer.Option(False, "--to-first", help="Distances to each subject's first time."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         out: Path | None = typer.Option(None, "-o", "--output", metavar="OUT.tsv", help="Write the rows as TSV."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -385,13 +391,13 @@ def register(app: typer.Typer) -> None:
     def pairwise_differences_command(
         path: Path = typer.Argument(..., metavar="METADATA_OR_TABLE", help="Metadata, or a table with --metadata."),
         metric: str = typer.Option(..., "--metric", help="Numeric metadata column, or an alpha metric of the table."),
-        subject: str = typer.Option(..., "--subject", help="Metadata column identifying each subject."),
+        subject: str = SUBJECT_OPTION,
         time: str = typer.Option(..., "--time", help="Numeric metadata column of the sampling time."),
         before: float = typer.Option(..., "--before", metavar="T1", help="Time of the first sample of each pair."),
         after: float = typer.Option(..., "--after", metavar="T2", help="Time of the second sample of each pair."),
-        metadata_path: Path | None = typer.Option(None, "--metadata", help="Metadata, when the argument is a table."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        metadata_path: Path | None = TABLE_METADATA_OPTION,
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Paired before/after test (q2-longitudinal pairwise-differences, non-parametric): the two-sided Wilcoxon
@@ -437,8 +443,8 @@ def register(app: typer.Typer) -> None:
             False, "--write-distances",
             help="aitchison: also store the distances (the statistics then come from their tiles; by default they "
                  "come from the CLR values, with no matrix). Other metrics always store them."),
-        id_column: str | None = typer.Option(None, "--id-column", help="Metadata column of sample ids."),
-        missing: list[str] = typer.Option([], "--missing", help="Another metadata value meaning missing (repeat)."),
+        id_column: str | None = ID_COLUMN_OPTION,
+        missing: list[str] = MISSING_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print the PERMANOVA rows as JSON."),
     ) -> None:
         """A whole study: alpha diversity, tiled distances in Zarr, PERMANOVA from the tiles, methods and summary."""
