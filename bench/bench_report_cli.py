@@ -12,7 +12,13 @@
 
   ``gutstride demo`` leaves the cache filled for the real day; the first ``report`` after it is checked to be a hit.
 
-There is no reference program that writes this report. ``--baseline CHECKOUT`` runs another checkout's gutstride
+There is no reference program that writes this report. What no change to gutstride's own code can remove is
+measured in the same run as a floor: *library imports*, one process that imports, in the order a cold report
+imported them, every module of a third-party library (anything under ``site-packages``: SQLAlchemy, pandas, numpy,
+pyarrow, SciPy, Jinja2, Typer ...) that a cold report loaded, and nothing else. The cold report's time over that
+floor is what gutstride itself spends (its own modules, the store, the analyses, the rendering).
+
+``--baseline CHECKOUT`` runs another checkout's gutstride
 (its ``src`` first on the path, e.g. the main branch's worktree) alternating with this one, on the same workspace,
 so that a change is measured before and after under the same load (a checkout without the cache is cold every
 time). Bytecode caching is on, as in an installed package. The load average (as ``uptime`` prints it) is printed
@@ -60,6 +66,29 @@ def clear_cache(workspace: Path) -> None:
         shutil.rmtree(folder)
 
 
+def library_modules(checkout: Path, report: list[str], workspace: Path, folder: Path) -> list[str]:
+    """The third-party modules (under ``site-packages``) a cold report of ``checkout`` loads, in import order."""
+    listing = folder / "modules.txt"
+    clear_cache(workspace)
+    src = str(checkout / "src")
+    run([sys.executable, "-c",
+         f"import atexit, sys; sys.path.insert(0, {src!r})\n"
+         f"def dump():\n"
+         f"    names = [n for n, m in list(sys.modules.items())\n"
+         f"             if 'site-packages' in (getattr(m, '__file__', '') or '')]\n"
+         f"    open({str(listing)!r}, 'w').write('\\n'.join(names))\n"
+         f"atexit.register(dump)\n"
+         f"from gutstride.cli import main; main({report!r})"])
+    return listing.read_text().split("\n")
+
+
+def import_command(modules: list[str]) -> list[str]:
+    """A process importing ``modules`` in order (a module that fails to import alone is skipped)."""
+    return [sys.executable, "-c", "import importlib\n"
+            f"for name in {modules!r}:\n"
+            "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -87,10 +116,13 @@ def main() -> None:
         after_demo_hit = bool(filled) and cache_entries(workspace) == filled
         for checkout in checkouts.values():
             run(gutstride(checkout, report))
+        modules = library_modules(this, report, workspace, folder)
+        floor: list[tuple[float, float, float]] = []
         cold: list[tuple[float, float, float]] = []
         cached: list[tuple[float, float, float]] = []
         baseline: list[tuple[float, float, float]] = []
         for _ in range(args.repeat):
+            floor.append(run(import_command(modules)))
             clear_cache(workspace)
             cold.append(run(gutstride(this, report)))
             stored = cache_entries(workspace)
@@ -110,6 +142,12 @@ def main() -> None:
                 wall, cpu, rss = medians(runs)
                 print(f"{label}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak {rss:5.0f} MB  "
                       f"(median of {len(runs)}; goal < 1.5 s)")
+        floor_wall, floor_cpu, floor_rss = medians(floor)
+        cold_wall = medians(cold)[0]
+        print(f"library imports alone ({len(modules)} modules a cold report loads): wall {floor_wall:6.2f} s  "
+              f"cpu {floor_cpu:6.2f} s  peak {floor_rss:5.0f} MB  (median of {len(floor)})")
+        print(f"cold report over the library imports: {cold_wall / floor_wall:.2f}x, "
+              f"{cold_wall - floor_wall:.2f} s of gutstride's own work")
     print(load())
 
 
