@@ -18,11 +18,10 @@ imported them, every module of a third-party library (anything under ``site-pack
 pyarrow, SciPy, Jinja2, Typer ...) that a cold report loaded, and nothing else. The cold report's time over that
 floor is what gutstride itself spends (its own modules, the store, the analyses, the rendering).
 
-``--baseline CHECKOUT`` runs another checkout's gutstride
-(its ``src`` first on the path, e.g. the main branch's worktree) alternating with this one, on the same workspace,
-so that a change is measured before and after under the same load (a checkout without the cache is cold every
-time). Bytecode caching is on, as in an installed package. The load average (as ``uptime`` prints it) is printed
-before and after.
+``--baseline CHECKOUT`` runs another checkout's gutstride (its ``src`` first on the path, e.g. the main branch's
+worktree) alternating with this one, on the same workspace, so that a change is measured before and after under the
+same load (a checkout without the cache is cold every time). Bytecode caching is on, as in an installed package. The
+load average (as ``uptime`` prints it) is printed before and after.
 
 Run: ``.venv/bin/python bench/bench_report_cli.py [--repeat 5] [--baseline /work/main]``
 """
