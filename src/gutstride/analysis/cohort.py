@@ -246,16 +246,12 @@ def pairwise_rows(tests: list[PairTest], results: list[dict[str, Any] | None], p
                   ) -> list[dict[str, Any]]:
     """The pairwise table (as :func:`~gutstride.analysis.microbiome.permanova.pairwise_permanova`): one row per
     pair with its pseudo-F and p-value (NaN without a test), and the Benjamini-Hochberg q-values over the pairs."""
-    from gutstride.analysis.microbiome.permanova import benjamini_hochberg
+    from gutstride.analysis.microbiome.permanova import pairwise_table
 
-    rows = []
-    for test, result in zip(tests, results, strict=True):
-        term = result["terms"][0] if result is not None else {"f": float("nan"), "p_value": float("nan")}
-        rows.append({"group1": test.group1, "group2": test.group2, "sample_size": int(test.members.size),
-                     "permutations": permutations, "pseudo_f": term["f"], "p_value": term["p_value"]})
-    for row, q in zip(rows, benjamini_hochberg([float(r["p_value"]) for r in rows]), strict=True):
-        row["q_value"] = q
-    return rows
+    nan = {"f": float("nan"), "p_value": float("nan")}
+    terms = [result["terms"][0] if result is not None else nan for result in results]
+    return pairwise_table([(test.group1, test.group2, int(test.members.size), term["f"], term["p_value"])
+                           for test, term in zip(tests, terms, strict=True)], permutations)
 
 
 # ------------------------------------------------------------------------------------ the Euclidean shortcut

@@ -358,7 +358,7 @@ def pairwise_permanova(
     """
     labels = sorted({str(g) for g in grouping})
     text = [str(g) for g in grouping]
-    rows: list[dict[str, Any]] = []
+    pairs: list[tuple[str, str, int, float, float]] = []
     for a_index, a in enumerate(labels):
         for b in labels[a_index + 1 :]:
             keep = [k for k, g in enumerate(text) if g in (a, b)]
@@ -368,13 +368,16 @@ def pairwise_permanova(
             else:
                 sub = np.asarray(dm)[np.ix_(keep, keep)]
                 result = permanova(sub, [text[k] for k in keep], permutations, seed, sub_strata)
-            rows.append({
-                "group1": a, "group2": b, "sample_size": len(keep), "permutations": permutations,
-                "pseudo_f": result["test_statistic"], "p_value": result["p_value"],
-            })
-    for row, q in zip(rows, benjamini_hochberg([float(r["p_value"]) for r in rows]), strict=True):
-        row["q_value"] = q
-    return rows
+            pairs.append((a, b, len(keep), result["test_statistic"], result["p_value"]))
+    return pairwise_table(pairs, permutations)
+
+
+def pairwise_table(pairs: list[tuple[str, str, int, float, float]], permutations: int) -> list[dict[str, Any]]:
+    """q2-diversity's pairwise table from ``(group1, group2, sample size, pseudo-F, p-value)`` per pair: one row
+    per pair, and the Benjamini-Hochberg q-values over the pairs' p-values (NaN p-values stay NaN)."""
+    q_values = benjamini_hochberg([float(p) for *_, p in pairs])
+    return [{"group1": a, "group2": b, "sample_size": size, "permutations": permutations, "pseudo_f": f,
+             "p_value": p, "q_value": q} for (a, b, size, f, p), q in zip(pairs, q_values, strict=True)]
 
 
 # ------------------------------------------------------------------------------------------------- PERMDISP
