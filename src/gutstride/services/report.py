@@ -163,7 +163,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     rows, waiting = trigger_rows(primary, findings)
     section = {
         "rest_days": rest_day_finding(inputs.log_entries, exposures, min_obs).to_dict(),
-        "subscales": subscale_counts(exposures, inputs.log_entries),
+        "subscales": subscale_counts(exposures, inputs.log_entries, triggers.sessions),
         "contraception": contraception_counts(inputs.log_entries),
         "triggers": rows if inputs.log_entries else [],
         "waiting": waiting,
@@ -171,7 +171,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
         "timing_rule": timing_text(triggers.timing_rules),
         "timing_counts": triggers.timing_rules,
         "experiments": experiments_content(findings, experiment_results(exposures, inputs.log_entries,
-                                                                        inputs.today)),
+                                                                        inputs.today, triggers.sessions)),
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
