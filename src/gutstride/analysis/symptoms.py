@@ -79,6 +79,8 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gutstride.analysis.adjusted import PERMUTATIONS, Adjusted, adjust_triggers
 from gutstride.analysis.proportions import clopper_pearson, fisher_exact_two_sided, holm_adjust, katz_rate_ratio
 from gutstride.model.finding import Direction, Finding
@@ -661,9 +663,11 @@ def analyse_triggers(
     sessions = session_records(exposures, entries)
     xs, ys = _indicators(sessions)
     days = [s["day"] for s in sessions]
+    # each indicator as (known, true) arrays, built once for the 220 tables
+    x_arrays, y_arrays = ({name: _known_true(v) for name, v in d.items()} for d in (xs, ys))
 
     def result(trigger: Trigger, outcome: str) -> TriggerResult:
-        return _result(trigger, outcome, xs[trigger.id], ys[outcome], days, min_sessions, alpha)
+        return _result(trigger, outcome, x_arrays[trigger.id], y_arrays[outcome], days, min_sessions, alpha)
 
     primary = _holm([result(t, PRIMARY_OUTCOME) for t in TRIGGERS], alpha)
     tested = [r.trigger_id for r in primary if r.status == "ok"]
@@ -682,20 +686,26 @@ def analyse_triggers(
     return TriggerAnalysis(primary + _holm(per_symptom, alpha), rules, sessions)
 
 
-def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool | None], all_days: list[date],
-            min_sessions: int, alpha: float) -> TriggerResult:
-    a = n1 = c = n0 = 0
-    days = []
-    exposed_days = []
-    for x, y, day in zip(xs, ys, all_days, strict=True):
-        if x is None or y is None:
-            continue
-        days.append(day)
-        if x:
-            n1, a = n1 + 1, a + int(y)
-            exposed_days.append(day)
-        else:
-            n0, c = n0 + 1, c + int(y)
+def _known_true(values: list[bool | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each value is known, and whether it is true (``None`` = unknown)."""
+    return np.array([v is not None for v in values], dtype=bool), np.array([bool(v) for v in values], dtype=bool)
+
+
+def _result(trigger: Trigger, outcome: str, x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray],
+            all_days: list[date], min_sessions: int, alpha: float) -> TriggerResult:
+    """The 2 x 2 table of ``trigger`` and ``outcome`` over the sessions where both are known, and its statistics.
+
+    ``x`` and ``y`` are (known, true) arrays of the trigger and the outcome (:func:`_known_true`), ``all_days``
+    the sessions' days.
+    """
+    used = x[0] & y[0]
+    exposed, unexposed = used & x[1], used & ~x[1]
+    n1, n0 = int(np.count_nonzero(exposed)), int(np.count_nonzero(unexposed))
+    a, c = int(np.count_nonzero(exposed & y[1])), int(np.count_nonzero(unexposed & y[1]))
+
+    def day(index: np.ndarray, pick: Callable[..., date | None]) -> date | None:
+        return pick([all_days[i] for i in np.flatnonzero(index)], default=None)
+
     ratio, low, high, corrected = katz_rate_ratio(a, n1, c, n0, alpha)
     enough = n1 >= min_sessions and n0 >= min_sessions
     p_value = fisher_exact_two_sided(a, n1, c, n0) if enough else None
@@ -704,8 +714,8 @@ def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool
         n_exposed=n1, n_unexposed=n0, events_exposed=a, events_unexposed=c,
         rate_exposed=a / n1 if n1 else math.nan, rate_unexposed=c / n0 if n0 else math.nan, rate_ratio=ratio,
         interval=(low, high), status="ok" if enough else NOT_ENOUGH, p_value=p_value,
-        continuity_corrected=corrected, period_start=min(days, default=None), period_end=max(days, default=None),
-        alpha=alpha, last_exposed=max(exposed_days, default=None),
+        continuity_corrected=corrected, period_start=day(used, min), period_end=day(used, max),
+        alpha=alpha, last_exposed=day(exposed, max),
     )
 
 
@@ -731,7 +741,6 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
     ``long_sessions`` (> 90 min) and ``intensity_share`` (duration-weighted mean share of time above 70% HRmax,
     NaN without heart-rate data).
     """
-    import numpy as np
     import pandas as pd
 
     worst: dict[date, bool] = {}  # per logged day: any symptomatic entry
