@@ -127,17 +127,19 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
             **{f"z{i}_min": s[f"z{i}_s"].fillna(0).to_numpy() / 60 for i in range(6)},
         })
         g = frame.groupby("week_start")
+        sums = g[["minutes", "moderate", "hr_s", "above70_s", "prolonged", "heat", "load",
+                  *(f"z{i}_min" for i in range(6))]].sum()  # one grouped sum of every column
         agg = pd.DataFrame({
             "sessions": g.size(),
-            "minutes": g["minutes"].sum(),
-            "moderate_sessions": g["moderate"].sum(),
-            "hr_minutes": g["hr_s"].sum() / 60,
-            "above70_s": g["above70_s"].sum(),
+            "minutes": sums["minutes"],
+            "moderate_sessions": sums["moderate"],
+            "hr_minutes": sums["hr_s"] / 60,
+            "above70_s": sums["above70_s"],
             "active_days": g["day"].nunique(),
-            "prolonged_sessions": g["prolonged"].sum(),
-            "heat_sessions": g["heat"].sum(),
-            "load": g["load"].sum(),
-            **{f"z{i}_min": g[f"z{i}_min"].sum() for i in range(6)},
+            "prolonged_sessions": sums["prolonged"],
+            "heat_sessions": sums["heat"],
+            "load": sums["load"],
+            **{f"z{i}_min": sums[f"z{i}_min"] for i in range(6)},
         })
         easy_days = frame.groupby(["week_start", "day"])["easy"].all().groupby(level=0).sum()
         agg["active_recovery_days"] = easy_days
