@@ -211,3 +211,19 @@ def test_upper_and_lower_subscales_are_counted_apart() -> None:
     counts = {c["outcome"]: c for c in subscale_counts(table, entries)}
     assert (counts["upper_gi"]["sessions"], counts["upper_gi"]["symptomatic"]) == (2, 2)
     assert (counts["lower_gi"]["sessions"], counts["lower_gi"]["symptomatic"]) == (4, 1)
+
+
+def test_the_session_records_of_the_trigger_analysis_serve_the_subscales_and_experiments() -> None:
+    from gutstride.analysis.symptoms import session_records, subscale_counts
+
+    table, entries = experiment_log(8, 0.6, 0.1, seed=2)
+    analysis = analyse_triggers(table, entries, min_sessions=1, permutations=10)
+    assert analysis.sessions == session_records(table, entries)
+    today = table["day"].max() + timedelta(days=1)
+    assert subscale_counts(table, entries, analysis.sessions) == subscale_counts(table, entries)
+    assert experiment_results(table, entries, today, analysis.sessions) == experiment_results(table, entries, today)
+    # the records given are the ones read: without symptoms on them there is nothing symptomatic
+    calm = [{**s, "cramps": 0} for s in analysis.sessions]
+    assert sum(c["symptomatic"] for c in subscale_counts(table, entries, calm)) == 0
+    (result,) = experiment_results(table, entries, today, calm)
+    assert result.events_with == result.events_without == 0

@@ -246,9 +246,15 @@ def week_permutation_p(x: np.ndarray, y: np.ndarray, weeks: np.ndarray, strata: 
     x = np.asarray(x, dtype=float)[order]
     y = np.asarray(y, dtype=float)[order]
     strata = np.zeros(len(x), dtype=np.int64) if strata is None else np.asarray(strata)[order]
+    return _permutation_p(x, y, y[index], strata)
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, shuffled: np.ndarray, strata: np.ndarray) -> float:
+    """:func:`week_permutation_p` from ``x``, ``y`` and ``strata`` in the shuffles' session order and the shuffled
+    outcomes ``shuffled = y[index]`` (B x n; the same for every trigger known on the same sessions)."""
     observed = abs(float(cmh_score(x, y, strata)[0]))
-    null = np.abs(cmh_score(x, y[index], strata))
-    return float((1 + np.sum(null >= observed - 1e-9)) / (len(index) + 1))
+    null = np.abs(cmh_score(x, shuffled, strata))
+    return float((1 + np.sum(null >= observed - 1e-9)) / (len(shuffled) + 1))
 
 
 # -- words ---------------------------------------------------------------------------------------------------------
@@ -302,10 +308,16 @@ def _as01(values: Sequence[bool | None]) -> np.ndarray:
 
 
 def phi(x: np.ndarray, y: np.ndarray) -> float:
-    """Phi coefficient of two 0/1 arrays (0 when either is constant)."""
-    if x.std() == 0 or y.std() == 0:
+    """Phi coefficient of two 0/1 arrays (0 when either is constant).
+
+    From the counts: :math:`\\phi = (n\\,n_{11} - n_{1\\cdot} n_{\\cdot 1}) /
+    \\sqrt{n_{1\\cdot} (n - n_{1\\cdot})\\, n_{\\cdot 1} (n - n_{\\cdot 1})}`, Pearson's correlation of the two arrays.
+    """
+    n, nx, ny, nxy = len(x), int(np.count_nonzero(x)), int(np.count_nonzero(y)), int(np.count_nonzero(x * y))
+    spread = nx * (n - nx) * ny * (n - ny)
+    if spread == 0:
         return 0.0
-    return float(np.corrcoef(x, y)[0, 1])
+    return (n * nxy - nx * ny) / math.sqrt(spread)
 
 
 def _week(day: date) -> int:
@@ -325,18 +337,21 @@ def adjust_triggers(
     y_known = _known(outcome)
     y_all = _as01(outcome)
     weeks = np.array([_week(d) for d in days], dtype=np.int64)
+    known = {name: _known(exposures[name]) for name in tested}  # each trigger's arrays, built once
+    values = {name: _as01(exposures[name]) for name in tested}
     out: dict[str, Adjusted] = {}
-    shuffles: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    # triggers known on the same sessions share their shuffles: (order, outcomes in that order, shuffled outcomes)
+    shuffles: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for t in tested:
-        xt_known = _known(exposures[t]) & y_known
-        xt = _as01(exposures[t])
+        xt_known = known[t] & y_known
+        xt = values[t]
         scored: list[tuple[float, str]] = []
         aliased: list[str] = []
         for other in tested:
             if other == t or families.get(other, other) == families.get(t, t):
                 continue
-            both = xt_known & _known(exposures[other])
-            xc = _as01(exposures[other])
+            both = xt_known & known[other]
+            xc = values[other]
             if both.sum() < max(2 * min_sessions, COVERAGE_MIN * xt_known.sum()):
                 continue  # logged too rarely alongside T: adjusting would throw most of T's sessions away
             if int(np.sum(xt[both] != xc[both])) < min_sessions:
@@ -353,17 +368,21 @@ def adjust_triggers(
         confounders = confounders[:MAX_CONFOUNDERS]
         mask = xt_known.copy()
         for name in confounders:
-            mask &= _known(exposures[name])
+            mask &= known[name]
         x, y = xt[mask], y_all[mask]
-        cmat = np.column_stack([_as01(exposures[name])[mask] for name in confounders]) if confounders else \
+        cmat = np.column_stack([values[name][mask] for name in confounders]) if confounders else \
             np.zeros((int(mask.sum()), 0))
         strata = (cmat @ (2 ** np.arange(cmat.shape[1]))).astype(np.int64) if confounders else \
             np.zeros(len(x), dtype=np.int64)
         estimate = _estimate(x, y, cmat, strata, confounders, alpha)
-        key = mask.tobytes()  # triggers known on the same sessions share their shuffles
+        key = mask.tobytes()
         if estimate is not None and key not in shuffles:
-            shuffles[key] = week_shuffles(weeks[mask], permutations, seed)
-        p = week_permutation_p(x, y, weeks[mask], strata, shuffles=shuffles[key]) if estimate is not None else None
+            order, index = week_shuffles(weeks[mask], permutations, seed)
+            shuffles[key] = (order, y[order], y[order][index])
+        p = None
+        if estimate is not None:
+            order, y_sorted, shuffled = shuffles[key]
+            p = _permutation_p(x[order], y_sorted, shuffled, strata[order])
         out[t] = Adjusted(estimate, p, aliased_with=tuple(sorted(aliased)),
                           candidates=tuple(name for _, name in scored), permutations=permutations,
                           n_weeks=len(np.unique(weeks[mask])))

@@ -233,9 +233,14 @@ class ExperimentResult:
                 f"{self.interval[1]:.2g}), randomisation p = {self.p_value:.2g} ({self.p_method}).")
 
 
-def experiment_results(exposures: pd.DataFrame, entries: Iterable[LogEntry], today: date) -> list[ExperimentResult]:
-    """Each experiment found in the log (entries tagged ``experiment`` and ``experiment_arm``), by first day."""
-    sessions = session_records(exposures, entries)
+def experiment_results(exposures: pd.DataFrame, entries: Iterable[LogEntry], today: date,
+                       records: list[dict[str, Any]] | None = None) -> list[ExperimentResult]:
+    """Each experiment found in the log (entries tagged ``experiment`` and ``experiment_arm``), by first day.
+
+    ``records`` may give :func:`~gutstride.analysis.symptoms.session_records` of ``exposures`` and ``entries`` when
+    already computed.
+    """
+    sessions = session_records(exposures, entries) if records is None else records
     groups: dict[str, list[tuple[date, bool, bool]]] = {}
     for s in sessions:
         name, arm = s.get("experiment"), s.get("experiment_arm")

@@ -74,10 +74,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist, median
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from gutstride.analysis.adjusted import PERMUTATIONS, Adjusted, adjust_triggers
 from gutstride.analysis.proportions import clopper_pearson, fisher_exact_two_sided, holm_adjust, katz_rate_ratio
@@ -441,24 +443,36 @@ def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
         return []
     first = days[0]
     n_weeks = (days[-1] - first).days // 7 + 1
+    # per measure, (week, value) in the days' order and the values of each week, computed once
+    measures = []
+    for series, kind in ((bristol, "bristol"), (frequency, "frequency")):
+        pairs = [((d - first).days // 7, v) for d, v in series.items()]
+        by_week: dict[int, list[float]] = {}
+        for week, value in pairs:
+            by_week.setdefault(week, []).append(value)
+        measures.append((kind, pairs, by_week))
 
-    def week_of(day: date) -> int:
-        return (day - first).days // 7
+    def baseline(start: int) -> list[tuple[int, float]]:
+        """Per measure, the number of days before week ``start`` and their median (Bristol) or mean (frequency)."""
+        out = []
+        for kind, pairs, _ in measures:
+            base = [v for week, v in pairs if week < start]
+            out.append((len(base), (median(base) if kind == "bristol" else sum(base) / len(base)) if base else 0.0))
+        return out
 
-    def changed(week: int, start: int) -> str | None:
-        """Why ``week`` differs from the baseline of all days before week ``start`` (None if it does not)."""
+    def changed(week: int, base: list[tuple[int, float]]) -> str | None:
+        """Why ``week`` differs from the baseline ``base`` (of all days before the run; None if it does not)."""
         reasons = []
-        for series, kind in ((bristol, "bristol"), (frequency, "frequency")):
-            base = [v for d, v in series.items() if week_of(d) < start]
-            this = [v for d, v in series.items() if week_of(d) == week]
-            if len(base) < BOWEL_MIN_BASELINE_DAYS or len(this) < BOWEL_MIN_WEEK_DAYS:
+        for (kind, _, by_week), (n_base, b) in zip(measures, base, strict=True):
+            this = by_week.get(week, [])
+            if n_base < BOWEL_MIN_BASELINE_DAYS or len(this) < BOWEL_MIN_WEEK_DAYS:
                 continue
             if kind == "bristol":
-                b, w = median(base), median(this)
+                w = median(this)
                 if abs(w - b) >= BRISTOL_SHIFT:
                     reasons.append(f"median Bristol {w:g} vs {b:g} before")
             else:
-                b, w = sum(base) / len(base), sum(this) / len(this)
+                w = sum(this) / len(this)
                 if (w >= 2 * b and w - b >= 1) or (w <= b / 2 and b - w >= 1):
                     reasons.append(f"{w:.1f} stools/day vs {b:.1f} before")
         return "; ".join(reasons) or None
@@ -466,12 +480,13 @@ def _bowel_changes(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     start = 1
     while start + BOWEL_WEEKS <= n_weeks:
-        reasons = [changed(w, start) for w in range(start, start + BOWEL_WEEKS)]
+        base = baseline(start)
+        reasons = [changed(w, base) for w in range(start, start + BOWEL_WEEKS)]
         if all(reasons):
             end = start + BOWEL_WEEKS
-            while end < n_weeks and changed(end, start):
+            while end < n_weeks and changed(end, base):
                 end += 1
-            run_days = [d for d in days if start <= week_of(d) < end]
+            run_days = [d for d in days if start <= (d - first).days // 7 < end]
             period = f"{first + timedelta(weeks=start)} to {first + timedelta(weeks=end, days=-1)}"
             runs.append({"dates": run_days, "weeks": end - start, "summary": f"{period}: {reasons[0]}"})
             start = end
@@ -523,16 +538,24 @@ def session_records(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> lis
         best = min(near, key=lambda j: abs(ordered[j] - when), default=None)
         if best is not None and abs(ordered[best] - when) <= LINK_TOLERANCE_S:
             links[order[best]] = entry
+    overlays: dict[int, dict[str, Any]] = {}  # per entry (by id), the fields it lays over a session
+
+    def overlay(source: LogEntry) -> dict[str, Any]:
+        if id(source) not in overlays:
+            fields = source.data()
+            if source.max_symptom() is not None:  # scored symptoms replace the day's, as a set
+                counts = source.symptom_timing is None or source.symptom_timing in COUNTING_TIMINGS
+                fields.update({s: getattr(source, s) if counts else 0 for s in SYMPTOMS})
+                fields[TIMING_RULE] = "same_day" if source.symptom_timing is None else "timing"
+            overlays[id(source)] = fields
+        return overlays[id(source)]
+
     out = []
     for i, record in enumerate(records):
         session = dict(record)
         for source in (day_entries.get(record["day"]), links.get(i)):
             if source is not None:
-                session.update(source.data())
-                if source.max_symptom() is not None:  # scored symptoms replace the day's, as a set
-                    counts = source.symptom_timing is None or source.symptom_timing in COUNTING_TIMINGS
-                    session.update({s: getattr(source, s) if counts else 0 for s in SYMPTOMS})
-                    session[TIMING_RULE] = "same_day" if source.symptom_timing is None else "timing"
+                session.update(overlay(source))
         out.append(session)
     return out
 
@@ -594,10 +617,13 @@ def exposures_from_sessions(sessions: pd.DataFrame, activities: pd.DataFrame | N
 
 @dataclass(frozen=True)
 class TriggerAnalysis:
-    """Every trigger result plus how the symptoms were credited to sessions."""
+    """Every trigger result plus how the symptoms were credited to sessions, and the session records used (from
+    :func:`session_records`, to be passed on to :func:`subscale_counts` and
+    :func:`~gutstride.analysis.experiments.experiment_results` rather than joined again)."""
 
     results: list[TriggerResult]
     timing_rules: dict[str, int]  # sessions with scored symptoms credited by "timing" and by "same_day"
+    sessions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def trigger_analysis(
@@ -637,9 +663,11 @@ def analyse_triggers(
     sessions = session_records(exposures, entries)
     xs, ys = _indicators(sessions)
     days = [s["day"] for s in sessions]
+    # each indicator as (known, true) arrays, built once for the 220 tables
+    x_arrays, y_arrays = ({name: _known_true(v) for name, v in d.items()} for d in (xs, ys))
 
     def result(trigger: Trigger, outcome: str) -> TriggerResult:
-        return _result(trigger, outcome, xs[trigger.id], ys[outcome], days, min_sessions, alpha)
+        return _result(trigger, outcome, x_arrays[trigger.id], y_arrays[outcome], days, min_sessions, alpha)
 
     primary = _holm([result(t, PRIMARY_OUTCOME) for t in TRIGGERS], alpha)
     tested = [r.trigger_id for r in primary if r.status == "ok"]
@@ -655,23 +683,29 @@ def analyse_triggers(
     for session in sessions:
         if session.get(TIMING_RULE) in rules:
             rules[session[TIMING_RULE]] += 1
-    return TriggerAnalysis(primary + _holm(per_symptom, alpha), rules)
+    return TriggerAnalysis(primary + _holm(per_symptom, alpha), rules, sessions)
 
 
-def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool | None], all_days: list[date],
-            min_sessions: int, alpha: float) -> TriggerResult:
-    a = n1 = c = n0 = 0
-    days = []
-    exposed_days = []
-    for x, y, day in zip(xs, ys, all_days, strict=True):
-        if x is None or y is None:
-            continue
-        days.append(day)
-        if x:
-            n1, a = n1 + 1, a + int(y)
-            exposed_days.append(day)
-        else:
-            n0, c = n0 + 1, c + int(y)
+def _known_true(values: list[bool | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each value is known, and whether it is true (``None`` = unknown)."""
+    return np.array([v is not None for v in values], dtype=bool), np.array([bool(v) for v in values], dtype=bool)
+
+
+def _result(trigger: Trigger, outcome: str, x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray],
+            all_days: list[date], min_sessions: int, alpha: float) -> TriggerResult:
+    """The 2 x 2 table of ``trigger`` and ``outcome`` over the sessions where both are known, and its statistics.
+
+    ``x`` and ``y`` are (known, true) arrays of the trigger and the outcome (:func:`_known_true`), ``all_days``
+    the sessions' days.
+    """
+    used = x[0] & y[0]
+    exposed, unexposed = used & x[1], used & ~x[1]
+    n1, n0 = int(np.count_nonzero(exposed)), int(np.count_nonzero(unexposed))
+    a, c = int(np.count_nonzero(exposed & y[1])), int(np.count_nonzero(unexposed & y[1]))
+
+    def day(index: np.ndarray, pick: Callable[..., date | None]) -> date | None:
+        return pick([all_days[i] for i in np.flatnonzero(index)], default=None)
+
     ratio, low, high, corrected = katz_rate_ratio(a, n1, c, n0, alpha)
     enough = n1 >= min_sessions and n0 >= min_sessions
     p_value = fisher_exact_two_sided(a, n1, c, n0) if enough else None
@@ -680,8 +714,8 @@ def _result(trigger: Trigger, outcome: str, xs: list[bool | None], ys: list[bool
         n_exposed=n1, n_unexposed=n0, events_exposed=a, events_unexposed=c,
         rate_exposed=a / n1 if n1 else math.nan, rate_unexposed=c / n0 if n0 else math.nan, rate_ratio=ratio,
         interval=(low, high), status="ok" if enough else NOT_ENOUGH, p_value=p_value,
-        continuity_corrected=corrected, period_start=min(days, default=None), period_end=max(days, default=None),
-        alpha=alpha, last_exposed=max(exposed_days, default=None),
+        continuity_corrected=corrected, period_start=day(used, min), period_end=day(used, max),
+        alpha=alpha, last_exposed=day(exposed, max),
     )
 
 
@@ -707,7 +741,6 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
     ``long_sessions`` (> 90 min) and ``intensity_share`` (duration-weighted mean share of time above 70% HRmax,
     NaN without heart-rate data).
     """
-    import numpy as np
     import pandas as pd
 
     worst: dict[date, bool] = {}  # per logged day: any symptomatic entry
@@ -723,20 +756,27 @@ def symptom_trend(entries: Iterable[LogEntry], sessions: pd.DataFrame) -> pd.Dat
     first = min(all_days)
     n_periods = (max(all_days) - first).days // 28 + 1
     rows = []
-    sess = sessions.assign(_period=[-1 if d is None else (d - first).days // 28 for d in session_days])
+    logged_by_period: list[list[bool]] = [[] for _ in range(n_periods)]
+    for d, s in worst.items():
+        logged_by_period[(d - first).days // 28].append(s)
+    period = np.array([-1 if d is None else (d - first).days // 28 for d in session_days], dtype=np.int64)
+    nan = np.full(len(sessions), np.nan)
+    share_all = np.asarray(sessions.get("share_above_70pct_hrmax", nan), dtype=float)
+    duration_all = np.asarray(sessions.get("duration_s", nan), dtype=float)
+    known_all = ~np.isnan(share_all) & (duration_all > 0)  # NaN > 0 is False
     for k in range(n_periods):
         start = first + timedelta(days=28 * k)
-        logged = [s for d, s in worst.items() if (d - first).days // 28 == k]
+        logged = logged_by_period[k]
         hits = sum(logged)
-        block = sess[sess["_period"] == k]
-        share = block.get("share_above_70pct_hrmax", pd.Series(np.nan, index=block.index)).astype(float)
-        duration = block.get("duration_s", pd.Series(np.nan, index=block.index)).astype(float)
-        known = share.notna() & duration.notna() & (duration > 0)
-        intensity = float((share[known] * duration[known]).sum() / duration[known].sum()) if known.any() else np.nan
+        in_period = period == k
+        known = in_period & known_all
+        share, duration = share_all[known], duration_all[known]
+        intensity = float((share * duration).sum() / duration.sum()) if known.any() else np.nan
         rows.append({
             "period_start": start, "period_end": start + timedelta(days=27), "days_logged": len(logged),
             "symptom_days": hits, "symptom_rate": hits / len(logged) if logged else np.nan,
-            "sessions": len(block), "long_sessions": int((duration > 90 * 60).sum()), "intensity_share": intensity,
+            "sessions": int(in_period.sum()), "long_sessions": int((duration_all[in_period] > 90 * 60).sum()),
+            "intensity_share": intensity,
         })
     return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
 
@@ -795,10 +835,15 @@ def rank_score(r: TriggerResult, today: date | None) -> float:
     return 100.0 * level + z * recency + 0.01 * changeable
 
 
-def subscale_counts(exposures: pd.DataFrame, entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
+def subscale_counts(exposures: pd.DataFrame, entries: Iterable[LogEntry],
+                    records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Sessions with symptoms on each sub-scale, kept apart: ``outcome`` (``upper_gi``, ``lower_gi``), ``items``,
-    ``sessions`` (with that sub-scale scored) and ``symptomatic`` (an item >= :data:`SYMPTOM_THRESHOLD`)."""
-    records = session_records(exposures, entries)
+    ``sessions`` (with that sub-scale scored) and ``symptomatic`` (an item >= :data:`SYMPTOM_THRESHOLD`).
+
+    ``records`` may give :func:`session_records` of ``exposures`` and ``entries`` when already computed.
+    """
+    if records is None:
+        records = session_records(exposures, entries)
     out = []
     for outcome in ("upper_gi", "lower_gi"):
         values = [v for v in (session_outcome(r, outcome) for r in records) if v is not None]

@@ -163,7 +163,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
     rows, waiting = trigger_rows(primary, findings)
     section = {
         "rest_days": rest_day_finding(inputs.log_entries, exposures, min_obs).to_dict(),
-        "subscales": subscale_counts(exposures, inputs.log_entries),
+        "subscales": subscale_counts(exposures, inputs.log_entries, triggers.sessions),
         "contraception": contraception_counts(inputs.log_entries),
         "triggers": rows if inputs.log_entries else [],
         "waiting": waiting,
@@ -171,7 +171,7 @@ def _symptom_section(inputs: ReportInputs, analysis: Any, min_obs: int) -> tuple
         "timing_rule": timing_text(triggers.timing_rules),
         "timing_counts": triggers.timing_rules,
         "experiments": experiments_content(findings, experiment_results(exposures, inputs.log_entries,
-                                                                        inputs.today)),
+                                                                        inputs.today, triggers.sessions)),
         "timeline": _symptom_points(exposures, inputs.log_entries, entry_has_symptoms),
         "findings": [f.to_dict() for f in findings],
     }
@@ -233,11 +233,11 @@ def _microbiome_section(inputs: ReportInputs) -> tuple[dict[str, Any], list[Find
         })
     labels = {g.id: g.label for g in ALL_GROUPS}
     latest = max(range(len(table.sample_ids)), key=lambda i: inputs.sample_dates[i] or date.min)
-    taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref, formats)
+    taxa = [{**row, "label": labels[row["taxon"]]} for row in key_taxa_table(table, ref, formats, placements)
             if row["sample"] == table.sample_ids[latest]]
-    findings = microbiome_findings(table, inputs.sample_dates, ref, formats, placements)
-    changes = [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])}
-               for c in sample_changes(table, inputs.sample_dates, ref)]
+    series = sample_changes(table, inputs.sample_dates, ref)
+    findings = microbiome_findings(table, inputs.sample_dates, ref, formats, placements, series)
+    changes = [{**c, "from_date": _fmt_date(c["from_date"]), "to_date": _fmt_date(c["to_date"])} for c in series]
     from gutstride.evidence.engine import default_knowledge_base
 
     kb = default_knowledge_base()

@@ -165,3 +165,23 @@ def test_samples_of_different_people_are_not_one_persons_change(cohort: tuple[Fe
     (change,) = sample_changes(people, [date(2026, 1, 1), date(2026, 4, 1)], load_default_reference())
     assert change["different_people"] is True and change["judged"] is False
     assert "two different people" in change["judgement"] and hosts[0] in change["judgement"]
+
+
+def test_the_callers_placements_and_changes_are_the_ones_computed_inside(
+        cohort: tuple[FeatureTable, list[str]]) -> None:
+    from gutstride.analysis.microbiome.change import key_taxa_table
+
+    table, _hosts = cohort
+    reference = load_default_reference()
+    three = subset(table, [7, 8, 9])  # members of the reference: compared with it without themselves
+    dates = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    placements = sample_percentiles(three, reference)
+    changes = sample_changes(three, dates, reference)
+    assert key_taxa_table(three, reference, placements=placements) == key_taxa_table(three, reference)
+    assert (microbiome_findings(three, dates, reference, placements=placements, changes=changes)
+            == microbiome_findings(three, dates, reference))
+    # what is passed is what is read: placements that compare nothing give no percentile
+    apart = [{**p, "comparable": False} for p in placements]
+    assert all(row["percentile"] is None for row in key_taxa_table(three, reference, placements=apart))
+    found = {f.id: f for f in microbiome_findings(three, dates, reference, placements=placements, changes=[])}
+    assert found["microbiome.change_between_samples"].summary.startswith("Change over time: not enough data yet")

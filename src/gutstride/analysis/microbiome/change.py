@@ -101,7 +101,8 @@ def sample_changes(table: FeatureTable, dates: list[date | None],
 
 def microbiome_findings(table: FeatureTable, dates: list[date | None], reference: ReferenceCohort | None,
                         formats: list[str] | None = None,
-                        placements: list[dict[str, Any]] | None = None) -> list[Finding]:
+                        placements: list[dict[str, Any]] | None = None,
+                        changes: list[dict[str, Any]] | None = None) -> list[Finding]:
     """Findings on the latest sample (diversity and butyrate producers vs the reference) and on change over time.
 
     Ids: ``microbiome.diversity_percentile`` and ``microbiome.butyrate_producers`` (direction ``below`` under the
@@ -111,7 +112,7 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
     the reference's, with too few samples, or without a within-person reference for change, the direction is
     ``not_enough_data`` and ``detail`` says why (``judged: False``, ``why``). ``placements`` are
     ``sample_percentiles(table, reference, formats)`` when the caller has them already (they take a few
-    rarefactions to compute).
+    rarefactions to compute), and ``changes`` likewise :func:`sample_changes` ``(table, dates, reference)``.
     """
     n = len(table.sample_ids)
     if n == 0:
@@ -158,7 +159,8 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
             claim_id=claim, detail={"raw_value": value, "reference": ref_name, "in_reference": placed["in_reference"],
                                     "under_count": None if shannon else under_count},
         ))
-    changes = sample_changes(table, dates, reference)
+    if changes is None:
+        changes = sample_changes(table, dates, reference)
     if changes and changes[-1]["compared_with"] is not None:
         last = changes[-1]
         p = last["compared_with"]["percentile"]
@@ -188,17 +190,21 @@ def microbiome_findings(table: FeatureTable, dates: list[date | None], reference
 
 
 def key_taxa_table(table: FeatureTable, reference: ReferenceCohort | None,
-                   formats: list[str] | None = None) -> list[dict[str, Any]]:
+                   formats: list[str] | None = None,
+                   placements: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """For each sample and key taxon/guild: relative abundance, and the reference's percentile and IQR.
 
     The percentile is left out (``None``) for a sample that cannot be compared with the reference (another
     taxonomy, a shotgun profile), and a sample that is one of the reference's members is compared with the
-    reference without it (:func:`~gutstride.analysis.microbiome.reference.sample_percentiles`).
+    reference without it (:func:`~gutstride.analysis.microbiome.reference.sample_percentiles`, whose result
+    ``placements`` the caller may pass when it has it: only its ``comparable`` and ``in_reference`` are read).
     """
     shares = group_abundances(table)
     fair: list[ReferenceCohort | None] = [None] * len(table.sample_ids)
     if reference is not None:
-        for i, placed in enumerate(sample_percentiles(table, reference, formats, n_rarefactions=1)):
+        if placements is None:
+            placements = sample_percentiles(table, reference, formats, n_rarefactions=1)
+        for i, placed in enumerate(placements):
             if placed["comparable"]:
                 fair[i] = reference.without(sample_fingerprint(table, i)) if placed["in_reference"] else reference
     rows = []

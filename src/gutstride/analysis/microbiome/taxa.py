@@ -116,14 +116,14 @@ def detect_taxonomy(table: FeatureTable, sample_index: int | None = None) -> str
     if not table.taxonomy:
         return "unknown"
     if sample_index is None:
-        present = [bool(v) for v in np.asarray(table.data.sum(axis=0)).ravel() > 0]
+        present = np.asarray(table.data.sum(axis=0)).ravel() > 0
     else:
         row = table.data[[sample_index], :]
-        present = list(np.asarray(row.toarray() if hasattr(row, "toarray") else row).ravel() > 0)
+        present = np.asarray(row.toarray() if hasattr(row, "toarray") else row).ravel() > 0
     phyla: set[str] = set()
     names: set[str] = set()
-    for fid, here in zip(table.feature_ids, present, strict=True):
-        lineage = table.taxonomy.get(fid) or [] if here else []
+    for j in np.flatnonzero(present):  # the features present only
+        lineage = table.taxonomy.get(table.feature_ids[j]) or []
         if len(lineage) > 1 and lineage[1]:
             phyla.add(lineage[1].strip())
         names.update(n.strip() for n in lineage[1:_GENUS + 1] if n and n.strip())

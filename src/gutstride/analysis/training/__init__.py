@@ -72,6 +72,14 @@ _EMPTY = np.empty(0)
 STREAM_COLUMNS = ["time", "hr", "speed", "temperature"]
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` built from whole columns (``tolist`` boxes the values as ``to_dict`` does, at
+    about half the cost)."""
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    rows = zip(*columns.values(), strict=True) if columns else [()] * len(frame)
+    return [dict(zip(columns, values, strict=True)) for values in rows]
+
+
 def analyse_training(
     activities_df: pd.DataFrame,
     streams: Mapping[int, Mapping[str, np.ndarray]],
@@ -103,7 +111,7 @@ def analyse_training(
     pace where the person's HR sessions allow (:func:`classify_from_pace`).
     """
     dated = activities_df["start_time"].notna() if "start_time" in activities_df else []
-    rows = activities_df[dated].to_dict("records") if len(activities_df) else []
+    rows = _records(activities_df[dated]) if len(activities_df) else []
     cleaned: list[tuple[np.ndarray, np.ndarray, HRQuality]] = []
     recent_hr: list[np.ndarray] = []
     year_ago = pd.Timestamp(today - timedelta(days=365), tz="UTC")

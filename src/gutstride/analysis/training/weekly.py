@@ -7,6 +7,7 @@ All functions take the sessions table of :func:`~gutstride.analysis.training.ses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -126,17 +127,19 @@ def weekly_summary(sessions: pd.DataFrame, start: date, end: date) -> pd.DataFra
             **{f"z{i}_min": s[f"z{i}_s"].fillna(0).to_numpy() / 60 for i in range(6)},
         })
         g = frame.groupby("week_start")
+        sums = g[["minutes", "moderate", "hr_s", "above70_s", "prolonged", "heat", "load",
+                  *(f"z{i}_min" for i in range(6))]].sum()  # one grouped sum of every column
         agg = pd.DataFrame({
             "sessions": g.size(),
-            "minutes": g["minutes"].sum(),
-            "moderate_sessions": g["moderate"].sum(),
-            "hr_minutes": g["hr_s"].sum() / 60,
-            "above70_s": g["above70_s"].sum(),
+            "minutes": sums["minutes"],
+            "moderate_sessions": sums["moderate"],
+            "hr_minutes": sums["hr_s"] / 60,
+            "above70_s": sums["above70_s"],
             "active_days": g["day"].nunique(),
-            "prolonged_sessions": g["prolonged"].sum(),
-            "heat_sessions": g["heat"].sum(),
-            "load": g["load"].sum(),
-            **{f"z{i}_min": g[f"z{i}_min"].sum() for i in range(6)},
+            "prolonged_sessions": sums["prolonged"],
+            "heat_sessions": sums["heat"],
+            "load": sums["load"],
+            **{f"z{i}_min": sums[f"z{i}_min"] for i in range(6)},
         })
         easy_days = frame.groupby(["week_start", "day"])["easy"].all().groupby(level=0).sum()
         agg["active_recovery_days"] = easy_days
@@ -173,29 +176,44 @@ def window_measures(sessions: pd.DataFrame, start: date, end: date) -> dict[str,
     """
     n_days = (end - start).days + 1
     weeks = n_days / 7
+    # whole columns as arrays, masked to the window (rather than a copy of every column of the rows inside)
     if len(sessions):
-        d = _dates(sessions)
-        s = sessions[(d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))]
+        d = _dates(sessions).to_numpy()
+        inside = (d >= np.datetime64(start)) & (d <= np.datetime64(end))
     else:
-        s = sessions
-    hr_s = float(s["hr_time_s"].fillna(0).sum()) if len(s) else 0.0
-    above = float((s["share_above_70"].fillna(0) * s["hr_time_s"].fillna(0)).sum()) if len(s) else 0.0
-    active = int(_dates(s).nunique()) if len(s) else 0
+        inside = np.zeros(0, dtype=bool)
+
+    def values(name: str) -> np.ndarray:
+        """A numeric column inside the window, missing values as 0."""
+        return sessions[name].fillna(0).to_numpy(dtype=float)[inside] if len(sessions) else np.zeros(0)
+
+    def count(flag: Callable[[pd.DataFrame], pd.Series]) -> int:
+        """How many sessions inside the window ``flag`` marks."""
+        if not len(sessions):
+            return 0
+        return int(np.count_nonzero(flag(sessions).fillna(False).to_numpy(dtype=bool)[inside]))
+
+    n_sessions = int(np.count_nonzero(inside))
+    hr_time = values("hr_time_s")
+    hr_s = float(hr_time.sum())
+    above = float((values("share_above_70") * hr_time).sum())
+    active = len(np.unique(d[inside])) if n_sessions else 0
+    family = sessions["family"].to_numpy(dtype=object)[inside] if len(sessions) else np.zeros(0, dtype=object)
     return {
         "start": start,
         "end": end,
         "days": n_days,
-        "n_sessions": len(s),
-        "n_with_hr": int((s["classified_from"] == "hr").sum()) if len(s) else 0,
-        "sessions_per_week": len(s) / weeks,
-        "minutes_per_week": float(s["duration_s"].fillna(0).sum()) / 60 / weeks if len(s) else 0.0,
-        "moderate_per_week": int(s["is_moderate_cardio"].fillna(False).sum()) / weeks if len(s) else 0.0,
+        "n_sessions": n_sessions,
+        "n_with_hr": count(lambda s: s["classified_from"] == "hr"),
+        "sessions_per_week": n_sessions / weeks,
+        "minutes_per_week": float(values("duration_s").sum()) / 60 / weeks,
+        "moderate_per_week": count(lambda s: s["is_moderate_cardio"]) / weeks,
         "pct_above_70": 100 * above / hr_s if hr_s > 0 else None,
         "rest_days_per_week": (n_days - active) / weeks,
-        "load_per_week": float(s[LOAD_COLUMN].fillna(0).sum()) / weeks if len(s) else 0.0,
-        "prolonged_sessions": int(s["is_prolonged_strenuous"].fillna(False).sum()) if len(s) else 0,
-        "heat_sessions": int(s["heat_class"].isin(["warm", "hot"]).sum()) if len(s) else 0,
-        "families": {f: int((s["family"] == f).sum()) if len(s) else 0 for f in FAMILIES},
+        "load_per_week": float(values(LOAD_COLUMN).sum()) / weeks,
+        "prolonged_sessions": count(lambda s: s["is_prolonged_strenuous"]),
+        "heat_sessions": count(lambda s: s["heat_class"].isin(["warm", "hot"])),
+        "families": {f: int(np.count_nonzero(family == f)) for f in FAMILIES},
     }
 
 
