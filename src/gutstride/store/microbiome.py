@@ -193,7 +193,8 @@ def load_phylum_counts(ws: Workspace, athlete_id: int) -> pd.DataFrame:
         key = ws.phylum_key(athlete_id, int(row_id))
         if not ws.storage.exists(key):
             continue
-        part = pq.read_table(ws.storage.local_path(key)).to_pydict()
+        with pq.ParquetFile(ws.storage.local_path(key)) as file:
+            part = file.read().to_pydict()
         records += [(int(row_id), sample_id, p, float(c)) for p, c in zip(part["phylum"], part["count"], strict=True)]
     return pd.DataFrame.from_records(records, columns=["sample_row_id", "sample_id", "phylum", "count"])
 
@@ -231,7 +232,8 @@ def load_samples(ws: Workspace, athlete_id: int) -> tuple[pd.DataFrame, FeatureT
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     for i, row_id in enumerate(frame["id"].tolist()):
-        part = pq.read_table(ws.storage.local_path(ws.microbiome_key(athlete_id, int(row_id)))).to_pydict()
+        with pq.ParquetFile(ws.storage.local_path(ws.microbiome_key(athlete_id, int(row_id)))) as file:
+            part = file.read().to_pydict()
         index = np.empty(len(part["feature_id"]), dtype=np.int64)
         for k, (fid, lineage) in enumerate(zip(part["feature_id"], part["taxonomy"], strict=True)):
             if fid not in column_of:

@@ -252,7 +252,8 @@ class Workspace:
         key = self.rr_key(athlete_id, activity_id)
         if not self.storage.exists(key):
             return None
-        return pq.read_table(self.storage.local_path(key)).column("rr_s").to_numpy()
+        with pq.ParquetFile(self.storage.local_path(key)) as file:
+            return file.read(columns=["rr_s"]).column("rr_s").to_numpy()
 
     def read_stream(self, athlete_id: int, activity_id: int,
                     columns: list[str] | None = None) -> dict[str, np.ndarray]:
@@ -266,10 +267,11 @@ class Workspace:
         key = self.stream_key(athlete_id, activity_id)
         if not self.storage.exists(key):
             raise MissingDataError(f"activity {activity_id} has no stored stream")
-        file = pq.ParquetFile(self.storage.local_path(key), pre_buffer=False)
-        if columns is not None:
-            columns = [name for name in columns if name in file.schema_arrow.names]
-        table = file.read(columns=columns, use_threads=False)
+        with pq.ParquetFile(self.storage.local_path(key), pre_buffer=False) as file:
+            if columns is not None:
+                present = set(file.schema_arrow.names)
+                columns = [name for name in columns if name in present]
+            table = file.read(columns=columns, use_threads=False)
         return {name: table.column(name).to_numpy() for name in table.column_names}
 
     def _move_legacy_files(self) -> None:
