@@ -74,5 +74,6 @@ def write_distance_rows(path: Path, ids: list[str], blocks: Iterable[np.ndarray]
         raise BadInputError(f"{done} rows written for {n} sample ids")
 
 
-#: Rows formatted at a time (about 25 MB of text at 5,000 samples).
-_ROWS_PER_BLOCK = 256
+#: Rows formatted at a time (about 12 MB of text at 5,000 samples; the buffers, under glibc's largest mmap threshold
+#: of 32 MB, are reused from one block to the next instead of being mapped and zeroed again).
+_ROWS_PER_BLOCK = 128
