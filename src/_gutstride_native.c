@@ -7,7 +7,8 @@
  * - fit_inspect: the summary `inspect` prints of a well-formed FIT file, in one pass (...activities.fit_inspect).
  * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
  * - rarefy_rows: subsampling without replacement (gutstride.analysis.microbiome.rarefy).
- * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
+ * - min_sums_tiles, minsum_finish: sums of element-wise minima of CSR rows, and the distances made of them
+ *   (gutstride.analysis.microbiome._pairwise).
  * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
  *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
  */
@@ -448,6 +449,59 @@ static PyObject *min_sums_tiles(PyObject *self, PyObject *args) {
 done:
     PyBuffer_Release(&ip_b); PyBuffer_Release(&ix_b); PyBuffer_Release(&d_b);
     PyBuffer_Release(&ts_b); PyBuffer_Release(&out_b);
+    return result;
+}
+
+/* minsum_finish(m, sums, start, stop, mode, result, single): the distances of rows start..stop of a square matrix
+ * from m (float64, (stop - start) x (n - start), m[i - start, j - start] = m(x_i, x_j) for j > i) and the row sums
+ * s (float64, n), written to result[i, j] and result[j, i] for every j > i (result: n x n, float64 or, when single,
+ * float32; the diagonal and the other pairs are left alone). With a = max(s_i + s_j - 2 m, 0):
+ * mode 0: a; mode 1: a / (s_i + s_j); mode 2: a / ((s_i + s_j + a) / 2) = a / (s_i + s_j - m); a ratio whose
+ * denominator is not positive stays a (0, for two empty rows). The arithmetic is numpy's, in the same order, so the
+ * values are those of the array expressions in gutstride.analysis.microbiome._pairwise. Tiles of 64 x 64 pairs run
+ * in parallel (OpenMP), each writing its pairs and their mirror images. */
+static PyObject *minsum_finish(PyObject *self, PyObject *args) {
+    Py_buffer m_b, s_b, r_b;
+    Py_ssize_t start, stop;
+    int mode, single;
+    if (!PyArg_ParseTuple(args, "y*y*nniw*p", &m_b, &s_b, &start, &stop, &mode, &r_b, &single)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = s_b.len / 8, width = n - start;
+    if (check_buffer(&s_b, 8, 0, "sums") < 0 || start < 0 || stop < start || stop > n || mode < 0 || mode > 2
+        || check_buffer(&m_b, 8, (stop - start) * width, "m") < 0
+        || check_buffer(&r_b, single ? 4 : 8, n * n, "result") < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "minsum_finish: rows or mode out of range");
+        goto done;
+    }
+    {
+        const double *m = m_b.buf, *sums = s_b.buf;
+        double *out64 = r_b.buf;
+        float *out32 = r_b.buf;
+        const Py_ssize_t T = 64, n_col_tiles = (width + T - 1) / T;
+        Py_BEGIN_ALLOW_THREADS
+        #pragma omp parallel for schedule(dynamic, 1)
+        for (Py_ssize_t ct = 0; ct < n_col_tiles; ct++) {
+            Py_ssize_t j0 = start + ct * T, j1 = j0 + T < n ? j0 + T : n;
+            for (Py_ssize_t i0 = start; i0 < stop && i0 < j1 - 1; i0 += T) {
+                Py_ssize_t i1 = i0 + T < stop ? i0 + T : stop;
+                for (Py_ssize_t i = i0; i < i1; i++) {
+                    const double *mi = m + (i - start) * width - start, si = sums[i];
+                    for (Py_ssize_t j = (j0 > i + 1 ? j0 : i + 1); j < j1; j++) {
+                        double total = si + sums[j], a = total + -2.0 * mi[j];
+                        if (a < 0.0) a = 0.0;
+                        double den = mode == 2 ? (total + a) * 0.5 : total;
+                        double v = mode && den > 0 ? a / den : a;
+                        if (single) { out32[i * n + j] = (float)v; out32[j * n + i] = (float)v; }
+                        else { out64[i * n + j] = v; out64[j * n + i] = v; }
+                    }
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+done:
+    PyBuffer_Release(&m_b); PyBuffer_Release(&s_b); PyBuffer_Release(&r_b);
     return result;
 }
 
@@ -969,6 +1023,7 @@ static PyMethodDef methods[] = {
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
     {"fit_inspect", fit_inspect, METH_VARARGS, "What inspect prints of one well-formed FIT file, or None."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
+    {"minsum_finish", minsum_finish, METH_VARARGS, "Distances of a block of rows from sums of minima (in place)."},
     {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
     {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},
     {"hr_zones", hr_zones, METH_VARARGS, "Per-sample zone, intensity and TRIMP sums of one session."},

@@ -13,6 +13,8 @@ reduced to one sparse quantity, the sum of element-wise minima of two rows of a 
 A tile of rows ``i`` (8 to 32) is scattered into a dense buffer; each later row ``j`` is then read once per tile and
 each of its non-zeros updates the tile's running sums together, so a pair costs ``nnz(j)`` vectorised operations
 rather than the number of features, and the table is streamed from memory once per tile rather than once per row.
+Rows of weighted presence (Jaccard, unweighted UniFrac) that are dense enough go through a dense matrix product
+instead (:func:`minsum_distances`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,26 @@ def default_chunk_size(n: int) -> int:
     return max(1, min(n, 8_000_000 // max(n, 1)))
 
 
+#: Density (non-zeros over rows x columns) from which weighted-presence rows go through a dense matrix product:
+#: the sparse tiles cost about ``nnz(row)`` operations per pair, the product ``k`` multiply-adds at BLAS speed.
+DENSE_MIN_DENSITY = 0.10
+#: Largest dense presence matrix (rows x columns float64) the dense path builds; above it the sparse tiles run.
+DENSE_MAX_BYTES = 1 << 30
+#: Rows per block of the dense product (fewer than the sparse blocks: less of the block's lower triangle is
+#: computed for nothing).
+DENSE_BLOCK_ROWS = 512
+
+
+def presence_weights(csr: sp.csr_matrix) -> np.ndarray | None:
+    """``w`` such that every non-zero of column ``k`` equals ``w_k`` (rows of weighted presence,
+    ``x_k = w_k [x_k > 0]``), or None when a column holds two different non-zero values."""
+    nonzero = csr.data != 0
+    values, columns = csr.data[nonzero], csr.indices[nonzero]
+    weights = np.zeros(csr.shape[1], dtype=np.float64)
+    weights[columns] = values
+    return weights if np.array_equal(values, weights[columns]) else None
+
+
 def minsum_distances(
     matrix: sp.csr_array | sp.csr_matrix,
     *,
@@ -78,37 +100,50 @@ def minsum_distances(
     shared_in_denominator: bool = False,
     dtype: type = np.float64,
     chunk_size: int | None = None,
+    dense: bool | None = None,
 ) -> np.ndarray:
     """Square distance matrix from row sums ``s`` and sums of minima ``m`` of a non-negative CSR matrix.
 
-    With ``a = s_u + s_v - 2 m(u, v)`` (the L1 distance between rows) the distance is
+    With ``a = max(s_u + s_v - 2 m(u, v), 0)`` (the L1 distance between rows) the distance is
 
     - ``a`` when ``ratio`` is false (weighted UniFrac on branch-weighted proportions);
     - ``a / (s_u + s_v)`` when ``ratio`` is true (Bray-Curtis);
     - ``a / (s_u + s_v - m)`` when ``ratio`` and ``shared_in_denominator`` are true (Jaccard and unweighted UniFrac
-      on weighted presence rows: unique / union).
+      on weighted presence rows: unique / union), computed as ``a / ((s_u + s_v + a) / 2)``.
 
     A ratio with a zero denominator (two empty rows) is 0. Rows are processed in blocks of ``chunk_size`` (default
-    :func:`default_chunk_size`); the result has dtype ``dtype`` and a zero diagonal.
+    :func:`default_chunk_size`); each block of ``m`` is turned into distances, mirrored, by one compiled pass
+    (``_gutstride_native.minsum_finish``). The result has dtype ``dtype`` and a zero diagonal.
+
+    When every column's non-zeros are equal (rows of weighted presence ``x_k = w_k [x_k > 0]``, as Jaccard's and
+    unweighted UniFrac's), ``m(u, v) = sum_k w_k [u_k > 0] [v_k > 0]``, the product ``(P diag(w)) P^T`` of the
+    dense 0/1 presence matrix ``P``, which BLAS computes in blocks of :data:`DENSE_BLOCK_ROWS` rows. ``dense=None``
+    takes that path when the density is at least :data:`DENSE_MIN_DENSITY` and ``P`` fits in
+    :data:`DENSE_MAX_BYTES`; ``True`` or ``False`` forces the choice (``True`` on rows that are not weighted
+    presence raises ``ValueError``). The two paths add the same terms in another order, so they agree to rounding
+    (exactly, for Jaccard's integer overlaps).
     """
     csr = _canonical(matrix)
-    n = csr.shape[0]
+    n, k = csr.shape
     sums = np.asarray(csr.sum(axis=1), dtype=np.float64).ravel()
     result = np.zeros((n, n), dtype=dtype)
+    mode = 2 if ratio and shared_in_denominator else 1 if ratio else 0
+    single = np.dtype(dtype) == np.float32
+    weights = None
+    if dense is not False and (dense or (csr.nnz >= DENSE_MIN_DENSITY * n * k and n * k * 8 <= DENSE_MAX_BYTES)):
+        weights = presence_weights(csr)
+        if weights is None and dense:
+            raise ValueError("dense=True needs rows of weighted presence (equal non-zeros in every column)")
     step = chunk_size or default_chunk_size(n)
+    if weights is not None:
+        presence = sp.csr_matrix(((csr.data != 0).astype(np.float64), csr.indices, csr.indptr), shape=csr.shape)
+        presence = presence.toarray()
+        step = min(step, DENSE_BLOCK_ROWS)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        dist = pairwise_min_sums(csr, slice(start, stop))  # m, turned in place into the distances
-        total = sums[start:stop, None] + sums[None, start:]
-        dist *= -2.0
-        dist += total  # s_u + s_v - 2 m
-        np.maximum(dist, 0.0, out=dist)
-        if ratio:
-            if shared_in_denominator:
-                total += dist
-                total *= 0.5  # s_u + s_v - m
-            np.divide(dist, total, out=dist, where=total > 0)  # 0 / 0 stays 0
-        dist[np.tril_indices(stop - start)] = 0.0  # only pairs j > i were computed
-        result[start:stop, start:] += dist.astype(dtype, copy=False)
-        result[start:, start:stop] += dist.T.astype(dtype, copy=False)
+        if weights is None:
+            m = pairwise_min_sums(csr, slice(start, stop))
+        else:
+            m = (presence[start:stop] * weights) @ presence[start:].T
+        native.minsum_finish(np.ascontiguousarray(m), sums, start, stop, mode, result, single)
     return result
