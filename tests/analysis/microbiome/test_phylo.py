@@ -283,9 +283,9 @@ def _force_path(monkeypatch: pytest.MonkeyPatch, dense: bool) -> list[int]:
     sparse_blocks: list[int] = []
     tiles = _pairwise.pairwise_min_sums
 
-    def counted(matrix: sp.csr_matrix, row_block: slice) -> np.ndarray:
+    def counted(matrix: sp.csr_matrix, row_block: slice, out: np.ndarray | None = None) -> np.ndarray:
         sparse_blocks.append(row_block.start)
-        return tiles(matrix, row_block)
+        return tiles(matrix, row_block, out)
 
     monkeypatch.setattr(_pairwise, "pairwise_min_sums", counted)
     return sparse_blocks

@@ -19,6 +19,8 @@ instead (:func:`minsum_distances`).
 
 from __future__ import annotations
 
+import mmap
+
 import _gutstride_native as native
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +31,9 @@ def _tile_rows(n_cols: int) -> int:
     return 32 if n_cols <= 4096 else 16 if n_cols <= 16384 else 8
 
 
-def pairwise_min_sums(matrix: sp.csr_array | sp.csr_matrix, row_block: slice) -> np.ndarray:
+def pairwise_min_sums(
+    matrix: sp.csr_array | sp.csr_matrix, row_block: slice, out: np.ndarray | None = None
+) -> np.ndarray:
     """Sums of minima between rows ``row_block`` of ``matrix`` and every later row.
 
     Parameters
@@ -38,17 +42,23 @@ def pairwise_min_sums(matrix: sp.csr_array | sp.csr_matrix, row_block: slice) ->
         CSR matrix (n x k) of non-negative values.
     row_block
         A contiguous block of row indices ``[start, stop)``.
+    out
+        A C-contiguous float64 array of shape ``(stop - start, n - start)`` to write into (its entries on and below
+        the block's diagonal are left as they are); a new zeroed one by default.
 
     Returns
     -------
     numpy.ndarray
-        Float64 array of shape ``(stop - start, n - start)``; entry ``[r, c]`` is ``m(x_{start+r}, x_{start+c})``
-        for ``c > r`` and 0 on and below the block's diagonal.
+        Float64 array of shape ``(stop - start, n - start)`` (``out`` when given); entry ``[r, c]`` is
+        ``m(x_{start+r}, x_{start+c})`` for ``c > r`` and 0 on and below the block's diagonal.
     """
     csr = _canonical(matrix)
     n = csr.shape[0]
     start, stop = row_block.start or 0, min(row_block.stop, n)
-    out = np.zeros((stop - start, n - start), dtype=np.float64)
+    if out is None:
+        out = np.zeros((stop - start, n - start), dtype=np.float64)
+    elif out.shape != (stop - start, n - start) or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {(stop - start, n - start)}")
     tile = _tile_rows(csr.shape[1])
     starts = np.arange(start, stop, tile, dtype=np.int64)
     # Interleave early tiles (many later rows) with late ones (few) so the parallel chunks balance.
@@ -66,6 +76,17 @@ def _canonical(matrix: sp.csr_array | sp.csr_matrix) -> sp.csr_matrix:
     csr = sp.csr_matrix(matrix, dtype=np.float64)
     csr.sum_duplicates()
     return csr
+
+
+def zeros_on_small_pages(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+    """A zeroed array in an anonymous memory map, on the kernel's 4 KB pages.
+
+    numpy asks for transparent huge pages for large arrays (``madvise``); where the kernel then compacts memory
+    on the first touch (``defrag = madvise``, as on the machine of docs/benchmarks.md) a 200 MB array took 0.06 to
+    0.75 s to fill there, against 0.10 to 0.13 s on small pages.
+    """
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
 
 
 def default_chunk_size(n: int) -> int:
@@ -126,7 +147,7 @@ def minsum_distances(
     csr = _canonical(matrix)
     n, k = csr.shape
     sums = np.asarray(csr.sum(axis=1), dtype=np.float64).ravel()
-    result = np.zeros((n, n), dtype=dtype)
+    result = zeros_on_small_pages((n, n), dtype)
     mode = 2 if ratio and shared_in_denominator else 1 if ratio else 0
     single = np.dtype(dtype) == np.float32
     weights = None
@@ -137,13 +158,15 @@ def minsum_distances(
     step = chunk_size or default_chunk_size(n)
     if weights is not None:
         presence = sp.csr_matrix(((csr.data != 0).astype(np.float64), csr.indices, csr.indptr), shape=csr.shape)
-        presence = presence.toarray()
+        presence = presence.toarray()  # on huge pages: BLAS reads it many times over
         step = min(step, DENSE_BLOCK_ROWS)
+    buffer = zeros_on_small_pages((min(step, n) * n,))  # every block's m, in turn
     for start in range(0, n, step):
         stop = min(n, start + step)
+        m = buffer[: (stop - start) * (n - start)].reshape(stop - start, n - start)
         if weights is None:
-            m = pairwise_min_sums(csr, slice(start, stop))
+            pairwise_min_sums(csr, slice(start, stop), out=m)
         else:
-            m = (presence[start:stop] * weights) @ presence[start:].T
-        native.minsum_finish(np.ascontiguousarray(m), sums, start, stop, mode, result, single)
+            np.matmul(presence[start:stop] * weights, presence[start:].T, out=m)
+        native.minsum_finish(m, sums, start, stop, mode, result, single)
     return result
