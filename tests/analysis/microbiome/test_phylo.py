@@ -280,6 +280,7 @@ def _force_path(monkeypatch: pytest.MonkeyPatch, dense: bool) -> list[int]:
     from gutstride.analysis.microbiome import _pairwise
 
     monkeypatch.setattr(_pairwise, "DENSE_MIN_DENSITY", 0.0 if dense else 1.1)
+    monkeypatch.setattr(_pairwise, "DENSE_MIN_ROWS", 0)
     sparse_blocks: list[int] = []
     tiles = _pairwise.pairwise_min_sums
 
