@@ -356,3 +356,15 @@ def test_dense_path_refuses_rows_that_are_not_weighted_presence() -> None:
     with pytest.raises(ValueError, match="weighted presence"):
         minsum_distances(rows, ratio=True, dense=True)
     np.testing.assert_allclose(minsum_distances(rows, ratio=True, dense=None), [[0, 2 / 8], [2 / 8, 0]])
+
+
+def test_min_sums_into_a_given_array_and_a_wrong_one_refused() -> None:
+    from gutstride.analysis.microbiome._pairwise import pairwise_min_sums
+
+    rows = sp.csr_matrix(np.array([[1.0, 2.0, 0.0], [3.0, 1.0, 1.0], [0.0, 5.0, 2.0]]))
+    out = np.full((2, 2), -1.0)
+    assert pairwise_min_sums(rows, slice(1, 3), out=out) is out
+    assert out[0, 1] == 1.0 + 1.0  # m(row 1, row 2) = min(3, 0) + min(1, 5) + min(1, 2); below the diagonal untouched
+    assert out[1, 0] == -1.0
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        pairwise_min_sums(rows, slice(1, 3), out=np.zeros((2, 3)))
