@@ -50,7 +50,7 @@ def pairwise_min_sums(
     -------
     numpy.ndarray
         Float64 array of shape ``(stop - start, n - start)`` (``out`` when given); entry ``[r, c]`` is
-        ``m(x_{start+r}, x_{start+c})`` for ``c > r`` and 0 on and below the block's diagonal.
+        ``m(x_{start+r}, x_{start+c})`` for ``c > r``; on and below the block's diagonal 0 (or what ``out`` held).
     """
     csr = _canonical(matrix)
     n = csr.shape[0]
