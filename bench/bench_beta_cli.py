@@ -15,13 +15,21 @@ wall time, CPU time (user + system of the process and its threads) and peak resi
 (``ru_maxrss`` from ``wait4``), and the ratio of wall times (goal: at least 5x at every size from 500 to 5,000
 samples). Bytecode caching is on, as in an installed package; one untimed warm-up run per tool comes first.
 
-Run: ``.venv/bin/python bench/bench_beta_cli.py [--samples 500 1000 2000 5000] [--metrics ...]``
+With ``--floor`` (no scikit-bio run), gutstride's whole process is compared instead with the floor of issue #18:
+python start-up (``python -c pass``) + the read (a process that loads the BIOM's CSR arrays and ids with h5py, minus
+the start-up) + the compute (the issue's 1.9 s for Bray-Curtis and 3.7 s for unweighted UniFrac at 5,000 samples,
+scaled by n^2; for UniFrac also the measured time of one dense float64 product ``(P diag(l)) P^T`` of the node
+table's shape, printed beside) + the write (the issue's 1.65 s for 492 MB of TSV, scaled to gutstride's file).
+Every time is the median of 3 runs; the ratio gutstride / floor is printed (goal: at most 1.5 at 5,000 samples).
+
+Run: ``.venv/bin/python bench/bench_beta_cli.py [--samples 500 1000 2000 5000] [--metrics ...] [--floor]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -73,11 +81,92 @@ def write_data(n_samples: int, folder: Path) -> tuple[Path, Path]:
     return table_path, tree_path
 
 
+#: The issue's floor at 5,000 samples: compute seconds per metric, and seconds to write 492 MB of TSV.
+ISSUE_COMPUTE_5000 = {"braycurtis": 1.9, "unweighted_unifrac": 3.7}
+ISSUE_WRITE_SECONDS, ISSUE_WRITE_BYTES = 1.65, 492e6
+
+READ = """
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    arrays = [np.asarray(f[name][...]) for name in ("sample/matrix/data", "sample/matrix/indices",
+                                                    "sample/matrix/indptr", "sample/ids", "observation/ids")]
+"""
+
+NODE_PRODUCT = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from gutstride.analysis.microbiome.phylo import node_table
+from gutstride.ingest.microbiome.read import read_table
+from gutstride.services.diversity import metric_tree
+nodes = node_table(read_table(Path(sys.argv[1])), metric_tree("unweighted_unifrac", Path(sys.argv[2])))
+presence = (nodes.counts.toarray() > 0).astype(np.float64)
+started = time.perf_counter()
+(presence * nodes.lengths) @ presence.T
+print(time.perf_counter() - started, *presence.shape)
+"""
+
+
+def median_run(command: list[str], output: Path | None = None) -> tuple[float, float, float]:
+    """Median wall, CPU and peak memory of 3 runs of ``command``."""
+    runs = [run(command, output) for _ in range(3)]
+    return tuple(statistics.median(r[k] for r in runs) for k in range(3))  # type: ignore[return-value]
+
+
+def node_product(table: Path, tree: Path, output: Path) -> tuple[float, str]:
+    """Seconds of one dense product of the node table of ``table`` on ``tree`` (a separate process), and its shape."""
+    run([sys.executable, "-c", NODE_PRODUCT, str(table), str(tree)], output)
+    seconds, rows, columns = output.read_text().split()
+    return float(seconds), f"{rows}x{columns}"
+
+
+def floor_report(sizes: list[int], metrics: list[str], folder: Path) -> None:
+    """gutstride's whole process against the floor of issue #18, for each size and metric (see the module text)."""
+    py = sys.executable
+    small_table, small_tree = write_data(20, folder)
+    run([py, "-m", "gutstride", "beta", str(small_table), "--metric", "unweighted_unifrac", "--tree", str(small_tree),
+         "-o", str(folder / "warm.tsv")])  # warm-up: .pyc files, page cache
+    startup = median_run([py, "-c", "pass"])[0]
+    for n in sizes:
+        table, tree = write_data(n, folder)
+        read = median_run([py, "-c", READ, str(table)])[0] - startup
+        print(f"n={n}: start-up {startup:.2f} s, read {read:.2f} s (h5py process minus start-up); "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        for metric in metrics:
+            out = folder / f"ours-{metric}-{n}.tsv"
+            tree_args = ["--tree", str(tree)] if metric.endswith("unifrac") else []
+            ours = median_run([py, "-m", "gutstride", "beta", str(table), "--metric", metric, *tree_args,
+                               "-o", str(out)])
+            write = ISSUE_WRITE_SECONDS * out.stat().st_size / ISSUE_WRITE_BYTES
+            compute = ISSUE_COMPUTE_5000[metric] * (n / 5000) ** 2
+            floor = startup + read + compute + write
+            line = (f"{metric:>18} n={n:5d}: gutstride {ours[0]:6.2f} s (cpu {ours[1]:6.2f} s, {ours[2]:5.0f} MB) | "
+                    f"floor {floor:5.2f} s = start-up {startup:.2f} + read {read:.2f} + compute {compute:.2f} "
+                    f"(issue) + write {write:.2f} ({out.stat().st_size / 1e6:.0f} MB) | ratio {ours[0] / floor:.2f}")
+            if metric == "unweighted_unifrac":
+                products = [node_product(table, tree, folder / "product.txt") for _ in range(3)]
+                measured = statistics.median(seconds for seconds, _ in products)
+                shape = products[0][1]
+                line += (f" | with the measured dense product of the node table ({shape}, {measured:.2f} s) as "
+                         f"compute: floor {floor - compute + measured:.2f} s, ratio "
+                         f"{ours[0] / (floor - compute + measured):.2f}")
+            print(line + f" | load {os.getloadavg()[0]:.1f}", flush=True)
+            out.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, nargs="+", default=[500, 1000, 2000])
-    parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=METRICS)
+    parser.add_argument("--metrics", nargs="+", default=None, choices=METRICS)
+    parser.add_argument("--floor", action="store_true",
+                        help="compare with the floor of issue #18 (Bray-Curtis, unweighted UniFrac), not scikit-bio")
     args = parser.parse_args()
+    if args.floor:
+        metrics = [m for m in args.metrics or ISSUE_COMPUTE_5000 if m in ISSUE_COMPUTE_5000]
+        with tempfile.TemporaryDirectory() as tmp:
+            floor_report(args.samples, metrics, Path(tmp))
+        return
+    args.metrics = args.metrics or list(METRICS)
     import numpy as np
     import skbio
 

@@ -7,7 +7,8 @@
  * - fit_inspect: the summary `inspect` prints of a well-formed FIT file, in one pass (...activities.fit_inspect).
  * - hr_clean, hr_zones, weighted_mean: one-pass loops over a session's samples (gutstride.analysis.training).
  * - rarefy_rows: subsampling without replacement (gutstride.analysis.microbiome.rarefy).
- * - min_sums_tiles: sums of element-wise minima of CSR rows (gutstride.analysis.microbiome._pairwise).
+ * - min_sums_tiles, minsum_finish: sums of element-wise minima of CSR rows, and the distances made of them
+ *   (gutstride.analysis.microbiome._pairwise).
  * - format_rows / parse_rows: distance-matrix TSV text, written as Python's repr and scikit-bio write it
  *   (gutstride.report.research_export), read into a preallocated array (gutstride.ingest.microbiome.distance_matrix).
  */
@@ -451,6 +452,59 @@ done:
     return result;
 }
 
+/* minsum_finish(m, sums, start, stop, mode, result, single): the distances of rows start..stop of a square matrix
+ * from m (float64, (stop - start) x (n - start), m[i - start, j - start] = m(x_i, x_j) for j > i) and the row sums
+ * s (float64, n), written to result[i, j] and result[j, i] for every j > i (result: n x n, float64 or, when single,
+ * float32; the diagonal and the other pairs are left alone). With a = max(s_i + s_j - 2 m, 0):
+ * mode 0: a; mode 1: a / (s_i + s_j); mode 2: a / ((s_i + s_j + a) / 2) = a / (s_i + s_j - m); a ratio whose
+ * denominator is not positive stays a (0, for two empty rows). The arithmetic is numpy's, in the same order, so the
+ * values are those of the array expressions in gutstride.analysis.microbiome._pairwise. Tiles of 64 x 64 pairs run
+ * in parallel (OpenMP), each writing its pairs and their mirror images. */
+static PyObject *minsum_finish(PyObject *self, PyObject *args) {
+    Py_buffer m_b, s_b, r_b;
+    Py_ssize_t start, stop;
+    int mode, single;
+    if (!PyArg_ParseTuple(args, "y*y*nniw*p", &m_b, &s_b, &start, &stop, &mode, &r_b, &single)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = s_b.len / 8, width = n - start;
+    if (check_buffer(&s_b, 8, 0, "sums") < 0 || start < 0 || stop < start || stop > n || mode < 0 || mode > 2
+        || check_buffer(&m_b, 8, (stop - start) * width, "m") < 0
+        || check_buffer(&r_b, single ? 4 : 8, n * n, "result") < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "minsum_finish: rows or mode out of range");
+        goto done;
+    }
+    {
+        const double *m = m_b.buf, *sums = s_b.buf;
+        double *out64 = r_b.buf;
+        float *out32 = r_b.buf;
+        const Py_ssize_t T = 64, n_col_tiles = (width + T - 1) / T;
+        Py_BEGIN_ALLOW_THREADS
+        #pragma omp parallel for schedule(dynamic, 1)
+        for (Py_ssize_t ct = 0; ct < n_col_tiles; ct++) {
+            Py_ssize_t j0 = start + ct * T, j1 = j0 + T < n ? j0 + T : n;
+            for (Py_ssize_t i0 = start; i0 < stop && i0 < j1 - 1; i0 += T) {
+                Py_ssize_t i1 = i0 + T < stop ? i0 + T : stop;
+                for (Py_ssize_t i = i0; i < i1; i++) {
+                    const double *mi = m + (i - start) * width - start, si = sums[i];
+                    for (Py_ssize_t j = (j0 > i + 1 ? j0 : i + 1); j < j1; j++) {
+                        double total = si + sums[j], a = total + -2.0 * mi[j];
+                        if (a < 0.0) a = 0.0;
+                        double den = mode == 2 ? (total + a) * 0.5 : total;
+                        double v = mode && den > 0 ? a / den : a;
+                        if (single) { out32[i * n + j] = (float)v; out32[j * n + i] = (float)v; }
+                        else { out64[i * n + j] = v; out64[j * n + i] = v; }
+                    }
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+done:
+    PyBuffer_Release(&m_b); PyBuffer_Release(&s_b); PyBuffer_Release(&r_b);
+    return result;
+}
+
 /* ------------------------------------------------------------------------------------------------- TSV text */
 
 typedef unsigned __int128 u128;
@@ -460,72 +514,108 @@ static const uint64_t POW10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 10000
     100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
     10000000000000000000ULL};
 
-static uint64_t pow5(int s) {
-    uint64_t r = 1;
-    while (s-- > 0) r *= 5;
-    return r;
+/* 5^0 .. 5^27 (5^27 < 2^63) */
+static const uint64_t POW5[28] = {1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL,
+    1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL, 1220703125ULL, 6103515625ULL, 30517578125ULL,
+    152587890625ULL, 762939453125ULL, 3814697265625ULL, 19073486328125ULL, 95367431640625ULL, 476837158203125ULL,
+    2384185791015625ULL, 11920928955078125ULL, 59604644775390625ULL, 298023223876953125ULL,
+    1490116119384765625ULL, 7450580596923828125ULL};
+
+/* 10^-5 .. 10^16 as doubles (the nearest double: a first guess of the decimal exponent, settled exactly below) */
+static const double POW10_DOUBLE[22] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
+
+static const char DIGIT_PAIRS[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* The p (<= 19) decimal digits of v < 10^p, leading zeros included, two at a time. */
+static void write_digits(uint64_t v, int p, char *digits) {
+    int k = p;
+    if (k > 8) {  /* the low 8 digits in 32-bit arithmetic */
+        uint32_t low = (uint32_t)(v % 100000000U);
+        v /= 100000000U;
+        for (int t = 0; t < 4; t++) { k -= 2; memcpy(digits + k, DIGIT_PAIRS + 2 * (low % 100), 2); low /= 100; }
+    }
+    for (; k >= 2; v /= 100) { k -= 2; memcpy(digits + k, DIGIT_PAIRS + 2 * (v % 100), 2); }
+    if (k) digits[0] = (char)('0' + v);
 }
 
 /* The shortest decimal that reads back to x > 0, written as Python's repr writes it (fixed notation), for
  * 1e-4 <= x < 1e15 (float32: < 1e6); returns its length, or -1 when the caller must use the general path (other
  * ranges, a power of two, an exact tie in rounding).
  *
- * With x = m 2^e exactly (m < 2^b, b = 53 or 24 bits), the decimal with p significant digits nearest to x is
- * q = round(m 5^s / 2^D) with s = p - 1 - E (E = floor(log10 x)) and D = -(s + e), all in exact 128-bit integers;
- * q 10^-s reads back to x when it lies within half a unit in the last place, i.e. 2 |q 2^D - m 5^s| < 5^s. The
- * first p from DBL_DIG (FLT_DIG) up that reads back gives the shortest digits (any shorter decimal that reads back
- * lies on the p-digit grid and is the nearest point of it), and the nearest one among them, as Python's repr. */
-static Py_ssize_t shortest_fixed(double x, int single, char *dst) {
+ * With x = m 2^e exactly (m < 2^b, b = 53 or 24 bits, read from the IEEE fields), the decimal with p significant
+ * digits nearest to x is q = round(m 5^s / 2^D) with s = p - 1 - E (E = floor(log10 x)) and D = -(s + e), all in
+ * exact integers (m 5^s < 2^116; q and the remainder fit in 64 bits); q 10^-s reads back to x when it lies within
+ * half a unit in the last place, i.e. 2 |q 2^D - m 5^s| < 5^s. The smallest p from DBL_DIG (FLT_DIG) up that reads
+ * back gives the shortest digits (any shorter decimal that reads back lies on the p-digit grid and is the nearest
+ * point of it), and the nearest one among them, as Python's repr. E is guessed from the binary exponent and a table
+ * of powers of ten, then settled exactly on the longest p (floor(m 5^s / 2^D) has p digits exactly when
+ * 10^E <= x < 10^(E+1), whatever p). Every p is then tried without an early exit, longest first, the last that reads
+ * back winning (no branch to mispredict), and its digits are written as q 10^(pmax - p) with the trailing zeros cut.
+ * A tie (m 5^s / 2^D exactly halfway) at the chosen p or a shorter one sends x to the general path, as before. */
+static inline __attribute__((always_inline)) Py_ssize_t shortest_fixed(double x, const int single, char *dst) {
     const int bits = single ? 24 : 53, pmin = single ? 6 : 15, pmax = single ? 9 : 17;
     if (!(x >= 1e-4 && x < (single ? 1e6 : 1e15))) return -1;
-    int e2;
-    double fraction = frexp(x, &e2);
-    uint64_t m = (uint64_t)ldexp(fraction, bits);
+    uint64_t raw;
+    memcpy(&raw, &x, sizeof raw);
+    int e2 = (int)(raw >> 52) - 1022;  /* x = f 2^e2 with 0.5 <= f < 1 (x is normal here) */
+    uint64_t m = (raw & ((1ULL << 52) - 1)) | (1ULL << 52);
+    if (single) m >>= 29;  /* a float32 value: the low 29 bits of the double's significand are 0 */
     int e = e2 - bits;
     if (m == (1ULL << (bits - 1))) return -1;  /* a power of two: the gap below is half the gap above */
-    int E = (int)floor(log10(x));
-    for (int p = pmin; p <= pmax; p++) {
-        int s, D;
-        u128 A, q;
-        for (int tries = 0;; tries++) {  /* settle E so that q has p digits */
-            s = p - 1 - E;
-            D = -(s + e);
-            if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 64) return -1;  /* q << D stays below 2^121 */
-            A = (u128)m * pow5(s);
-            q = A >> D;
-            if (q < POW10[p - 1]) E--;
-            else if (q >= POW10[p]) E++;
-            else break;
-        }
-        u128 r = A - (q << D), half = (u128)1 << (D - 1);
-        if (r == half) return -1;
-        if (r > half) q++;
-        u128 scaled = q << D, diff = scaled > A ? scaled - A : A - scaled;
-        if (2 * diff >= (u128)pow5(s)) continue;
-        int decpt = E + 1;
-        if (q == POW10[p]) { q = POW10[p - 1]; decpt++; }
-        char digits[24];
-        int nd = p;
-        uint64_t v = (uint64_t)q;
-        for (int k = p - 1; k >= 0; k--) { digits[k] = (char)('0' + v % 10); v /= 10; }
-        while (nd > 1 && digits[nd - 1] == '0') nd--;
-        char *o = dst;
-        if (decpt <= 0) {
-            *o++ = '0'; *o++ = '.';
-            for (int k = 0; k < -decpt; k++) *o++ = '0';
-            memcpy(o, digits, (size_t)nd); o += nd;
-        } else if (decpt < nd) {
-            memcpy(o, digits, (size_t)decpt); o += decpt;
-            *o++ = '.';
-            memcpy(o, digits + decpt, (size_t)(nd - decpt)); o += nd - decpt;
-        } else {
-            memcpy(o, digits, (size_t)nd); o += nd;
-            for (int k = 0; k < decpt - nd; k++) *o++ = '0';
-            *o++ = '.'; *o++ = '0';
-        }
-        return o - dst;
+    int E = ((e2 - 1) * 1233) >> 12;  /* floor((e2 - 1) log10 2): 10^E <= 2^(e2 - 1) <= x */
+    if (x >= POW10_DOUBLE[E + 6]) E++;
+    for (int tries = 0;; tries++) {  /* settle E so that q has pmax digits */
+        int s = pmax - 1 - E, D = -(s + e);
+        if (tries > 3 || s < 0 || s > 27 || D < 1 || D > 64) return -1;
+        u128 A = (u128)m * POW5[s];
+        uint64_t q = D == 64 ? (uint64_t)(A >> 64) : (uint64_t)(A >> D);
+        if (q < POW10[pmax - 1]) E--;
+        else if ((A >> D) >= POW10[pmax]) E++;
+        else break;
     }
-    return -1;
+    if (pmin - 1 - E < 0 || -(pmin - 1 - E + e) > 64) return -1;
+    uint64_t best = 0;
+    int tie = 0;
+    for (int p = pmax; p >= pmin; p--) {
+        int s = p - 1 - E, D = -(s + e);
+        u128 A = (u128)m * POW5[s];
+        uint64_t lo = (uint64_t)A, hi = (uint64_t)(A >> 64);
+        uint64_t q = D == 64 ? hi : (hi << (64 - D)) | (lo >> D);
+        uint64_t r = D == 64 ? lo : lo & ((1ULL << D) - 1), half = 1ULL << (D - 1);
+        uint64_t up = r > half, distance = up ? (D == 64 ? 0 : 1ULL << D) - r : r;  /* |q 2^D - m 5^s| */
+        int reads_back = distance <= POW5[s] / 2;  /* 2 distance < 5^s (5^s is odd) */
+        best = reads_back ? (q + up) * POW10[pmax - p] : best;
+        tie = reads_back ? r == half : tie | (r == half);
+    }
+    if (!best || tie) return -1;
+    int decpt = E + 1;
+    if (best == POW10[pmax]) { best = POW10[pmax - 1]; decpt++; }
+    char *o = dst;
+    if (decpt <= 0) {  /* 0.000ddd: the digits go straight to their place */
+        *o++ = '0'; *o++ = '.';
+        for (int k = 0; k < -decpt; k++) *o++ = '0';
+        write_digits(best, pmax, o);
+        int nd = pmax;
+        while (nd > 1 && o[nd - 1] == '0') nd--;
+        return o + nd - dst;
+    }
+    write_digits(best, pmax, o + 1);  /* then the integer part moves one place left, before its point */
+    int nd = pmax;
+    while (nd > 1 && o[nd] == '0') nd--;
+    if (decpt < nd) {
+        memmove(o, o + 1, (size_t)decpt);
+        o[decpt] = '.';
+        return o + nd + 1 - dst;
+    }
+    memmove(o, o + 1, (size_t)pmax);
+    for (int k = pmax; k < decpt; k++) o[k] = '0';
+    o += decpt;
+    *o++ = '.'; *o++ = '0';
+    return o - dst;
 }
 
 /* format_fast: shortest_fixed for any sign, "0.0" (or "-0.0") for zero; -1 where the general path is needed (no GIL needed). */
@@ -535,8 +625,8 @@ static Py_ssize_t format_fast(double x, int single, char *dst) {
         memcpy(dst, "0.0", 3);
         return 3;
     }
-    if (x > 0) return shortest_fixed(x, single, dst);
-    Py_ssize_t n = x < 0 ? shortest_fixed(-x, single, dst + 1) : -1;
+    if (x > 0) return single ? shortest_fixed(x, 1, dst) : shortest_fixed(x, 0, dst);
+    Py_ssize_t n = x < 0 ? (single ? shortest_fixed(-x, 1, dst + 1) : shortest_fixed(-x, 0, dst + 1)) : -1;
     if (n < 0) return -1;
     dst[0] = '-';
     return n + 1;
@@ -933,6 +1023,7 @@ static PyMethodDef methods[] = {
     {"fit_resolve_compressed", fit_resolve_compressed, METH_VARARGS, "Fill compressed timestamps in place."},
     {"fit_inspect", fit_inspect, METH_VARARGS, "What inspect prints of one well-formed FIT file, or None."},
     {"min_sums_tiles", min_sums_tiles, METH_VARARGS, "Sums of minima between CSR rows, by tiles (in place)."},
+    {"minsum_finish", minsum_finish, METH_VARARGS, "Distances of a block of rows from sums of minima (in place)."},
     {"format_rows", format_rows, METH_VARARGS, "Distance-matrix TSV lines of a block of rows."},
     {"hr_clean", hr_clean, METH_VARARGS, "Clean a heart-rate series and weigh its samples (in place)."},
     {"hr_zones", hr_zones, METH_VARARGS, "Per-sample zone, intensity and TRIMP sums of one session."},

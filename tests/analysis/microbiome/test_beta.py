@@ -181,6 +181,55 @@ def test_float32_values_are_shortest_and_read_back(
         assert digits(text) <= digits(np.format_float_scientific(value, unique=True))
 
 
+def _near_power_of_ten(k: int, steps: int) -> float:
+    """10^k moved ``steps`` representable doubles up or down."""
+    value = 10.0**k
+    for _ in range(abs(steps)):
+        value = float(np.nextafter(value, np.inf if steps > 0 else 0.0))
+    return value
+
+
+#: Values at the edges of the compiled writer's fast path: powers of ten and their neighbours, decimals of 15, 16
+#: and 17 significant digits, values next to the 1e-4 and 1e15 (float32: 1e6) bounds, and any float.
+EDGE_VALUES = st.one_of(
+    st.builds(_near_power_of_ten, st.integers(-6, 17), st.integers(-3, 3)),
+    st.integers(15, 17).flatmap(
+        lambda p: st.builds(lambda digits, k: float(f"{digits}e{k - p + 1}"), st.integers(10 ** (p - 1), 10**p - 1),
+                            st.integers(-6, 16))
+    ),
+    st.builds(lambda bound, k: float(np.nextafter(bound, np.inf if k > 0 else 0.0)) if k else bound,
+              st.sampled_from([1e-4, 1e15, 1e6]), st.integers(-1, 1)),
+    st.floats(min_value=1e-5, max_value=1e16),
+    st.floats(allow_nan=False, allow_infinity=False),
+).map(lambda v: v if v else 0.0)
+
+
+@pytest.mark.parametrize("width", [64, 32])
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.tuples(EDGE_VALUES, st.booleans()).map(lambda vs: -vs[0] if vs[1] else vs[0]),
+                       min_size=1, max_size=30))
+def test_written_values_at_the_edges_of_the_fast_path(
+    tmp_path_factory: pytest.TempPathFactory, width: int, values: list[float]
+) -> None:
+    """float64: Python's repr; float32: the decimal of numpy's shortest float32 form (same digits, same value)."""
+    from decimal import Decimal
+
+    dtype = np.float64 if width == 64 else np.float32
+    with np.errstate(over="ignore"):
+        row = np.asarray(values, dtype=dtype)
+    row = row[np.isfinite(row)]
+    if not row.size:
+        row = np.zeros(1, dtype=dtype)
+    n = row.size
+    path = tmp_path_factory.mktemp("dm") / "dm.tsv"
+    write_distance_matrix(path, np.tile(row, (n, 1)), [f"s{k}" for k in range(n)])
+    texts = path.read_text().splitlines()[1].split("\t")[1:]
+    if width == 64:
+        assert texts == [repr(float(v)) for v in row]
+    else:
+        assert [Decimal(t) for t in texts] == [Decimal(np.format_float_positional(v, unique=True)) for v in row]
+
+
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1, 30), seed=st.integers(0, 2**32 - 1), crlf=st.booleans())
 def test_reader_equals_scikit_bio(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, crlf: bool) -> None:

@@ -272,3 +272,99 @@ def test_malformed_newick_is_a_bad_input_error(tmp_path: Path, text: str) -> Non
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(BadInputError):
         read_tree(path)
+
+
+def _force_path(monkeypatch: pytest.MonkeyPatch, dense: bool) -> list[int]:
+    """Make :func:`minsum_distances` choose the dense product (``dense``) or the sparse tiles whatever the density;
+    returns a list that grows by one for every block the sparse tiles compute (which the dense path must not)."""
+    from gutstride.analysis.microbiome import _pairwise
+
+    monkeypatch.setattr(_pairwise, "DENSE_MIN_DENSITY", 0.0 if dense else 1.1)
+    monkeypatch.setattr(_pairwise, "DENSE_MIN_ROWS", 0)
+    sparse_blocks: list[int] = []
+    tiles = _pairwise.pairwise_min_sums
+
+    def counted(matrix: sp.csr_matrix, row_block: slice, out: np.ndarray | None = None) -> np.ndarray:
+        sparse_blocks.append(row_block.start)
+        return tiles(matrix, row_block, out)
+
+    monkeypatch.setattr(_pairwise, "pairwise_min_sums", counted)
+    return sparse_blocks
+
+
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("metric", ["unweighted_unifrac", "jaccard", "weighted_unifrac"])
+def test_dense_and_sparse_paths_match_skbio_on_american_gut(
+    ag_subset: tuple[FeatureTable, Tree, skbio.TreeNode], monkeypatch: pytest.MonkeyPatch, metric: str, dense: bool
+) -> None:
+    """Unweighted UniFrac and Jaccard (weighted presence) through the dense product or the sparse tiles: the same
+    distances as scikit-bio; weighted UniFrac's rows are not presence, so it stays on the tiles either way."""
+    table, tree, reference = ag_subset
+    sparse_blocks = _force_path(monkeypatch, dense)
+    kwargs = {"taxa": table.feature_ids, "tree": reference} if metric != "jaccard" else {}
+    ref = sk_beta(metric, table.data.toarray(), ids=table.sample_ids, **kwargs)
+    for dtype, chunk, atol in ((np.float64, None, 1e-9), (np.float32, 7, 1e-6)):
+        ours, _, _ = beta_diversity(table, metric, tree=tree, dtype=dtype, chunk_size=chunk)
+        assert ours.dtype == dtype
+        np.testing.assert_allclose(ours, ref.data, rtol=0, atol=atol)
+        np.testing.assert_array_equal(ours, ours.T)
+    assert bool(sparse_blocks) == (not dense or metric == "weighted_unifrac")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_samples=st.integers(2, 12),
+    n_features=st.integers(2, 25),
+    density=st.floats(0.05, 1.0),
+)
+def test_dense_path_equals_sparse_path_and_skbio_on_random_tables(
+    seed: int, n_samples: int, n_features: int, density: float
+) -> None:
+    """minsum_distances forced dense and forced sparse on the same weighted-presence rows (unweighted UniFrac's,
+    Jaccard's): equal to 1e-12 and to scikit-bio to 1e-9, in any block size."""
+    from gutstride.analysis.microbiome._pairwise import minsum_distances
+    from gutstride.analysis.microbiome.phylo import node_table
+
+    rng = np.random.default_rng(seed)
+    names = [f"f{k}" for k in range(n_features)]
+    counts = random_table(rng, n_samples, n_features, density)
+    counts[0, 0] = max(counts[0, 0], 1.0)
+    tree = random_tree(names, rng)
+    ids = [f"s{k}" for k in range(n_samples)]
+    table = FeatureTable(sp.csr_matrix(counts), ids, names)
+    nodes = node_table(table, tree)
+    presence = sp.csr_matrix(nodes.counts, copy=True)
+    presence.data = (presence.data > 0).astype(np.float64)
+    cases = {
+        "unweighted_unifrac": (sp.csr_matrix(presence @ sp.diags(nodes.lengths)),
+                               sk_beta("unweighted_unifrac", counts, ids=ids, taxa=names, tree=tree).data),
+        "jaccard": (sp.csr_matrix((counts > 0).astype(np.float64)), sk_beta("jaccard", counts, ids=ids).data),
+    }
+    chunk = int(rng.integers(1, n_samples + 1))
+    for rows, ref in cases.values():
+        both = [minsum_distances(rows, ratio=True, shared_in_denominator=True, chunk_size=chunk, dense=dense)
+                for dense in (True, False)]
+        np.testing.assert_allclose(both[0], both[1], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(both[0], np.nan_to_num(ref), rtol=0, atol=1e-9)
+
+
+def test_dense_path_refuses_rows_that_are_not_weighted_presence() -> None:
+    from gutstride.analysis.microbiome._pairwise import minsum_distances
+
+    rows = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 2.0]]))  # column 0 holds 1 and 3
+    with pytest.raises(ValueError, match="weighted presence"):
+        minsum_distances(rows, ratio=True, dense=True)
+    np.testing.assert_allclose(minsum_distances(rows, ratio=True, dense=None), [[0, 2 / 8], [2 / 8, 0]])
+
+
+def test_min_sums_into_a_given_array_and_a_wrong_one_refused() -> None:
+    from gutstride.analysis.microbiome._pairwise import pairwise_min_sums
+
+    rows = sp.csr_matrix(np.array([[1.0, 2.0, 0.0], [3.0, 1.0, 1.0], [0.0, 5.0, 2.0]]))
+    out = np.full((2, 2), -1.0)
+    assert pairwise_min_sums(rows, slice(1, 3), out=out) is out
+    assert out[0, 1] == 1.0 + 1.0  # m(row 1, row 2) = min(3, 0) + min(1, 5) + min(1, 2); below the diagonal untouched
+    assert out[1, 0] == -1.0
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        pairwise_min_sums(rows, slice(1, 3), out=np.zeros((2, 3)))

@@ -15,8 +15,9 @@ Metrics (``u``, ``v`` are two samples' rows; ``m(u, v) = sum_k min(u_k, v_k)``):
 Two empty samples are at distance 0 from each other under every ratio metric.
 
 Computation: Bray-Curtis, Jaccard and both UniFracs reduce to sums of minima of sparse rows, evaluated by a
-compiled kernel that scatters one row and walks the other's non-zeros, in parallel over rows
-(:mod:`gutstride.analysis.microbiome._pairwise`). Aitchison uses a sparse Gram matrix,
+compiled kernel that scatters one row and walks the other's non-zeros, in parallel over rows; Jaccard's and
+unweighted UniFrac's rows are weighted presence, whose sums of minima are a matrix product, computed by BLAS when
+the table is dense enough (:mod:`gutstride.analysis.microbiome._pairwise`). Aitchison uses a sparse Gram matrix,
 ``d^2 = |a|^2 + |b|^2 - 2 a.b``, with pairs whose ``d^2`` is within rounding of zero recomputed directly. Rows are
 processed in blocks of ``chunk_size`` samples; ``dtype=np.float32`` halves the memory of the result (intermediate
 sums stay in float64, so float32 results differ from float64 ones only by the final rounding).
