@@ -1,8 +1,8 @@
 """``gutstride inspect``: print the summary of every activity in the files (:mod:`gutstride.services.inspect`).
 
 This module imports neither typer nor anything the store needs, so that :func:`gutstride.cli.main` can run a plain
-``gutstride inspect FILE... [--json]`` without building the typer app (whose parameter handling imports pydantic,
-~0.15 s): the command's start-up is then Python, numpy and the reader of the file's format.
+``gutstride inspect FILE... [--json]`` without building the typer app (about 0.05 s with typer 0.28; 0.2 s with
+0.29, whose parameter handling imports pydantic): the command's start-up is then Python and the file's reader.
 """
 
 from __future__ import annotations
