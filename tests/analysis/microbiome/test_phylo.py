@@ -83,23 +83,35 @@ def random_table(rng: np.random.Generator, n_samples: int, n_features: int, dens
     return counts
 
 
-@settings(max_examples=25, deadline=None)
-@given(
+#: Hypothesis draws of a small random table on a random tree (see :func:`random_tree_table`).
+random_tree_tables = given(
     seed=st.integers(0, 2**32 - 1),
     n_samples=st.integers(2, 12),
     n_features=st.integers(2, 25),
     density=st.floats(0.05, 1.0),
 )
-def test_unifrac_and_faith_pd_match_skbio_on_random_trees(
-    seed: int, n_samples: int, n_features: int, density: float
-) -> None:
+
+
+def random_tree_table(seed: int, n_samples: int, n_features: int, density: float, extra_tips: int = 0
+                      ) -> tuple[np.random.Generator, np.ndarray, skbio.TreeNode, FeatureTable]:
+    """A seeded random count table (at least one observation) and a random tree over its features, with
+    ``extra_tips`` more tips than features: ``(rng, counts, tree, table)``."""
     rng = np.random.default_rng(seed)
     names = [f"f{k}" for k in range(n_features)]
     counts = random_table(rng, n_samples, n_features, density)
     counts[0, 0] = max(counts[0, 0], 1.0)  # at least one observation
-    tree = random_tree(names + [f"extra{k}" for k in range(3)], rng)  # tree tips are a superset of the features
-    ids = [f"s{k}" for k in range(n_samples)]
-    table = FeatureTable(sp.csr_matrix(counts), ids, names)
+    tree = random_tree(names + [f"extra{k}" for k in range(extra_tips)], rng)
+    table = FeatureTable(sp.csr_matrix(counts), [f"s{k}" for k in range(n_samples)], names)
+    return rng, counts, tree, table
+
+
+@settings(max_examples=25, deadline=None)
+@random_tree_tables
+def test_unifrac_and_faith_pd_match_skbio_on_random_trees(
+    seed: int, n_samples: int, n_features: int, density: float
+) -> None:
+    rng, counts, tree, table = random_tree_table(seed, n_samples, n_features, density, extra_tips=3)
+    ids, names = list(table.sample_ids), list(table.feature_ids)
     for metric in ("unweighted_unifrac", "weighted_unifrac"):
         ref = sk_beta(metric, counts, ids=ids, taxa=names, tree=tree)
         try:
@@ -312,12 +324,7 @@ def test_dense_and_sparse_paths_match_skbio_on_american_gut(
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n_samples=st.integers(2, 12),
-    n_features=st.integers(2, 25),
-    density=st.floats(0.05, 1.0),
-)
+@random_tree_tables
 def test_dense_path_equals_sparse_path_and_skbio_on_random_tables(
     seed: int, n_samples: int, n_features: int, density: float
 ) -> None:
@@ -326,13 +333,8 @@ def test_dense_path_equals_sparse_path_and_skbio_on_random_tables(
     from gutstride.analysis.microbiome._pairwise import minsum_distances
     from gutstride.analysis.microbiome.phylo import node_table
 
-    rng = np.random.default_rng(seed)
-    names = [f"f{k}" for k in range(n_features)]
-    counts = random_table(rng, n_samples, n_features, density)
-    counts[0, 0] = max(counts[0, 0], 1.0)
-    tree = random_tree(names, rng)
-    ids = [f"s{k}" for k in range(n_samples)]
-    table = FeatureTable(sp.csr_matrix(counts), ids, names)
+    rng, counts, tree, table = random_tree_table(seed, n_samples, n_features, density)
+    ids, names = list(table.sample_ids), list(table.feature_ids)
     nodes = node_table(table, tree)
     presence = sp.csr_matrix(nodes.counts, copy=True)
     presence.data = (presence.data > 0).astype(np.float64)
